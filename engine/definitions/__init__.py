@@ -1,0 +1,1 @@
+"""Process definitions: loading, checking and versioning the matters in ``processes/``."""

@@ -1,0 +1,371 @@
+"""Load and check a matter's files; turn them into a compiled, cacheable definition.
+
+Everything is checked up front so a broken diagram never reaches a running case: hostile or
+malformed XML, user tasks without a form or a role, expressions that do not compile under the
+sandbox policy, timers that are not valid ISO 8601 literals, unknown service operations, called
+processes or decisions that do not exist, and SpiffWorkflow's own validation. All problems are
+collected and reported together with file and element id.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from engine.definitions.metadata import MatterMetadata
+from engine.definitions.metadata import parse_metadata
+from engine.definitions.parser import SafeSpiffBpmnParser
+from engine.definitions.safexml import parse_xml
+from engine.errors import DefinitionInvalid
+from engine.errors import DefinitionProblem
+from engine.errors import ExpressionRefused
+from engine.errors import UnsafeXml
+from engine.forms import FormDefinition
+from engine.forms import FormRegistry
+from engine.forms import FormRegistryError
+from engine.forms import FormSchemaError
+from engine.runtime.scripting import compile_expression
+from engine.runtime.scripting import compile_script
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS}
+
+METADATA_FILE = "matter.toml"
+COMMON_PREFIX = "_common/"
+FORMS_PREFIX = "forms/"
+HUMAN_TASK_TAGS = ("userTask", "manualTask")
+#: Camunda 7 attributes that name Java code or engine features we do not run.
+UNSUPPORTED_CAMUNDA_ATTRIBUTES = ("class", "delegateExpression", "expression", "type", "topic", "asyncBefore",
+                                  "asyncAfter", "resultVariable")
+
+
+@dataclass(frozen=True)
+class HumanTaskInfo:
+    """What the worklist needs to know of a user task, read once at deploy time."""
+
+    element_id: str
+    name: str
+    lane: str
+    candidate_groups: tuple[str, ...]
+    form_key: str
+    documentation: str = ""
+    assignee_expression: str = ""
+
+
+@dataclass
+class CompiledDefinition:
+    """A checked definition version: parsed specs plus the metadata the engine looks up per task."""
+
+    content_hash: str
+    metadata: MatterMetadata
+    files: Mapping[str, str]
+    spec: BpmnProcessSpec
+    subprocess_specs: dict[str, BpmnProcessSpec]
+    human_tasks: dict[str, HumanTaskInfo]
+    forms: FormRegistry
+    element_names: dict[str, str] = field(default_factory=dict)
+
+    def form_for(self, element_id: str) -> FormDefinition:
+        return self.forms.get(self.human_tasks[element_id].form_key)
+
+
+def content_hash(files: Mapping[str, str]) -> str:
+    """Order-independent hash of a bundle; equal content means the same version."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode("utf-8") + b"\0" + files[name].encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+def _form_key_of(element: etree._Element) -> str:
+    key = element.get(f"{{{CAMUNDA_NS}}}formKey") or ""
+    for prefix in ("camunda-forms:app:", "camunda-forms:deployment:", "embedded:app:", "app:"):
+        if key.startswith(prefix):
+            key = key[len(prefix):]
+    if not key:
+        for prop in element.iterfind(".//spiffworkflow:property", NS):
+            if prop.get("name") == "formJsonSchemaFilename":
+                key = prop.get("value") or ""
+    for suffix in (".form", ".schema.json", ".json"):
+        if key.endswith(suffix):
+            key = key[: -len(suffix)]
+    return key.rsplit("/", 1)[-1]
+
+
+def referenced_form_keys(bpmn_texts: Collection[str]) -> set[str]:
+    """Form keys named by user tasks, so a bundle carries exactly the forms it uses."""
+    keys: set[str] = set()
+    for text in bpmn_texts:
+        try:
+            root = parse_xml(text, "<scan>", 16 * 1024 * 1024).getroot()
+        except UnsafeXml:
+            continue
+        for tag in HUMAN_TASK_TAGS:
+            for element in root.iter(f"{{{BPMN_NS}}}{tag}"):
+                key = _form_key_of(element)
+                if key:
+                    keys.add(key)
+    return keys
+
+
+def collect_matter_files(matter_dir: Path, forms_dir: Path, common_dir: Path | None = None) -> dict[str, str]:
+    """Read one ``processes/<matter>/`` folder, the shared sub-processes and the forms it uses."""
+    files: dict[str, str] = {}
+    for path in sorted(matter_dir.iterdir()):
+        if path.is_file() and path.suffix in (".bpmn", ".dmn", ".toml"):
+            files[path.name] = path.read_text(encoding="utf-8")
+    if common_dir is not None and common_dir.is_dir():
+        for path in sorted(common_dir.iterdir()):
+            if path.is_file() and path.suffix in (".bpmn", ".dmn"):
+                files[COMMON_PREFIX + path.name] = path.read_text(encoding="utf-8")
+    bpmn_texts = [text for name, text in files.items() if name.endswith(".bpmn")]
+    for key in sorted(referenced_form_keys(bpmn_texts)):
+        form_path = forms_dir / f"{key}.form"
+        if form_path.is_file():
+            files[FORMS_PREFIX + form_path.name] = form_path.read_text(encoding="utf-8")
+    return files
+
+
+class _Checker:
+    """Collects problems across all files of one bundle."""
+
+    def __init__(self, files: Mapping[str, str], services: Collection[str], max_bytes: int) -> None:
+        self.files = files
+        self.services = set(services)
+        self.max_bytes = max_bytes
+        self.problems: list[DefinitionProblem] = []
+
+    def add(self, file: str, element_id: str, problem: str) -> None:
+        self.problems.append(DefinitionProblem(file, element_id, problem))
+
+    def check_expression(self, file: str, element_id: str, text: str | None, what: str) -> None:
+        if not text or not text.strip():
+            self.add(file, element_id, f"{what}为空")
+            return
+        try:
+            compile_expression(text.strip())
+        except ExpressionRefused as exc:
+            self.add(file, element_id, f"{what}“{text.strip()}”不合规：{exc.message}")
+
+    def check_script(self, file: str, element_id: str, text: str | None, what: str) -> None:
+        if text is None:
+            return
+        try:
+            compile_script(text)
+        except ExpressionRefused as exc:
+            self.add(file, element_id, f"{what}不合规：{exc.message}")
+
+    def check_timer(self, file: str, element_id: str, kind: str, text: str | None) -> None:
+        self.check_expression(file, element_id, text, "定时器表达式")
+        if not text:
+            return
+        try:
+            literal = ast.literal_eval(text.strip())
+        except (ValueError, SyntaxError):
+            return  # a variable or computed expression: checked at run time
+        if not isinstance(literal, str):
+            self.add(file, element_id, "定时器表达式应为 ISO 8601 字符串，例如 \"P5D\"")
+            return
+        try:
+            if kind == "timeCycle":
+                TimerEventDefinition.parse_iso_recurring_interval(literal)
+            elif kind == "timeDate":
+                TimerEventDefinition.get_datetime(literal)
+            else:
+                TimerEventDefinition.parse_time_or_duration(literal)
+        except Exception as exc:  # noqa: BLE001 - any parse failure is a designer error
+            self.add(file, element_id, f"定时器“{literal}”不是合法的 ISO 8601 {kind}：{exc}")
+
+
+def _lanes(root: etree._Element) -> dict[str, str]:
+    lanes: dict[str, str] = {}
+    for lane in root.iter(f"{{{BPMN_NS}}}lane"):
+        name = lane.get("name") or lane.get("id") or ""
+        for ref in lane.iterfind("bpmn:flowNodeRef", NS):
+            if ref.text:
+                lanes[ref.text.strip()] = name
+    return lanes
+
+
+def _check_bpmn_tree(checker: _Checker, file: str, root: etree._Element, metadata: MatterMetadata | None,
+                     forms: FormRegistry | None, human_tasks: dict[str, HumanTaskInfo],
+                     element_names: dict[str, str], decision_ids: set[str]) -> None:
+    lanes = _lanes(root)
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        element_id = element.get("id", "")
+        local = etree.QName(element).localname
+        if element_id and element.get("name"):
+            element_names[element_id] = element.get("name") or ""
+        for attribute in UNSUPPORTED_CAMUNDA_ATTRIBUTES:
+            if element.get(f"{{{CAMUNDA_NS}}}{attribute}") is not None and local in (
+                    "serviceTask", "sendTask", "businessRuleTask", "scriptTask"):
+                checker.add(file, element_id, f"不支持 camunda:{attribute}（Java 类/外部任务等），请改用脚本或已注册的服务任务")
+        if element.tag == f"{{{BPMN_NS}}}conditionExpression":
+            parent = element.getparent()
+            checker.check_expression(file, parent.get("id", "") if parent is not None else "", element.text, "条件表达式")
+        elif local in ("timeDuration", "timeDate", "timeCycle") and element.tag.startswith(f"{{{BPMN_NS}}}"):
+            owner = element.getparent().getparent()  # timerEventDefinition -> event
+            checker.check_timer(file, owner.get("id", "") if owner is not None else "", local, element.text)
+        elif element.tag == f"{{{BPMN_NS}}}script":
+            parent = element.getparent()
+            checker.check_script(file, parent.get("id", "") if parent is not None else "", element.text or "", "脚本")
+        elif element.tag in (f"{{{SPIFF_NS}}}preScript", f"{{{SPIFF_NS}}}postScript"):
+            owner = element.getparent().getparent()
+            checker.check_script(file, owner.get("id", "") if owner is not None else "", element.text or "", "前/后置脚本")
+        elif element.tag in (f"{{{BPMN_NS}}}loopCardinality", f"{{{BPMN_NS}}}completionCondition"):
+            owner = element.getparent().getparent()
+            checker.check_expression(file, owner.get("id", "") if owner is not None else "", element.text, "多实例表达式")
+        elif element.tag == f"{{{SPIFF_NS}}}serviceTaskOperator":
+            owner = element.getparent().getparent()
+            operation = element.get("id", "")
+            if operation not in checker.services:
+                checker.add(file, owner.get("id", "") if owner is not None else "", f"服务任务操作“{operation}”未注册")
+            for param in element.iterfind(".//spiffworkflow:parameter", NS):
+                checker.check_expression(file, owner.get("id", "") if owner is not None else "", param.get("value"),
+                                         f"服务参数 {param.get('id')}")
+        elif element.tag == f"{{{SPIFF_NS}}}calledDecisionId":
+            owner = element.getparent().getparent()
+            if (element.text or "").strip() not in decision_ids:
+                checker.add(file, owner.get("id", "") if owner is not None else "",
+                            f"业务规则任务引用的决策“{(element.text or '').strip()}”不存在")
+        elif local in HUMAN_TASK_TAGS and element.tag.startswith(f"{{{BPMN_NS}}}"):
+            _check_human_task(checker, file, element, lanes.get(element_id, ""), metadata, forms, human_tasks)
+
+
+def _check_human_task(checker: _Checker, file: str, element: etree._Element, lane: str,
+                      metadata: MatterMetadata | None, forms: FormRegistry | None,
+                      human_tasks: dict[str, HumanTaskInfo]) -> None:
+    element_id = element.get("id", "")
+    name = element.get("name") or element_id
+    form_key = _form_key_of(element)
+    if not form_key:
+        checker.add(file, element_id, f"人工任务“{name}”没有表单（camunda:formKey）")
+    elif forms is not None and form_key not in forms:
+        checker.add(file, element_id, f"人工任务“{name}”引用的表单“{form_key}”在 forms/ 中不存在")
+    groups_attr = element.get(f"{{{CAMUNDA_NS}}}candidateGroups") or ""
+    groups = tuple(g.strip() for g in groups_attr.split(",") if g.strip())
+    if not groups and lane and metadata is not None and lane in metadata.lane_roles:
+        groups = (metadata.lane_roles[lane],)
+    if not groups:
+        checker.add(file, element_id, f"人工任务“{name}”没有办理角色（camunda:candidateGroups 或映射到角色的泳道）")
+    if element_id in human_tasks:
+        checker.add(file, element_id, "元素 id 在本事项的文件中重复")
+    documentation = element.findtext("bpmn:documentation", default="", namespaces=NS) or ""
+    human_tasks[element_id] = HumanTaskInfo(
+        element_id=element_id, name=name, lane=lane, candidate_groups=groups, form_key=form_key,
+        documentation=documentation.strip(), assignee_expression=element.get(f"{{{CAMUNDA_NS}}}assignee") or "")
+
+
+def _check_dmn_tree(checker: _Checker, file: str, root: etree._Element) -> set[str]:
+    decisions: set[str] = set()
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        local = etree.QName(element).localname
+        if local == "decision":
+            decisions.add(element.get("id", ""))
+        elif local == "inputExpression":
+            text = element.findtext("{*}text")
+            owner = element.getparent()
+            checker.check_expression(file, owner.get("id", "") if owner is not None else "", text, "决策输入表达式")
+        elif local == "outputEntry":
+            text = (element.findtext("{*}text") or "").strip()
+            if text and text != "-":
+                checker.check_expression(file, element.get("id", ""), text, "决策输出")
+    return decisions
+
+
+def compile_definition(files: Mapping[str, str], *, services: Collection[str] = (),
+                       max_bytes: int = 2 * 1024 * 1024) -> CompiledDefinition:
+    """Check every file of a bundle and build the specs.
+
+    :raise DefinitionInvalid: with every problem found, each naming file and element id.
+    """
+    checker = _Checker(files, services, max_bytes)
+    metadata: MatterMetadata | None = None
+    if METADATA_FILE not in files:
+        checker.add(METADATA_FILE, "", "缺少事项元数据文件 matter.toml")
+    else:
+        metadata, problems = parse_metadata(files[METADATA_FILE], METADATA_FILE)
+        checker.problems.extend(problems)
+
+    forms: FormRegistry | None
+    try:
+        forms = FormRegistry.from_mapping(
+            {name[len(FORMS_PREFIX):].rsplit(".", 1)[0]: text for name, text in files.items()
+             if name.startswith(FORMS_PREFIX)})
+    except (FormRegistryError, FormSchemaError) as exc:
+        checker.add("forms/", "", f"表单定义有误：{exc}")
+        forms = None
+
+    bpmn_trees: dict[str, etree._ElementTree] = {}
+    dmn_trees: dict[str, etree._ElementTree] = {}
+    for name, text in files.items():
+        if not (name.endswith(".bpmn") or name.endswith(".dmn")):
+            continue
+        try:
+            tree = parse_xml(text, name, max_bytes)
+        except UnsafeXml as exc:
+            checker.add(name, "", exc.message)
+            continue
+        (bpmn_trees if name.endswith(".bpmn") else dmn_trees)[name] = tree
+    if not bpmn_trees and not any(p.file.endswith(".bpmn") for p in checker.problems):
+        checker.add("", "", "事项中没有 BPMN 文件")
+
+    decision_ids: set[str] = set()
+    for name, tree in dmn_trees.items():
+        decision_ids |= _check_dmn_tree(checker, name, tree.getroot())
+    human_tasks: dict[str, HumanTaskInfo] = {}
+    element_names: dict[str, str] = {}
+    for name, tree in bpmn_trees.items():
+        _check_bpmn_tree(checker, name, tree.getroot(), metadata, forms, human_tasks, element_names, decision_ids)
+
+    spec = None
+    subprocess_specs: dict[str, BpmnProcessSpec] = {}
+    parser = SafeSpiffBpmnParser(max_bytes)
+    try:
+        for name, tree in dmn_trees.items():
+            parser.add_dmn_xml(tree.getroot(), filename=name)
+        for name, tree in bpmn_trees.items():
+            parser.add_bpmn_xml(tree, filename=name)
+        if metadata is not None and bpmn_trees:
+            if metadata.process_id not in parser.get_process_ids():
+                checker.add(METADATA_FILE, "process_id", f"BPMN 中没有 id 为“{metadata.process_id}”的流程")
+            else:
+                spec = parser.get_spec(metadata.process_id)
+                subprocess_specs = parser.get_subprocess_specs(metadata.process_id)
+    except ValidationException as exc:
+        checker.add(exc.file_name or "", getattr(exc, "id", "") or "", f"BPMN 校验失败：{exc}")
+    except SpiffWorkflowException as exc:
+        checker.add("", "", f"BPMN 解析失败：{exc}")
+    except etree.LxmlError as exc:
+        checker.add("", "", f"XML 解析失败：{exc}")
+
+    if checker.problems or spec is None or metadata is None or forms is None:
+        raise DefinitionInvalid(checker.problems or [DefinitionProblem("", "", "无法生成流程规格")])
+    return CompiledDefinition(content_hash=content_hash(files), metadata=metadata, files=dict(files), spec=spec,
+                              subprocess_specs=subprocess_specs, human_tasks=human_tasks, forms=forms,
+                              element_names=element_names)
+
+
+def files_to_json(files: Mapping[str, str]) -> str:
+    return json.dumps(dict(sorted(files.items())), ensure_ascii=False)
+
+
+def files_from_json(text: str) -> dict[str, Any]:
+    return json.loads(text)

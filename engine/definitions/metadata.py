@@ -1,0 +1,139 @@
+"""A matter's metadata file (``processes/<matter>/matter.toml``): what the service guide shows.
+
+The diagram says *how* a matter runs; this file says *what* it is in the administrative sense:
+code, department, case type (即办件/承诺件), statutory and promised limits in working days, legal
+basis, materials and fee. Limits live here, not in the BPMN, because halls change promised limits
+far more often than they redraw diagrams.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.errors import DefinitionProblem
+
+CASE_TYPES = ("即办件", "承诺件")
+_IMPLEMENTATION_CODE = re.compile(r"^[0-9A-Z]{31}$")
+_MATTER_CODE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+
+
+@dataclass(frozen=True)
+class Material:
+    name: str
+    required: bool = True
+    #: 核心材料 cannot be waived by 容缺受理; non-core ones may be supplied later.
+    core: bool = True
+    description: str = ""
+    form_field: str = ""
+
+
+@dataclass(frozen=True)
+class MatterMetadata:
+    code: str
+    name: str
+    department: str
+    implementation_code: str
+    process_id: str
+    case_type: str
+    statutory_limit_wd: int
+    promised_limit_wd: int
+    extension_limit_wd: int = 0
+    legal_basis: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    materials: tuple[Material, ...] = ()
+    fee: str = "不收费"
+    description: str = ""
+    #: Lane name -> candidate group, for user tasks that carry no ``camunda:candidateGroups``.
+    lane_roles: dict[str, str] = field(default_factory=dict)
+    #: Which groups may start a case of this matter (applicants online, clerks at the window).
+    starter_groups: tuple[str, ...] = ("applicant", "window_clerk")
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def _str_list(raw: Any) -> tuple[str, ...]:
+    if isinstance(raw, str):
+        return (raw,)
+    if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
+        return tuple(raw)
+    raise TypeError("应为字符串列表")
+
+
+def parse_metadata(text: str, source: str) -> tuple[MatterMetadata | None, list[DefinitionProblem]]:
+    """Parse and check ``matter.toml``; return the metadata or the list of problems found."""
+    problems: list[DefinitionProblem] = []
+
+    def problem(key: str, message: str) -> None:
+        problems.append(DefinitionProblem(source, key, message))
+
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return None, [DefinitionProblem(source, "", f"TOML 格式错误：{exc}")]
+
+    for key in ("code", "name", "department", "implementation_code", "process_id", "case_type"):
+        if not isinstance(raw.get(key), str) or not raw.get(key).strip():
+            problem(key, "缺少必填项或不是字符串")
+    for key in ("statutory_limit_wd", "promised_limit_wd"):
+        value = raw.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            problem(key, "应为非负整数（工作日）")
+    if problems:
+        return None, problems
+
+    if not _MATTER_CODE.match(raw["code"]):
+        problem("code", "事项代码只能包含小写字母、数字和下划线，且以字母开头")
+    if not _IMPLEMENTATION_CODE.match(raw["implementation_code"]):
+        problem("implementation_code", "实施编码应为 31 位大写字母或数字（18 位机构信用代码 + 1 位层级 + 12 位基本编码）")
+    if raw["case_type"] not in CASE_TYPES:
+        problem("case_type", f"办件类型应为 {' / '.join(CASE_TYPES)}")
+    if raw["promised_limit_wd"] > raw["statutory_limit_wd"]:
+        problem("promised_limit_wd", "承诺时限不能超过法定时限")
+    extension = raw.get("extension_limit_wd", 0)
+    if not isinstance(extension, int) or extension < 0:
+        problem("extension_limit_wd", "应为非负整数（工作日）")
+
+    materials: list[Material] = []
+    for index, item in enumerate(raw.get("materials", [])):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            problem(f"materials[{index}]", "材料需要 name")
+            continue
+        materials.append(Material(name=item["name"], required=bool(item.get("required", True)),
+                                  core=bool(item.get("core", True)), description=str(item.get("description", "")),
+                                  form_field=str(item.get("form_field", ""))))
+    lane_roles = raw.get("lane_roles", {})
+    if not isinstance(lane_roles, dict) or not all(isinstance(v, str) for v in lane_roles.values()):
+        problem("lane_roles", "应为“泳道名 = 角色组”的表")
+        lane_roles = {}
+
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in ("legal_basis", "conditions", "starter_groups"):
+        if key in raw:
+            try:
+                lists[key] = _str_list(raw[key])
+            except TypeError as exc:
+                problem(key, str(exc))
+    if problems:
+        return None, problems
+
+    known = {"code", "name", "department", "implementation_code", "process_id", "case_type", "statutory_limit_wd",
+             "promised_limit_wd", "extension_limit_wd", "legal_basis", "conditions", "materials", "fee",
+             "description", "lane_roles", "starter_groups"}
+    metadata = MatterMetadata(
+        code=raw["code"], name=raw["name"], department=raw["department"],
+        implementation_code=raw["implementation_code"], process_id=raw["process_id"], case_type=raw["case_type"],
+        statutory_limit_wd=raw["statutory_limit_wd"], promised_limit_wd=raw["promised_limit_wd"],
+        extension_limit_wd=extension, legal_basis=lists.get("legal_basis", ()),
+        conditions=lists.get("conditions", ()), materials=tuple(materials), fee=str(raw.get("fee", "不收费")),
+        description=str(raw.get("description", "")), lane_roles=dict(lane_roles),
+        starter_groups=lists.get("starter_groups", ("applicant", "window_clerk")),
+        extra={k: v for k, v in raw.items() if k not in known},
+    )
+    return metadata, []

@@ -1,0 +1,111 @@
+"""Domain errors raised by the engine.
+
+Each error carries a Chinese ``message`` that can be shown to the person who caused it, plus
+structured fields for logs and APIs. The web layer maps the classes to HTTP statuses once; the
+engine never knows about HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+class EngineError(Exception):
+    """Base class; ``message`` is for users (Chinese), ``str(error)`` includes it."""
+
+    message: str = "办理过程出错"
+
+    def __init__(self, message: str | None = None) -> None:
+        if message is not None:
+            self.message = message
+        super().__init__(self.message)
+
+
+@dataclass(frozen=True)
+class DefinitionProblem:
+    """One problem found while checking a matter's files: where it is and what is wrong."""
+
+    file: str
+    element_id: str
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}" + (f" [{self.element_id}]" if self.element_id else "")
+        return f"{where}: {self.problem}"
+
+
+class DefinitionInvalid(EngineError):
+    """A process definition (BPMN, DMN, form or metadata) failed the catalog checks."""
+
+    def __init__(self, problems: list[DefinitionProblem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"- {p}" for p in problems)
+        super().__init__(f"流程定义校验未通过，共 {len(problems)} 个问题：\n{lines}")
+
+
+class UnsafeXml(EngineError):
+    """XML with a DOCTYPE/entities, or over the size cap: refused before any parser sees it."""
+
+
+class MatterNotFound(EngineError):
+    def __init__(self, matter_code: str) -> None:
+        self.matter_code = matter_code
+        super().__init__(f"未找到事项：{matter_code}")
+
+
+class CaseNotFound(EngineError):
+    def __init__(self, case_ref: object) -> None:
+        self.case_ref = case_ref
+        super().__init__(f"未找到办件：{case_ref}")
+
+
+class TaskNotFound(EngineError):
+    def __init__(self, task_ref: object) -> None:
+        self.task_ref = task_ref
+        super().__init__(f"未找到任务：{task_ref}")
+
+
+class TaskNotReady(EngineError):
+    """The task exists but cannot be worked on now (already done, not yet reached, cancelled)."""
+
+    def __init__(self, task_name: str, state: str) -> None:
+        self.task_name = task_name
+        self.state = state
+        super().__init__(f"任务“{task_name}”当前不可办理（状态：{state}），可能已被他人处理，请刷新。")
+
+
+class NotAllowed(EngineError):
+    """The actor lacks the role, group or ownership the action needs."""
+
+    def __init__(self, message: str = "您无权执行此操作") -> None:
+        super().__init__(message)
+
+
+class FormDataInvalid(EngineError):
+    """Submitted form values broke the task form's rules; ``errors`` maps field key to message."""
+
+    def __init__(self, errors: Mapping[str, str], values: Mapping[str, object] | None = None) -> None:
+        self.errors = dict(errors)
+        self.values = dict(values or {})
+        super().__init__(f"表单填写有误，共 {len(self.errors)} 处，请修改后重新提交")
+
+
+class ConcurrentUpdate(EngineError):
+    """Someone else changed the case between our read and our write; nothing of ours was saved."""
+
+    def __init__(self, message: str = "该办件刚刚被他人更新，您的操作未保存，请刷新后重试") -> None:
+        super().__init__(message)
+
+
+class ExpressionRefused(EngineError):
+    """A diagram expression tried something the sandbox forbids, or ran too long."""
+
+
+class CaseFailed(EngineError):
+    """The engine could not continue the case (a script or condition failed at run time)."""
+
+    def __init__(self, element_id: str, detail: str) -> None:
+        self.element_id = element_id
+        self.detail = detail
+        super().__init__(f"流程在环节 {element_id} 执行出错：{detail}")

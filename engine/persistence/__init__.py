@@ -1,0 +1,1 @@
+"""The one module family that touches the database (SQLAlchemy 2, typed models)."""

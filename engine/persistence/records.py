@@ -1,0 +1,139 @@
+"""ORM records. Class names end in ``Record``: "model" means the BPMN model in this project."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import LargeBinary
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from engine.persistence.base import Base
+from engine.persistence.base import UtcDateTime
+
+
+class DefinitionRecord(Base):
+    """One deployed version of a matter: every file it needs, frozen, keyed by content hash."""
+
+    __tablename__ = "process_definitions"
+    __table_args__ = (
+        UniqueConstraint("matter_code", "version"),
+        UniqueConstraint("matter_code", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matter_code: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    #: sha256 over the sorted (file name, content) pairs: equal content -> equal hash -> no new version.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    #: JSON object file name -> text (BPMN, DMN, matter.toml, the forms the diagrams reference).
+    files_json: Mapped[str] = mapped_column(Text)
+    #: The parsed matter.toml as JSON, so catalog pages need no parsing.
+    metadata_json: Mapped[str] = mapped_column(Text)
+    deployed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    deployed_by: Mapped[str] = mapped_column(String(64))
+
+
+class CaseRecord(Base):
+    """A case (办件): the running instance of a matter's definition version."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: 办件编号: 31-char implementation code + yyyyMMdd + 4-digit daily sequence.
+    case_number: Mapped[str] = mapped_column(String(43), unique=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"), index=True)
+    matter_code: Mapped[str] = mapped_column(String(64), index=True)
+    #: running / completed / failed / cancelled (engine view; 办理状态 codes are derived from history).
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    owner_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    started_by: Mapped[str] = mapped_column(String(64))
+    #: gzip-compressed SpiffWorkflow JSON without the spec; never JSONB (key order matters).
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    serializer_version: Mapped[str] = mapped_column(String(16))
+    #: Earliest due time of any waiting timer; the worker polls this column, never the state.
+    next_timer_due: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: Sequence number and hash of the newest history row: the head of the per-case hash chain.
+    history_seq: Mapped[int] = mapped_column(Integer, default=0)
+    history_hash: Mapped[str] = mapped_column(String(64), default="")
+    #: Optimistic lock: every write checks and bumps it, so two writers can never both win.
+    lock_version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class HumanTaskRecord(Base):
+    """A user task as a worklist row, kept in step with the workflow on every saved step."""
+
+    __tablename__ = "human_tasks"
+    __table_args__ = (
+        UniqueConstraint("case_id", "task_uuid"),
+        Index("ix_human_tasks_state_groups", "state", "candidate_groups"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    task_uuid: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(200))
+    lane: Mapped[str] = mapped_column(String(200), default="")
+    #: Comma-wrapped group list (",zj_cb,zj_sh,") so ``LIKE '%,group,%'`` finds it on every backend.
+    candidate_groups: Mapped[str] = mapped_column(String(500))
+    assignee: Mapped[str | None] = mapped_column(String(64), index=True)
+    form_key: Mapped[str] = mapped_column(String(128))
+    #: open / completed / cancelled
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    completed_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class HistoryEventRecord(Base):
+    """Append-only history; each row is hash-chained to the previous row of the same case."""
+
+    __tablename__ = "history_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: <subject>_<past tense verb>: case_started, task_state_changed, form_submitted, ...
+    event_type: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[str] = mapped_column(String(64))
+    actor_role: Mapped[str] = mapped_column(String(200), default="")
+    element_id: Mapped[str] = mapped_column(String(128), default="")
+    element_name: Mapped[str] = mapped_column(String(200), default="")
+    task_uuid: Mapped[str] = mapped_column(String(36), default="")
+    from_state: Mapped[str] = mapped_column(String(16), default="")
+    to_state: Mapped[str] = mapped_column(String(16), default="")
+    #: JSON texts; ``payload`` is a submitted form exactly as submitted.
+    data_before: Mapped[str | None] = mapped_column(Text)
+    data_after: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+
+class CaseNumberCounterRecord(Base):
+    """Daily sequence per implementation code for 办件编号 (the 4-digit tail)."""
+
+    __tablename__ = "case_number_counters"
+
+    implementation_code: Mapped[str] = mapped_column(String(31), primary_key=True)
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,148 @@
+"""Queries and writes, grouped per table. Services call these inside a ``UnitOfWork``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from engine.history import GENESIS_HASH
+from engine.history import row_digest
+from engine.persistence.records import CaseNumberCounterRecord
+from engine.persistence.records import CaseRecord
+from engine.persistence.records import DefinitionRecord
+from engine.persistence.records import HistoryEventRecord
+from engine.persistence.records import HumanTaskRecord
+
+# -- definitions ---------------------------------------------------------------------------------
+
+
+def latest_definition(session: Session, matter_code: str) -> DefinitionRecord | None:
+    return session.scalars(select(DefinitionRecord).where(DefinitionRecord.matter_code == matter_code)
+                           .order_by(DefinitionRecord.version.desc()).limit(1)).first()
+
+
+def definition_by_hash(session: Session, matter_code: str, content_hash: str) -> DefinitionRecord | None:
+    return session.scalars(select(DefinitionRecord).where(DefinitionRecord.matter_code == matter_code,
+                                                          DefinitionRecord.content_hash == content_hash)).first()
+
+
+def latest_definitions(session: Session) -> Sequence[DefinitionRecord]:
+    newest = (select(DefinitionRecord.matter_code, func.max(DefinitionRecord.version).label("version"))
+              .group_by(DefinitionRecord.matter_code).subquery())
+    return session.scalars(select(DefinitionRecord).join(
+        newest, (DefinitionRecord.matter_code == newest.c.matter_code) & (DefinitionRecord.version == newest.c.version))
+        .order_by(DefinitionRecord.matter_code)).all()
+
+
+def definition_versions(session: Session, matter_code: str) -> Sequence[DefinitionRecord]:
+    return session.scalars(select(DefinitionRecord).where(DefinitionRecord.matter_code == matter_code)
+                           .order_by(DefinitionRecord.version)).all()
+
+
+# -- cases ---------------------------------------------------------------------------------------
+
+
+def lock_case(session: Session, case_id: int) -> CaseRecord | None:
+    """Load a case for a step. PostgreSQL holds a row lock; SQLite relies on ``lock_version``."""
+    return session.scalars(select(CaseRecord).where(CaseRecord.id == case_id).with_for_update()).first()
+
+
+def case_by_number(session: Session, case_number: str) -> CaseRecord | None:
+    return session.scalars(select(CaseRecord).where(CaseRecord.case_number == case_number)).first()
+
+
+def due_timer_case_ids(session: Session, now: datetime, limit: int, skip_locked: bool) -> list[int]:
+    """Cases with a timer due; on PostgreSQL rows another worker holds are skipped, not waited for."""
+    query = (select(CaseRecord.id).where(CaseRecord.next_timer_due <= now, CaseRecord.status == "running")
+             .order_by(CaseRecord.next_timer_due).limit(limit))
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return list(session.scalars(query))
+
+
+def next_case_sequence(session: Session, implementation_code: str, day: str) -> int:
+    """Atomically take the next daily sequence number (an upsert, safe under concurrency)."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (insert(CaseNumberCounterRecord)
+                 .values(implementation_code=implementation_code, day=day, last_seq=1)
+                 .on_conflict_do_update(index_elements=["implementation_code", "day"],
+                                        set_={"last_seq": CaseNumberCounterRecord.last_seq + 1})
+                 .returning(CaseNumberCounterRecord.last_seq))
+    return int(session.execute(statement).scalar_one())
+
+
+# -- human tasks ---------------------------------------------------------------------------------
+
+
+def open_tasks_of_case(session: Session, case_id: int) -> list[HumanTaskRecord]:
+    return list(session.scalars(select(HumanTaskRecord).where(HumanTaskRecord.case_id == case_id,
+                                                              HumanTaskRecord.state == "open")))
+
+
+def task_row(session: Session, case_id: int, task_uuid: str) -> HumanTaskRecord | None:
+    return session.scalars(select(HumanTaskRecord).where(HumanTaskRecord.case_id == case_id,
+                                                         HumanTaskRecord.task_uuid == task_uuid)).first()
+
+
+def worklist(session: Session, groups: Sequence[str], user_id: str, *, matter_code: str | None = None,
+             limit: int = 200) -> Sequence[tuple[HumanTaskRecord, CaseRecord]]:
+    """Open tasks the user may work: assigned to them, or unclaimed in one of their groups."""
+    group_match = [HumanTaskRecord.candidate_groups.like(f"%,{group},%") for group in groups]
+    visible = or_(HumanTaskRecord.assignee == user_id,
+                  (HumanTaskRecord.assignee.is_(None) & or_(*group_match)) if group_match else False)
+    query = (select(HumanTaskRecord, CaseRecord).join(CaseRecord, CaseRecord.id == HumanTaskRecord.case_id)
+             .where(HumanTaskRecord.state == "open", visible).order_by(HumanTaskRecord.created_at).limit(limit))
+    if matter_code:
+        query = query.where(CaseRecord.matter_code == matter_code)
+    return [(row[0], row[1]) for row in session.execute(query)]
+
+
+def claim_task_row(session: Session, row_id: int, user_id: str, now: datetime) -> bool:
+    """Set the assignee only if nobody holds the task: the first of two racing claims wins."""
+    result = session.execute(update(HumanTaskRecord)
+                             .where(HumanTaskRecord.id == row_id, HumanTaskRecord.state == "open",
+                                    HumanTaskRecord.assignee.is_(None))
+                             .values(assignee=user_id, claimed_at=now))
+    return result.rowcount == 1
+
+
+def release_task_row(session: Session, row_id: int, user_id: str) -> bool:
+    result = session.execute(update(HumanTaskRecord)
+                             .where(HumanTaskRecord.id == row_id, HumanTaskRecord.state == "open",
+                                    HumanTaskRecord.assignee == user_id)
+                             .values(assignee=None, claimed_at=None))
+    return result.rowcount == 1
+
+
+# -- history -------------------------------------------------------------------------------------
+
+
+def append_history(session: Session, case: CaseRecord, **fields: Any) -> HistoryEventRecord:
+    """Append one row to the case's chain; the case row carries the chain head."""
+    seq = case.history_seq + 1
+    prev_hash = case.history_hash or GENESIS_HASH
+    values = {"case_id": case.id, "seq": seq, "prev_hash": prev_hash, "actor_role": "", "element_id": "",
+              "element_name": "", "task_uuid": "", "from_state": "", "to_state": "", "data_before": None,
+              "data_after": None, "payload": None}
+    values.update(fields)
+    values["row_hash"] = row_digest(values)
+    row = HistoryEventRecord(**values)
+    session.add(row)
+    case.history_seq = seq
+    case.history_hash = values["row_hash"]
+    return row
+
+
+def history_of_case(session: Session, case_id: int) -> Sequence[HistoryEventRecord]:
+    return session.scalars(select(HistoryEventRecord).where(HistoryEventRecord.case_id == case_id)
+                           .order_by(HistoryEventRecord.seq)).all()

@@ -1,0 +1,34 @@
+"""One transaction per use case: state, worklist rows and history commit together or not at all."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
+
+
+class UnitOfWork:
+    """Context manager around one SQLAlchemy session; rolls back unless ``commit()`` was called."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+        self.session: Session
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._session_factory()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    @property
+    def dialect(self) -> str:
+        return self.session.get_bind().dialect.name

@@ -1,0 +1,1 @@
+"""Running cases: sandboxed expressions, timers on the injected clock, serialization, the step driver."""

@@ -1,0 +1,174 @@
+"""One case's workflow in memory: start, human tasks, completion with checks, timers.
+
+This layer knows SpiffWorkflow and the compiled definition, not the database. It enforces what
+SpiffWorkflow 3.2 does not: ``Task.run()`` runs a task in any state, so we check READY, manual and
+the actor's groups before touching it; form values are validated against the task's form first.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from engine.actors import Actor
+from engine.definitions.catalog import CompiledDefinition
+from engine.definitions.catalog import HumanTaskInfo
+from engine.errors import CaseFailed
+from engine.errors import FormDataInvalid
+from engine.errors import NotAllowed
+from engine.errors import TaskNotFound
+from engine.errors import TaskNotReady
+from engine.forms import validate_submission
+from engine.runtime.scripting import PythonScriptEngine
+from engine.runtime.serialization import dump_state
+from engine.runtime.serialization import restore_state
+
+STATE_NAMES_ZH = {
+    "READY": "待办", "WAITING": "等待中", "STARTED": "进行中", "COMPLETED": "已完成", "CANCELLED": "已取消",
+    "ERROR": "出错", "FUTURE": "未到达", "LIKELY": "未到达", "MAYBE": "未到达",
+}
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A completed form as the engine recorded it: raw input, cleaned values and prior values."""
+
+    task_id: str
+    element_id: str
+    raw: dict[str, Any]
+    values: dict[str, Any]
+    before: dict[str, Any]
+
+
+class CaseRuntime:
+    def __init__(self, definition: CompiledDefinition, workflow: BpmnWorkflow) -> None:
+        self.definition = definition
+        self.workflow = workflow
+        self.failure: CaseFailed | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    @classmethod
+    def start(cls, definition: CompiledDefinition, script_engine: PythonScriptEngine,
+              data: dict[str, Any]) -> CaseRuntime:
+        workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=script_engine)
+        workflow.task_tree.data.update(copy.deepcopy(data))
+        runtime = cls(definition, workflow)
+        runtime.run_engine()
+        return runtime
+
+    @classmethod
+    def restore(cls, definition: CompiledDefinition, blob: bytes, script_engine: PythonScriptEngine) -> CaseRuntime:
+        return cls(definition, restore_state(blob, definition.spec, definition.subprocess_specs, script_engine))
+
+    def dump(self) -> bytes:
+        return dump_state(self.workflow)
+
+    def run_engine(self) -> None:
+        """Run gateways, scripts and events until only waits remain; a failure marks the case failed."""
+        try:
+            self.workflow.do_engine_steps()
+        except SpiffWorkflowException as exc:
+            task = getattr(exc, "task", None)
+            element = getattr(getattr(task, "task_spec", None), "bpmn_id", None) or ""
+            self.failure = CaseFailed(element, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 - sandbox and DMN errors arrive as plain exceptions too
+            self.failure = CaseFailed("", f"{type(exc).__name__}: {exc}")
+
+    @property
+    def status(self) -> str:
+        if self.failure is not None or self.workflow.get_tasks(state=TaskState.ERROR):
+            return "failed"
+        return "completed" if self.workflow.is_completed() else "running"
+
+    # -- human tasks -----------------------------------------------------------------------------
+
+    def ready_human_tasks(self) -> list[Task]:
+        return [t for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)
+                if t.task_spec.bpmn_id in self.definition.human_tasks]
+
+    def task_info(self, task: Task) -> HumanTaskInfo:
+        return self.definition.human_tasks[task.task_spec.bpmn_id]
+
+    def get_task(self, task_id: str) -> Task:
+        try:
+            task = self.workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, KeyError, TypeError):
+            task = None
+        if task is None:
+            raise TaskNotFound(task_id)
+        return task
+
+    def check_can_work(self, task: Task, actor: Actor, assignee: str | None) -> HumanTaskInfo:
+        """Raise unless ``actor`` may work ``task`` now (READY, manual, in a candidate group, not claimed by others)."""
+        bpmn_id = task.task_spec.bpmn_id
+        if bpmn_id not in self.definition.human_tasks or not task.task_spec.manual:
+            raise NotAllowed("该环节由系统自动办理，不能人工提交")
+        info = self.definition.human_tasks[bpmn_id]
+        if task.state != TaskState.READY:
+            state = TaskState.get_name(task.state)
+            raise TaskNotReady(info.name, STATE_NAMES_ZH.get(state, state))
+        if not actor.in_any(info.candidate_groups):
+            raise NotAllowed(f"您不属于“{info.name}”的办理角色（{'、'.join(info.candidate_groups)}）")
+        if assignee and assignee != actor.user_id:
+            raise NotAllowed(f"“{info.name}”已由其他人员签收，请先由其退回或转办")
+        return info
+
+    def complete(self, task_id: str, raw: dict[str, Any], actor: Actor, assignee: str | None) -> Submission:
+        """Validate and complete one human task, then run the engine onward.
+
+        :raise TaskNotFound, TaskNotReady, NotAllowed, FormDataInvalid: nothing changed.
+        """
+        task = self.get_task(task_id)
+        info = self.check_can_work(task, actor, assignee)
+        result = validate_submission(self.definition.forms.get(info.form_key), raw)
+        if not result.ok:
+            raise FormDataInvalid(result.errors, raw)
+        before = {key: copy.deepcopy(task.data.get(key)) for key in result.values}
+        task.data.update(copy.deepcopy(result.values))
+        task.run()
+        self.run_engine()
+        return Submission(task_id=str(task.id), element_id=info.element_id, raw=copy.deepcopy(raw),
+                          values=copy.deepcopy(result.values), before=before)
+
+    # -- timers ----------------------------------------------------------------------------------
+
+    def fire_due_timers(self) -> None:
+        """Let timers that are due (per the bound clock) fire and their paths run."""
+        self.workflow.refresh_timers()
+        self.run_engine()
+
+    def next_timer_due(self) -> datetime | None:
+        due: list[datetime] = []
+        for event in self.workflow.waiting_events():
+            if not event.event_type.endswith("TimerEventDefinition"):
+                continue
+            value = event.value
+            if isinstance(value, dict):  # cycle timers keep {'cycles', 'next', 'duration'}
+                value = value.get("next")
+            if not value:
+                continue
+            moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
+            due.append(moment.astimezone(timezone.utc))
+        return min(due) if due else None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """Case data as the latest completed work left it (the end task's data once finished)."""
+        if self.workflow.is_completed():
+            return dict(self.workflow.data)
+        tasks = [t for t in self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.COMPLETED)]
+        if not tasks:
+            return dict(self.workflow.task_tree.data)
+        latest = max(tasks, key=lambda t: t.last_state_change)
+        return dict(latest.data)

@@ -1,0 +1,84 @@
+"""Workflow state <-> compressed text, without the spec.
+
+The spec (the parsed diagram) is identical for every case of a definition version, so it is kept
+once per version in memory and injected on restore; only the runtime state is stored per case.
+Two SpiffWorkflow 3.2 traps are handled here: child task data is stored as a delta against the
+parent, so ``tasks`` must be restored parent-before-child (we re-order defensively, and we store
+plain text, never JSONB, so key order survives); and the restored workflow comes back with an
+unrestricted script engine, so ``restore_state`` always re-attaches ours.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from engine.runtime.scripting import PythonScriptEngine
+
+SPEC_PLACEHOLDER = "__spec_injected__"
+
+
+def _make_serializer() -> BpmnWorkflowSerializer:
+    registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
+    registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
+    # Specs are injected on restore, so storing them would only waste space and CPU.
+    spec_typename = registry.typenames[BpmnProcessSpec]
+    registry.convert_to_dict[spec_typename] = lambda spec: SPEC_PLACEHOLDER
+    return BpmnWorkflowSerializer(registry)
+
+
+_serializer = _make_serializer()
+SERIALIZER_VERSION = _serializer.VERSION
+
+
+def dump_state(workflow: BpmnWorkflow) -> bytes:
+    """Gzip-compressed JSON of the workflow's runtime state (no spec)."""
+    text = _serializer.serialize_json(workflow)
+    return gzip.compress(text.encode("utf-8"), compresslevel=5)
+
+
+def _parent_first(tasks: dict[str, Any], root: str) -> dict[str, Any]:
+    """Order task dicts so each parent precedes its children (delta data restore needs it)."""
+    ordered: dict[str, Any] = {}
+    stack = [root]
+    while stack:
+        task_id = stack.pop()
+        task = tasks.get(task_id)
+        if task is None or task_id in ordered:
+            continue
+        ordered[task_id] = task
+        stack.extend(reversed(task["children"]))
+    for task_id, task in tasks.items():  # orphans, if any, keep their place at the end
+        ordered.setdefault(task_id, task)
+    return ordered
+
+
+def restore_state(blob: bytes, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec],
+                  script_engine: PythonScriptEngine) -> BpmnWorkflow:
+    """Rebuild a workflow from ``dump_state`` output and the cached spec of its version."""
+    dct = json.loads(gzip.decompress(blob))
+    dct["tasks"] = _parent_first(dct["tasks"], dct["root"])
+    for sub in dct.get("subprocesses", {}).values():
+        sub["tasks"] = _parent_first(sub["tasks"], sub["root"])
+    dct["spec"] = spec
+    dct["subprocess_specs"] = dict(subprocess_specs)
+    _serializer.migrate(dct)
+    workflow = _serializer.from_dict(dct)
+    attach_script_engine(workflow, script_engine)
+    return workflow
+
+
+def attach_script_engine(workflow: BpmnWorkflow, script_engine: PythonScriptEngine) -> None:
+    """Give the workflow and every subprocess our sandboxed engine (3.2 restores the unsafe default)."""
+    workflow.script_engine = script_engine
+    for sub in workflow.subprocesses.values():
+        sub.script_engine = script_engine

@@ -1,0 +1,51 @@
+"""Make SpiffWorkflow's timers read our injected clock.
+
+SpiffWorkflow 3.2 computes timer due times with ``datetime.now(timezone.utc)`` inside
+``SpiffWorkflow.bpmn.specs.event_definitions.timer``. We replace that module's ``datetime`` name
+with a subclass whose ``now()`` asks the clock bound for the current step (a context variable, so
+concurrent requests in threads each see their own clock). Outside a step it is the real clock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from datetime import datetime, timezone
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+
+from engine.clock import Clock
+
+_current_clock: ContextVar[Clock | None] = ContextVar("onewindow_clock", default=None)
+
+
+class _ClockDatetime(datetime):
+    @classmethod
+    def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
+        clock = _current_clock.get()
+        if clock is None:
+            return datetime.now(tz)
+        moment = clock.now()
+        return moment.astimezone(tz) if tz is not None else moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def install() -> None:
+    """Idempotently point SpiffWorkflow's timer module at our clock-aware datetime."""
+    if spiff_timer.datetime is not _ClockDatetime:
+        spiff_timer.datetime = _ClockDatetime
+
+
+@contextlib.contextmanager
+def clock_bound(clock: Clock) -> Iterator[None]:
+    """Run a block of engine work with SpiffWorkflow's timers reading ``clock``."""
+    install()
+    token = _current_clock.set(clock)
+    try:
+        yield
+    finally:
+        _current_clock.reset(token)
+
+
+install()

@@ -1,0 +1,114 @@
+"""Starting cases and reading them back."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.actors import Actor
+from engine.casenumbers import format_case_number
+from engine.clock import CHINA_TZ
+from engine.definitions.catalog import CompiledDefinition
+from engine.errors import CaseNotFound
+from engine.errors import NotAllowed
+from engine.history import to_json
+from engine.persistence import repositories as repo
+from engine.persistence.records import CaseRecord
+from engine.persistence.records import DefinitionRecord
+from engine.persistence.records import HumanTaskRecord
+from engine.persistence.unit_of_work import UnitOfWork
+from engine.runtime.case import CaseRuntime
+from engine.runtime.timers import clock_bound
+from engine.runtime.transitions import capture
+from engine.services.context import EngineContext
+from engine.services.steps import save_runtime
+from engine.services.steps import translate_conflicts
+from engine.services.views import CaseView
+from engine.services.views import HistoryView
+from engine.services.views import TaskView
+
+
+def local_day(ctx: EngineContext) -> date:
+    return ctx.clock.now().astimezone(CHINA_TZ).date()
+
+
+def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[str, Any] | None = None, *,
+               owner_id: str | None = None, title: str = "") -> CaseView:
+    """Start a case on the newest version of a matter and run it to its first wait.
+
+    :raise MatterNotFound: no deployed version.
+    :raise NotAllowed: the actor may not start this matter.
+    """
+    with ctx.uow() as uow, translate_conflicts():
+        record, compiled = ctx.latest_definition(uow, matter_code)
+        if not (actor.in_any(compiled.metadata.starter_groups) or actor.user_id == "system"):
+            raise NotAllowed(f"您无权申办“{compiled.metadata.name}”")
+        now = ctx.clock.now()
+        day = local_day(ctx)
+        seq = repo.next_case_sequence(uow.session, compiled.metadata.implementation_code, f"{day:%Y%m%d}")
+        number = format_case_number(compiled.metadata.implementation_code, day, seq)
+        initial = dict(data or {})
+        initial.setdefault("case_number", number)
+        with clock_bound(ctx.clock), capture(None) as buffer:
+            runtime = CaseRuntime.start(compiled, ctx.script_engine, initial)
+        case = CaseRecord(case_number=number, definition_id=record.id, matter_code=matter_code, status="running",
+                          title=title or compiled.metadata.name, owner_id=owner_id or actor.user_id,
+                          started_by=actor.user_id, state=b"", serializer_version="", received_at=now,
+                          created_at=now, updated_at=now, history_seq=0, history_hash="")
+        uow.session.add(case)
+        uow.session.flush()
+        repo.append_history(uow.session, case, occurred_at=now, event_type="case_started", actor_id=actor.user_id,
+                            actor_role=actor.role_label,
+                            data_after=to_json({"definition_version": record.version, "data": initial}))
+        save_runtime(uow.session, case, runtime, buffer.transitions, actor, now)
+        uow.session.flush()
+        view = _case_view(uow, case, runtime)
+        uow.commit()
+        return view
+
+
+def definition_for_case(ctx: EngineContext, uow: UnitOfWork, case: CaseRecord) -> CompiledDefinition:
+    record = uow.session.get(DefinitionRecord, case.definition_id)
+    assert record is not None  # a foreign key guarantees it
+    return ctx.compiled(record)
+
+
+def _case_view(uow: UnitOfWork, case: CaseRecord, runtime: CaseRuntime | None) -> CaseView:
+    rows = uow.session.scalars(select(HumanTaskRecord).where(HumanTaskRecord.case_id == case.id,
+                                                             HumanTaskRecord.state == "open")
+                               .order_by(HumanTaskRecord.id)).all()
+    return CaseView(id=case.id, case_number=case.case_number, matter_code=case.matter_code,
+                    definition_id=case.definition_id, status=case.status, title=case.title, owner_id=case.owner_id,
+                    received_at=case.received_at, completed_at=case.completed_at,
+                    next_timer_due=case.next_timer_due, error=case.error,
+                    data=runtime.data if runtime is not None else {},
+                    open_tasks=tuple(TaskView.of(row, case) for row in rows), lock_version=case.lock_version)
+
+
+def get_case(ctx: EngineContext, case_id: int, *, with_data: bool = True) -> CaseView:
+    with ctx.uow() as uow:
+        case = uow.session.get(CaseRecord, case_id)
+        if case is None:
+            raise CaseNotFound(case_id)
+        runtime = None
+        if with_data:
+            runtime = CaseRuntime.restore(definition_for_case(ctx, uow, case), case.state, ctx.script_engine)
+        return _case_view(uow, case, runtime)
+
+
+def get_case_by_number(ctx: EngineContext, case_number: str) -> CaseView:
+    with ctx.uow() as uow:
+        case = repo.case_by_number(uow.session, case_number)
+        if case is None:
+            raise CaseNotFound(case_number)
+        case_id = case.id
+    return get_case(ctx, case_id)
+
+
+def case_history(ctx: EngineContext, case_id: int) -> list[HistoryView]:
+    with ctx.uow() as uow:
+        if uow.session.get(CaseRecord, case_id) is None:
+            raise CaseNotFound(case_id)
+        return [HistoryView.of(row) for row in repo.history_of_case(uow.session, case_id)]

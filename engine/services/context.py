@@ -1,0 +1,77 @@
+"""Everything a use case needs, wired once per process and passed in (no globals, no framework)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
+
+from engine.clock import Clock
+from engine.clock import SystemClock
+from engine.definitions.catalog import CompiledDefinition
+from engine.definitions.catalog import compile_definition
+from engine.errors import MatterNotFound
+from engine.persistence import repositories as repo
+from engine.persistence.database import make_engine
+from engine.persistence.database import make_session_factory
+from engine.persistence.records import DefinitionRecord
+from engine.persistence.unit_of_work import UnitOfWork
+from engine.runtime.scripting import PythonScriptEngine
+from engine.runtime.scripting import ServiceCall
+from engine.runtime.scripting import make_script_engine
+from engine.settings import EngineSettings
+
+
+@dataclass
+class EngineContext:
+    settings: EngineSettings
+    clock: Clock
+    db: Engine
+    session_factory: sessionmaker[Session]
+    script_engine: PythonScriptEngine
+    #: Service-task operations diagrams may call (internal department data lookups and the like).
+    services: Mapping[str, ServiceCall] = field(default_factory=dict)
+    _definitions: dict[int, CompiledDefinition] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def create(cls, settings: EngineSettings | None = None, clock: Clock | None = None,
+               services: Mapping[str, ServiceCall] | None = None,
+               functions: Mapping[str, Callable[..., Any]] | None = None) -> EngineContext:
+        settings = settings or EngineSettings()
+        db = make_engine(settings.database_url)
+        services = dict(services or {})
+        return cls(settings=settings, clock=clock or SystemClock(), db=db, session_factory=make_session_factory(db),
+                   script_engine=make_script_engine(functions, services, settings.script_time_limit_s),
+                   services=services)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)
+
+    def compiled(self, record: DefinitionRecord) -> CompiledDefinition:
+        """Parsed specs for a stored version, parsed once per process (versions never change)."""
+        cached = self._definitions.get(record.id)
+        if cached is not None:
+            return cached
+        with self._lock:
+            cached = self._definitions.get(record.id)
+            if cached is None:
+                cached = compile_definition(json.loads(record.files_json), services=self.services,
+                                            max_bytes=self.settings.max_xml_bytes)
+                self._definitions[record.id] = cached
+        return cached
+
+    def latest_definition(self, uow: UnitOfWork, matter_code: str) -> tuple[DefinitionRecord, CompiledDefinition]:
+        record = repo.latest_definition(uow.session, matter_code)
+        if record is None:
+            raise MatterNotFound(matter_code)
+        return record, self.compiled(record)
+
+    def dispose(self) -> None:
+        self.db.dispose()

@@ -1,0 +1,81 @@
+"""Deploying matters: check everything, store by content hash, never change a stored version."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+
+from engine.actors import Actor
+from engine.definitions.catalog import collect_matter_files
+from engine.definitions.catalog import compile_definition
+from engine.definitions.catalog import content_hash
+from engine.definitions.catalog import files_to_json
+from engine.errors import ConcurrentUpdate
+from engine.errors import DefinitionInvalid
+from engine.persistence import repositories as repo
+from engine.persistence.records import DefinitionRecord
+from engine.services.context import EngineContext
+from engine.services.views import DeployResult
+from engine.services.views import MatterView
+
+COMMON_DIR_NAME = "_common"
+
+
+def deploy_files(ctx: EngineContext, files: Mapping[str, str], actor: Actor) -> DeployResult:
+    """Check and store one bundle. Unchanged content is a no-op returning the existing version.
+
+    :raise DefinitionInvalid: every problem, with file and element id; nothing is stored.
+    """
+    compiled = compile_definition(files, services=ctx.services, max_bytes=ctx.settings.max_xml_bytes)
+    code = compiled.metadata.code
+    digest = content_hash(files)
+    with ctx.uow() as uow:
+        existing = repo.definition_by_hash(uow.session, code, digest)
+        if existing is not None:
+            return DeployResult(code, existing.version, existing.id, created=False)
+        latest = repo.latest_definition(uow.session, code)
+        record = DefinitionRecord(matter_code=code, version=(latest.version + 1) if latest else 1,
+                                  content_hash=digest, files_json=files_to_json(files),
+                                  metadata_json=json.dumps(asdict(compiled.metadata), ensure_ascii=False),
+                                  deployed_at=ctx.clock.now(), deployed_by=actor.user_id)
+        uow.session.add(record)
+        try:
+            uow.session.flush()
+            uow.commit()
+        except IntegrityError as exc:  # a concurrent deploy took the same version number
+            raise ConcurrentUpdate("另一位设计人员正在部署同一事项，请稍后重试") from exc
+        return DeployResult(code, record.version, record.id, created=True)
+
+
+def matter_dirs(processes_dir: Path) -> list[Path]:
+    return sorted(p for p in processes_dir.iterdir()
+                  if p.is_dir() and not p.name.startswith(("_", ".")) and (p / "matter.toml").is_file())
+
+
+def deploy_path(ctx: EngineContext, path: Path, actor: Actor) -> list[DeployResult]:
+    """Deploy one matter folder, or every matter folder under ``path``; all are checked first."""
+    path = path.resolve()
+    folders = [path] if (path / "matter.toml").is_file() else matter_dirs(path)
+    bundles = []
+    problems = []
+    for folder in folders:
+        common = folder.parent / COMMON_DIR_NAME
+        files = collect_matter_files(folder, ctx.settings.forms_dir, common)
+        try:
+            compile_definition(files, services=ctx.services, max_bytes=ctx.settings.max_xml_bytes)
+        except DefinitionInvalid as exc:
+            problems.extend(
+                type(p)(f"{folder.name}/{p.file}", p.element_id, p.problem) for p in exc.problems)
+        bundles.append(files)
+    if problems:
+        raise DefinitionInvalid(problems)
+    return [deploy_files(ctx, files, actor) for files in bundles]
+
+
+def list_matters(ctx: EngineContext) -> list[MatterView]:
+    with ctx.uow() as uow:
+        return [MatterView.of(record) for record in repo.latest_definitions(uow.session)]

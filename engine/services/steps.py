@@ -1,0 +1,145 @@
+"""Persisting one step: state, worklist rows and history rows, in the caller's transaction.
+
+A "step" is whatever happened to a case between loading and saving it: a start, a completed
+form, fired timers. Transitions captured from SpiffWorkflow become history rows; user actions
+(submitted forms, claims) are added by the services as their own rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.util.task import TaskState
+
+from engine.actors import Actor
+from engine.errors import ConcurrentUpdate
+from engine.history import to_json
+from engine.persistence import repositories as repo
+from engine.persistence.records import CaseRecord
+from engine.persistence.records import HumanTaskRecord
+from engine.runtime.case import CaseRuntime
+from engine.runtime.serialization import SERIALIZER_VERSION
+from engine.runtime.transitions import Transition
+
+#: Transitions worth an audit row. Predictions (FUTURE/LIKELY/MAYBE) are SpiffWorkflow's bookkeeping.
+RECORDED_STATES = {"READY", "WAITING", "STARTED", "COMPLETED", "CANCELLED", "ERROR"}
+LIVE_STATES = {"READY", "WAITING", "STARTED"}
+
+T = TypeVar("T")
+
+
+def _element_of(runtime: CaseRuntime, transition: Transition) -> tuple[str, str, Any]:
+    task = runtime.workflow.get_task_from_id(UUID(transition.task_id)) if transition.task_id else None
+    if task is None:
+        return "", "", None
+    bpmn_id = getattr(task.task_spec, "bpmn_id", None) or ""
+    return bpmn_id, getattr(task.task_spec, "bpmn_name", None) or "", task
+
+
+def record_transitions(session: Session, case: CaseRecord, runtime: CaseRuntime, transitions: list[Transition],
+                       actor: Actor, now: datetime) -> None:
+    for transition in transitions:
+        if transition.to_state not in RECORDED_STATES:
+            continue
+        if transition.to_state == "CANCELLED" and transition.from_state not in LIVE_STATES:
+            continue  # an untaken branch being pruned, not a cancelled piece of work
+        element_id, element_name, task = _element_of(runtime, transition)
+        if not element_id:
+            continue  # internal tasks (Start, End, Root) have no BPMN element
+        data_after = None
+        if transition.to_state == "COMPLETED" and task is not None and not task.task_spec.manual \
+                and task.parent is not None:
+            changed = {k: v for k, v in task.data.items() if task.parent.data.get(k, object()) != v}
+            data_after = changed or None
+        repo.append_history(session, case, occurred_at=now, event_type="task_state_changed", actor_id=actor.user_id,
+                            actor_role=actor.role_label, element_id=element_id, element_name=element_name,
+                            task_uuid=transition.task_id, from_state=transition.from_state,
+                            to_state=transition.to_state, data_after=to_json(data_after))
+
+
+def sync_human_tasks(session: Session, case: CaseRecord, runtime: CaseRuntime, actor: Actor, now: datetime,
+                     completed_task_id: str | None = None) -> None:
+    """Make the worklist rows match the workflow's READY user tasks."""
+    ready = {str(task.id): task for task in runtime.ready_human_tasks()}
+    for row in repo.open_tasks_of_case(session, case.id):
+        if row.task_uuid in ready:
+            ready.pop(row.task_uuid)
+            continue
+        task = runtime.workflow.get_task_from_id(UUID(row.task_uuid))
+        done = task is not None and task.state == TaskState.COMPLETED
+        row.state = "completed" if done else "cancelled"
+        row.completed_at = now
+        row.completed_by = actor.user_id if done and row.task_uuid == completed_task_id else (
+            row.completed_by if done else None)
+    for task_id, task in ready.items():
+        info = runtime.task_info(task)
+        session.add(HumanTaskRecord(case_id=case.id, task_uuid=task_id, element_id=info.element_id, name=info.name,
+                                    lane=info.lane, candidate_groups="," + ",".join(info.candidate_groups) + ",",
+                                    assignee=None, form_key=info.form_key, state="open", created_at=now))
+
+
+def save_runtime(session: Session, case: CaseRecord, runtime: CaseRuntime, transitions: list[Transition],
+                 actor: Actor, now: datetime, completed_task_id: str | None = None) -> None:
+    """Write the step: state blob, timer column, status, worklist rows, transition history."""
+    status_before = case.status
+    case.state = runtime.dump()
+    case.serializer_version = SERIALIZER_VERSION
+    case.next_timer_due = runtime.next_timer_due()
+    case.status = runtime.status
+    case.updated_at = now
+    if runtime.failure is not None:
+        case.error = runtime.failure.message
+    if case.status == "completed" and case.completed_at is None:
+        case.completed_at = now
+    record_transitions(session, case, runtime, transitions, actor, now)
+    sync_human_tasks(session, case, runtime, actor, now, completed_task_id)
+    if case.status != status_before and case.status in ("completed", "failed"):
+        repo.append_history(session, case, occurred_at=now, event_type=f"case_{case.status}", actor_id=actor.user_id,
+                            actor_role=actor.role_label,
+                            data_after=to_json({"error": case.error} if case.status == "failed" else None))
+
+
+def is_conflict(exc: BaseException) -> bool:
+    if isinstance(exc, StaleDataError):
+        return True
+    if isinstance(exc, OperationalError):
+        original = getattr(exc, "orig", None)
+        if isinstance(original, sqlite3.OperationalError) and "locked" in str(original):
+            return True
+        return getattr(original, "sqlstate", None) in ("40001", "40P01")  # serialization failure, deadlock
+    return False
+
+
+@contextlib.contextmanager
+def translate_conflicts() -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        if is_conflict(exc):
+            raise ConcurrentUpdate() from exc
+        raise
+
+
+def with_retries(attempts: int, step: Callable[[], T]) -> T:
+    """Run a whole load-modify-save step again when it lost an optimistic-lock race.
+
+    The retry reloads the case, so a second completion of the *same* task then fails its READY
+    check (a clear conflict for the loser), while completions of *different* tasks of the same
+    case (two departments finishing at once) both succeed.
+    """
+    for attempt in range(attempts):
+        try:
+            with translate_conflicts():
+                return step()
+        except ConcurrentUpdate:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")

@@ -1,0 +1,119 @@
+"""Worklists and the work itself: claim, release, complete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.actors import Actor
+from engine.errors import CaseNotFound
+from engine.errors import NotAllowed
+from engine.errors import TaskNotFound
+from engine.errors import TaskNotReady
+from engine.history import to_json
+from engine.persistence import repositories as repo
+from engine.runtime.case import CaseRuntime
+from engine.runtime.timers import clock_bound
+from engine.runtime.transitions import capture
+from engine.services.cases import _case_view
+from engine.services.cases import definition_for_case
+from engine.services.context import EngineContext
+from engine.services.steps import save_runtime
+from engine.services.steps import translate_conflicts
+from engine.services.steps import with_retries
+from engine.services.views import CaseView
+from engine.services.views import TaskView
+
+
+def list_worklist(ctx: EngineContext, actor: Actor, *, matter_code: str | None = None) -> list[TaskView]:
+    """Open tasks for the actor: theirs, plus unclaimed ones of their groups, oldest first."""
+    with ctx.uow() as uow:
+        return [TaskView.of(row, case) for row, case in
+                repo.worklist(uow.session, sorted(actor.groups), actor.user_id, matter_code=matter_code)]
+
+
+def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[str, Any], actor: Actor) -> CaseView:
+    """Complete a READY user task with form values, then run the case to its next wait.
+
+    Checks, in order: case exists, task exists and is READY, it is a human task, the actor is in a
+    candidate group and nobody else claimed it, the values satisfy the task's form. Any failure
+    raises and changes nothing. Losing a race to another completion of the same task raises
+    ``TaskNotReady``; losing a race on a different task of the case is retried transparently.
+    """
+
+    def step() -> CaseView:
+        with ctx.uow() as uow:
+            case = repo.lock_case(uow.session, case_id)
+            if case is None:
+                raise CaseNotFound(case_id)
+            runtime = CaseRuntime.restore(definition_for_case(ctx, uow, case), case.state, ctx.script_engine)
+            row = repo.task_row(uow.session, case.id, task_uuid)
+            now = ctx.clock.now()
+            with clock_bound(ctx.clock), capture(runtime.workflow) as buffer:
+                submission = runtime.complete(task_uuid, raw, actor, row.assignee if row else None)
+            info = runtime.definition.human_tasks[submission.element_id]
+            repo.append_history(uow.session, case, occurred_at=now, event_type="form_submitted",
+                                actor_id=actor.user_id, actor_role=actor.role_label, element_id=info.element_id,
+                                element_name=info.name, task_uuid=submission.task_id,
+                                data_before=to_json(submission.before), data_after=to_json(submission.values),
+                                payload=to_json(submission.raw))
+            save_runtime(uow.session, case, runtime, buffer.transitions, actor, now, completed_task_id=task_uuid)
+            uow.session.flush()
+            view = _case_view(uow, case, runtime)
+            uow.commit()
+            return view
+
+    return with_retries(ctx.settings.conflict_retries, step)
+
+
+def _open_row(ctx: EngineContext, uow: Any, case_id: int, task_uuid: str):  # type: ignore[no-untyped-def]
+    case = repo.lock_case(uow.session, case_id)
+    if case is None:
+        raise CaseNotFound(case_id)
+    row = repo.task_row(uow.session, case_id, task_uuid)
+    if row is None:
+        raise TaskNotFound(task_uuid)
+    if row.state != "open":
+        raise TaskNotReady(row.name, "已办结" if row.state == "completed" else "已取消")
+    return case, row
+
+
+def claim_task(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) -> TaskView:
+    """Take an open task of one of the actor's groups; the first of two racing claims wins."""
+    with ctx.uow() as uow, translate_conflicts():
+        case, row = _open_row(ctx, uow, case_id, task_uuid)
+        groups = tuple(g for g in row.candidate_groups.split(",") if g)
+        if not actor.in_any(groups):
+            raise NotAllowed(f"您不属于“{row.name}”的办理角色")
+        if row.assignee == actor.user_id:
+            return TaskView.of(row, case)
+        now = ctx.clock.now()
+        if not repo.claim_task_row(uow.session, row.id, actor.user_id, now):
+            raise NotAllowed(f"“{row.name}”已被其他人员签收")
+        repo.append_history(uow.session, case, occurred_at=now, event_type="task_claimed", actor_id=actor.user_id,
+                            actor_role=actor.role_label, element_id=row.element_id, element_name=row.name,
+                            task_uuid=row.task_uuid)
+        case.updated_at = now
+        uow.session.flush()
+        uow.session.refresh(row)
+        view = TaskView.of(row, case)
+        uow.commit()
+        return view
+
+
+def release_task(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) -> TaskView:
+    """Give a claimed task back to its group queue."""
+    with ctx.uow() as uow, translate_conflicts():
+        case, row = _open_row(ctx, uow, case_id, task_uuid)
+        if row.assignee != actor.user_id:
+            raise NotAllowed("只能退回本人签收的任务")
+        now = ctx.clock.now()
+        repo.release_task_row(uow.session, row.id, actor.user_id)
+        repo.append_history(uow.session, case, occurred_at=now, event_type="task_released", actor_id=actor.user_id,
+                            actor_role=actor.role_label, element_id=row.element_id, element_name=row.name,
+                            task_uuid=row.task_uuid)
+        case.updated_at = now
+        uow.session.flush()
+        uow.session.refresh(row)
+        view = TaskView.of(row, case)
+        uow.commit()
+        return view

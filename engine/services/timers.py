@@ -1,0 +1,67 @@
+"""The timer worker's use case: fire every due timer exactly once, whatever the number of workers."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy import select
+
+from engine.actors import Actor
+from engine.errors import ConcurrentUpdate
+from engine.persistence import repositories as repo
+from engine.persistence.records import CaseRecord
+from engine.runtime.case import CaseRuntime
+from engine.runtime.timers import clock_bound
+from engine.runtime.transitions import capture
+from engine.services.cases import definition_for_case
+from engine.services.context import EngineContext
+from engine.services.steps import save_runtime
+from engine.services.steps import translate_conflicts
+
+log = logging.getLogger(__name__)
+
+
+def _fire_one(ctx: EngineContext, case_id: int) -> bool:
+    """Fire the due timers of one case in its own transaction; False if another worker has it."""
+    now = ctx.clock.now()
+    with ctx.uow() as uow, translate_conflicts():
+        query = select(CaseRecord).where(CaseRecord.id == case_id, CaseRecord.status == "running",
+                                         CaseRecord.next_timer_due <= now)
+        if uow.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        case = uow.session.scalars(query).first()
+        if case is None:
+            return False  # locked by another worker, or already fired and moved on
+        runtime = CaseRuntime.restore(definition_for_case(ctx, uow, case), case.state, ctx.script_engine)
+        actor = Actor.system()
+        with clock_bound(ctx.clock), capture(runtime.workflow) as buffer:
+            runtime.fire_due_timers()
+        repo.append_history(uow.session, case, occurred_at=now, event_type="timers_fired", actor_id=actor.user_id,
+                            actor_role=actor.role_label)
+        save_runtime(uow.session, case, runtime, buffer.transitions, actor, now)
+        uow.commit()
+        return True
+
+
+def fire_due_timers(ctx: EngineContext, limit: int = 100) -> int:
+    """Fire timers of up to ``limit`` due cases; return how many cases this call advanced."""
+    with ctx.uow() as uow:
+        candidates = repo.due_timer_case_ids(uow.session, ctx.clock.now(), limit, skip_locked=False)
+    fired = 0
+    for case_id in candidates:
+        try:
+            fired += _fire_one(ctx, case_id)
+        except ConcurrentUpdate:
+            log.info("case %s advanced by someone else while firing timers", case_id)
+    return fired
+
+
+def run_worker(ctx: EngineContext, stop: threading.Event, poll_seconds: float = 5.0) -> None:
+    """Poll for due timers until ``stop`` is set (``onewindow worker``)."""
+    while not stop.is_set():
+        try:
+            fire_due_timers(ctx)
+        except Exception:  # noqa: BLE001 - a worker must survive one bad case and keep polling
+            log.exception("timer pass failed")
+        stop.wait(poll_seconds)

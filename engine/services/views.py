@@ -1,0 +1,116 @@
+"""Frozen, framework-free views returned by the services (never ORM objects)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from engine.persistence.records import CaseRecord
+from engine.persistence.records import DefinitionRecord
+from engine.persistence.records import HistoryEventRecord
+from engine.persistence.records import HumanTaskRecord
+
+
+@dataclass(frozen=True)
+class MatterView:
+    code: str
+    name: str
+    department: str
+    case_type: str
+    statutory_limit_wd: int
+    promised_limit_wd: int
+    version: int
+    definition_id: int
+    content_hash: str
+    metadata: dict[str, Any]
+
+    @classmethod
+    def of(cls, record: DefinitionRecord) -> MatterView:
+        meta = json.loads(record.metadata_json)
+        return cls(code=record.matter_code, name=meta["name"], department=meta["department"],
+                   case_type=meta["case_type"], statutory_limit_wd=meta["statutory_limit_wd"],
+                   promised_limit_wd=meta["promised_limit_wd"], version=record.version, definition_id=record.id,
+                   content_hash=record.content_hash, metadata=meta)
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    matter_code: str
+    version: int
+    definition_id: int
+    created: bool
+
+
+@dataclass(frozen=True)
+class TaskView:
+    id: int
+    case_id: int
+    case_number: str
+    task_uuid: str
+    element_id: str
+    name: str
+    lane: str
+    candidate_groups: tuple[str, ...]
+    assignee: str | None
+    form_key: str
+    state: str
+    created_at: datetime
+    due_at: datetime | None
+    matter_code: str
+
+    @classmethod
+    def of(cls, row: HumanTaskRecord, case: CaseRecord) -> TaskView:
+        return cls(id=row.id, case_id=case.id, case_number=case.case_number, task_uuid=row.task_uuid,
+                   element_id=row.element_id, name=row.name, lane=row.lane,
+                   candidate_groups=tuple(g for g in row.candidate_groups.split(",") if g), assignee=row.assignee,
+                   form_key=row.form_key, state=row.state, created_at=row.created_at, due_at=row.due_at,
+                   matter_code=case.matter_code)
+
+
+@dataclass(frozen=True)
+class CaseView:
+    id: int
+    case_number: str
+    matter_code: str
+    definition_id: int
+    status: str
+    title: str
+    owner_id: str | None
+    received_at: datetime
+    completed_at: datetime | None
+    next_timer_due: datetime | None
+    error: str | None
+    data: dict[str, Any]
+    open_tasks: tuple[TaskView, ...]
+    lock_version: int
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    seq: int
+    occurred_at: datetime
+    event_type: str
+    actor_id: str
+    actor_role: str
+    element_id: str
+    element_name: str
+    task_uuid: str
+    from_state: str
+    to_state: str
+    data_before: Any
+    data_after: Any
+    payload: Any
+    row_hash: str
+
+    @classmethod
+    def of(cls, row: HistoryEventRecord) -> HistoryView:
+        def load(text: str | None) -> Any:
+            return json.loads(text) if text else None
+
+        return cls(seq=row.seq, occurred_at=row.occurred_at, event_type=row.event_type, actor_id=row.actor_id,
+                   actor_role=row.actor_role, element_id=row.element_id, element_name=row.element_name,
+                   task_uuid=row.task_uuid, from_state=row.from_state, to_state=row.to_state,
+                   data_before=load(row.data_before), data_after=load(row.data_after), payload=load(row.payload),
+                   row_hash=row.row_hash)

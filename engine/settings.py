@@ -1,0 +1,31 @@
+"""Engine settings, passed in explicitly (never read from a web framework's config)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_database_url() -> str:
+    """SQLite file under ``instance/`` unless ``DATABASE_URL`` says otherwise."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    instance = PROJECT_ROOT / "instance"
+    return f"sqlite:///{instance / 'onewindow.sqlite3'}"
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    database_url: str = field(default_factory=default_database_url)
+    processes_dir: Path = PROJECT_ROOT / "processes"
+    forms_dir: Path = PROJECT_ROOT / "forms"
+    #: CPU seconds one diagram expression (script, condition, timer) may use.
+    script_time_limit_s: float = 1.0
+    #: Largest BPMN/DMN file accepted, in bytes; bigger ones are refused before parsing.
+    max_xml_bytes: int = 2 * 1024 * 1024
+    #: How often a step is retried when it lost an optimistic-lock race on a *different* task.
+    conflict_retries: int = 3
