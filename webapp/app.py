@@ -1,0 +1,54 @@
+"""Application factory. Configuration is read here and handed to the engine explicitly."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from engine.clock import Clock
+from engine.services.context import EngineContext
+from engine.settings import EngineSettings
+from webapp import errors
+from webapp.views import matters
+
+
+def _secret_key(instance_path: Path) -> str:
+    """A per-installation secret kept in ``instance/`` so sessions survive restarts."""
+    configured = os.environ.get("ONEWINDOW_SECRET_KEY")
+    if configured:
+        return configured
+    path = instance_path / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("ONEWINDOW_SECURE_COOKIES", "0") == "1",
+        MAX_CONTENT_LENGTH=50 * 1024 * 1024,
+        JSON_AS_ASCII=False,
+    )
+    if config:
+        app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
+    settings: EngineSettings = app.config.get("ENGINE_SETTINGS") or EngineSettings()
+    app.extensions["onewindow"] = EngineContext.create(settings, clock)
+    errors.register(app)
+    app.register_blueprint(matters.bp)
+    return app
+
+
+def engine_context(app: Flask) -> EngineContext:
+    return app.extensions["onewindow"]

@@ -1,0 +1,164 @@
+"""The ``onewindow`` command: init, serve, worker, deploy, matters, workdays."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import subprocess
+import sys
+import threading
+from datetime import date
+from pathlib import Path
+
+from engine.actors import Actor
+from engine.errors import EngineError
+from engine.services.context import EngineContext
+from engine.settings import EngineSettings
+
+CLI_ACTOR = Actor("cli", "命令行", frozenset({"designer", "admin"}))
+
+
+def _context() -> EngineContext:
+    return EngineContext.create(EngineSettings())
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from engine.persistence.migrate import upgrade_database
+    from engine.services.deploy import deploy_path
+
+    settings = EngineSettings()
+    upgrade_database(settings.database_url)
+    ctx = EngineContext.create(settings)
+    try:
+        for result in deploy_path(ctx, settings.processes_dir, CLI_ACTOR):
+            state = "新版本" if result.created else "未变化"
+            print(f"{result.matter_code}: v{result.version}（{state}）")
+        try:
+            from engine.services.accounts import ensure_demo_accounts
+        except ImportError:
+            return 0
+        for username in ensure_demo_accounts(ctx):
+            print(f"演示账号已创建：{username}")
+    finally:
+        ctx.dispose()
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from engine.services.deploy import deploy_path
+
+    ctx = _context()
+    try:
+        for result in deploy_path(ctx, Path(args.path), CLI_ACTOR):
+            state = "新版本" if result.created else "内容未变化，未生成新版本"
+            print(f"{result.matter_code}: v{result.version}（{state}）")
+    finally:
+        ctx.dispose()
+    return 0
+
+
+def cmd_matters(args: argparse.Namespace) -> int:
+    from engine.services.deploy import list_matters
+
+    ctx = _context()
+    try:
+        matters = list_matters(ctx)
+        if not matters:
+            print("尚未部署任何事项")
+        for m in matters:
+            print(f"{m.code}\t{m.name}\t{m.department}\t{m.case_type}\t法定{m.statutory_limit_wd}/承诺"
+                  f"{m.promised_limit_wd}个工作日\tv{m.version}")
+    finally:
+        ctx.dispose()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from engine.services.timers import run_worker
+
+    ctx = _context()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"定时器工作进程已启动（每 {args.interval} 秒检查一次）")
+    try:
+        run_worker(ctx, stop, args.interval)
+    finally:
+        ctx.dispose()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from webapp.app import create_app
+
+    worker = None
+    if args.with_worker:
+        worker = subprocess.Popen([sys.executable, "-m", "webapp.cli", "worker"])
+    try:
+        if args.dev:
+            create_app().run(host=args.host, port=args.port, debug=False, threaded=True)
+            return 0
+        from webapp.wsgi_server import serve
+
+        serve(args.host, args.port, workers=args.workers)
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(10)
+    return 0
+
+
+def cmd_workdays(args: argparse.Namespace) -> int:
+    from engine.calendar import WorkCalendar
+    from engine.calendar.seed import national_days_from_chinesecalendar
+
+    entries, years = national_days_from_chinesecalendar()
+    calendar = WorkCalendar(entries, years)
+    start = date.fromisoformat(args.start)
+    due = calendar.add_workdays(start, args.days)
+    note = "（暂定：该年度国务院放假通知尚未录入）" if calendar.is_provisional(due) else ""
+    weekday = "一二三四五六日"[due.weekday()]
+    print(f"{due.isoformat()} 星期{weekday}{note}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="onewindow", description="一窗通办 管理命令")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("init", help="升级数据库并部署 processes/ 中的事项").set_defaults(func=cmd_init)
+    serve = sub.add_parser("serve", help="启动 Web 服务")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--workers", type=int, default=2)
+    serve.add_argument("--dev", action="store_true", help="使用 Flask 开发服务器")
+    serve.add_argument("--with-worker", action="store_true", help="同时启动定时器工作进程")
+    serve.set_defaults(func=cmd_serve)
+    worker = sub.add_parser("worker", help="运行定时器工作进程")
+    worker.add_argument("--interval", type=float, default=5.0)
+    worker.set_defaults(func=cmd_worker)
+    deploy = sub.add_parser("deploy", help="校验并部署一个事项目录（或包含多个事项的目录）")
+    deploy.add_argument("path")
+    deploy.set_defaults(func=cmd_deploy)
+    sub.add_parser("matters", help="列出已部署的事项").set_defaults(func=cmd_matters)
+    workdays = sub.add_parser("workdays", help="工作日计算")
+    workdays_sub = workdays.add_subparsers(dest="workdays_command", required=True)
+    add = workdays_sub.add_parser("add", help="计算某日之后第 N 个工作日")
+    add.add_argument("start", help="起算日期，如 2025-09-26（当日不计入）")
+    add.add_argument("days", type=int)
+    add.set_defaults(func=cmd_workdays)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except EngineError as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
