@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,8 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS}
+
+_BARE_ISO = re.compile(r"^(R\d*/)?P(\d|T\d)[0-9YMWDTHS.]*$")
 
 METADATA_FILE = "matter.toml"
 COMMON_PREFIX = "_common/"
@@ -169,6 +172,10 @@ class _Checker:
             self.add(file, element_id, f"{what}不合规：{exc.message}")
 
     def check_timer(self, file: str, element_id: str, kind: str, text: str | None) -> None:
+        if text and _BARE_ISO.match(text.strip()):
+            # Valid Python (a variable name), so it would only fail when the timer is reached.
+            self.add(file, element_id, f"定时器表达式是 Python：ISO 8601 值需加引号，应写作 \"{text.strip()}\"")
+            return
         self.check_expression(file, element_id, text, "定时器表达式")
         if not text:
             return

@@ -14,6 +14,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+__all__ = ["Session"]
+
 from engine.history import GENESIS_HASH
 from engine.history import row_digest
 from engine.persistence.records import CaseNumberCounterRecord
@@ -69,6 +71,15 @@ def due_timer_case_ids(session: Session, now: datetime, limit: int, skip_locked:
     return list(session.scalars(query))
 
 
+def lock_due_case(session: Session, case_id: int, now: datetime, skip_locked: bool) -> CaseRecord | None:
+    """The case if its timer is still due and (PostgreSQL) no other worker holds it; else None."""
+    query = select(CaseRecord).where(CaseRecord.id == case_id, CaseRecord.status == "running",
+                                     CaseRecord.next_timer_due <= now)
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return session.scalars(query).first()
+
+
 def next_case_sequence(session: Session, implementation_code: str, day: str) -> int:
     """Atomically take the next daily sequence number (an upsert, safe under concurrency)."""
     dialect = session.get_bind().dialect.name
@@ -86,7 +97,8 @@ def next_case_sequence(session: Session, implementation_code: str, day: str) -> 
 
 def open_tasks_of_case(session: Session, case_id: int) -> list[HumanTaskRecord]:
     return list(session.scalars(select(HumanTaskRecord).where(HumanTaskRecord.case_id == case_id,
-                                                              HumanTaskRecord.state == "open")))
+                                                              HumanTaskRecord.state == "open")
+                                .order_by(HumanTaskRecord.id)))
 
 
 def task_row(session: Session, case_id: int, task_uuid: str) -> HumanTaskRecord | None:

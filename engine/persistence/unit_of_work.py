@@ -17,17 +17,20 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
+        self._committed = False
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         try:
-            self.session.rollback()
+            if not self._committed or exc_type is not None:
+                self.session.rollback()
         finally:
             self.session.close()
 
     def commit(self) -> None:
         self.session.commit()
+        self._committed = True
 
     @property
     def dialect(self) -> str:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-
 from engine.actors import Actor
 from engine.casenumbers import format_case_number
 from engine.clock import CHINA_TZ
@@ -17,14 +15,13 @@ from engine.history import to_json
 from engine.persistence import repositories as repo
 from engine.persistence.records import CaseRecord
 from engine.persistence.records import DefinitionRecord
-from engine.persistence.records import HumanTaskRecord
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.case import CaseRuntime
 from engine.runtime.timers import clock_bound
 from engine.runtime.transitions import capture
 from engine.services.context import EngineContext
 from engine.services.steps import save_runtime
-from engine.services.steps import translate_conflicts
+from engine.persistence.conflicts import translate_conflicts
 from engine.services.views import CaseView
 from engine.services.views import HistoryView
 from engine.services.views import TaskView
@@ -76,9 +73,7 @@ def definition_for_case(ctx: EngineContext, uow: UnitOfWork, case: CaseRecord) -
 
 
 def _case_view(uow: UnitOfWork, case: CaseRecord, runtime: CaseRuntime | None) -> CaseView:
-    rows = uow.session.scalars(select(HumanTaskRecord).where(HumanTaskRecord.case_id == case.id,
-                                                             HumanTaskRecord.state == "open")
-                               .order_by(HumanTaskRecord.id)).all()
+    rows = repo.open_tasks_of_case(uow.session, case.id)
     return CaseView(id=case.id, case_number=case.case_number, matter_code=case.matter_code,
                     definition_id=case.definition_id, status=case.status, title=case.title, owner_id=case.owner_id,
                     received_at=case.received_at, completed_at=case.completed_at,

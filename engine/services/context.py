@@ -8,18 +8,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
-from sqlalchemy.orm import sessionmaker
-
 from engine.clock import Clock
 from engine.clock import SystemClock
 from engine.definitions.catalog import CompiledDefinition
 from engine.definitions.catalog import compile_definition
 from engine.errors import MatterNotFound
 from engine.persistence import repositories as repo
-from engine.persistence.database import make_engine
-from engine.persistence.database import make_session_factory
+from engine.persistence.database import Database
 from engine.persistence.records import DefinitionRecord
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.scripting import PythonScriptEngine
@@ -32,8 +27,7 @@ from engine.settings import EngineSettings
 class EngineContext:
     settings: EngineSettings
     clock: Clock
-    db: Engine
-    session_factory: sessionmaker[Session]
+    db: Database
     script_engine: PythonScriptEngine
     #: Service-task operations diagrams may call (internal department data lookups and the like).
     services: Mapping[str, ServiceCall] = field(default_factory=dict)
@@ -45,14 +39,14 @@ class EngineContext:
                services: Mapping[str, ServiceCall] | None = None,
                functions: Mapping[str, Callable[..., Any]] | None = None) -> EngineContext:
         settings = settings or EngineSettings()
-        db = make_engine(settings.database_url)
+        db = Database(settings.database_url)
         services = dict(services or {})
-        return cls(settings=settings, clock=clock or SystemClock(), db=db, session_factory=make_session_factory(db),
+        return cls(settings=settings, clock=clock or SystemClock(), db=db,
                    script_engine=make_script_engine(functions, services, settings.script_time_limit_s),
                    services=services)
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory)
+        return UnitOfWork(self.db.session_factory)
 
     def compiled(self, record: DefinitionRecord) -> CompiledDefinition:
         """Parsed specs for a stored version, parsed once per process (versions never change)."""

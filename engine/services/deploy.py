@@ -7,16 +7,14 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 
-from sqlalchemy.exc import IntegrityError
-
 from engine.actors import Actor
 from engine.definitions.catalog import collect_matter_files
 from engine.definitions.catalog import compile_definition
 from engine.definitions.catalog import content_hash
 from engine.definitions.catalog import files_to_json
-from engine.errors import ConcurrentUpdate
 from engine.errors import DefinitionInvalid
 from engine.persistence import repositories as repo
+from engine.persistence.conflicts import translate_duplicates
 from engine.persistence.records import DefinitionRecord
 from engine.services.context import EngineContext
 from engine.services.views import DeployResult
@@ -43,11 +41,10 @@ def deploy_files(ctx: EngineContext, files: Mapping[str, str], actor: Actor) -> 
                                   metadata_json=json.dumps(asdict(compiled.metadata), ensure_ascii=False),
                                   deployed_at=ctx.clock.now(), deployed_by=actor.user_id)
         uow.session.add(record)
-        try:
+        # A concurrent deploy may take the same version number first: the unique constraint decides.
+        with translate_duplicates("另一位设计人员正在部署同一事项，请稍后重试"):
             uow.session.flush()
             uow.commit()
-        except IntegrityError as exc:  # a concurrent deploy took the same version number
-            raise ConcurrentUpdate("另一位设计人员正在部署同一事项，请稍后重试") from exc
         return DeployResult(code, record.version, record.id, created=True)
 
 

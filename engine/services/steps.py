@@ -7,22 +7,19 @@ form, fired timers. Transitions captured from SpiffWorkflow become history rows;
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.util.task import TaskState
 
 from engine.actors import Actor
 from engine.errors import ConcurrentUpdate
 from engine.history import to_json
 from engine.persistence import repositories as repo
+from engine.persistence.conflicts import translate_conflicts
+from engine.persistence.repositories import Session
 from engine.persistence.records import CaseRecord
 from engine.persistence.records import HumanTaskRecord
 from engine.runtime.case import CaseRuntime
@@ -105,27 +102,6 @@ def save_runtime(session: Session, case: CaseRecord, runtime: CaseRuntime, trans
         repo.append_history(session, case, occurred_at=now, event_type=f"case_{case.status}", actor_id=actor.user_id,
                             actor_role=actor.role_label,
                             data_after=to_json({"error": case.error} if case.status == "failed" else None))
-
-
-def is_conflict(exc: BaseException) -> bool:
-    if isinstance(exc, StaleDataError):
-        return True
-    if isinstance(exc, OperationalError):
-        original = getattr(exc, "orig", None)
-        if isinstance(original, sqlite3.OperationalError) and "locked" in str(original):
-            return True
-        return getattr(original, "sqlstate", None) in ("40001", "40P01")  # serialization failure, deadlock
-    return False
-
-
-@contextlib.contextmanager
-def translate_conflicts() -> Iterator[None]:
-    try:
-        yield
-    except Exception as exc:
-        if is_conflict(exc):
-            raise ConcurrentUpdate() from exc
-        raise
 
 
 def with_retries(attempts: int, step: Callable[[], T]) -> T:

@@ -18,7 +18,7 @@ from engine.services.cases import _case_view
 from engine.services.cases import definition_for_case
 from engine.services.context import EngineContext
 from engine.services.steps import save_runtime
-from engine.services.steps import translate_conflicts
+from engine.persistence.conflicts import translate_conflicts
 from engine.services.steps import with_retries
 from engine.services.views import CaseView
 from engine.services.views import TaskView

@@ -5,19 +5,16 @@ from __future__ import annotations
 import logging
 import threading
 
-from sqlalchemy import select
-
 from engine.actors import Actor
 from engine.errors import ConcurrentUpdate
 from engine.persistence import repositories as repo
-from engine.persistence.records import CaseRecord
+from engine.persistence.conflicts import translate_conflicts
 from engine.runtime.case import CaseRuntime
 from engine.runtime.timers import clock_bound
 from engine.runtime.transitions import capture
 from engine.services.cases import definition_for_case
 from engine.services.context import EngineContext
 from engine.services.steps import save_runtime
-from engine.services.steps import translate_conflicts
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +23,7 @@ def _fire_one(ctx: EngineContext, case_id: int) -> bool:
     """Fire the due timers of one case in its own transaction; False if another worker has it."""
     now = ctx.clock.now()
     with ctx.uow() as uow, translate_conflicts():
-        query = select(CaseRecord).where(CaseRecord.id == case_id, CaseRecord.status == "running",
-                                         CaseRecord.next_timer_due <= now)
-        if uow.dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        case = uow.session.scalars(query).first()
+        case = repo.lock_due_case(uow.session, case_id, now, skip_locked=uow.dialect == "postgresql")
         if case is None:
             return False  # locked by another worker, or already fired and moved on
         runtime = CaseRuntime.restore(definition_for_case(ctx, uow, case), case.state, ctx.script_engine)

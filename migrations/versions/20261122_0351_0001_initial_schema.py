@@ -33,7 +33,9 @@ def upgrade() -> None:
         sa.Column("deployed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deployed_by", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_process_definitions")),
-        sa.UniqueConstraint("matter_code", "content_hash", name=op.f("uq_process_definitions_matter_code_content_hash")),
+        sa.UniqueConstraint(
+            "matter_code", "content_hash", name=op.f("uq_process_definitions_matter_code_content_hash")
+        ),
         sa.UniqueConstraint("matter_code", "version", name=op.f("uq_process_definitions_matter_code_version")),
     )
     op.create_index(op.f("ix_process_definitions_matter_code"), "process_definitions", ["matter_code"])

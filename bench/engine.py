@@ -1,0 +1,445 @@
+"""Engine benchmark: OneWindow services vs. raw SpiffWorkflow, and step cost growth on a long case.
+
+Run from the repository root::
+
+    python bench/engine.py [--cases N] [--pg-url URL] [--profile]
+
+Measured in one process:
+
+(a) raw SpiffWorkflow in memory on the ``parallel_review`` fixture: spec parsed once, and for every
+    manual step a full ``serialize_json``/``deserialize_json`` round trip of the workflow, our
+    sandboxed script engine re-attached, data set, ``task.run()``, ``do_engine_steps()``;
+(b) the OneWindow engine on SQLite (temp file, WAL as ``make_engine`` configures it): ``start_case``
+    plus the 7 ``complete_task`` calls, with proper actors;
+(c) the same on a throwaway PostgreSQL database (skipped when the server is unreachable);
+and the cost of one ``complete_task`` after 1, 50 and 300 completed tasks of a single looping case.
+
+This script prints numbers; it asserts nothing about timing. The last line is always
+``engine_vs_raw=<b/a>`` so other tooling can pick it up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import logging
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+# Run as ``python bench/engine.py``, sys.path[0] is bench/, where this very file would shadow the
+# ``engine`` package; put the repository root first instead.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(ROOT))
+
+# SpiffWorkflow logs through the "spiff" logger tree; none of it may reach the console. The engine
+# itself installs its own handler on "spiff.task" (with propagate=False) for the audit trail.
+_spiff_logger = logging.getLogger("spiff")
+_spiff_logger.addHandler(logging.NullHandler())
+_spiff_logger.propagate = False
+
+from sqlalchemy import create_engine  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer  # noqa: E402
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: E402
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # noqa: E402
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # noqa: E402
+from SpiffWorkflow.util.task import TaskState  # noqa: E402
+
+from engine.actors import Actor  # noqa: E402
+from engine.persistence.base import Base  # noqa: E402
+from engine.persistence.database import normalize_url  # noqa: E402
+from engine.runtime.scripting import make_script_engine  # noqa: E402
+from engine.services.cases import start_case  # noqa: E402
+from engine.services.context import EngineContext  # noqa: E402
+from engine.services.deploy import deploy_path  # noqa: E402
+from engine.services.tasks import complete_task  # noqa: E402
+from engine.settings import EngineSettings  # noqa: E402
+
+FIXTURES = ROOT / "tests" / "fixtures"
+MATTER_DIR = FIXTURES / "matters" / "parallel_review"
+MATTER = "parallel_review"
+BPMN_FILE = MATTER_DIR / "parallel_review.bpmn"
+DEFAULT_PG_URL = os.environ.get("ONEWINDOW_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+SAMPLE_APPLICATION = {"project_name": "某项目", "uscc": "91350100M000100Y43", "area_m2": "1200",
+                      "contact_mobile": "13800138000"}
+#: Form values per user task of the parallel_review fixture.
+VALUES = {"submit": SAMPLE_APPLICATION,
+          **{f"a_{s}": {"a_opinion": "approve"} for s in ("cb", "sh", "pz")},
+          **{f"b_{s}": {"b_opinion": "approve"} for s in ("cb", "sh", "pz")}}
+USER_TASKS_PER_CASE = len(VALUES)
+
+DESIGNER = Actor("designer1", "设计员", frozenset({"designer"}))
+APPLICANT = Actor("applicant1", "张三", frozenset({"applicant"}))
+REVIEWER = Actor("reviewer1", "审查员", frozenset({"reviewer"}))
+_DEPT_ACTORS = {g: Actor(f"user_{g}", f"审查员{g}", frozenset({g}))
+                for g in ("a_cb", "a_sh", "a_pz", "b_cb", "b_sh", "b_pz")}
+
+WARMUP_CASES = 2
+GROWTH_POINTS = (1, 50, 300)
+GROWTH_WINDOW = 5
+TARGET_ENGINE_VS_RAW = 0.5
+TARGET_GROWTH = 3.0
+
+
+def actor_for(groups: tuple[str, ...]) -> Actor:
+    for group in groups:
+        if group == "applicant":
+            return APPLICANT
+        if group in _DEPT_ACTORS:
+            return _DEPT_ACTORS[group]
+    raise RuntimeError(f"no bench actor for groups {groups}")
+
+
+# -- schema ---------------------------------------------------------------------------------------
+
+
+def create_schema(url: str) -> str:
+    """Migrations when ``engine.persistence.migrate.upgrade_database`` exists, else ``create_all``."""
+    try:
+        from engine.persistence import migrate  # type: ignore[attr-defined]
+    except ImportError:
+        migrate = None
+    upgrade = getattr(migrate, "upgrade_database", None)
+    if upgrade is not None:
+        try:
+            upgrade(url)
+            return "migrations"
+        except Exception as exc:  # noqa: BLE001 - a bench should still run; say why we fell back
+            print(f"  note: upgrade_database failed ({type(exc).__name__}: {exc}); using create_all")
+    engine = create_engine(normalize_url(url))
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return "create_all"
+
+
+# -- (a) raw SpiffWorkflow ------------------------------------------------------------------------
+
+
+class RawSpiff:
+    def __init__(self) -> None:
+        parser = SpiffBpmnParser()
+        parser.add_bpmn_file(str(BPMN_FILE))
+        self.spec = parser.get_spec(MATTER)
+        self.subprocess_specs = parser.get_subprocess_specs(MATTER)
+        self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+        self.script_engine = make_script_engine()
+
+    def _attach(self, workflow: BpmnWorkflow) -> None:
+        workflow.script_engine = self.script_engine
+        for sub in workflow.subprocesses.values():
+            sub.script_engine = self.script_engine
+
+    def run_case(self) -> int:
+        workflow = BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=self.script_engine)
+        workflow.do_engine_steps()
+        steps = 0
+        while not workflow.is_completed():
+            ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+            if not ready:
+                raise RuntimeError("raw workflow stuck without a READY manual task")
+            task_id = ready[0].id
+            workflow = self.serializer.deserialize_json(self.serializer.serialize_json(workflow))
+            self._attach(workflow)
+            task = workflow.get_task_from_id(task_id)
+            task.data.update(VALUES[task.task_spec.bpmn_id])
+            task.run()
+            workflow.do_engine_steps()
+            steps += 1
+        if steps != USER_TASKS_PER_CASE or workflow.data.get("both_approved") is not True:
+            raise RuntimeError(f"raw case ended wrongly: {steps} steps, data {workflow.data}")
+        return steps
+
+
+def bench_raw(cases: int) -> float:
+    """Cases per second of raw SpiffWorkflow (the INFO records the engine turns on are off here)."""
+    task_logger = logging.getLogger("spiff.task")
+    saved_level = task_logger.level
+    task_logger.setLevel(logging.WARNING)  # SpiffWorkflow's own default: no per-transition records
+    try:
+        raw = RawSpiff()
+        for _ in range(WARMUP_CASES):
+            raw.run_case()
+        return _timed(cases, raw.run_case)
+    finally:
+        task_logger.setLevel(saved_level)
+
+
+# -- (b)/(c) the OneWindow engine -----------------------------------------------------------------
+
+
+def engine_case(ctx: EngineContext) -> int:
+    view = start_case(ctx, MATTER, APPLICANT, {})
+    steps = 0
+    while view.open_tasks:
+        task = view.open_tasks[0]
+        view = complete_task(ctx, view.id, task.task_uuid, VALUES[task.element_id], actor_for(task.candidate_groups))
+        steps += 1
+    if steps != USER_TASKS_PER_CASE or view.status != "completed":
+        raise RuntimeError(f"engine case ended wrongly: {steps} steps, status {view.status}, error {view.error}")
+    return steps
+
+
+def make_context(url: str, processes_dir: Path = FIXTURES / "matters",
+                 forms_dir: Path = FIXTURES / "forms") -> EngineContext:
+    return EngineContext.create(EngineSettings(database_url=url, processes_dir=processes_dir, forms_dir=forms_dir))
+
+
+def bench_engine(url: str, cases: int, profile_cases: int = 0) -> tuple[float, str, pstats.Stats | None]:
+    schema = create_schema(url)
+    ctx = make_context(url)
+    try:
+        deploy_path(ctx, MATTER_DIR, DESIGNER)
+        for _ in range(WARMUP_CASES):
+            engine_case(ctx)
+        rate = _timed(cases, lambda: engine_case(ctx))
+        stats = None
+        if profile_cases:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(profile_cases):
+                engine_case(ctx)
+            profiler.disable()
+            stats = pstats.Stats(profiler)
+        return rate, schema, stats
+    finally:
+        ctx.dispose()
+
+
+def pg_problem(admin_url: str) -> str | None:
+    try:
+        engine = create_engine(normalize_url(admin_url), connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
+        return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+
+
+def bench_postgres(admin_url: str, cases: int) -> tuple[float, str]:
+    name = f"onewindow_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(normalize_url(admin_url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        base, _, _ = normalize_url(admin_url).rpartition("/")
+        rate, schema, _ = bench_engine(f"{base}/{name}", cases)
+        return rate, schema
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _timed(cases: int, run_case: Callable[[], Any]) -> float:
+    gc.collect()
+    started = time.perf_counter()
+    for _ in range(cases):
+        run_case()
+    return cases / (time.perf_counter() - started)
+
+
+# -- step cost growth -----------------------------------------------------------------------------
+
+LOOP_CODE = "loop_bench"
+LOOP_MATTER_TOML = """\
+code = "loop_bench"
+name = "循环审查（基准）"
+department = "测试审批局"
+implementation_code = "11320700014252401B3000180002002"
+process_id = "loop_bench"
+case_type = "承诺件"
+statutory_limit_wd = 20
+promised_limit_wd = 5
+legal_basis = ["《中华人民共和国行政许可法》第四十二条"]
+materials = [{ name = "申请表", required = true }]
+"""
+LOOP_BPMN = """\
+<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" \
+xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" \
+id="defs_loop_bench" targetNamespace="http://onewindow.example/bpmn">
+  <bpmn:process id="loop_bench" name="循环审查（基准）" isExecutable="true">
+    <bpmn:startEvent id="start" name="申请" />
+    <bpmn:sequenceFlow id="f_start_review" sourceRef="start" targetRef="review" />
+    <bpmn:userTask id="review" name="审查" camunda:formKey="loop_review" camunda:candidateGroups="reviewer" />
+    <bpmn:sequenceFlow id="f_review_again" sourceRef="review" targetRef="again_gw" />
+    <bpmn:exclusiveGateway id="again_gw" name="再审？" default="f_done" />
+    <bpmn:sequenceFlow id="f_again" sourceRef="again_gw" targetRef="review">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">again == 'yes'</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f_done" sourceRef="again_gw" targetRef="end" />
+    <bpmn:endEvent id="end" name="办结" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+LOOP_FORM = """\
+{
+  "type": "default",
+  "id": "Form_loop_review",
+  "schemaVersion": 16,
+  "components": [
+    {
+      "type": "radio",
+      "id": "again_field",
+      "key": "again",
+      "label": "是否再审",
+      "validate": {"required": true},
+      "values": [{"label": "再审", "value": "yes"}, {"label": "结束", "value": "no"}]
+    }
+  ]
+}
+"""
+
+
+def write_loop_fixture(root: Path) -> tuple[Path, Path]:
+    processes, forms = root / "processes", root / "forms"
+    (processes / LOOP_CODE).mkdir(parents=True)
+    forms.mkdir()
+    (processes / LOOP_CODE / "matter.toml").write_text(LOOP_MATTER_TOML, encoding="utf-8")
+    (processes / LOOP_CODE / f"{LOOP_CODE}.bpmn").write_text(LOOP_BPMN, encoding="utf-8")
+    (forms / "loop_review.form").write_text(LOOP_FORM, encoding="utf-8")
+    return processes, forms
+
+
+def _loop_steps(ctx: EngineContext, steps: int, *, finish: bool) -> list[float]:
+    """Start one loop case, complete ``steps`` reviews with again=yes; times[k] has k tasks done before."""
+    view = start_case(ctx, LOOP_CODE, APPLICANT, {})
+    times: list[float] = []
+    for _ in range(steps):
+        (task,) = view.open_tasks
+        started = time.perf_counter()
+        view = complete_task(ctx, view.id, task.task_uuid, {"again": "yes"}, REVIEWER)
+        times.append(time.perf_counter() - started)
+    if finish:
+        (task,) = view.open_tasks
+        view = complete_task(ctx, view.id, task.task_uuid, {"again": "no"}, REVIEWER)
+        if view.status != "completed":
+            raise RuntimeError(f"loop case did not complete: {view.status} {view.error}")
+    return times
+
+
+def bench_growth(workdir: Path) -> dict[int, float]:
+    processes, forms = write_loop_fixture(workdir / "loop_fixture")
+    url = f"sqlite:///{workdir / 'growth.sqlite3'}"
+    create_schema(url)
+    ctx = make_context(url, processes, forms)
+    try:
+        deploy_path(ctx, processes / LOOP_CODE, DESIGNER)
+        _loop_steps(ctx, 3, finish=True)  # warm-up case
+        gc.collect()
+        times = _loop_steps(ctx, max(GROWTH_POINTS) + GROWTH_WINDOW, finish=True)
+    finally:
+        ctx.dispose()
+    return {n: statistics.median(times[n:n + GROWTH_WINDOW]) for n in GROWTH_POINTS}
+
+
+# -- report ---------------------------------------------------------------------------------------
+
+
+def print_engine_profile(stats: pstats.Stats, cases: int, top: int = 15) -> None:
+    engine_dir = str(ROOT / "engine")
+    rows = []
+    for (filename, line, func), (_cc, ncalls, _tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        if filename.startswith(engine_dir):
+            rows.append((ct, ncalls, f"{os.path.relpath(filename, ROOT)}:{line}({func})"))
+    rows.sort(reverse=True)
+    total = max(stats.total_tt, 1e-9)  # type: ignore[attr-defined]
+    print(f"\ncProfile of (b), {cases} cases, top {top} cumulative inside engine/ "
+          f"(profiled total {total:.2f}s, {1000 * total / cases:.1f} ms/case):")
+    print(f"  {'cum s':>7} {'ms/case':>8} {'% total':>7} {'calls':>7}  function")
+    for ct, ncalls, where in rows[:top]:
+        print(f"  {ct:7.3f} {1000 * ct / cases:8.2f} {100 * ct / total:6.1f}% {ncalls:7d}  {where}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=60, help="timed cases per variant (after %d warm-up cases)"
+                        % WARMUP_CASES)
+    parser.add_argument("--pg-url", default=DEFAULT_PG_URL,
+                        help="PostgreSQL admin URL; a throwaway database is created next to it "
+                             "(default: $ONEWINDOW_BENCH_PG_URL or the local server)")
+    parser.add_argument("--profile", type=int, nargs="?", const=10, default=0, metavar="CASES",
+                        help="also cProfile CASES extra cases of (b) (default 10) and list engine/ hot spots")
+    args = parser.parse_args()
+    if args.cases < 1:
+        parser.error("--cases must be at least 1")
+
+    print(f"OneWindow engine benchmark: {args.cases} timed cases per variant "
+          f"({USER_TASKS_PER_CASE} user tasks each), {WARMUP_CASES} warm-up cases, Python "
+          f"{sys.version.split()[0]}")
+    wall = time.perf_counter()
+
+    print("(a) raw SpiffWorkflow in memory ...", flush=True)
+    raw_rate = bench_raw(args.cases)
+
+    print("(b) OneWindow on SQLite ...", flush=True)
+    with tempfile.TemporaryDirectory(prefix="onewindow_bench_") as tmp:
+        sqlite_rate, sqlite_schema, stats = bench_engine(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", args.cases,
+                                                         profile_cases=args.profile)
+
+    print("(c) OneWindow on PostgreSQL ...", flush=True)
+    pg_rate: float | None = None
+    pg_schema = ""
+    problem = pg_problem(args.pg_url)
+    if problem is not None:
+        print(f"  PostgreSQL not reachable at {args.pg_url} ({problem}); skipping (c)")
+    else:
+        pg_rate, pg_schema = bench_postgres(args.pg_url, args.cases)
+
+    print("step cost growth (one looping case on SQLite) ...", flush=True)
+    with tempfile.TemporaryDirectory(prefix="onewindow_bench_growth_") as tmp:
+        growth = bench_growth(Path(tmp))
+
+    if stats is not None:
+        print_engine_profile(stats, args.profile)
+
+    engine_vs_raw = sqlite_rate / raw_rate
+    growth_ratio = growth[GROWTH_POINTS[-1]] / growth[GROWTH_POINTS[0]]
+
+    def row(name: str, rate: float | None, note: str = "") -> None:
+        if rate is None:
+            print(f"  {name:<34} {'skipped':>9} {'':>9} {'':>9} {'':>7}  {note}")
+            return
+        print(f"  {name:<34} {rate:9.1f} {1000 / rate:9.2f} {1000 / rate / USER_TASKS_PER_CASE:9.2f} "
+              f"{rate / raw_rate:7.2f}  {note}")
+
+    print(f"\nThroughput (parallel_review, {USER_TASKS_PER_CASE} user tasks per case, {args.cases} cases)")
+    print(f"  {'variant':<34} {'cases/s':>9} {'ms/case':>9} {'ms/task':>9} {'x raw':>7}")
+    row("(a) raw SpiffWorkflow, in memory", raw_rate, "serialize+deserialize per step")
+    row("(b) OneWindow, SQLite (WAL)", sqlite_rate, f"schema via {sqlite_schema}")
+    row("(c) OneWindow, PostgreSQL", pg_rate, f"schema via {pg_schema}" if pg_rate else "server unreachable")
+    print(f"  b/a = {engine_vs_raw:.2f}" + (f"   c/a = {pg_rate / raw_rate:.2f}" if pg_rate else "   c/a = n/a"))
+
+    print("\nStep cost growth (loop_bench on SQLite, one case; "
+          f"median of {GROWTH_WINDOW} complete_task calls starting after N completed tasks)")
+    print(f"  {'N completed':>11} {'ms/step':>9} {'x step@1':>9}")
+    for n in GROWTH_POINTS:
+        print(f"  {n:>11} {1000 * growth[n]:9.2f} {growth[n] / growth[GROWTH_POINTS[0]]:9.2f}")
+
+    def verdict(ok: bool) -> str:
+        return "PASS" if ok else "MISS"
+
+    print("\nTargets")
+    print(f"  engine vs raw   b/a = {engine_vs_raw:.2f}   target >= {TARGET_ENGINE_VS_RAW}   "
+          f"{verdict(engine_vs_raw >= TARGET_ENGINE_VS_RAW)}")
+    print(f"  step growth     step@{GROWTH_POINTS[-1]} / step@{GROWTH_POINTS[0]} = {growth_ratio:.2f}   "
+          f"target <= {TARGET_GROWTH:g}   {verdict(growth_ratio <= TARGET_GROWTH)}")
+    print(f"  (total wall time {time.perf_counter() - wall:.1f}s)")
+    print(f"engine_vs_raw={engine_vs_raw:.2f}")
+
+
+if __name__ == "__main__":
+    main()

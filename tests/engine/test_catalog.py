@@ -1,0 +1,165 @@
+"""A broken or hostile diagram never reaches a running case: every problem is named up front."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.definitions.catalog import collect_matter_files
+from engine.definitions.catalog import compile_definition
+from engine.definitions.catalog import content_hash
+from engine.errors import DefinitionInvalid
+from engine.errors import DefinitionProblem
+from engine.errors import UnsafeXml
+from engine.definitions.parser import SafeSpiffBpmnParser
+from engine.services.deploy import matter_dirs
+from tests.conftest import ROOT
+
+BPMN = "parallel_review.bpmn"
+
+
+def problems_of(files: dict[str, str]) -> list[DefinitionProblem]:
+    with pytest.raises(DefinitionInvalid) as info:
+        compile_definition(files)
+    assert info.value.message.startswith("流程定义校验未通过")
+    return info.value.problems
+
+
+def with_bpmn(files: dict[str, str], old: str, new: str) -> dict[str, str]:
+    assert old in files[BPMN], old
+    return {**files, BPMN: files[BPMN].replace(old, new, 1)}
+
+
+def test_fixture_bundle_compiles(parallel_files: dict[str, str]) -> None:
+    compiled = compile_definition(parallel_files)
+    assert compiled.human_tasks["a_sh"].candidate_groups == ("a_sh",)
+    assert compiled.human_tasks["submit"].form_key == "simple_application"
+    assert set(compiled.forms.keys()) == {"simple_application", "a_review", "b_review"}
+
+
+@pytest.mark.parametrize("matter", [p.name for p in matter_dirs(ROOT / "processes")])
+def test_every_shipped_matter_passes_the_catalog_checks(matter: str) -> None:
+    files = collect_matter_files(ROOT / "processes" / matter, ROOT / "forms", ROOT / "processes" / "_common")
+    compiled = compile_definition(files)
+    assert compiled.metadata.code == matter
+    assert compiled.human_tasks, "a matter without human tasks is not an approval"
+
+
+XXE = """<?xml version="1.0"?>
+<!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">
+  <bpmn:process id="parallel_review" isExecutable="true"><bpmn:documentation>&xxe;</bpmn:documentation></bpmn:process>
+</bpmn:definitions>"""
+
+LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">&lol2;</bpmn:definitions>"""
+
+
+@pytest.mark.parametrize("content", [XXE, LAUGHS], ids=["xxe", "billion-laughs"])
+def test_doctype_and_entities_are_refused(parallel_files: dict[str, str], content: str) -> None:
+    problems = problems_of({**parallel_files, BPMN: content})
+    assert any(p.file == BPMN and "DOCTYPE" in p.problem for p in problems)
+
+
+def test_parser_entry_points_cannot_bypass_the_hardening() -> None:
+    with pytest.raises(UnsafeXml):
+        SafeSpiffBpmnParser().add_bpmn_str(XXE, "x.bpmn")
+
+
+def test_oversized_and_malformed_xml_are_refused(parallel_files: dict[str, str]) -> None:
+    huge = parallel_files[BPMN].replace("</bpmn:definitions>", "<!--" + "x" * (3 * 1024 * 1024) + "-->"
+                                        "</bpmn:definitions>")
+    assert any("超过上限" in p.problem for p in problems_of({**parallel_files, BPMN: huge}))
+    broken = parallel_files[BPMN][:-40]
+    assert any("XML 格式错误" in p.problem for p in problems_of({**parallel_files, BPMN: broken}))
+
+
+def test_user_task_needs_a_form_and_a_role(parallel_files: dict[str, str]) -> None:
+    files = with_bpmn(parallel_files, 'camunda:formKey="a_review" camunda:candidateGroups="a_cb"', "")
+    problems = problems_of(files)
+    assert {(p.element_id, "表单" in p.problem) for p in problems if p.element_id == "a_cb"} == {("a_cb", True),
+                                                                                               ("a_cb", False)}
+    assert all(p.file == BPMN for p in problems)
+
+
+def test_missing_form_file_is_named(parallel_files: dict[str, str]) -> None:
+    files = with_bpmn(parallel_files, 'camunda:formKey="a_review" camunda:candidateGroups="a_cb"',
+                      'camunda:formKey="no_such_form" camunda:candidateGroups="a_cb"')
+    assert [p.element_id for p in problems_of(files)] == ["a_cb"]
+
+
+@pytest.mark.parametrize(("old", "new", "element"), [
+    ("both_approved = a_opinion == 'approve' and b_opinion == 'approve'", "import os", "summarize"),
+    ("both_approved = a_opinion == 'approve' and b_opinion == 'approve'",
+     "x = ().__class__.__base__.__subclasses__()", "summarize"),
+])
+def test_scripts_are_linted_under_the_sandbox_policy(parallel_files: dict[str, str], old: str, new: str,
+                                                     element: str) -> None:
+    problems = problems_of(with_bpmn(parallel_files, old, new))
+    assert [p.element_id for p in problems] == [element]
+
+
+GATEWAY_FLOW = '<bpmn:sequenceFlow id="f_join_summarize" sourceRef="join" targetRef="summarize" />'
+
+
+@pytest.mark.parametrize("condition", ["${a_opinion == 'approve'}", "__import__('os')", "a_opinion ==="])
+def test_conditions_are_linted(parallel_files: dict[str, str], condition: str) -> None:
+    flow = ('<bpmn:sequenceFlow id="f_join_summarize" sourceRef="join" targetRef="summarize">'
+            f'<bpmn:conditionExpression>{condition}</bpmn:conditionExpression></bpmn:sequenceFlow>')
+    problems = problems_of(with_bpmn(parallel_files, GATEWAY_FLOW, flow))
+    assert [p.element_id for p in problems] == ["f_join_summarize"]
+
+
+def _timer_files(expression: str) -> dict[str, str]:
+    files = collect_matter_files(Path(__file__).resolve().parent.parent / "fixtures" / "matters" / "timer_review",
+                                 Path(__file__).resolve().parent.parent / "fixtures" / "forms")
+    return {**files, "timer_review.bpmn": files["timer_review.bpmn"].replace('"P2D"', expression)}
+
+
+@pytest.mark.parametrize("expression", ["PT1H", '"two days"', "42", '"P2X"'])
+def test_bad_timer_expressions_are_refused(expression: str) -> None:
+    problems = problems_of(_timer_files(expression))
+    assert [p.element_id for p in problems] == ["review_overdue"]
+
+
+def test_timer_taken_from_a_variable_is_accepted() -> None:
+    assert compile_definition(_timer_files("review_deadline")).metadata.code == "timer_review"
+
+
+def test_missing_called_process_is_refused(parallel_files: dict[str, str]) -> None:
+    files = with_bpmn(parallel_files, '<bpmn:parallelGateway id="join" name="汇总" />',
+                      '<bpmn:parallelGateway id="join" name="汇总" />'
+                      '<bpmn:callActivity id="call_missing" calledElement="no_such_process" />'
+                      '<bpmn:sequenceFlow id="f_x" sourceRef="start" targetRef="call_missing" />')
+    assert any("no_such_process" in p.problem for p in problems_of(files))
+
+
+def test_java_service_tasks_from_camunda_are_refused(parallel_files: dict[str, str]) -> None:
+    files = with_bpmn(parallel_files, '<bpmn:parallelGateway id="join" name="汇总" />',
+                      '<bpmn:parallelGateway id="join" name="汇总" />'
+                      '<bpmn:serviceTask id="java_task" camunda:class="org.example.Delegate" />')
+    assert any(p.element_id == "java_task" and "camunda:class" in p.problem for p in problems_of(files))
+
+
+def test_metadata_problems_are_named(parallel_files: dict[str, str]) -> None:
+    toml = parallel_files["matter.toml"].replace("promised_limit_wd = 5", "promised_limit_wd = 50")
+    toml = toml.replace('"11320700014252401B3000180002002"', '"SHORT"')
+    problems = problems_of({**parallel_files, "matter.toml": toml})
+    assert {p.element_id for p in problems} == {"implementation_code", "promised_limit_wd"}
+    assert problems_of({k: v for k, v in parallel_files.items() if k != "matter.toml"})[0].file == "matter.toml"
+
+
+def test_several_problems_are_reported_together(parallel_files: dict[str, str]) -> None:
+    files = with_bpmn(parallel_files, 'camunda:formKey="b_review" camunda:candidateGroups="b_cb"',
+                      'camunda:formKey="missing_form" camunda:candidateGroups="b_cb"')
+    files = {**files, BPMN: files[BPMN].replace(
+        "both_approved = a_opinion == 'approve' and b_opinion == 'approve'", "import sys")}
+    assert {p.element_id for p in problems_of(files)} == {"b_cb", "summarize"}
+
+
+def test_content_hash_ignores_order_but_not_content(parallel_files: dict[str, str]) -> None:
+    reordered = dict(reversed(list(parallel_files.items())))
+    assert content_hash(reordered) == content_hash(parallel_files)
+    assert content_hash({**parallel_files, BPMN: parallel_files[BPMN] + " "}) != content_hash(parallel_files)
