@@ -1,0 +1,83 @@
+"""Timers fire on the injected clock, from the worker, exactly once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from engine.actors import Actor
+from engine.clock import FixedClock
+from engine.services import cases
+from engine.services import tasks
+from engine.services.context import EngineContext
+from engine.services.timers import fire_due_timers
+from engine.services.timers import run_worker
+from tests.conftest import dept_actor
+
+
+def _elements(view) -> list[str]:  # type: ignore[no-untyped-def]
+    return [t.element_id for t in view.open_tasks]
+
+
+def test_timer_due_time_follows_the_injected_clock(deployed: EngineContext, clock: FixedClock) -> None:
+    view = cases.start_case(deployed, "timer_review", Actor.system())
+    assert view.next_timer_due == clock.now() + timedelta(days=2)
+    clock.advance(days=1, hours=23)
+    assert fire_due_timers(deployed) == 0
+    assert _elements(cases.get_case(deployed, view.id)) == ["review"]
+    clock.advance(hours=2)
+    assert fire_due_timers(deployed) == 1
+    after = cases.get_case(deployed, view.id)
+    assert _elements(after) == ["escalate"]
+    assert after.next_timer_due is None
+    history = cases.case_history(deployed, view.id)
+    assert ("review", "CANCELLED") in {(h.element_id, h.to_state) for h in history}
+    assert ("review_overdue", "COMPLETED") in {(h.element_id, h.to_state) for h in history}
+
+
+def test_completing_in_time_cancels_the_timer(deployed: EngineContext, clock: FixedClock) -> None:
+    view = cases.start_case(deployed, "timer_review", Actor.system())
+    review = view.open_tasks[0]
+    done = tasks.complete_task(deployed, view.id, review.task_uuid, {"a_opinion": "approve"}, dept_actor("a_cb"))
+    assert done.status == "completed" and done.next_timer_due is None
+    clock.advance(days=3)
+    assert fire_due_timers(deployed) == 0
+
+
+def test_several_workers_never_fire_one_timer_twice(deployed: EngineContext, clock: FixedClock) -> None:
+    ids = [cases.start_case(deployed, "timer_review", Actor.system()).id for _ in range(4)]
+    clock.advance(days=3)
+    barrier = threading.Barrier(3)
+    counts: list[int] = []
+
+    def worker() -> None:
+        barrier.wait()
+        counts.append(fire_due_timers(deployed))
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sum(counts) == 4
+    for case_id in ids:
+        history = cases.case_history(deployed, case_id)
+        assert sum(1 for h in history if h.event_type == "timers_fired") == 1
+        assert _elements(cases.get_case(deployed, case_id)) == ["escalate"]
+
+
+def test_worker_loop_fires_and_stops(deployed: EngineContext, clock: FixedClock) -> None:
+    view = cases.start_case(deployed, "timer_review", Actor.system())
+    clock.advance(days=3)
+    stop = threading.Event()
+    thread = threading.Thread(target=run_worker, args=(deployed, stop, 0.05))
+    thread.start()
+    try:
+        for _ in range(200):
+            if _elements(cases.get_case(deployed, view.id)) == ["escalate"]:
+                break
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert _elements(cases.get_case(deployed, view.id)) == ["escalate"]
