@@ -7,7 +7,10 @@ hand instead of sleeping, and SpiffWorkflow's timer code sees the same time (see
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 from typing import Protocol
 
 
@@ -21,7 +24,7 @@ class SystemClock:
     """The real wall clock."""
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class FixedClock:
@@ -30,13 +33,13 @@ class FixedClock:
     def __init__(self, start: datetime) -> None:
         if start.tzinfo is None:
             raise ValueError("FixedClock needs an aware datetime")
-        self._now = start.astimezone(timezone.utc)
+        self._now = start.astimezone(UTC)
 
     def now(self) -> datetime:
         return self._now
 
     def set(self, moment: datetime) -> None:
-        self._now = moment.astimezone(timezone.utc)
+        self._now = moment.astimezone(UTC)
 
     def advance(self, **kwargs: float) -> datetime:
         self._now += timedelta(**kwargs)

@@ -21,7 +21,9 @@ from sqlalchemy import Connection
 import engine.persistence.records  # noqa: F401 - registers every table on Base.metadata
 from engine.persistence.base import Base
 from engine.persistence.database import normalize_url
-from engine.persistence.migrate import compare_type, migration_engine, render_item
+from engine.persistence.migrate import compare_type
+from engine.persistence.migrate import migration_engine
+from engine.persistence.migrate import render_item
 from engine.settings import default_database_url
 
 config = context.config

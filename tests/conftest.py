@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def clock() -> FixedClock:
     # Friday 2025-09-26 10:00 China time.
-    return FixedClock(datetime(2025, 9, 26, 2, 0, tzinfo=timezone.utc))
+    return FixedClock(datetime(2025, 9, 26, 2, 0, tzinfo=UTC))
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ import re
 from collections.abc import Iterable
 from datetime import date
 
-from engine.calendar.days import CalendarDay, WorkCalendar
+from engine.calendar.days import CalendarDay
+from engine.calendar.days import WorkCalendar
 
 __all__ = [
     "HOLIDAY_NAMES_ZH",

@@ -13,8 +13,10 @@ import ast
 import hashlib
 import json
 import re
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -197,6 +199,16 @@ class _Checker:
             self.add(file, element_id, f"定时器“{literal}”不是合法的 ISO 8601 {kind}：{exc}")
 
 
+def _id_of(element: etree._Element | None) -> str:
+    return element.get("id", "") if element is not None else ""
+
+
+def _owner_id(element: etree._Element) -> str:
+    """Id of the flow element an extension/event definition child belongs to (two levels up)."""
+    parent = element.getparent()
+    return _id_of(parent.getparent() if parent is not None else None)
+
+
 def _lanes(root: etree._Element) -> dict[str, str]:
     lanes: dict[str, str] = {}
     for lane in root.iter(f"{{{BPMN_NS}}}lane"):
@@ -221,35 +233,28 @@ def _check_bpmn_tree(checker: _Checker, file: str, root: etree._Element, metadat
         for attribute in UNSUPPORTED_CAMUNDA_ATTRIBUTES:
             if element.get(f"{{{CAMUNDA_NS}}}{attribute}") is not None and local in (
                     "serviceTask", "sendTask", "businessRuleTask", "scriptTask"):
-                checker.add(file, element_id, f"不支持 camunda:{attribute}（Java 类/外部任务等），请改用脚本或已注册的服务任务")
+                checker.add(file, element_id,
+                            f"不支持 camunda:{attribute}（Java 类/外部任务等），请改用脚本或已注册的服务任务")
         if element.tag == f"{{{BPMN_NS}}}conditionExpression":
-            parent = element.getparent()
-            checker.check_expression(file, parent.get("id", "") if parent is not None else "", element.text, "条件表达式")
+            checker.check_expression(file, _id_of(element.getparent()), element.text, "条件表达式")
         elif local in ("timeDuration", "timeDate", "timeCycle") and element.tag.startswith(f"{{{BPMN_NS}}}"):
-            owner = element.getparent().getparent()  # timerEventDefinition -> event
-            checker.check_timer(file, owner.get("id", "") if owner is not None else "", local, element.text)
+            checker.check_timer(file, _owner_id(element), local, element.text)  # timerEventDefinition -> event
         elif element.tag == f"{{{BPMN_NS}}}script":
-            parent = element.getparent()
-            checker.check_script(file, parent.get("id", "") if parent is not None else "", element.text or "", "脚本")
+            checker.check_script(file, _id_of(element.getparent()), element.text or "", "脚本")
         elif element.tag in (f"{{{SPIFF_NS}}}preScript", f"{{{SPIFF_NS}}}postScript"):
-            owner = element.getparent().getparent()
-            checker.check_script(file, owner.get("id", "") if owner is not None else "", element.text or "", "前/后置脚本")
+            checker.check_script(file, _owner_id(element), element.text or "", "前/后置脚本")
         elif element.tag in (f"{{{BPMN_NS}}}loopCardinality", f"{{{BPMN_NS}}}completionCondition"):
-            owner = element.getparent().getparent()
-            checker.check_expression(file, owner.get("id", "") if owner is not None else "", element.text, "多实例表达式")
+            checker.check_expression(file, _owner_id(element), element.text, "多实例表达式")
         elif element.tag == f"{{{SPIFF_NS}}}serviceTaskOperator":
-            owner = element.getparent().getparent()
             operation = element.get("id", "")
             if operation not in checker.services:
-                checker.add(file, owner.get("id", "") if owner is not None else "", f"服务任务操作“{operation}”未注册")
+                checker.add(file, _owner_id(element), f"服务任务操作“{operation}”未注册")
             for param in element.iterfind(".//spiffworkflow:parameter", NS):
-                checker.check_expression(file, owner.get("id", "") if owner is not None else "", param.get("value"),
-                                         f"服务参数 {param.get('id')}")
+                checker.check_expression(file, _owner_id(element), param.get("value"), f"服务参数 {param.get('id')}")
         elif element.tag == f"{{{SPIFF_NS}}}calledDecisionId":
-            owner = element.getparent().getparent()
-            if (element.text or "").strip() not in decision_ids:
-                checker.add(file, owner.get("id", "") if owner is not None else "",
-                            f"业务规则任务引用的决策“{(element.text or '').strip()}”不存在")
+            decision = (element.text or "").strip()
+            if decision not in decision_ids:
+                checker.add(file, _owner_id(element), f"业务规则任务引用的决策“{decision}”不存在")
         elif local in HUMAN_TASK_TAGS and element.tag.startswith(f"{{{BPMN_NS}}}"):
             _check_human_task(checker, file, element, lanes.get(element_id, ""), metadata, forms, human_tasks)
 
@@ -287,9 +292,7 @@ def _check_dmn_tree(checker: _Checker, file: str, root: etree._Element) -> set[s
         if local == "decision":
             decisions.add(element.get("id", ""))
         elif local == "inputExpression":
-            text = element.findtext("{*}text")
-            owner = element.getparent()
-            checker.check_expression(file, owner.get("id", "") if owner is not None else "", text, "决策输入表达式")
+            checker.check_expression(file, _id_of(element.getparent()), element.findtext("{*}text"), "决策输入表达式")
         elif local == "outputEntry":
             text = (element.findtext("{*}text") or "").strip()
             if text and text != "-":

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 from engine.errors import DefinitionProblem
@@ -91,7 +92,8 @@ def parse_metadata(text: str, source: str) -> tuple[MatterMetadata | None, list[
     if not _MATTER_CODE.match(raw["code"]):
         problem("code", "事项代码只能包含小写字母、数字和下划线，且以字母开头")
     if not _IMPLEMENTATION_CODE.match(raw["implementation_code"]):
-        problem("implementation_code", "实施编码应为 31 位大写字母或数字（18 位机构信用代码 + 1 位层级 + 12 位基本编码）")
+        problem("implementation_code",
+                "实施编码应为 31 位大写字母或数字（18 位机构信用代码 + 1 位层级 + 12 位基本编码）")
     if raw["case_type"] not in CASE_TYPES:
         problem("case_type", f"办件类型应为 {' / '.join(CASE_TYPES)}")
     if raw["promised_limit_wd"] > raw["statutory_limit_wd"]:

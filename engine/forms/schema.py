@@ -11,14 +11,17 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .errors import FormRegistryError, FormSchemaError, UnknownForm
+from .errors import FormRegistryError
+from .errors import FormSchemaError
+from .errors import UnknownForm
 from .validators import DOMAIN_VALIDATORS
 
 __all__ = [

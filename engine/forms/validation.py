@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import time
+from decimal import Decimal
+from decimal import InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from .schema import FormDefinition, FormField
+from .schema import FormDefinition
+from .schema import FormField
 from .validators import DOMAIN_VALIDATORS
 
 __all__ = ["TEXTAREA_MAX_CHARS", "TEXTFIELD_MAX_CHARS", "ValidationResult", "validate_submission"]

@@ -18,12 +18,16 @@ from alembic import command
 from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, Engine, create_engine
+from sqlalchemy import Column
+from sqlalchemy import Engine
+from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
-from sqlalchemy.types import DateTime, TypeEngine
+from sqlalchemy.types import DateTime
+from sqlalchemy.types import TypeEngine
 
 from engine.persistence.base import UtcDateTime
-from engine.persistence.database import is_sqlite, normalize_url
+from engine.persistence.database import is_sqlite
+from engine.persistence.database import normalize_url
 from engine.settings import PROJECT_ROOT
 
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"

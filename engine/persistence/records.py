@@ -137,3 +137,23 @@ class CaseNumberCounterRecord(Base):
     implementation_code: Mapped[str] = mapped_column(String(31), primary_key=True)
     day: Mapped[str] = mapped_column(String(8), primary_key=True)
     last_seq: Mapped[int] = mapped_column(Integer)
+
+
+class UserRecord(Base):
+    """A person who signs in: applicant, clerk, reviewer, designer, auditor or administrator."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    #: argon2id hash (never the password).
+    password_hash: Mapped[str] = mapped_column(String(255))
+    #: Comma-separated roles / candidate groups, e.g. "window_clerk" or "zj_chengban".
+    groups: Mapped[str] = mapped_column(String(500))
+    department: Mapped[str] = mapped_column(String(100), default="")
+    #: 统一社会信用代码 for enterprise applicants, empty for others.
+    credit_code: Mapped[str] = mapped_column(String(18), default="")
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -23,6 +23,7 @@ from engine.persistence.records import CaseRecord
 from engine.persistence.records import DefinitionRecord
 from engine.persistence.records import HistoryEventRecord
 from engine.persistence.records import HumanTaskRecord
+from engine.persistence.records import UserRecord
 
 # -- definitions ---------------------------------------------------------------------------------
 
@@ -158,3 +159,10 @@ def append_history(session: Session, case: CaseRecord, **fields: Any) -> History
 def history_of_case(session: Session, case_id: int) -> Sequence[HistoryEventRecord]:
     return session.scalars(select(HistoryEventRecord).where(HistoryEventRecord.case_id == case_id)
                            .order_by(HistoryEventRecord.seq)).all()
+
+
+# -- users ---------------------------------------------------------------------------------------
+
+
+def user_by_username(session: Session, username: str) -> UserRecord | None:
+    return session.scalars(select(UserRecord).where(UserRecord.username == username)).first()

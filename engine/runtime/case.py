@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -158,8 +159,8 @@ class CaseRuntime:
                 continue
             moment = datetime.fromisoformat(value) if isinstance(value, str) else value
             if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=timezone.utc)
-            due.append(moment.astimezone(timezone.utc))
+                moment = moment.replace(tzinfo=UTC)
+            due.append(moment.astimezone(UTC))
         return min(due) if due else None
 
     @property

@@ -11,7 +11,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
-from datetime import datetime, timezone
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
@@ -28,7 +29,7 @@ class _ClockDatetime(datetime):
         if clock is None:
             return datetime.now(tz)
         moment = clock.now()
-        return moment.astimezone(tz) if tz is not None else moment.astimezone(timezone.utc).replace(tzinfo=None)
+        return moment.astimezone(tz) if tz is not None else moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def install() -> None:

@@ -13,6 +13,7 @@ from engine.errors import CaseNotFound
 from engine.errors import NotAllowed
 from engine.history import to_json
 from engine.persistence import repositories as repo
+from engine.persistence.conflicts import translate_conflicts
 from engine.persistence.records import CaseRecord
 from engine.persistence.records import DefinitionRecord
 from engine.persistence.unit_of_work import UnitOfWork
@@ -21,7 +22,6 @@ from engine.runtime.timers import clock_bound
 from engine.runtime.transitions import capture
 from engine.services.context import EngineContext
 from engine.services.steps import save_runtime
-from engine.persistence.conflicts import translate_conflicts
 from engine.services.views import CaseView
 from engine.services.views import HistoryView
 from engine.services.views import TaskView

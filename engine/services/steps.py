@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
+from typing import TypeVar
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
@@ -19,9 +20,9 @@ from engine.errors import ConcurrentUpdate
 from engine.history import to_json
 from engine.persistence import repositories as repo
 from engine.persistence.conflicts import translate_conflicts
-from engine.persistence.repositories import Session
 from engine.persistence.records import CaseRecord
 from engine.persistence.records import HumanTaskRecord
+from engine.persistence.repositories import Session
 from engine.runtime.case import CaseRuntime
 from engine.runtime.serialization import SERIALIZER_VERSION
 from engine.runtime.transitions import Transition

@@ -11,6 +11,7 @@ from engine.errors import TaskNotFound
 from engine.errors import TaskNotReady
 from engine.history import to_json
 from engine.persistence import repositories as repo
+from engine.persistence.conflicts import translate_conflicts
 from engine.runtime.case import CaseRuntime
 from engine.runtime.timers import clock_bound
 from engine.runtime.transitions import capture
@@ -18,7 +19,6 @@ from engine.services.cases import _case_view
 from engine.services.cases import definition_for_case
 from engine.services.context import EngineContext
 from engine.services.steps import save_runtime
-from engine.persistence.conflicts import translate_conflicts
 from engine.services.steps import with_retries
 from engine.services.views import CaseView
 from engine.services.views import TaskView

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+from datetime import timezone
 
 import pytest
 
-from engine.calendar import (
-    CalendarDay,
-    DeadlineState,
-    DueDate,
-    WorkCalendar,
-    national_days_from_chinesecalendar,
-    parse_state_council_notice,
-    recompute_due_dates,
-)
+from engine.calendar import CalendarDay
+from engine.calendar import DeadlineState
+from engine.calendar import DueDate
+from engine.calendar import WorkCalendar
+from engine.calendar import national_days_from_chinesecalendar
+from engine.calendar import parse_state_council_notice
+from engine.calendar import recompute_due_dates
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ import pytest
 from engine.definitions.catalog import collect_matter_files
 from engine.definitions.catalog import compile_definition
 from engine.definitions.catalog import content_hash
+from engine.definitions.parser import SafeSpiffBpmnParser
 from engine.errors import DefinitionInvalid
 from engine.errors import DefinitionProblem
 from engine.errors import UnsafeXml
-from engine.definitions.parser import SafeSpiffBpmnParser
 from engine.services.deploy import matter_dirs
 from tests.conftest import ROOT
 

@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from datetime import date, timedelta
+from collections.abc import Iterator
+from collections.abc import Mapping
+from datetime import date
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from engine.forms import (
-    DOMAIN_VALIDATORS,
-    FormDefinition,
-    FormRegistry,
-    FormRegistryError,
-    FormSchemaError,
-    UnknownForm,
-    is_valid_email,
-    is_valid_mobile,
-    is_valid_phone,
-    is_valid_resident_id,
-    is_valid_uscc,
-    load_form,
-    validate_submission,
-)
+from engine.forms import DOMAIN_VALIDATORS
+from engine.forms import FormDefinition
+from engine.forms import FormRegistry
+from engine.forms import FormRegistryError
+from engine.forms import FormSchemaError
+from engine.forms import UnknownForm
+from engine.forms import is_valid_email
+from engine.forms import is_valid_mobile
+from engine.forms import is_valid_phone
+from engine.forms import is_valid_resident_id
+from engine.forms import is_valid_uscc
+from engine.forms import load_form
+from engine.forms import validate_submission
 
 VALID_USCC = "91350100M000100Y43"
 VALID_ID = "11010519491231002X"

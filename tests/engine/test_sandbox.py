@@ -44,8 +44,11 @@ def test_escape_in_a_gateway_condition_is_refused(env: RestrictedEnvironment) ->
         env.evaluate("__import__('os').getpid() > 0", {"x": 1})
 
 
-@pytest.mark.parametrize("script", ["while True:\n    pass", "x = 0\nfor i in range(10**6):\n    for j in range(10**6):\n        x += 1",
-                                    "x = [i * j for i in range(10**6) for j in range(10**6)]"])
+@pytest.mark.parametrize("script", [
+    "while True:\n    pass",
+    "x = 0\nfor i in range(10**6):\n    for j in range(10**6):\n        x += 1",
+    "x = [i * j for i in range(10**6) for j in range(10**6)]",
+])
 def test_runaway_scripts_are_stopped_by_the_cpu_budget(env: RestrictedEnvironment, script: str) -> None:
     started = time.perf_counter()
     with pytest.raises(ExpressionRefused, match="CPU"):

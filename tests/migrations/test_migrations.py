@@ -13,23 +13,28 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from alembic.autogenerate import compare_metadata, produce_migrations, render_python_code
+from alembic.autogenerate import compare_metadata
+from alembic.autogenerate import produce_migrations
+from alembic.autogenerate import render_python_code
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, DateTime, create_engine, inspect, text
+from sqlalchemy import Column
+from sqlalchemy import DateTime
+from sqlalchemy import create_engine
+from sqlalchemy import inspect
+from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 
-from engine.persistence.base import Base, UtcDateTime
+from engine.persistence.base import Base
+from engine.persistence.base import UtcDateTime
 from engine.persistence.database import normalize_url
-from engine.persistence.migrate import (
-    alembic_config,
-    compare_type,
-    current_revision,
-    downgrade_database,
-    migration_engine,
-    render_item,
-    upgrade_database,
-)
+from engine.persistence.migrate import alembic_config
+from engine.persistence.migrate import compare_type
+from engine.persistence.migrate import current_revision
+from engine.persistence.migrate import downgrade_database
+from engine.persistence.migrate import migration_engine
+from engine.persistence.migrate import render_item
+from engine.persistence.migrate import upgrade_database
 
 MODEL_TABLES = set(Base.metadata.tables)
 

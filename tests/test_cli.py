@@ -1,0 +1,56 @@
+"""The ``onewindow`` command, run as a newcomer would (subprocess, fresh SQLite database)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES
+from tests.conftest import ROOT
+
+
+def onewindow(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "webapp.cli", *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=120)
+
+
+@pytest.mark.parametrize(("start", "days", "expected"), [
+    ("2025-09-26", "20", "2025-10-30 星期四"),
+    ("2026-02-12", "7", "2026-02-28 星期六"),  # a 调休 working Saturday
+])
+def test_workdays_add(tmp_path: Path, start: str, days: str, expected: str) -> None:
+    result = onewindow("workdays", "add", start, days, db=tmp_path / "x.db")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_init_deploys_and_lists_matters_and_demo_accounts(tmp_path: Path) -> None:
+    db = tmp_path / "ow.db"
+    first = onewindow("init", db=db)
+    assert first.returncode == 0, first.stderr
+    assert "food_business: v1（新版本）" in first.stdout
+    assert "演示账号已创建：demo_window" in first.stdout
+    again = onewindow("init", db=db)
+    assert "food_business: v1（未变化）" in again.stdout and "演示账号" not in again.stdout
+    listing = onewindow("matters", db=db)
+    assert "食品经营许可" in listing.stdout
+    deployed = onewindow("deploy", str(FIXTURES / "matters" / "parallel_review"), db=db)
+    assert deployed.returncode == 2  # fixture forms are not in forms/: refused with the element named
+    assert "a_review" in deployed.stderr
+
+
+def test_deploy_refuses_hostile_bpmn_with_a_clear_message(tmp_path: Path) -> None:
+    matter = tmp_path / "evil"
+    matter.mkdir()
+    (matter / "matter.toml").write_text((FIXTURES / "matters" / "timer_review" / "matter.toml").read_text(
+        encoding="utf-8").replace('code = "timer_review"', 'code = "evil"'), encoding="utf-8")
+    (matter / "evil.bpmn").write_text('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+                                      '<x>&e;</x>', encoding="utf-8")
+    result = onewindow("deploy", str(matter), db=tmp_path / "ow.db")
+    assert result.returncode == 2
+    assert "evil/evil.bpmn" in result.stderr and "DOCTYPE" in result.stderr
