@@ -32,6 +32,12 @@ class _ClockDatetime(datetime):
         return moment.astimezone(tz) if tz is not None else moment.astimezone(UTC).replace(tzinfo=None)
 
 
+def current_now() -> datetime:
+    """The bound clock's time (aware UTC), or the wall clock outside a step."""
+    clock = _current_clock.get()
+    return clock.now() if clock is not None else datetime.now(timezone.utc)
+
+
 def install() -> None:
     """Idempotently point SpiffWorkflow's timer module at our clock-aware datetime."""
     if spiff_timer.datetime is not _ClockDatetime:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
+from engine.calendar import WorkCalendar
+from engine.calendar import national_days_from_chinesecalendar
 from engine.clock import Clock
 from engine.clock import SystemClock
 from engine.definitions.catalog import CompiledDefinition
@@ -19,6 +21,7 @@ from engine.persistence import repositories as repo
 from engine.persistence.database import Database
 from engine.persistence.records import DefinitionRecord
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.runtime.functions import make_functions
 from engine.runtime.scripting import PythonScriptEngine
 from engine.runtime.scripting import ServiceCall
 from engine.runtime.scripting import make_script_engine
@@ -33,6 +36,7 @@ class EngineContext:
     script_engine: PythonScriptEngine
     #: Service-task operations diagrams may call (internal department data lookups and the like).
     services: Mapping[str, ServiceCall] = field(default_factory=dict)
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
     _definitions: dict[int, CompiledDefinition] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -43,9 +47,15 @@ class EngineContext:
         settings = settings or EngineSettings()
         db = Database(settings.database_url)
         services = dict(services or {})
-        return cls(settings=settings, clock=clock or SystemClock(), db=db,
-                   script_engine=make_script_engine(functions, services, settings.script_time_limit_s),
-                   services=services)
+        entries, years = national_days_from_chinesecalendar()
+        holder: list[EngineContext] = []
+        all_functions = make_functions(lambda: holder[0].calendar)
+        all_functions.update(functions or {})
+        ctx = cls(settings=settings, clock=clock or SystemClock(), db=db,
+                  script_engine=make_script_engine(all_functions, services, settings.script_time_limit_s),
+                  services=services, calendar=WorkCalendar(entries, years))
+        holder.append(ctx)
+        return ctx
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db.session_factory)

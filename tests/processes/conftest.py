@@ -1,0 +1,74 @@
+"""Fixtures for walking the shipped matters (processes/ and forms/) with an injected clock.
+
+These run on SQLite only: the engine's database behaviour is covered on both backends in
+tests/services; here the subject is the diagrams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.actors import Actor
+from engine.clock import FixedClock
+from engine.errors import TaskNotFound
+from engine.persistence.base import Base
+from engine.services import cases
+from engine.services import tasks
+from engine.services.context import EngineContext
+from engine.services.deploy import deploy_path
+from engine.services.timers import fire_due_timers
+from engine.services.views import CaseView
+from engine.settings import EngineSettings
+from tests.conftest import ROOT
+
+
+class Hall:
+    """A small driver that plays every role of an approval hall against one engine context."""
+
+    def __init__(self, ctx: EngineContext, clock: FixedClock) -> None:
+        self.ctx = ctx
+        self.clock = clock
+
+    @staticmethod
+    def actor(group: str, user: str | None = None) -> Actor:
+        return Actor(user or f"u_{group}", f"用户{group}", frozenset({group}))
+
+    def start(self, matter: str, data: dict[str, Any] | None = None, starter: str = "applicant") -> CaseView:
+        return cases.start_case(self.ctx, matter, self.actor(starter), data or {})
+
+    def open(self, case_id: int) -> list[str]:
+        return [t.element_id for t in cases.get_case(self.ctx, case_id, with_data=False).open_tasks]
+
+    def do(self, case_id: int, element_id: str, values: dict[str, Any], user: str | None = None) -> CaseView:
+        """Complete the open task ``element_id`` as a member of its first candidate group."""
+        view = cases.get_case(self.ctx, case_id, with_data=False)
+        task = next((t for t in view.open_tasks if t.element_id == element_id), None)
+        if task is None:
+            raise TaskNotFound(f"{element_id} (open: {[t.element_id for t in view.open_tasks]})")
+        return tasks.complete_task(self.ctx, case_id, task.task_uuid, values, self.actor(task.candidate_groups[0], user))
+
+    def advance(self, **delta: float) -> int:
+        """Move the clock and let the timer worker run."""
+        self.clock.advance(**delta)
+        return fire_due_timers(self.ctx)
+
+    def case(self, case_id: int) -> CaseView:
+        return cases.get_case(self.ctx, case_id)
+
+    def history(self, case_id: int):  # type: ignore[no-untyped-def]
+        return cases.case_history(self.ctx, case_id)
+
+
+@pytest.fixture
+def hall(tmp_path: Path, clock: FixedClock) -> Iterator[Hall]:
+    settings = EngineSettings(database_url=f"sqlite:///{tmp_path / 'hall.sqlite3'}", processes_dir=ROOT / "processes",
+                              forms_dir=ROOT / "forms")
+    ctx = EngineContext.create(settings, clock)
+    Base.metadata.create_all(ctx.db.engine)
+    deploy_path(ctx, settings.processes_dir, Actor("designer", groups=frozenset({"designer"})))
+    yield Hall(ctx, clock)
+    ctx.dispose()
