@@ -33,6 +33,11 @@ class Hall:
         self.ctx = ctx
         self.clock = clock
 
+    def deploy(self, matter: str) -> None:
+        """Deploy one shipped matter (each test module deploys only what it walks)."""
+        designer = Actor("designer", groups=frozenset({"designer"}))
+        deploy_path(self.ctx, self.ctx.settings.processes_dir / matter, designer)
+
     @staticmethod
     def actor(group: str, user: str | None = None) -> Actor:
         return Actor(user or f"u_{group}", f"用户{group}", frozenset({group}))
@@ -49,7 +54,8 @@ class Hall:
         task = next((t for t in view.open_tasks if t.element_id == element_id), None)
         if task is None:
             raise TaskNotFound(f"{element_id} (open: {[t.element_id for t in view.open_tasks]})")
-        return tasks.complete_task(self.ctx, case_id, task.task_uuid, values, self.actor(task.candidate_groups[0], user))
+        actor = self.actor(task.candidate_groups[0], user)
+        return tasks.complete_task(self.ctx, case_id, task.task_uuid, values, actor)
 
     def advance(self, **delta: float) -> int:
         """Move the clock and let the timer worker run."""
@@ -69,6 +75,5 @@ def hall(tmp_path: Path, clock: FixedClock) -> Iterator[Hall]:
                               forms_dir=ROOT / "forms")
     ctx = EngineContext.create(settings, clock)
     Base.metadata.create_all(ctx.db.engine)
-    deploy_path(ctx, settings.processes_dir, Actor("designer", groups=frozenset({"designer"})))
     yield Hall(ctx, clock)
     ctx.dispose()
