@@ -157,3 +157,34 @@ class UserRecord(Base):
     is_demo: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DepartmentRecord(Base):
+    """Data a department already holds (e.g. 基坑 review results), looked up instead of asking applicants."""
+
+    __tablename__ = "department_records"
+    __table_args__ = (UniqueConstraint("kind", "record_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department: Mapped[str] = mapped_column(String(100))
+    #: What the record is, e.g. "foundation_pit_review".
+    kind: Mapped[str] = mapped_column(String(64))
+    #: What it is looked up by, e.g. the project code.
+    record_key: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(32))
+    data_json: Mapped[str] = mapped_column(Text, default="{}")
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CreditRecordRecord(Base):
+    """A 失信 (credit) entry: written when a commitment is broken, read by the next eligibility check."""
+
+    __tablename__ = "credit_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    credit_code: Mapped[str] = mapped_column(String(18), index=True)
+    case_number: Mapped[str] = mapped_column(String(43))
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: Repaired records (信用修复) no longer bar the commitment track.
+    is_repaired: Mapped[bool] = mapped_column(default=False)

@@ -20,6 +20,8 @@ from engine.history import GENESIS_HASH
 from engine.history import row_digest
 from engine.persistence.records import CaseNumberCounterRecord
 from engine.persistence.records import CaseRecord
+from engine.persistence.records import CreditRecordRecord
+from engine.persistence.records import DepartmentRecord
 from engine.persistence.records import DefinitionRecord
 from engine.persistence.records import HistoryEventRecord
 from engine.persistence.records import HumanTaskRecord
@@ -166,3 +168,16 @@ def history_of_case(session: Session, case_id: int) -> Sequence[HistoryEventReco
 
 def user_by_username(session: Session, username: str) -> UserRecord | None:
     return session.scalars(select(UserRecord).where(UserRecord.username == username)).first()
+
+
+# -- department data and credit ------------------------------------------------------------------
+
+
+def department_record(session: Session, kind: str, key: str) -> DepartmentRecord | None:
+    return session.scalars(select(DepartmentRecord).where(DepartmentRecord.kind == kind,
+                                                          DepartmentRecord.record_key == key)).first()
+
+
+def active_credit_records(session: Session, credit_code: str) -> Sequence[CreditRecordRecord]:
+    return session.scalars(select(CreditRecordRecord).where(CreditRecordRecord.credit_code == credit_code,
+                                                            CreditRecordRecord.is_repaired.is_(False))).all()

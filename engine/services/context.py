@@ -22,6 +22,7 @@ from engine.persistence.database import Database
 from engine.persistence.records import DefinitionRecord
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.functions import make_functions
+from engine.services.department_data import make_operations
 from engine.runtime.scripting import PythonScriptEngine
 from engine.runtime.scripting import ServiceCall
 from engine.runtime.scripting import make_script_engine
@@ -51,9 +52,11 @@ class EngineContext:
         holder: list[EngineContext] = []
         all_functions = make_functions(lambda: holder[0].calendar)
         all_functions.update(functions or {})
+        operations = make_operations(lambda: UnitOfWork(db.session_factory))
+        operations.update(services)
         ctx = cls(settings=settings, clock=clock or SystemClock(), db=db,
-                  script_engine=make_script_engine(all_functions, services, settings.script_time_limit_s),
-                  services=services, calendar=WorkCalendar(entries, years))
+                  script_engine=make_script_engine(all_functions, operations, settings.script_time_limit_s),
+                  services=operations, calendar=WorkCalendar(entries, years))
         holder.append(ctx)
         return ctx
 
