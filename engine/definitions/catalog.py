@@ -70,6 +70,16 @@ class HumanTaskInfo:
     assignee_expression: str = ""
 
 
+#: Element properties the engine acts on when the element completes (see processes/README.md).
+KNOWN_PROPERTIES = ("blzt", "document", "permit", "credit_violation")
+BLZT_NAMES = {
+    1: "已接件", 2: "已撤件", 3: "已受理", 4: "不受理", 5: "不予受理", 6: "补正（开始）", 7: "补正（结束）",
+    8: "部门开始办理", 9: "特别程序（开始）", 10: "特别程序（结束）", 11: "办结（通过）", 12: "办结（容缺通过）",
+    13: "办结（不通过）", 14: "撤回", 15: "撤销",
+}
+DOCUMENTS_PREFIX = "_documents/"
+
+
 @dataclass
 class CompiledDefinition:
     """A checked definition version: parsed specs plus the metadata the engine looks up per task."""
@@ -82,6 +92,11 @@ class CompiledDefinition:
     human_tasks: dict[str, HumanTaskInfo]
     forms: FormRegistry
     element_names: dict[str, str] = field(default_factory=dict)
+    #: element id -> {"blzt": "3", "document": "acceptance_notice", ...}
+    element_properties: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def document_template(self, key: str) -> str:
+        return self.files[f"{DOCUMENTS_PREFIX}{key}.html"]
 
     def form_for(self, element_id: str) -> FormDefinition:
         return self.forms.get(self.human_tasks[element_id].form_key)
@@ -126,8 +141,26 @@ def referenced_form_keys(bpmn_texts: Collection[str]) -> set[str]:
     return keys
 
 
+def referenced_documents(bpmn_texts: Collection[str]) -> set[str]:
+    """Document template keys named by ``document`` element properties."""
+    keys: set[str] = set()
+    for text in bpmn_texts:
+        try:
+            root = parse_xml(text, "<scan>", 16 * 1024 * 1024).getroot()
+        except UnsafeXml:
+            continue
+        for prop in root.iter(f"{{{CAMUNDA_NS}}}property"):
+            if prop.get("name") == "document" and prop.get("value"):
+                keys.add((prop.get("value") or "").strip())
+    return keys
+
+
 def collect_matter_files(matter_dir: Path, forms_dir: Path, common_dir: Path | None = None) -> dict[str, str]:
-    """Read one ``processes/<matter>/`` folder, the shared sub-processes and the forms it uses."""
+    """Read one ``processes/<matter>/`` folder, the shared parts and the forms and templates it uses.
+
+    Everything a version needs is copied into the bundle, so a later edit of a shared form or
+    document template makes a new version instead of changing running cases underneath them.
+    """
     files: dict[str, str] = {}
     for path in sorted(matter_dir.iterdir()):
         if path.is_file() and path.suffix in (".bpmn", ".dmn", ".toml"):
@@ -141,6 +174,14 @@ def collect_matter_files(matter_dir: Path, forms_dir: Path, common_dir: Path | N
         form_path = forms_dir / f"{key}.form"
         if form_path.is_file():
             files[FORMS_PREFIX + form_path.name] = form_path.read_text(encoding="utf-8")
+    documents_dir = matter_dir.parent / DOCUMENTS_PREFIX.rstrip("/")
+    needed = referenced_documents(bpmn_texts)
+    if needed and (documents_dir / "_layout.html").is_file():
+        files[DOCUMENTS_PREFIX + "_layout.html"] = (documents_dir / "_layout.html").read_text(encoding="utf-8")
+    for key in sorted(needed):
+        path = documents_dir / f"{key}.html"
+        if path.is_file():
+            files[DOCUMENTS_PREFIX + path.name] = path.read_text(encoding="utf-8")
     return files
 
 
@@ -219,9 +260,44 @@ def _lanes(root: etree._Element) -> dict[str, str]:
     return lanes
 
 
-def _check_bpmn_tree(checker: _Checker, file: str, root: etree._Element, metadata: MatterMetadata | None,
-                     forms: FormRegistry | None, human_tasks: dict[str, HumanTaskInfo],
-                     element_names: dict[str, str], decision_ids: set[str]) -> None:
+@dataclass
+class _Collected:
+    """What the element walk gathers for the compiled definition."""
+
+    metadata: MatterMetadata | None
+    forms: FormRegistry | None
+    decision_ids: set[str]
+    documents: set[str]
+    human_tasks: dict[str, HumanTaskInfo] = field(default_factory=dict)
+    element_names: dict[str, str] = field(default_factory=dict)
+    element_properties: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def _element_properties(element: etree._Element) -> dict[str, str]:
+    found: dict[str, str] = {}
+    extensions = element.find("bpmn:extensionElements", NS)
+    if extensions is None:
+        return found
+    for prop in extensions.iterfind("camunda:properties/camunda:property", NS):
+        if prop.get("name"):
+            found[prop.get("name") or ""] = (prop.get("value") or "").strip()
+    return found
+
+
+def _check_properties(checker: _Checker, file: str, element_id: str, props: dict[str, str],
+                      collected: _Collected) -> None:
+    if "blzt" in props and not (props["blzt"].isdigit() and int(props["blzt"]) in BLZT_NAMES):
+        checker.add(file, element_id, f"blzt（办理状态）应为 1–15 的代码，而不是“{props['blzt']}”")
+    if "document" in props and props["document"] not in collected.documents:
+        key = props["document"]
+        checker.add(file, element_id, f"文书模板“{key}”不存在（processes/_documents/{key}.html）")
+    if "credit_violation" in props and props["credit_violation"] != "record":
+        checker.add(file, element_id, "credit_violation 只能为 record")
+
+
+def _check_bpmn_tree(checker: _Checker, file: str, root: etree._Element, collected: _Collected) -> None:
+    metadata, forms, decision_ids = collected.metadata, collected.forms, collected.decision_ids
+    human_tasks, element_names = collected.human_tasks, collected.element_names
     lanes = _lanes(root)
     for element in root.iter():
         if not isinstance(element.tag, str):
@@ -230,6 +306,11 @@ def _check_bpmn_tree(checker: _Checker, file: str, root: etree._Element, metadat
         local = etree.QName(element).localname
         if element_id and element.get("name"):
             element_names[element_id] = element.get("name") or ""
+        props = _element_properties(element) if element_id else {}
+        relevant = {k: v for k, v in props.items() if k in KNOWN_PROPERTIES}
+        if relevant:
+            _check_properties(checker, file, element_id, relevant, collected)
+            collected.element_properties[element_id] = relevant
         for attribute in UNSUPPORTED_CAMUNDA_ATTRIBUTES:
             if element.get(f"{{{CAMUNDA_NS}}}{attribute}") is not None and local in (
                     "serviceTask", "sendTask", "businessRuleTask", "scriptTask"):
@@ -340,10 +421,11 @@ def compile_definition(files: Mapping[str, str], *, services: Collection[str] = 
     decision_ids: set[str] = set()
     for name, tree in dmn_trees.items():
         decision_ids |= _check_dmn_tree(checker, name, tree.getroot())
-    human_tasks: dict[str, HumanTaskInfo] = {}
-    element_names: dict[str, str] = {}
+    documents = {name[len(DOCUMENTS_PREFIX):-len(".html")] for name in files
+                 if name.startswith(DOCUMENTS_PREFIX) and name.endswith(".html")}
+    collected = _Collected(metadata=metadata, forms=forms, decision_ids=decision_ids, documents=documents)
     for name, tree in bpmn_trees.items():
-        _check_bpmn_tree(checker, name, tree.getroot(), metadata, forms, human_tasks, element_names, decision_ids)
+        _check_bpmn_tree(checker, name, tree.getroot(), collected)
 
     spec = None
     subprocess_specs: dict[str, BpmnProcessSpec] = {}
@@ -369,8 +451,9 @@ def compile_definition(files: Mapping[str, str], *, services: Collection[str] = 
     if checker.problems or spec is None or metadata is None or forms is None:
         raise DefinitionInvalid(checker.problems or [DefinitionProblem("", "", "无法生成流程规格")])
     return CompiledDefinition(content_hash=content_hash(files), metadata=metadata, files=dict(files), spec=spec,
-                              subprocess_specs=subprocess_specs, human_tasks=human_tasks, forms=forms,
-                              element_names=element_names)
+                              subprocess_specs=subprocess_specs, human_tasks=collected.human_tasks, forms=forms,
+                              element_names=collected.element_names,
+                              element_properties=collected.element_properties)
 
 
 def files_to_json(files: Mapping[str, str]) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from datetime import datetime
 
+from sqlalchemy import Date
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import Integer
@@ -61,6 +63,8 @@ class CaseRecord(Base):
     #: Earliest due time of any waiting timer; the worker polls this column, never the state.
     next_timer_due: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     error: Mapped[str | None] = mapped_column(Text)
+    #: Current 办理状态 code (1–15), derived from history rows; kept here for worklists and boards.
+    blzt: Mapped[int | None] = mapped_column(Integer, index=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -188,3 +192,47 @@ class CreditRecordRecord(Base):
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
     #: Repaired records (信用修复) no longer bar the commitment track.
     is_repaired: Mapped[bool] = mapped_column(default=False)
+
+
+class DocumentRecord(Base):
+    """An issued document (文书), frozen: its HTML never changes and its hash is in the history."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("document_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    #: Template key, e.g. "acceptance_notice".
+    doc_key: Mapped[str] = mapped_column(String(64))
+    document_no: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(100))
+    #: For bundles: which permit the document concerns ("" for the case as a whole).
+    permit: Mapped[str] = mapped_column(String(64), default="")
+    element_id: Mapped[str] = mapped_column(String(128))
+    html: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CalendarDayRecord(Base):
+    """An explicit calendar day: holiday, 调休 working weekend day, or regional closure."""
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    #: "" for national entries, else the region/hall the entry applies to.
+    region: Mapped[str] = mapped_column(String(64), primary_key=True, default="")
+    is_workday: Mapped[bool] = mapped_column()
+    name: Mapped[str] = mapped_column(String(100), default="")
+    source: Mapped[str] = mapped_column(String(200), default="")
+
+
+class CalendarYearRecord(Base):
+    """A year whose State Council notice is loaded; other years are computed provisionally."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    added_by: Mapped[str] = mapped_column(String(64))

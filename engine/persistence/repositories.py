@@ -21,8 +21,9 @@ from engine.history import row_digest
 from engine.persistence.records import CaseNumberCounterRecord
 from engine.persistence.records import CaseRecord
 from engine.persistence.records import CreditRecordRecord
-from engine.persistence.records import DepartmentRecord
 from engine.persistence.records import DefinitionRecord
+from engine.persistence.records import DepartmentRecord
+from engine.persistence.records import DocumentRecord
 from engine.persistence.records import HistoryEventRecord
 from engine.persistence.records import HumanTaskRecord
 from engine.persistence.records import UserRecord
@@ -181,3 +182,15 @@ def department_record(session: Session, kind: str, key: str) -> DepartmentRecord
 def active_credit_records(session: Session, credit_code: str) -> Sequence[CreditRecordRecord]:
     return session.scalars(select(CreditRecordRecord).where(CreditRecordRecord.credit_code == credit_code,
                                                             CreditRecordRecord.is_repaired.is_(False))).all()
+
+
+# -- documents -----------------------------------------------------------------------------------
+
+
+def count_documents(session: Session, case_id: int) -> int:
+    return int(session.scalar(select(func.count(DocumentRecord.id)).where(DocumentRecord.case_id == case_id)) or 0)
+
+
+def documents_of_case(session: Session, case_id: int) -> Sequence[DocumentRecord]:
+    return session.scalars(select(DocumentRecord).where(DocumentRecord.case_id == case_id)
+                           .order_by(DocumentRecord.id)).all()

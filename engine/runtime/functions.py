@@ -9,7 +9,10 @@ deterministic under test and replay.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from typing import Any
 
 from engine.calendar import WorkCalendar

@@ -35,7 +35,7 @@ class _ClockDatetime(datetime):
 def current_now() -> datetime:
     """The bound clock's time (aware UTC), or the wall clock outside a step."""
     clock = _current_clock.get()
-    return clock.now() if clock is not None else datetime.now(timezone.utc)
+    return clock.now() if clock is not None else datetime.now(UTC)
 
 
 def install() -> None:

@@ -8,7 +8,8 @@ catalog refuses diagrams naming an operation that is not registered here.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 

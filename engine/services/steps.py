@@ -26,6 +26,7 @@ from engine.persistence.repositories import Session
 from engine.runtime.case import CaseRuntime
 from engine.runtime.serialization import SERIALIZER_VERSION
 from engine.runtime.transitions import Transition
+from engine.services.effects import apply_effects
 
 #: Transitions worth an audit row. Predictions (FUTURE/LIKELY/MAYBE) are SpiffWorkflow's bookkeeping.
 RECORDED_STATES = {"READY", "WAITING", "STARTED", "COMPLETED", "CANCELLED", "ERROR"}
@@ -61,6 +62,8 @@ def record_transitions(session: Session, case: CaseRecord, runtime: CaseRuntime,
                             actor_role=actor.role_label, element_id=element_id, element_name=element_name,
                             task_uuid=transition.task_id, from_state=transition.from_state,
                             to_state=transition.to_state, data_after=to_json(data_after))
+        if transition.to_state == "COMPLETED" and task is not None:
+            apply_effects(session, case, runtime, task, element_id, now, actor)
 
 
 def sync_human_tasks(session: Session, case: CaseRecord, runtime: CaseRuntime, actor: Actor, now: datetime,

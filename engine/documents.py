@@ -1,0 +1,67 @@
+"""Rendering official documents (文书) from the definition's Jinja2 templates.
+
+Templates are designer-authored data shipped inside each definition version, so they render in
+Jinja2's sandbox (no attribute tricks, no access to Python internals) with autoescaping. A
+document is rendered once, when the element that issues it completes; the HTML and its SHA-256
+are then frozen (stored and written to the history), never re-rendered from newer data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import date
+from datetime import datetime
+from typing import Any
+
+from jinja2 import DictLoader
+from jinja2 import StrictUndefined
+from jinja2 import Undefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from engine.clock import CHINA_TZ
+from engine.definitions.catalog import DOCUMENTS_PREFIX
+
+DOCUMENT_TITLES = {
+    "receipt": "收件凭证", "acceptance_notice": "受理通知书", "supplement_notice": "补正材料通知书",
+    "refusal_notice": "不予受理决定书", "denial_decision": "不予行政许可决定书",
+    "food_business_permit": "食品经营许可证", "construction_permit": "建筑工程施工许可证",
+    "waste_disposal_permit": "城市建筑垃圾处置核准文件", "hygiene_permit": "公共场所卫生许可证",
+    "realestate_certificate": "不动产权证书", "construction_notice": "施工通知单",
+    "commitment_acceptance": "告知承诺受理通知书", "rectification_order": "责令限期整改通知书",
+    "revocation_decision": "撤销行政许可决定书",
+}
+
+
+def chinese_date(value: Any) -> str:
+    """2025-10-10 -> 2025年10月10日 (how dates appear on documents)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        value = value.astimezone(CHINA_TZ).date() if value.tzinfo else value.date()
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def _environment(files: Mapping[str, str]) -> SandboxedEnvironment:
+    templates = {name[len(DOCUMENTS_PREFIX):]: text for name, text in files.items()
+                 if name.startswith(DOCUMENTS_PREFIX)}
+    env = SandboxedEnvironment(loader=DictLoader(templates), autoescape=True, undefined=Undefined)
+    env.filters["cndate"] = chinese_date
+    return env
+
+
+def render_document(files: Mapping[str, str], key: str, context: Mapping[str, Any]) -> str:
+    """Render template ``key`` of a definition bundle with ``context``."""
+    return _environment(files).get_template(f"{key}.html").render(**context)
+
+
+def digest(html: str) -> str:
+    return hashlib.sha256(html.encode("utf-8")).hexdigest()
+
+
+__all__ = ["DOCUMENT_TITLES", "StrictUndefined", "chinese_date", "digest", "render_document"]
