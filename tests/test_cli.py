@@ -35,6 +35,7 @@ def test_init_deploys_and_lists_matters_and_demo_accounts(tmp_path: Path) -> Non
     assert first.returncode == 0, first.stderr
     assert "food_business: v1（新版本）" in first.stdout
     assert "演示账号已创建：demo_window" in first.stdout
+    assert "工作日历已初始化" in first.stdout
     again = onewindow("init", db=db)
     assert "food_business: v1（未变化）" in again.stdout and "演示账号" not in again.stdout
     listing = onewindow("matters", db=db)
@@ -54,3 +55,15 @@ def test_deploy_refuses_hostile_bpmn_with_a_clear_message(tmp_path: Path) -> Non
     result = onewindow("deploy", str(matter), db=tmp_path / "ow.db")
     assert result.returncode == 2
     assert "evil/evil.bpmn" in result.stderr and "DOCTYPE" in result.stderr
+
+
+def test_calendar_add_year_reports_bad_lines(tmp_path: Path) -> None:
+    db = tmp_path / "ow.db"
+    assert onewindow("init", db=db).returncode == 0
+    notice = tmp_path / "2027.txt"
+    notice.write_text("2027-01-01 休 元旦\n2027-02-30 休 春节\n", encoding="utf-8")
+    bad = onewindow("calendar", "add-year", "2027", str(notice), db=db)
+    assert bad.returncode == 2 and "第2行" in bad.stderr
+    notice.write_text("2027-01-01..2027-01-03 休 元旦\n", encoding="utf-8")
+    good = onewindow("calendar", "add-year", "2027", str(notice), db=db)
+    assert good.returncode == 0 and "2027 年放假安排已录入" in good.stdout

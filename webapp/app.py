@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 
 from engine.clock import Clock
+from engine.services.calendar import reload_calendar
 from engine.services.context import EngineContext
 from engine.settings import EngineSettings
 from webapp import errors
@@ -44,7 +45,12 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
     settings: EngineSettings = app.config.get("ENGINE_SETTINGS") or EngineSettings()
-    app.extensions["onewindow"] = EngineContext.create(settings, clock)
+    ctx = EngineContext.create(settings, clock)
+    try:
+        reload_calendar(ctx)
+    except Exception:  # noqa: BLE001 - a database not yet initialised still serves; init seeds the calendar
+        app.logger.warning("calendar tables not readable; using the bundled State Council calendar")
+    app.extensions["onewindow"] = ctx
     errors.register(app)
     app.register_blueprint(matters.bp)
     return app

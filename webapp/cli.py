@@ -25,12 +25,16 @@ def _context() -> EngineContext:
 
 def cmd_init(args: argparse.Namespace) -> int:
     from engine.persistence.migrate import upgrade_database
+    from engine.services.calendar import seed_calendar
     from engine.services.deploy import deploy_path
 
     settings = EngineSettings()
     upgrade_database(settings.database_url)
     ctx = EngineContext.create(settings)
     try:
+        days = seed_calendar(ctx, CLI_ACTOR)
+        if days:
+            print(f"工作日历已初始化（{days} 个节假日/调休日）")
         for result in deploy_path(ctx, settings.processes_dir, CLI_ACTOR):
             state = "新版本" if result.created else "未变化"
             print(f"{result.matter_code}: v{result.version}（{state}）")
@@ -123,6 +127,25 @@ def cmd_workdays(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calendar_add_year(args: argparse.Namespace) -> int:
+    from engine.services.calendar import add_year
+
+    ctx = _context()
+    try:
+        notice = Path(args.file).read_text(encoding="utf-8")
+        try:
+            moved = add_year(ctx, args.year, notice, CLI_ACTOR)
+        except ValueError as exc:
+            print(f"错误：{exc}", file=sys.stderr)
+            return 2
+        print(f"{args.year} 年放假安排已录入；{len(moved)} 个办件的办结期限随之调整")
+        for number, old, new in moved:
+            print(f"{number}: {old.isoformat()} → {new.isoformat()}")
+    finally:
+        ctx.dispose()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="onewindow", description="一窗通办 管理命令")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -147,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("start", help="起算日期，如 2025-09-26（当日不计入）")
     add.add_argument("days", type=int)
     add.set_defaults(func=cmd_workdays)
+    calendar = sub.add_parser("calendar", help="工作日历维护")
+    calendar_sub = calendar.add_subparsers(dest="calendar_command", required=True)
+    add_year = calendar_sub.add_parser("add-year", help="录入某年国务院放假通知（每行：日期[..日期] 休|班 名称）")
+    add_year.add_argument("year", type=int)
+    add_year.add_argument("file")
+    add_year.set_defaults(func=cmd_calendar_add_year)
     return parser
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -18,6 +19,8 @@ __all__ = ["Session"]
 
 from engine.history import GENESIS_HASH
 from engine.history import row_digest
+from engine.persistence.records import CalendarDayRecord
+from engine.persistence.records import CalendarYearRecord
 from engine.persistence.records import CaseNumberCounterRecord
 from engine.persistence.records import CaseRecord
 from engine.persistence.records import CreditRecordRecord
@@ -194,3 +197,40 @@ def count_documents(session: Session, case_id: int) -> int:
 def documents_of_case(session: Session, case_id: int) -> Sequence[DocumentRecord]:
     return session.scalars(select(DocumentRecord).where(DocumentRecord.case_id == case_id)
                            .order_by(DocumentRecord.id)).all()
+
+
+# -- calendar ------------------------------------------------------------------------------------
+
+
+def calendar_days(session: Session) -> Sequence[CalendarDayRecord]:
+    return session.scalars(select(CalendarDayRecord).order_by(CalendarDayRecord.day)).all()
+
+
+def calendar_years(session: Session) -> Sequence[CalendarYearRecord]:
+    return session.scalars(select(CalendarYearRecord).order_by(CalendarYearRecord.year)).all()
+
+
+def delete_calendar_year(session: Session, year: int, region: str) -> None:
+    from datetime import date as _date
+
+    session.execute(delete(CalendarDayRecord).where(CalendarDayRecord.region == region,
+                                                    CalendarDayRecord.day >= _date(year, 1, 1),
+                                                    CalendarDayRecord.day <= _date(year, 12, 31)))
+
+
+def running_cases(session: Session) -> Sequence[CaseRecord]:
+    return session.scalars(select(CaseRecord).where(CaseRecord.status == "running").order_by(CaseRecord.id)).all()
+
+
+def status_events(session: Session, case_id: int) -> Sequence[HistoryEventRecord]:
+    """The case's status and deadline events, oldest first (what deadlines are derived from)."""
+    return session.scalars(select(HistoryEventRecord).where(
+        HistoryEventRecord.case_id == case_id,
+        HistoryEventRecord.event_type.in_(("status_changed", "deadline_extended")))
+        .order_by(HistoryEventRecord.seq)).all()
+
+
+def definition_of_case(session: Session, case: CaseRecord) -> DefinitionRecord:
+    record = session.get(DefinitionRecord, case.definition_id)
+    assert record is not None  # guaranteed by the foreign key
+    return record

@@ -23,6 +23,7 @@ from engine.runtime.transitions import capture
 from engine.services.context import EngineContext
 from engine.services.steps import save_runtime
 from engine.services.views import CaseView
+from engine.services.views import DocumentView
 from engine.services.views import HistoryView
 from engine.services.views import TaskView
 
@@ -79,7 +80,8 @@ def _case_view(uow: UnitOfWork, case: CaseRecord, runtime: CaseRuntime | None) -
                     received_at=case.received_at, completed_at=case.completed_at,
                     next_timer_due=case.next_timer_due, error=case.error,
                     data=runtime.data if runtime is not None else {},
-                    open_tasks=tuple(TaskView.of(row, case) for row in rows), lock_version=case.lock_version)
+                    open_tasks=tuple(TaskView.of(row, case) for row in rows), lock_version=case.lock_version,
+                    blzt=case.blzt)
 
 
 def get_case(ctx: EngineContext, case_id: int, *, with_data: bool = True) -> CaseView:
@@ -107,3 +109,11 @@ def case_history(ctx: EngineContext, case_id: int) -> list[HistoryView]:
         if uow.session.get(CaseRecord, case_id) is None:
             raise CaseNotFound(case_id)
         return [HistoryView.of(row) for row in repo.history_of_case(uow.session, case_id)]
+
+
+def case_documents(ctx: EngineContext, case_id: int) -> list[DocumentView]:
+    """Issued documents of a case, oldest first, exactly as frozen when issued."""
+    with ctx.uow() as uow:
+        if uow.session.get(CaseRecord, case_id) is None:
+            raise CaseNotFound(case_id)
+        return [DocumentView.of(row) for row in repo.documents_of_case(uow.session, case_id)]

@@ -9,6 +9,7 @@ from typing import Any
 
 from engine.persistence.records import CaseRecord
 from engine.persistence.records import DefinitionRecord
+from engine.persistence.records import DocumentRecord
 from engine.persistence.records import HistoryEventRecord
 from engine.persistence.records import HumanTaskRecord
 
@@ -85,6 +86,13 @@ class CaseView:
     data: dict[str, Any]
     open_tasks: tuple[TaskView, ...]
     lock_version: int
+    blzt: int | None = None
+
+    @property
+    def status_name(self) -> str:
+        from engine.definitions.catalog import BLZT_NAMES
+
+        return BLZT_NAMES.get(self.blzt or 0, "办理中")
 
 
 @dataclass(frozen=True)
@@ -114,3 +122,21 @@ class HistoryView:
                    task_uuid=row.task_uuid, from_state=row.from_state, to_state=row.to_state,
                    data_before=load(row.data_before), data_after=load(row.data_after), payload=load(row.payload),
                    row_hash=row.row_hash)
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    id: int
+    doc_key: str
+    document_no: str
+    title: str
+    permit: str
+    element_id: str
+    html: str
+    sha256: str
+    issued_at: datetime
+
+    @classmethod
+    def of(cls, row: DocumentRecord) -> DocumentView:
+        return cls(id=row.id, doc_key=row.doc_key, document_no=row.document_no, title=row.title, permit=row.permit,
+                   element_id=row.element_id, html=row.html, sha256=row.sha256, issued_at=row.issued_at)

@@ -1,0 +1,135 @@
+"""Statutory and promised due dates of a case, derived from its history.
+
+Acceptance (办理状态 3) starts the clock; 补正 during review (6→7) and 特别程序 (9→10) pause it;
+approved extensions add working days. Nothing here is stored: it is recomputed from the history
+rows and the current calendar, so a corrected calendar corrects every due date.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from datetime import datetime
+from typing import Any
+
+from engine.actors import Actor
+from engine.calendar import WorkCalendar
+from engine.clock import CHINA_TZ
+from engine.errors import CaseNotFound
+from engine.errors import NotAllowed
+from engine.history import to_json
+from engine.persistence import repositories as repo
+from engine.persistence.records import CaseRecord
+from engine.persistence.records import HistoryEventRecord
+from engine.persistence.repositories import Session
+from engine.services.context import EngineContext
+
+PAUSE_PAIRS = {6: 7, 9: 10}
+FINISHED_CODES = {2, 4, 5, 11, 12, 13, 14, 15}
+EXTENSION_APPROVER_GROUPS = frozenset({"admin", "supervisor", "chief"})
+
+
+@dataclass(frozen=True)
+class CaseDeadlines:
+    accepted_on: date
+    statutory_due: date
+    promised_due: date
+    extension_wd: int
+    paused: tuple[tuple[date, date | None], ...]
+    provisional: bool
+    statutory_state: str
+    promised_state: str
+    finished: bool
+
+    @property
+    def is_paused(self) -> bool:
+        return bool(self.paused) and self.paused[-1][1] is None
+
+
+def _local(moment: datetime) -> datetime:
+    return moment.astimezone(CHINA_TZ)
+
+
+def compute_deadlines(ctx: EngineContext, case: CaseRecord, events: Sequence[HistoryEventRecord],
+                      metadata: Mapping[str, Any], calendar: WorkCalendar | None = None) -> CaseDeadlines | None:
+    """Due dates from status/extension events; None before acceptance."""
+    calendar = calendar or ctx.calendar
+    accepted: datetime | None = None
+    paused: list[tuple[date, date | None]] = []
+    open_pause: tuple[int, date] | None = None
+    extension = 0
+    last_code: int | None = None
+    for event in events:
+        if event.event_type == "deadline_extended":
+            extension += int(event.to_state or "0")
+            continue
+        code = int(event.to_state)
+        last_code = code
+        if code == 3 and accepted is None:
+            accepted = event.occurred_at
+        elif code in PAUSE_PAIRS and open_pause is None:
+            open_pause = (PAUSE_PAIRS[code], _local(event.occurred_at).date())
+        elif open_pause is not None and code == open_pause[0]:
+            paused.append((open_pause[1], _local(event.occurred_at).date()))
+            open_pause = None
+    if accepted is None:
+        return None
+    if open_pause is not None:
+        paused.append((open_pause[1], None))
+    today = _local(ctx.clock.now()).date()
+    finished = case.status != "running" or last_code in FINISHED_CODES
+    statutory = calendar.due_date(_local(accepted), max(metadata["statutory_limit_wd"], 1), paused=paused,
+                                  extension_wd=extension, now=today)
+    promised = calendar.due_date(_local(accepted), max(metadata["promised_limit_wd"], 1), paused=paused,
+                                 extension_wd=extension, now=today)
+    return CaseDeadlines(
+        accepted_on=_local(accepted).date(), statutory_due=statutory.due, promised_due=promised.due,
+        extension_wd=extension, paused=tuple(paused), provisional=statutory.provisional or promised.provisional,
+        statutory_state=str(calendar.deadline_state(statutory.due, today, finished)),
+        promised_state=str(calendar.deadline_state(promised.due, today, finished)), finished=finished)
+
+
+def metadata_of(session: Session, case: CaseRecord) -> dict[str, Any]:
+    return json.loads(repo.definition_of_case(session, case).metadata_json)
+
+
+def case_deadlines(ctx: EngineContext, case_id: int) -> CaseDeadlines | None:
+    with ctx.uow() as uow:
+        case = uow.session.get(CaseRecord, case_id)
+        if case is None:
+            raise CaseNotFound(case_id)
+        events = repo.status_events(uow.session, case_id)
+        return compute_deadlines(ctx, case, events, metadata_of(uow.session, case))
+
+
+def extend_deadline(ctx: EngineContext, case_id: int, days: int, reason: str, approver: Actor) -> CaseDeadlines:
+    """Record an approved extension (延长期限); the approver and the reason are required.
+
+    :raise NotAllowed: approver lacks authority, no reason, or the matter's extension limit is exceeded.
+    """
+    if not approver.in_any(EXTENSION_APPROVER_GROUPS):
+        raise NotAllowed("延长办理期限须经负责人批准")
+    if not reason.strip():
+        raise NotAllowed("延长办理期限须说明理由")
+    if days < 1:
+        raise NotAllowed("延长天数至少为 1 个工作日")
+    with ctx.uow() as uow:
+        case = repo.lock_case(uow.session, case_id)
+        if case is None:
+            raise CaseNotFound(case_id)
+        metadata = metadata_of(uow.session, case)
+        used = sum(int(e.to_state or 0) for e in repo.status_events(uow.session, case_id)
+                   if e.event_type == "deadline_extended")
+        if used + days > metadata.get("extension_limit_wd", 0):
+            raise NotAllowed(f"延长后超过本事项可延长的 {metadata.get('extension_limit_wd', 0)} 个工作日")
+        repo.append_history(uow.session, case, occurred_at=ctx.clock.now(), event_type="deadline_extended",
+                            actor_id=approver.user_id, actor_role=approver.role_label, to_state=str(days),
+                            data_after=to_json({"days": days, "reason": reason.strip()}))
+        case.updated_at = ctx.clock.now()
+        uow.commit()
+    result = case_deadlines(ctx, case_id)
+    assert result is not None
+    return result
