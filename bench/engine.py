@@ -34,6 +34,7 @@ import time
 import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,7 @@ _DEPT_ACTORS = {g: Actor(f"user_{g}", f"审查员{g}", frozenset({g}))
                 for g in ("a_cb", "a_sh", "a_pz", "b_cb", "b_sh", "b_pz")}
 
 WARMUP_CASES = 2
+THROUGHPUT_ROUNDS = 10
 GROWTH_POINTS = (1, 50, 300)
 GROWTH_WINDOW = 5
 #: Looping cases run for the growth curve; per step the fastest run counts (damps noise from other processes).
@@ -184,15 +186,6 @@ def spiff_defaults() -> Iterator[None]:
         task_logger.setLevel(saved_level)
 
 
-def bench_raw(cases: int) -> float:
-    """Cases per second of raw SpiffWorkflow."""
-    with spiff_defaults():
-        raw = RawSpiff()
-        for _ in range(WARMUP_CASES):
-            raw.run_case()
-        return _timed(cases, raw.run_case)
-
-
 # -- (b)/(c) the OneWindow engine -----------------------------------------------------------------
 
 
@@ -213,23 +206,16 @@ def make_context(url: str, processes_dir: Path = FIXTURES / "matters",
     return EngineContext.create(EngineSettings(database_url=url, processes_dir=processes_dir, forms_dir=forms_dir))
 
 
-def bench_engine(url: str, cases: int, profile_cases: int = 0) -> tuple[float, str, pstats.Stats | None]:
+@contextlib.contextmanager
+def engine_variant(url: str) -> Iterator[tuple[EngineContext, str]]:
+    """A context on a fresh schema with the fixture deployed and a few warm-up cases run."""
     schema = create_schema(url)
     ctx = make_context(url)
     try:
         deploy_path(ctx, MATTER_DIR, DESIGNER)
         for _ in range(WARMUP_CASES):
             engine_case(ctx)
-        rate = _timed(cases, lambda: engine_case(ctx))
-        stats = None
-        if profile_cases:
-            profiler = cProfile.Profile()
-            profiler.enable()
-            for _ in range(profile_cases):
-                engine_case(ctx)
-            profiler.disable()
-            stats = pstats.Stats(profiler)
-        return rate, schema, stats
+        yield ctx, schema
     finally:
         ctx.dispose()
 
@@ -245,27 +231,59 @@ def pg_problem(admin_url: str) -> str | None:
         return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
 
 
-def bench_postgres(admin_url: str, cases: int) -> tuple[float, str]:
+@contextlib.contextmanager
+def throwaway_pg_database(admin_url: str) -> Iterator[str]:
+    """URL of a new, empty database next to ``admin_url``; dropped afterwards (as tests/conftest.py does)."""
     name = f"onewindow_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(normalize_url(admin_url), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         base, _, _ = normalize_url(admin_url).rpartition("/")
-        rate, schema, _ = bench_engine(f"{base}/{name}", cases)
-        return rate, schema
+        yield f"{base}/{name}"
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
-def _timed(cases: int, run_case: Callable[[], Any]) -> float:
-    gc.collect()
-    started = time.perf_counter()
+@dataclass
+class Variant:
+    label: str
+    run_case: Callable[[], Any]
+    note: str = ""
+    wrap: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext
+    elapsed: float = 0.0
+    cases: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.cases / self.elapsed
+
+
+def run_interleaved(variants: list[Variant], cases: int, rounds: int = THROUGHPUT_ROUNDS) -> None:
+    """Time ``cases`` cases per variant in rounds of alternating chunks, so load from other processes
+    on a shared machine falls on all variants alike instead of on whichever happened to run then."""
+    rounds = max(1, min(rounds, cases))
+    for index in range(rounds):
+        chunk = cases // rounds + (1 if index < cases % rounds else 0)
+        for variant in variants:
+            gc.collect()
+            with variant.wrap():
+                started = time.perf_counter()
+                for _ in range(chunk):
+                    variant.run_case()
+                variant.elapsed += time.perf_counter() - started
+            variant.cases += chunk
+
+
+def profile_engine(ctx: EngineContext, cases: int) -> pstats.Stats:
+    profiler = cProfile.Profile()
+    profiler.enable()
     for _ in range(cases):
-        run_case()
-    return cases / (time.perf_counter() - started)
+        engine_case(ctx)
+    profiler.disable()
+    return pstats.Stats(profiler)
 
 
 # -- step cost growth -----------------------------------------------------------------------------
@@ -421,22 +439,36 @@ def main() -> None:
           f"{sys.version.split()[0]}")
     wall = time.perf_counter()
 
-    print("(a) raw SpiffWorkflow in memory ...", flush=True)
-    raw_rate = bench_raw(args.cases)
-
-    print("(b) OneWindow on SQLite ...", flush=True)
-    with tempfile.TemporaryDirectory(prefix="onewindow_bench_") as tmp:
-        sqlite_rate, sqlite_schema, stats = bench_engine(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", args.cases,
-                                                         profile_cases=args.profile)
-
-    print("(c) OneWindow on PostgreSQL ...", flush=True)
-    pg_rate: float | None = None
-    pg_schema = ""
     problem = pg_problem(args.pg_url)
-    if problem is not None:
-        print(f"  PostgreSQL not reachable at {args.pg_url} ({problem}); skipping (c)")
-    else:
-        pg_rate, pg_schema = bench_postgres(args.pg_url, args.cases)
+    with contextlib.ExitStack() as stack:
+        raw = RawSpiff()
+        with spiff_defaults():
+            for _ in range(WARMUP_CASES):
+                raw.run_case()
+        raw_variant = Variant("(a) raw SpiffWorkflow, in memory", raw.run_case, "serialize+deserialize per step",
+                              wrap=spiff_defaults)
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="onewindow_bench_"))
+        sqlite_ctx, sqlite_schema = stack.enter_context(engine_variant(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"))
+        sqlite_variant = Variant("(b) OneWindow, SQLite (WAL)", lambda: engine_case(sqlite_ctx),
+                                 f"schema via {sqlite_schema}")
+        variants = [raw_variant, sqlite_variant]
+        pg_variant: Variant | None = None
+        if problem is not None:
+            print(f"  PostgreSQL not reachable at {args.pg_url} ({problem}); skipping (c)")
+        else:
+            try:
+                pg_url = stack.enter_context(throwaway_pg_database(args.pg_url))
+                pg_ctx, pg_schema = stack.enter_context(engine_variant(pg_url))
+            except Exception as exc:  # noqa: BLE001 - e.g. no CREATEDB right: report and go on without (c)
+                print(f"  PostgreSQL setup failed at {args.pg_url} ({type(exc).__name__}: {exc}); skipping (c)")
+            else:
+                pg_variant = Variant("(c) OneWindow, PostgreSQL", lambda: engine_case(pg_ctx),
+                                     f"schema via {pg_schema}")
+                variants.append(pg_variant)
+        print(f"throughput: {' / '.join(v.label.split(')')[0] + ')' for v in variants)} interleaved in "
+              f"{min(THROUGHPUT_ROUNDS, args.cases)} rounds ...", flush=True)
+        run_interleaved(variants, args.cases)
+        stats = profile_engine(sqlite_ctx, args.profile) if args.profile else None
 
     print("step cost growth (one looping case on SQLite) ...", flush=True)
     with tempfile.TemporaryDirectory(prefix="onewindow_bench_growth_") as tmp:
@@ -445,6 +477,8 @@ def main() -> None:
     if stats is not None:
         print_engine_profile(stats, args.profile)
 
+    raw_rate, sqlite_rate = raw_variant.rate, sqlite_variant.rate
+    pg_rate = pg_variant.rate if pg_variant is not None else None
     engine_vs_raw = sqlite_rate / raw_rate
     growth_ratio = growth[GROWTH_POINTS[-1]] / growth[GROWTH_POINTS[0]]
 
@@ -457,9 +491,10 @@ def main() -> None:
 
     print(f"\nThroughput (parallel_review, {USER_TASKS_PER_CASE} user tasks per case, {args.cases} cases)")
     print(f"  {'variant':<34} {'cases/s':>9} {'ms/case':>9} {'ms/task':>9} {'x raw':>7}")
-    row("(a) raw SpiffWorkflow, in memory", raw_rate, "serialize+deserialize per step")
-    row("(b) OneWindow, SQLite (WAL)", sqlite_rate, f"schema via {sqlite_schema}")
-    row("(c) OneWindow, PostgreSQL", pg_rate, f"schema via {pg_schema}" if pg_rate else "server unreachable")
+    for variant in variants:
+        row(variant.label, variant.rate, variant.note)
+    if pg_variant is None:
+        row("(c) OneWindow, PostgreSQL", None, "server unreachable")
     print(f"  b/a = {engine_vs_raw:.2f}" + (f"   c/a = {pg_rate / raw_rate:.2f}" if pg_rate else "   c/a = n/a"))
 
     print("\nStep cost growth (loop_bench on SQLite, one case; "
