@@ -86,7 +86,7 @@ class CaseRuntime:
 
     @property
     def status(self) -> str:
-        if self.failure is not None or self.workflow.get_tasks(state=TaskState.ERROR):
+        if self.failure is not None:
             return "failed"
         return "completed" if self.workflow.is_completed() else "running"
 
@@ -168,8 +168,5 @@ class CaseRuntime:
         """Case data as the latest completed work left it (the end task's data once finished)."""
         if self.workflow.is_completed():
             return dict(self.workflow.data)
-        tasks = [t for t in self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.COMPLETED)]
-        if not tasks:
-            return dict(self.workflow.task_tree.data)
-        latest = max(tasks, key=lambda t: t.last_state_change)
-        return dict(latest.data)
+        latest = self.workflow.last_task
+        return dict(latest.data if latest is not None else self.workflow.task_tree.data)

@@ -15,7 +15,7 @@ from engine.history import to_json
 from engine.persistence import repositories as repo
 from engine.persistence.conflicts import translate_conflicts
 from engine.persistence.records import CaseRecord
-from engine.persistence.records import DefinitionRecord
+from engine.persistence.records import HumanTaskRecord
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.case import CaseRuntime
 from engine.runtime.timers import clock_bound
@@ -60,21 +60,24 @@ def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[st
         repo.append_history(uow.session, case, occurred_at=now, event_type="case_started", actor_id=actor.user_id,
                             actor_role=actor.role_label,
                             data_after=to_json({"definition_version": record.version, "data": initial}))
-        save_runtime(uow.session, case, runtime, buffer.transitions, actor, now)
+        open_rows = save_runtime(uow.session, case, runtime, buffer.transitions, actor, now, open_rows=[])
         uow.session.flush()
-        view = _case_view(uow, case, runtime)
+        view = _case_view(uow, case, runtime, open_rows)
         uow.commit()
         return view
 
 
 def definition_for_case(ctx: EngineContext, uow: UnitOfWork, case: CaseRecord) -> CompiledDefinition:
-    record = uow.session.get(DefinitionRecord, case.definition_id)
-    assert record is not None  # a foreign key guarantees it
-    return ctx.compiled(record)
+    """The compiled version a case runs on (from the per-process cache; loaded once)."""
+    cached = ctx.cached_definition(case.definition_id)
+    if cached is not None:
+        return cached
+    return ctx.compiled(repo.definition_of_case(uow.session, case))
 
 
-def _case_view(uow: UnitOfWork, case: CaseRecord, runtime: CaseRuntime | None) -> CaseView:
-    rows = repo.open_tasks_of_case(uow.session, case.id)
+def _case_view(uow: UnitOfWork, case: CaseRecord, runtime: CaseRuntime | None,
+               open_rows: list[HumanTaskRecord] | None = None) -> CaseView:
+    rows = repo.open_tasks_of_case(uow.session, case.id) if open_rows is None else open_rows
     return CaseView(id=case.id, case_number=case.case_number, matter_code=case.matter_code,
                     definition_id=case.definition_id, status=case.status, title=case.title, owner_id=case.owner_id,
                     received_at=case.received_at, completed_at=case.completed_at,

@@ -63,6 +63,9 @@ class EngineContext:
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db.session_factory)
 
+    def cached_definition(self, definition_id: int) -> CompiledDefinition | None:
+        return self._definitions.get(definition_id)
+
     def compiled(self, record: DefinitionRecord) -> CompiledDefinition:
         """Parsed specs for a stored version, parsed once per process (versions never change)."""
         cached = self._definitions.get(record.id)

@@ -67,12 +67,15 @@ def record_transitions(session: Session, case: CaseRecord, runtime: CaseRuntime,
 
 
 def sync_human_tasks(session: Session, case: CaseRecord, runtime: CaseRuntime, actor: Actor, now: datetime,
-                     completed_task_id: str | None = None) -> None:
-    """Make the worklist rows match the workflow's READY user tasks."""
+                     completed_task_id: str | None = None,
+                     open_rows: list[HumanTaskRecord] | None = None) -> list[HumanTaskRecord]:
+    """Make the worklist rows match the workflow's READY user tasks; return the open rows after."""
     ready = {str(task.id): task for task in runtime.ready_human_tasks()}
-    for row in repo.open_tasks_of_case(session, case.id):
+    still_open: list[HumanTaskRecord] = []
+    for row in repo.open_tasks_of_case(session, case.id) if open_rows is None else open_rows:
         if row.task_uuid in ready:
             ready.pop(row.task_uuid)
+            still_open.append(row)
             continue
         task = runtime.workflow.get_task_from_id(UUID(row.task_uuid))
         done = task is not None and task.state == TaskState.COMPLETED
@@ -82,14 +85,22 @@ def sync_human_tasks(session: Session, case: CaseRecord, runtime: CaseRuntime, a
             row.completed_by if done else None)
     for task_id, task in ready.items():
         info = runtime.task_info(task)
-        session.add(HumanTaskRecord(case_id=case.id, task_uuid=task_id, element_id=info.element_id, name=info.name,
-                                    lane=info.lane, candidate_groups="," + ",".join(info.candidate_groups) + ",",
-                                    assignee=None, form_key=info.form_key, state="open", created_at=now))
+        row = HumanTaskRecord(case_id=case.id, task_uuid=task_id, element_id=info.element_id, name=info.name,
+                              lane=info.lane, candidate_groups="," + ",".join(info.candidate_groups) + ",",
+                              assignee=None, form_key=info.form_key, state="open", created_at=now)
+        session.add(row)
+        still_open.append(row)
+    return still_open
 
 
 def save_runtime(session: Session, case: CaseRecord, runtime: CaseRuntime, transitions: list[Transition],
-                 actor: Actor, now: datetime, completed_task_id: str | None = None) -> None:
-    """Write the step: state blob, timer column, status, worklist rows, transition history."""
+                 actor: Actor, now: datetime, completed_task_id: str | None = None,
+                 open_rows: list[HumanTaskRecord] | None = None) -> list[HumanTaskRecord]:
+    """Write the step: state blob, timer column, status, worklist rows, transition history.
+
+    ``open_rows`` are the case's open worklist rows if the caller already loaded them (saves a
+    query); the open rows after the step are returned.
+    """
     status_before = case.status
     case.state = runtime.dump()
     case.serializer_version = SERIALIZER_VERSION
@@ -101,11 +112,12 @@ def save_runtime(session: Session, case: CaseRecord, runtime: CaseRuntime, trans
     if case.status == "completed" and case.completed_at is None:
         case.completed_at = now
     record_transitions(session, case, runtime, transitions, actor, now)
-    sync_human_tasks(session, case, runtime, actor, now, completed_task_id)
+    rows = sync_human_tasks(session, case, runtime, actor, now, completed_task_id, open_rows)
     if case.status != status_before and case.status in ("completed", "failed"):
         repo.append_history(session, case, occurred_at=now, event_type=f"case_{case.status}", actor_id=actor.user_id,
                             actor_role=actor.role_label,
                             data_after=to_json({"error": case.error} if case.status == "failed" else None))
+    return rows
 
 
 def with_retries(attempts: int, step: Callable[[], T]) -> T:

@@ -46,7 +46,8 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
             if case is None:
                 raise CaseNotFound(case_id)
             runtime = CaseRuntime.restore(definition_for_case(ctx, uow, case), case.state, ctx.script_engine)
-            row = repo.task_row(uow.session, case.id, task_uuid)
+            open_rows = repo.open_tasks_of_case(uow.session, case.id)
+            row = next((r for r in open_rows if r.task_uuid == task_uuid), None)
             now = ctx.clock.now()
             with clock_bound(ctx.clock), capture(runtime.workflow) as buffer:
                 submission = runtime.complete(task_uuid, raw, actor, row.assignee if row else None)
@@ -56,9 +57,10 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
                                 element_name=info.name, task_uuid=submission.task_id,
                                 data_before=to_json(submission.before), data_after=to_json(submission.values),
                                 payload=to_json(submission.raw))
-            save_runtime(uow.session, case, runtime, buffer.transitions, actor, now, completed_task_id=task_uuid)
+            open_rows = save_runtime(uow.session, case, runtime, buffer.transitions, actor, now,
+                                     completed_task_id=task_uuid, open_rows=open_rows)
             uow.session.flush()
-            view = _case_view(uow, case, runtime)
+            view = _case_view(uow, case, runtime, open_rows)
             uow.commit()
             return view
 
