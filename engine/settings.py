@@ -30,3 +30,6 @@ class EngineSettings:
     max_xml_bytes: int = 2 * 1024 * 1024
     #: How often a step is retried when it lost an optimistic-lock race on a *different* task.
     conflict_retries: int = 3
+    #: Live workflows kept in memory per process, keyed by case and lock version, so a step on a
+    #: case this process saved last skips deserializing it. 0 disables the cache.
+    workflow_cache_size: int = 256

@@ -85,8 +85,9 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def settings(database_url: str) -> EngineSettings:
+    # Workflow cache off: every step deserializes, so the restore path is what the suite exercises.
     return EngineSettings(database_url=database_url, processes_dir=FIXTURES / "matters",
-                          forms_dir=FIXTURES / "forms")
+                          forms_dir=FIXTURES / "forms", workflow_cache_size=0)
 
 
 @pytest.fixture

@@ -64,7 +64,16 @@ def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[st
         uow.session.flush()
         view = _case_view(uow, case, runtime, open_rows)
         uow.commit()
+        ctx.keep_runtime(case.id, case.lock_version, runtime)
         return view
+
+
+def load_runtime(ctx: EngineContext, uow: UnitOfWork, case: CaseRecord) -> CaseRuntime:
+    """The case's workflow for a step: this process's live copy if still current, else deserialized."""
+    runtime = ctx.take_runtime(case.id, case.lock_version)
+    if runtime is not None:
+        return runtime
+    return CaseRuntime.restore(definition_for_case(ctx, uow, case), case.state, ctx.script_engine)
 
 
 def definition_for_case(ctx: EngineContext, uow: UnitOfWork, case: CaseRecord) -> CompiledDefinition:

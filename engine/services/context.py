@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ class EngineContext:
     services: Mapping[str, ServiceCall] = field(default_factory=dict)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     _definitions: dict[int, CompiledDefinition] = field(default_factory=dict)
+    _workflows: OrderedDict[int, tuple[int, Any]] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -62,6 +64,30 @@ class EngineContext:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db.session_factory)
+
+    def take_runtime(self, case_id: int, lock_version: int) -> Any:
+        """The live runtime this process saved for the case at ``lock_version``, removed from the cache.
+
+        Taking (not peeking) gives the caller exclusive use: a concurrent step on the same case in
+        another thread finds nothing and deserializes its own copy. A version mismatch means someone
+        else saved the case since, so the cached copy is dropped.
+        """
+        with self._lock:
+            entry = self._workflows.pop(case_id, None)
+        if entry is None or entry[0] != lock_version:
+            return None
+        return entry[1]
+
+    def keep_runtime(self, case_id: int, lock_version: int, runtime: Any) -> None:
+        """Remember a runtime after its step committed (never before: a rolled-back step must not leak)."""
+        size = self.settings.workflow_cache_size
+        if size <= 0:
+            return
+        with self._lock:
+            self._workflows[case_id] = (lock_version, runtime)
+            self._workflows.move_to_end(case_id)
+            while len(self._workflows) > size:
+                self._workflows.popitem(last=False)
 
     def cached_definition(self, definition_id: int) -> CompiledDefinition | None:
         return self._definitions.get(definition_id)

@@ -12,11 +12,10 @@ from engine.errors import TaskNotReady
 from engine.history import to_json
 from engine.persistence import repositories as repo
 from engine.persistence.conflicts import translate_conflicts
-from engine.runtime.case import CaseRuntime
 from engine.runtime.timers import clock_bound
 from engine.runtime.transitions import capture
 from engine.services.cases import _case_view
-from engine.services.cases import definition_for_case
+from engine.services.cases import load_runtime
 from engine.services.context import EngineContext
 from engine.services.steps import save_runtime
 from engine.services.steps import with_retries
@@ -45,7 +44,7 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
             case = repo.lock_case(uow.session, case_id)
             if case is None:
                 raise CaseNotFound(case_id)
-            runtime = CaseRuntime.restore(definition_for_case(ctx, uow, case), case.state, ctx.script_engine)
+            runtime = load_runtime(ctx, uow, case)
             open_rows = repo.open_tasks_of_case(uow.session, case.id)
             row = next((r for r in open_rows if r.task_uuid == task_uuid), None)
             now = ctx.clock.now()
@@ -62,6 +61,7 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
             uow.session.flush()
             view = _case_view(uow, case, runtime, open_rows)
             uow.commit()
+            ctx.keep_runtime(case.id, case.lock_version, runtime)
             return view
 
     return with_retries(ctx.settings.conflict_retries, step)

@@ -9,10 +9,9 @@ from engine.actors import Actor
 from engine.errors import ConcurrentUpdate
 from engine.persistence import repositories as repo
 from engine.persistence.conflicts import translate_conflicts
-from engine.runtime.case import CaseRuntime
 from engine.runtime.timers import clock_bound
 from engine.runtime.transitions import capture
-from engine.services.cases import definition_for_case
+from engine.services.cases import load_runtime
 from engine.services.context import EngineContext
 from engine.services.steps import save_runtime
 
@@ -26,7 +25,7 @@ def _fire_one(ctx: EngineContext, case_id: int) -> bool:
         case = repo.lock_due_case(uow.session, case_id, now, skip_locked=uow.dialect == "postgresql")
         if case is None:
             return False  # locked by another worker, or already fired and moved on
-        runtime = CaseRuntime.restore(definition_for_case(ctx, uow, case), case.state, ctx.script_engine)
+        runtime = load_runtime(ctx, uow, case)
         actor = Actor.system()
         with clock_bound(ctx.clock), capture(runtime.workflow) as buffer:
             runtime.fire_due_timers()
@@ -34,6 +33,7 @@ def _fire_one(ctx: EngineContext, case_id: int) -> bool:
                             actor_role=actor.role_label)
         save_runtime(uow.session, case, runtime, buffer.transitions, actor, now)
         uow.commit()
+        ctx.keep_runtime(case.id, case.lock_version, runtime)
         return True
 
 

@@ -200,3 +200,34 @@ def test_running_case_keeps_its_version_after_redeploy(deployed: EngineContext, 
 def test_only_starter_groups_may_start(deployed: EngineContext) -> None:
     with pytest.raises(NotAllowed):
         cases.start_case(deployed, "parallel_review", dept_actor("a_cb"))
+
+
+def test_workflow_cache_skips_restores_but_never_serves_stale_state(settings, clock, designer: Actor,  # type: ignore[no-untyped-def]
+                                                                    applicant: Actor, monkeypatch) -> None:
+    import dataclasses
+
+    from engine.runtime.case import CaseRuntime
+    from engine.services.deploy import deploy_path
+
+    restores: list[int] = []
+    original = CaseRuntime.restore.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(CaseRuntime, "restore",
+                        classmethod(lambda cls, *a: restores.append(1) or original(cls, *a)))
+    one = EngineContext.create(dataclasses.replace(settings, workflow_cache_size=16), clock)
+    other = EngineContext.create(dataclasses.replace(settings, workflow_cache_size=16), clock)
+    try:
+        deploy_path(one, settings.processes_dir / "parallel_review", designer)
+        view = run_to_end(one, applicant)
+        assert view.status == "completed" and restores == []  # every step reused the live workflow
+        second = cases.start_case(one, "parallel_review", applicant)
+        # Another process (context) advances the case: the first one's cached copy is now stale.
+        tasks.complete_task(other, second.id, _task(second, "submit").task_uuid, VALID_APPLICATION, applicant)
+        assert len(restores) == 1
+        after = cases.get_case(one, second.id)
+        a_cb = _task(after, "a_cb")
+        tasks.complete_task(one, second.id, a_cb.task_uuid, {"a_opinion": "approve"}, dept_actor("a_cb"))
+        assert len(restores) == 3  # get_case restores; the step found its cached copy stale and restored
+        assert cases.get_case(one, second.id).data["a_opinion"] == "approve"
+    finally:
+        one.dispose()
+        other.dispose()
