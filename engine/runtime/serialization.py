@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
+import threading
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -20,6 +22,8 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime.scripting import PythonScriptEngine
 
@@ -39,11 +43,65 @@ def _make_serializer() -> BpmnWorkflowSerializer:
 _serializer = _make_serializer()
 SERIALIZER_VERSION = _serializer.VERSION
 
+# -- finished-task fragments ---------------------------------------------------------------------
+# A long case (rework loops, many rounds of 补正) keeps every finished task in SpiffWorkflow's tree,
+# so re-encoding the whole tree on every save makes each step slower than the last. A COMPLETED or
+# CANCELLED task never changes again, so its JSON is encoded once and cached on the live workflow;
+# later saves splice the cached text in. The cache key includes the state, the time of the last
+# state change and the children, so a reset or any change re-encodes the task.
+
+_FRAGMENT = re.compile(r'"@@ow-fragment:([0-9a-f-]{36})@@"')
+_FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
+_task_typename = _serializer.registry.typenames[Task]
+_convert_task = _serializer.registry.convert_to_dict[_task_typename]
+_encoder = _serializer._encoder_cls
+
+
+def _fragments_of(workflow: BpmnWorkflow) -> dict[str, tuple[tuple[Any, ...], str]]:
+    top = workflow.top_workflow if hasattr(workflow, "top_workflow") else workflow
+    cache = top.__dict__.get("_onewindow_fragments")
+    if cache is None:
+        cache = top.__dict__["_onewindow_fragments"] = {}
+    return cache
+
+
+def _convert_task_cached(task: Task) -> Any:
+    if not task.has_state(_FINISHED):
+        return _convert_task(task)
+    task_id = str(task.id)
+    key = (task._state, task.last_state_change, tuple(task._children))
+    cache = _fragments_of(task.workflow)
+    cached = cache.get(task_id)
+    if cached is None or cached[0] != key:
+        cache[task_id] = (key, json.dumps(_convert_task(task), cls=_encoder))
+    return f"@@ow-fragment:{task_id}@@"
+
+
+# Only this module uses the registry, and always through ``serialize_text``, so the caching
+# converter is installed for good. The registry's ``_encoder_mode`` flag is process-wide state,
+# hence the lock (SpiffWorkflow's own ``serialize_json`` has the same race between threads).
+_serializer.registry.convert_to_dict[_task_typename] = _convert_task_cached
+_serialize_lock = threading.Lock()
+
+
+def serialize_text(workflow: BpmnWorkflow) -> str:
+    """The workflow's state as JSON text, re-encoding only tasks that can still change."""
+    registry = _serializer.registry
+    with _serialize_lock:
+        registry._encoder_mode = True
+        try:
+            dct = _serializer.to_dict(workflow)
+            dct[_serializer.VERSION_KEY] = _serializer.VERSION
+            text = json.dumps(dct, cls=_encoder)
+        finally:
+            registry._encoder_mode = False
+    cache = _fragments_of(workflow)
+    return _FRAGMENT.sub(lambda m: cache[m.group(1)][1], text)
+
 
 def dump_state(workflow: BpmnWorkflow) -> bytes:
     """Gzip-compressed JSON of the workflow's runtime state (no spec)."""
-    text = _serializer.serialize_json(workflow)
-    return gzip.compress(text.encode("utf-8"), compresslevel=5)
+    return gzip.compress(serialize_text(workflow).encode("utf-8"), compresslevel=1)
 
 
 def _parent_first(tasks: dict[str, Any], root: str) -> dict[str, Any]:
