@@ -47,11 +47,27 @@ def chinese_date(value: Any) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
+def show(value: Any) -> str:
+    """Any form value as document text: lists joined with 、, numbers without trailing .0, blanks as —."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list | tuple):
+        return "、".join(show(v) for v in value)
+    if isinstance(value, dict):
+        return str(value.get("name") or value.get("label") or value)
+    return str(value)
+
+
 def _environment(files: Mapping[str, str]) -> SandboxedEnvironment:
     templates = {name[len(DOCUMENTS_PREFIX):]: text for name, text in files.items()
                  if name.startswith(DOCUMENTS_PREFIX)}
     env = SandboxedEnvironment(loader=DictLoader(templates), autoescape=True, undefined=Undefined)
     env.filters["cndate"] = chinese_date
+    env.filters["show"] = show
     return env
 
 

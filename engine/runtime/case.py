@@ -32,6 +32,10 @@ from engine.runtime.scripting import PythonScriptEngine
 from engine.runtime.serialization import dump_state
 from engine.runtime.serialization import restore_state
 
+#: SpiffWorkflow's names for the three timer kinds (timeDate, timeDuration, timeCycle).
+TIMER_EVENT_TYPES = frozenset({"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition",
+                               "TimerEventDefinition"})
+
 STATE_NAMES_ZH = {
     "READY": "待办", "WAITING": "等待中", "STARTED": "进行中", "COMPLETED": "已完成", "CANCELLED": "已取消",
     "ERROR": "出错", "FUTURE": "未到达", "LIKELY": "未到达", "MAYBE": "未到达",
@@ -96,6 +100,23 @@ class CaseRuntime:
         return [t for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)
                 if t.task_spec.bpmn_id in self.definition.human_tasks]
 
+    def assignee_for(self, task: Task) -> str | None:
+        """Evaluate ``camunda:assignee`` (a Python expression over task data, e.g. ``agent_username``).
+
+        Camunda's ``${...}`` form is accepted too. An expression that fails or yields nothing leaves
+        the task to its candidate groups rather than stopping the case.
+        """
+        expression = self.task_info(task).assignee_expression.strip()
+        if expression.startswith("${") and expression.endswith("}"):
+            expression = expression[2:-1]
+        if not expression:
+            return None
+        try:
+            value = self.workflow.script_engine.evaluate(task, expression)
+        except Exception:  # noqa: BLE001 - see docstring
+            return None
+        return str(value) if value else None
+
     def task_info(self, task: Task) -> HumanTaskInfo:
         return self.definition.human_tasks[task.task_spec.bpmn_id]
 
@@ -150,7 +171,7 @@ class CaseRuntime:
     def next_timer_due(self) -> datetime | None:
         due: list[datetime] = []
         for event in self.workflow.waiting_events():
-            if not event.event_type.endswith("TimerEventDefinition"):
+            if event.event_type not in TIMER_EVENT_TYPES:
                 continue
             value = event.value
             if isinstance(value, dict):  # cycle timers keep {'cycles', 'next', 'duration'}
@@ -168,5 +189,10 @@ class CaseRuntime:
         """Case data as the latest completed work left it (the end task's data once finished)."""
         if self.workflow.is_completed():
             return dict(self.workflow.data)
+        # Work waiting inside a call activity sees the sub-process's data, which the top
+        # workflow's last task does not have yet; prefer the newest ready human task.
+        ready = self.ready_human_tasks()
+        if ready:
+            return dict(max(ready, key=lambda t: t.last_state_change).data)
         latest = self.workflow.last_task
         return dict(latest.data if latest is not None else self.workflow.task_tree.data)

@@ -136,7 +136,9 @@ def restore_state(blob: bytes, spec: BpmnProcessSpec, subprocess_specs: dict[str
 
 
 def attach_script_engine(workflow: BpmnWorkflow, script_engine: PythonScriptEngine) -> None:
-    """Give the workflow and every subprocess our sandboxed engine (3.2 restores the unsafe default)."""
+    """Give the workflow our sandboxed engine (3.2 restores the unsafe default).
+
+    Sub-workflows (call activities) have no engine of their own: their ``script_engine`` property
+    reads the top workflow's, so setting it here covers them.
+    """
     workflow.script_engine = script_engine
-    for sub in workflow.subprocesses.values():
-        sub.script_engine = script_engine

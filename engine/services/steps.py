@@ -87,7 +87,8 @@ def sync_human_tasks(session: Session, case: CaseRecord, runtime: CaseRuntime, a
         info = runtime.task_info(task)
         row = HumanTaskRecord(case_id=case.id, task_uuid=task_id, element_id=info.element_id, name=info.name,
                               lane=info.lane, candidate_groups="," + ",".join(info.candidate_groups) + ",",
-                              assignee=None, form_key=info.form_key, state="open", created_at=now)
+                              assignee=runtime.assignee_for(task), form_key=info.form_key, state="open",
+                              created_at=now)
         session.add(row)
         still_open.append(row)
     return still_open
