@@ -115,8 +115,14 @@ def task_row(session: Session, case_id: int, task_uuid: str) -> HumanTaskRecord 
 
 def worklist(session: Session, groups: Sequence[str], user_id: str, *, matter_code: str | None = None,
              limit: int = 200) -> Sequence[tuple[HumanTaskRecord, CaseRecord]]:
-    """Open tasks the user may work: assigned to them, or unclaimed in one of their groups."""
-    group_match = [HumanTaskRecord.candidate_groups.like(f"%,{group},%") for group in groups]
+    """Open tasks the user may work: assigned to them, or unclaimed in one of their groups.
+
+    Applicant tasks are personal: they show only on cases the user owns or filed (see ``may_work``).
+    """
+    group_match = [HumanTaskRecord.candidate_groups.like(f"%,{group},%") for group in groups if group != "applicant"]
+    if "applicant" in groups:
+        group_match.append(HumanTaskRecord.candidate_groups.like("%,applicant,%")
+                           & or_(CaseRecord.owner_id == user_id, CaseRecord.started_by == user_id))
     visible = or_(HumanTaskRecord.assignee == user_id,
                   (HumanTaskRecord.assignee.is_(None) & or_(*group_match)) if group_match else False)
     query = (select(HumanTaskRecord, CaseRecord).join(CaseRecord, CaseRecord.id == HumanTaskRecord.case_id)

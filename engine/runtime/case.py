@@ -20,6 +20,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from engine.actors import Actor
+from engine.actors import may_work
 from engine.definitions.catalog import CompiledDefinition
 from engine.definitions.catalog import HumanTaskInfo
 from engine.errors import CaseFailed
@@ -129,7 +130,8 @@ class CaseRuntime:
             raise TaskNotFound(task_id)
         return task
 
-    def check_can_work(self, task: Task, actor: Actor, assignee: str | None) -> HumanTaskInfo:
+    def check_can_work(self, task: Task, actor: Actor, assignee: str | None,
+                       applicant_ids: tuple[str | None, ...] = ()) -> HumanTaskInfo:
         """Raise unless ``actor`` may work ``task`` now (READY, manual, in a candidate group, not claimed by others)."""
         bpmn_id = task.task_spec.bpmn_id
         if bpmn_id not in self.definition.human_tasks or not task.task_spec.manual:
@@ -138,19 +140,20 @@ class CaseRuntime:
         if task.state != TaskState.READY:
             state = TaskState.get_name(task.state)
             raise TaskNotReady(info.name, STATE_NAMES_ZH.get(state, state))
-        if not actor.in_any(info.candidate_groups):
-            raise NotAllowed(f"您不属于“{info.name}”的办理角色（{'、'.join(info.candidate_groups)}）")
+        if not may_work(info.candidate_groups, actor, applicant_ids):
+            raise NotAllowed(f"您无权办理“{info.name}”（办理角色：{'、'.join(info.candidate_groups)}）")
         if assignee and assignee != actor.user_id:
             raise NotAllowed(f"“{info.name}”已由其他人员签收，请先由其退回或转办")
         return info
 
-    def complete(self, task_id: str, raw: dict[str, Any], actor: Actor, assignee: str | None) -> Submission:
+    def complete(self, task_id: str, raw: dict[str, Any], actor: Actor, assignee: str | None,
+                 applicant_ids: tuple[str | None, ...] = ()) -> Submission:
         """Validate and complete one human task, then run the engine onward.
 
         :raise TaskNotFound, TaskNotReady, NotAllowed, FormDataInvalid: nothing changed.
         """
         task = self.get_task(task_id)
-        info = self.check_can_work(task, actor, assignee)
+        info = self.check_can_work(task, actor, assignee, applicant_ids)
         result = validate_submission(self.definition.forms.get(info.form_key), raw)
         if not result.ok:
             raise FormDataInvalid(result.errors, raw)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.actors import Actor
+from engine.actors import may_work
 from engine.errors import CaseNotFound
 from engine.errors import NotAllowed
 from engine.errors import TaskNotFound
@@ -49,7 +50,8 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
             row = next((r for r in open_rows if r.task_uuid == task_uuid), None)
             now = ctx.clock.now()
             with clock_bound(ctx.clock), capture(runtime.workflow) as buffer:
-                submission = runtime.complete(task_uuid, raw, actor, row.assignee if row else None)
+                submission = runtime.complete(task_uuid, raw, actor, row.assignee if row else None,
+                                              (case.owner_id, case.started_by))
             info = runtime.definition.human_tasks[submission.element_id]
             repo.append_history(uow.session, case, occurred_at=now, event_type="form_submitted",
                                 actor_id=actor.user_id, actor_role=actor.role_label, element_id=info.element_id,
@@ -84,8 +86,8 @@ def claim_task(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) -
     with ctx.uow() as uow, translate_conflicts():
         case, row = _open_row(ctx, uow, case_id, task_uuid)
         groups = tuple(g for g in row.candidate_groups.split(",") if g)
-        if not actor.in_any(groups):
-            raise NotAllowed(f"您不属于“{row.name}”的办理角色")
+        if not may_work(groups, actor, (case.owner_id, case.started_by)):
+            raise NotAllowed(f"您无权办理“{row.name}”")
         if row.assignee == actor.user_id:
             return TaskView.of(row, case)
         now = ctx.clock.now()
