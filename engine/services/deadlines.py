@@ -33,6 +33,19 @@ EXTENSION_APPROVER_GROUPS = frozenset({"admin", "supervisor", "chief"})
 
 
 @dataclass(frozen=True)
+class PermitDeadline:
+    """One permit of a bundle (两证打包审): its own limits and its own 补正 pauses."""
+
+    key: str
+    name: str
+    statutory_due: date
+    promised_due: date
+    paused: tuple[tuple[date, date | None], ...]
+    statutory_state: str
+    promised_state: str
+
+
+@dataclass(frozen=True)
 class CaseDeadlines:
     accepted_on: date
     statutory_due: date
@@ -43,6 +56,7 @@ class CaseDeadlines:
     statutory_state: str
     promised_state: str
     finished: bool
+    permits: tuple[PermitDeadline, ...] = ()
 
     @property
     def is_paused(self) -> bool:
@@ -58,8 +72,9 @@ def compute_deadlines(ctx: EngineContext, case: CaseRecord, events: Sequence[His
     """Due dates from status/extension events; None before acceptance."""
     calendar = calendar or ctx.calendar
     accepted: datetime | None = None
-    paused: list[tuple[date, date | None]] = []
-    open_pause: tuple[int, date] | None = None
+    # Pauses per permit ("" = the case as a whole): in a bundle one permit's 补正 stops only its clock.
+    paused_by: dict[str, list[tuple[date, date | None]]] = {"": []}
+    open_by: dict[str, tuple[int, date]] = {}
     extension = 0
     last_code: int | None = None
     for event in events:
@@ -67,29 +82,46 @@ def compute_deadlines(ctx: EngineContext, case: CaseRecord, events: Sequence[His
             extension += int(event.to_state or "0")
             continue
         code = int(event.to_state)
+        permit = str(json.loads(event.data_after or "{}").get("permit") or "")
         last_code = code
+        day = _local(event.occurred_at).date()
         if code == 3 and accepted is None:
             accepted = event.occurred_at
-        elif code in PAUSE_PAIRS and open_pause is None:
-            open_pause = (PAUSE_PAIRS[code], _local(event.occurred_at).date())
-        elif open_pause is not None and code == open_pause[0]:
-            paused.append((open_pause[1], _local(event.occurred_at).date()))
-            open_pause = None
+        elif code in PAUSE_PAIRS and permit not in open_by:
+            open_by[permit] = (PAUSE_PAIRS[code], day)
+        elif permit in open_by and code == open_by[permit][0]:
+            paused_by.setdefault(permit, []).append((open_by.pop(permit)[1], day))
     if accepted is None:
         return None
-    if open_pause is not None:
-        paused.append((open_pause[1], None))
+    for permit, (_, since) in open_by.items():
+        paused_by.setdefault(permit, []).append((since, None))
+    paused = paused_by[""]
     today = _local(ctx.clock.now()).date()
     finished = case.status != "running" or last_code in FINISHED_CODES
-    statutory = calendar.due_date(_local(accepted), max(metadata["statutory_limit_wd"], 1), paused=paused,
-                                  extension_wd=extension, now=today)
-    promised = calendar.due_date(_local(accepted), max(metadata["promised_limit_wd"], 1), paused=paused,
-                                 extension_wd=extension, now=today)
+    start = _local(accepted)
+
+    def due(limit: int, pauses: list[tuple[date, date | None]]):  # type: ignore[no-untyped-def]
+        return calendar.due_date(start, max(limit, 1), paused=pauses, extension_wd=extension, now=today)
+
+    statutory = due(metadata["statutory_limit_wd"], paused)
+    promised = due(metadata["promised_limit_wd"], paused)
+    permits = []
+    for key, spec in (metadata.get("extra", {}).get("permits") or {}).items():
+        if not isinstance(spec, dict) or "statutory_limit_wd" not in spec:
+            continue
+        own = paused_by.get(key, [])
+        p_statutory = due(spec["statutory_limit_wd"], own)
+        p_promised = due(spec.get("promised_limit_wd", spec["statutory_limit_wd"]), own)
+        permits.append(PermitDeadline(
+            key=key, name=str(spec.get("name", key)), statutory_due=p_statutory.due, promised_due=p_promised.due,
+            paused=tuple(own), statutory_state=str(calendar.deadline_state(p_statutory.due, today, finished)),
+            promised_state=str(calendar.deadline_state(p_promised.due, today, finished))))
     return CaseDeadlines(
-        accepted_on=_local(accepted).date(), statutory_due=statutory.due, promised_due=promised.due,
+        accepted_on=start.date(), statutory_due=statutory.due, promised_due=promised.due,
         extension_wd=extension, paused=tuple(paused), provisional=statutory.provisional or promised.provisional,
         statutory_state=str(calendar.deadline_state(statutory.due, today, finished)),
-        promised_state=str(calendar.deadline_state(promised.due, today, finished)), finished=finished)
+        promised_state=str(calendar.deadline_state(promised.due, today, finished)), finished=finished,
+        permits=tuple(permits))
 
 
 def metadata_of(session: Session, case: CaseRecord) -> dict[str, Any]:

@@ -8,6 +8,7 @@ The clock starts on Friday 2025-09-26 10:00 China time, just before the National
 from __future__ import annotations
 
 from datetime import UTC
+from datetime import date
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from engine.persistence.records import CaseRecord
 from engine.runtime.case import CaseRuntime
 from engine.services import cases
 from engine.services.cases import definition_for_case
+from engine.services.deadlines import case_deadlines
 from engine.services.department_data import upsert_department_record
 from tests.processes.conftest import Hall
 
@@ -156,6 +158,13 @@ def test_waste_supplement_while_construction_proceeds(bundle: Hall) -> None:
     view = bundle.case(case_id)
     assert view.blzt == 7
     assert open_set(bundle, case_id) == {"zj_pizhun", "cg_chengban"}  # back to 承办
+    # Each permit keeps its own clock: the 补正 paused the waste permit's deadline only.
+    deadlines = case_deadlines(bundle.ctx, case_id)
+    by_permit = {p.key: p for p in deadlines.permits}
+    assert by_permit["construction"].paused == () and by_permit["waste"].paused != ()
+    assert by_permit["construction"].statutory_due == date(2025, 10, 13)  # 7 WD after Fri 09-26
+    assert by_permit["waste"].statutory_due > date(2025, 10, 30)  # 20 WD, plus the paused days
+    assert deadlines.paused == ()  # the case as a whole was never stopped
     # The warning counts again from the supplement. Received on a holiday, it counts from Thu 10-09
     # (the next working day); the 2nd working day after that is Sat 10-11, a make-up working day.
     assert view.next_timer_due is not None
