@@ -33,3 +33,7 @@ class EngineSettings:
     #: Live workflows kept in memory per process, keyed by case and lock version, so a step on a
     #: case this process saved last skips deserializing it. 0 disables the cache.
     workflow_cache_size: int = 256
+    #: Where uploaded materials are stored, one file per SHA-256.
+    uploads_dir: Path = PROJECT_ROOT / "instance" / "uploads"
+    #: Largest upload accepted, in bytes.
+    max_upload_bytes: int = 20 * 1024 * 1024

@@ -158,6 +158,11 @@ class UserRecord(Base):
     department: Mapped[str] = mapped_column(String(100), default="")
     #: 统一社会信用代码 for enterprise applicants, empty for others.
     credit_code: Mapped[str] = mapped_column(String(18), default="")
+    #: citizen / enterprise (applicants) or staff.
+    kind: Mapped[str] = mapped_column(String(16), default="staff", server_default="staff")
+    #: 居民身份证号码 for citizen applicants.
+    id_number: Mapped[str] = mapped_column(String(18), default="", server_default="")
+    mobile: Mapped[str] = mapped_column(String(20), default="", server_default="")
     is_demo: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -236,3 +241,60 @@ class CalendarYearRecord(Base):
     source: Mapped[str] = mapped_column(String(200))
     added_at: Mapped[datetime] = mapped_column(UtcDateTime())
     added_by: Mapped[str] = mapped_column(String(64))
+
+
+class LoginAttemptRecord(Base):
+    """Sign-in attempts, for the rate limit (shared by every web worker through the database)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_username_at", "username", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    succeeded: Mapped[bool] = mapped_column()
+
+
+class UploadRecord(Base):
+    """An uploaded material: stored once as a file named by its SHA-256, never overwritten."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by: Mapped[str] = mapped_column(String(64), index=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: The case whose submitted form first referenced the file (who else may see it follows from the case).
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+
+
+class ApiTokenRecord(Base):
+    """A bearer token for systems using the REST API; only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    is_revoked: Mapped[bool] = mapped_column(default=False)
+
+
+class DraftRecord(Base):
+    """A form saved but not submitted (暂存): an applicant's work survives closing the browser."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (UniqueConstraint("owner", "case_id", "task_uuid"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    task_uuid: Mapped[str] = mapped_column(String(36))
+    data_json: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -19,6 +19,7 @@ __all__ = ["Session"]
 
 from engine.history import GENESIS_HASH
 from engine.history import row_digest
+from engine.persistence.records import ApiTokenRecord
 from engine.persistence.records import CalendarDayRecord
 from engine.persistence.records import CalendarYearRecord
 from engine.persistence.records import CaseNumberCounterRecord
@@ -27,8 +28,10 @@ from engine.persistence.records import CreditRecordRecord
 from engine.persistence.records import DefinitionRecord
 from engine.persistence.records import DepartmentRecord
 from engine.persistence.records import DocumentRecord
+from engine.persistence.records import DraftRecord
 from engine.persistence.records import HistoryEventRecord
 from engine.persistence.records import HumanTaskRecord
+from engine.persistence.records import LoginAttemptRecord
 from engine.persistence.records import UserRecord
 
 # -- definitions ---------------------------------------------------------------------------------
@@ -240,3 +243,67 @@ def definition_of_case(session: Session, case: CaseRecord) -> DefinitionRecord:
     record = session.get(DefinitionRecord, case.definition_id)
     assert record is not None  # guaranteed by the foreign key
     return record
+
+
+def recent_login_failures(session: Session, since: datetime, username: str | None = None, ip: str | None = None) -> int:
+    query = select(func.count(LoginAttemptRecord.id)).where(LoginAttemptRecord.attempted_at >= since,
+                                                            LoginAttemptRecord.succeeded.is_(False))
+    if username is not None:
+        query = query.where(LoginAttemptRecord.username == username)
+    if ip is not None:
+        query = query.where(LoginAttemptRecord.ip == ip)
+    return int(session.scalar(query) or 0)
+
+
+def api_token(session: Session, token_hash: str) -> ApiTokenRecord | None:
+    return session.scalars(select(ApiTokenRecord).where(ApiTokenRecord.token_hash == token_hash)).first()
+
+
+def case_has_task_for(session: Session, case_id: int, groups: frozenset[str], user_id: str) -> bool:
+    """Whether any task of the case (open or done) was offered to one of ``groups`` or worked by the user."""
+    match = [HumanTaskRecord.candidate_groups.like(f"%,{g},%") for g in groups]
+    query = select(HumanTaskRecord.id).where(HumanTaskRecord.case_id == case_id,
+                                             or_(HumanTaskRecord.assignee == user_id,
+                                                 HumanTaskRecord.completed_by == user_id, *match)).limit(1)
+    return session.scalar(query) is not None
+
+
+def visible_cases(session: Session, user_id: str, groups: frozenset[str], see_all: bool, *,
+                  matter_code: str | None = None, search: str = "", status: str | None = None,
+                  limit: int = 200) -> Sequence[CaseRecord]:
+    """Cases the user may see, newest first, with optional filters (the list form of ``can_view_case``)."""
+    query = select(CaseRecord)
+    if not see_all:
+        own = or_(CaseRecord.owner_id == user_id, CaseRecord.started_by == user_id)
+        if groups:
+            match = [HumanTaskRecord.candidate_groups.like(f"%,{g},%") for g in groups]
+            worked = select(HumanTaskRecord.case_id).where(or_(HumanTaskRecord.assignee == user_id,
+                                                               HumanTaskRecord.completed_by == user_id, *match))
+            own = or_(own, CaseRecord.id.in_(worked))
+        query = query.where(own)
+    if matter_code:
+        query = query.where(CaseRecord.matter_code == matter_code)
+    if status:
+        query = query.where(CaseRecord.status == status)
+    if search:
+        like = f"%{search.strip()}%"
+        query = query.where(or_(CaseRecord.case_number.like(like), CaseRecord.title.like(like)))
+    return session.scalars(query.order_by(CaseRecord.id.desc()).limit(limit)).all()
+
+
+# -- drafts --------------------------------------------------------------------------------------
+
+
+def draft(session: Session, owner: str, case_id: int, task_uuid: str) -> DraftRecord | None:
+    return session.scalars(select(DraftRecord).where(DraftRecord.owner == owner, DraftRecord.case_id == case_id,
+                                                     DraftRecord.task_uuid == task_uuid)).first()
+
+
+def delete_drafts(session: Session, case_id: int, task_uuid: str) -> None:
+    session.execute(delete(DraftRecord).where(DraftRecord.case_id == case_id, DraftRecord.task_uuid == task_uuid))
+
+
+def form_submissions(session: Session, case_id: int) -> Sequence[HistoryEventRecord]:
+    return session.scalars(select(HistoryEventRecord).where(HistoryEventRecord.case_id == case_id,
+                                                            HistoryEventRecord.event_type == "form_submitted")
+                           .order_by(HistoryEventRecord.seq)).all()

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
 
 from engine.actors import Actor
+from engine.errors import FormDataInvalid
+from engine.errors import NotAllowed
+from engine.forms import is_valid_mobile
+from engine.forms import is_valid_resident_id
+from engine.forms import is_valid_uscc
 from engine.persistence import repositories as repo
+from engine.persistence.conflicts import translate_duplicates
+from engine.persistence.records import ApiTokenRecord
+from engine.persistence.records import LoginAttemptRecord
 from engine.persistence.records import UserRecord
 from engine.services.context import EngineContext
 
@@ -27,15 +40,44 @@ class DemoAccount:
     department: str = ""
     credit_code: str = ""
 
+    @property
+    def kind(self) -> str:
+        if "applicant" not in self.groups:
+            return "staff"
+        return "enterprise" if self.credit_code else "citizen"
+
 
 DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("demo_citizen", "【演示】张三（个人申请人）", ("applicant",)),
     DemoAccount("demo_enterprise", "【演示】滨江建设有限公司（企业申请人）", ("applicant",),
                 credit_code="91350100M000100Y43"),
+    DemoAccount("demo_enterprise2", "【演示】临江置业有限公司（企业申请人）", ("applicant",),
+                credit_code="91320100MA1N2B3C40"),
     DemoAccount("demo_window", "【演示】综合受理窗口 王芳", ("window_clerk",), "政务服务中心"),
     DemoAccount("demo_fallback", "【演示】兜底窗口 李强", ("window_clerk", "fallback_clerk"), "政务服务中心"),
+    DemoAccount("demo_supervisor", "【演示】窗口负责人 周敏", ("supervisor", "window_supervisor", "chief"),
+                "政务服务中心"),
+    DemoAccount("demo_agent", "【演示】项目代办员 吴刚", ("project_agent",), "政务服务中心"),
+    DemoAccount("demo_zj_cb", "【演示】住建局 承办 孙丽", ("zj_chengban", "zj_review"), "住房和城乡建设局"),
+    DemoAccount("demo_zj_sh", "【演示】住建局 审核 郑强", ("zj_shenhe",), "住房和城乡建设局"),
+    DemoAccount("demo_zj_pz", "【演示】住建局 批准 冯军", ("zj_pizhun",), "住房和城乡建设局"),
+    DemoAccount("demo_cg_cb", "【演示】城管局 承办 陈静", ("cg_chengban",), "城市管理局"),
+    DemoAccount("demo_cg_sh", "【演示】城管局 审核 褚红", ("cg_shenhe",), "城市管理局"),
+    DemoAccount("demo_cg_pz", "【演示】城管局 批准 卫东", ("cg_pizhun",), "城市管理局"),
+    DemoAccount("demo_rf", "【演示】人防办 审查 蒋华", ("rf_review",), "人民防空办公室"),
+    DemoAccount("demo_fg", "【演示】发改委 审查 沈涛", ("fg_review",), "发展和改革委员会"),
+    DemoAccount("demo_zrgh", "【演示】自然资源和规划局 审查 韩梅", ("zrgh_review",), "自然资源和规划局"),
+    DemoAccount("demo_jg", "【演示】监管执法 核查 杨帆", ("jg_inspector",), "综合行政执法局"),
     DemoAccount("demo_scjg_review", "【演示】市场监管局 审查员 赵敏", ("scjg_review",), "市场监督管理局"),
     DemoAccount("demo_scjg_chief", "【演示】市场监管局 科长 钱伟", ("scjg_chief",), "市场监督管理局"),
+    DemoAccount("demo_ws_review", "【演示】卫健委 审查员 朱琳", ("ws_review",), "卫生健康委员会"),
+    DemoAccount("demo_wsjd1", "【演示】卫生监督员 秦岭", ("wsjd_inspector",), "卫生健康委员会"),
+    DemoAccount("demo_wsjd2", "【演示】卫生监督员 尤佳", ("wsjd_inspector",), "卫生健康委员会"),
+    DemoAccount("demo_ws_chief", "【演示】卫健委 科长 许诺", ("ws_chief",), "卫生健康委员会"),
+    DemoAccount("demo_fc", "【演示】住建交易 核验 何平", ("fc_trade",), "住房和城乡建设局"),
+    DemoAccount("demo_tax", "【演示】税务 核税 吕洋", ("tax_assess",), "税务局"),
+    DemoAccount("demo_djjg", "【演示】不动产登记 施雨", ("djjg_review", "djjg_register", "djjg_certify"),
+                "不动产登记中心"),
     DemoAccount("demo_designer", "【演示】流程设计员", ("designer",), "审批局"),
     DemoAccount("demo_auditor", "【演示】审计员", ("auditor",), "审计"),
     DemoAccount("demo_admin", "【演示】系统管理员", ("admin",), "审批局"),
@@ -63,10 +105,14 @@ def ensure_demo_accounts(ctx: EngineContext) -> list[str]:
             uow.session.add(UserRecord(username=account.username, display_name=account.display_name,
                                        password_hash=hash_password(DEMO_PASSWORD), groups=",".join(account.groups),
                                        department=account.department, credit_code=account.credit_code, is_demo=True,
-                                       is_active=True, created_at=ctx.clock.now()))
+                                       kind=account.kind, is_active=True, created_at=ctx.clock.now()))
             created.append(account.username)
         uow.commit()
     return created
+
+
+def _actor_of(user: UserRecord) -> Actor:
+    return Actor(user.username, user.display_name, frozenset(g for g in user.groups.split(",") if g), user.department)
 
 
 def authenticate(ctx: EngineContext, username: str, password: str) -> Actor | None:
@@ -78,5 +124,143 @@ def authenticate(ctx: EngineContext, username: str, password: str) -> Actor | No
             return None
         if not verify_password(user.password_hash, password):
             return None
-        return Actor(user.username, user.display_name, frozenset(g for g in user.groups.split(",") if g),
-                     user.department)
+        return _actor_of(user)
+
+
+#: At most this many failed sign-ins per account, and per address, within the window.
+MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_IP = 20
+FAILURE_WINDOW = timedelta(minutes=15)
+
+
+class TooManyAttempts(NotAllowed):
+    def __init__(self) -> None:
+        super().__init__("登录失败次数过多，请 15 分钟后再试")
+
+
+def sign_in(ctx: EngineContext, username: str, password: str, ip: str) -> Actor:
+    """Check credentials under the rate limit and record the attempt.
+
+    :raise TooManyAttempts: too many recent failures for this account or address (checked first,
+        so a correct password does not help a guesser who is locked out).
+    :raise NotAllowed: wrong username or password (one message for both).
+    """
+    now = ctx.clock.now()
+    username = username.strip()[:64]
+    with ctx.uow() as uow:
+        since = now - FAILURE_WINDOW
+        if repo.recent_login_failures(uow.session, username=username, since=since) >= MAX_FAILURES_PER_USER or \
+                repo.recent_login_failures(uow.session, ip=ip, since=since) >= MAX_FAILURES_PER_IP:
+            raise TooManyAttempts()
+    actor = authenticate(ctx, username, password)
+    with ctx.uow() as uow:
+        uow.session.add(LoginAttemptRecord(username=username, ip=ip[:64], attempted_at=now,
+                                           succeeded=actor is not None))
+        uow.commit()
+    if actor is None:
+        raise NotAllowed("用户名或密码不正确")
+    return actor
+
+
+def actor_for(ctx: EngineContext, username: str) -> Actor | None:
+    """The current actor for a signed-in username (None if the account was disabled meanwhile)."""
+    with ctx.uow() as uow:
+        user = repo.user_by_username(uow.session, username)
+        return _actor_of(user) if user is not None and user.is_active else None
+
+
+@dataclass(frozen=True)
+class Profile:
+    username: str
+    display_name: str
+    kind: str
+    credit_code: str
+    id_number: str
+    mobile: str
+    department: str
+    groups: tuple[str, ...]
+    is_demo: bool
+
+
+def profile_of(ctx: EngineContext, username: str) -> Profile | None:
+    with ctx.uow() as uow:
+        user = repo.user_by_username(uow.session, username)
+        if user is None:
+            return None
+        return Profile(user.username, user.display_name, user.kind, user.credit_code, user.id_number, user.mobile,
+                       user.department, tuple(g for g in user.groups.split(",") if g), user.is_demo)
+
+
+_USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
+
+
+def register_applicant(ctx: EngineContext, form: Mapping[str, str]) -> Actor:
+    """Create a citizen or enterprise applicant account from the registration form.
+
+    :raise FormDataInvalid: field errors in Chinese, values kept (never the password).
+    """
+    values = {k: str(form.get(k, "")).strip() for k in ("username", "display_name", "kind", "id_number",
+                                                          "credit_code", "mobile")}
+    password = str(form.get("password", ""))
+    errors: dict[str, str] = {}
+    if not _USERNAME.match(values["username"]):
+        errors["username"] = "用户名为 3–32 位字母、数字、下划线、点或连字符"
+    if not values["display_name"] or len(values["display_name"]) > 100:
+        errors["display_name"] = "请填写姓名或单位名称"
+    if values["kind"] not in ("citizen", "enterprise"):
+        errors["kind"] = "请选择个人或企业"
+    if values["kind"] == "citizen" and not is_valid_resident_id(values["id_number"]):
+        errors["id_number"] = "居民身份证号码不正确"
+    if values["kind"] == "enterprise" and not is_valid_uscc(values["credit_code"]):
+        errors["credit_code"] = "统一社会信用代码格式或校验位不正确"
+    if not is_valid_mobile(values["mobile"]):
+        errors["mobile"] = "手机号码格式不正确"
+    if len(password) < 10 or password.isdigit() or password.isalpha():
+        errors["password"] = "密码至少 10 位，且须同时包含字母和数字"
+    if password != str(form.get("password_confirm", "")):
+        errors["password_confirm"] = "两次输入的密码不一致"
+    with ctx.uow() as uow:
+        if not errors and repo.user_by_username(uow.session, values["username"]) is not None:
+            errors["username"] = "该用户名已被使用"
+        if errors:
+            raise FormDataInvalid(errors, values)
+        user = UserRecord(username=values["username"], display_name=values["display_name"],
+                          password_hash=hash_password(password), groups="applicant", department="",
+                          credit_code=values["credit_code"].upper() if values["kind"] == "enterprise" else "",
+                          id_number=values["id_number"].upper() if values["kind"] == "citizen" else "",
+                          mobile=values["mobile"], kind=values["kind"], is_demo=False, is_active=True,
+                          created_at=ctx.clock.now())
+        uow.session.add(user)
+        with translate_duplicates("该用户名已被使用"):
+            uow.commit()
+        return _actor_of(user)
+
+
+# -- API tokens ----------------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_api_token(ctx: EngineContext, actor: Actor, name: str) -> str:
+    """A new bearer token for ``actor`` (returned once; only its hash is stored)."""
+    token = "ow_" + secrets.token_urlsafe(32)
+    with ctx.uow() as uow:
+        uow.session.add(ApiTokenRecord(token_hash=_token_hash(token), username=actor.user_id, name=name[:100],
+                                       created_at=ctx.clock.now(), is_revoked=False))
+        uow.commit()
+    return token
+
+
+def actor_for_token(ctx: EngineContext, token: str) -> Actor | None:
+    with ctx.uow() as uow:
+        record = repo.api_token(uow.session, _token_hash(token))
+        if record is None or record.is_revoked:
+            return None
+        user = repo.user_by_username(uow.session, record.username)
+        if user is None or not user.is_active:
+            return None
+        record.last_used_at = ctx.clock.now()
+        uow.commit()
+        return _actor_of(user)

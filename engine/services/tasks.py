@@ -20,6 +20,7 @@ from engine.services.cases import load_runtime
 from engine.services.context import EngineContext
 from engine.services.steps import save_runtime
 from engine.services.steps import with_retries
+from engine.services.uploads import link_uploads
 from engine.services.views import CaseView
 from engine.services.views import TaskView
 
@@ -58,6 +59,8 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
                                 element_name=info.name, task_uuid=submission.task_id,
                                 data_before=to_json(submission.before), data_after=to_json(submission.values),
                                 payload=to_json(submission.raw))
+            link_uploads(uow.session, case, submission.values, actor)
+            repo.delete_drafts(uow.session, case.id, task_uuid)
             open_rows = save_runtime(uow.session, case, runtime, buffer.transitions, actor, now,
                                      completed_task_id=task_uuid, open_rows=open_rows)
             uow.session.flush()

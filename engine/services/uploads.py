@@ -1,0 +1,134 @@
+"""Uploaded materials: type and size checked, stored once by SHA-256, never lost or overwritten.
+
+The file is written to disk before its row is committed and never deleted, so a submission that
+fails validation still keeps the applicant's file; the form can reference it again. The SHA-256
+travels in the submitted form value, so the history row proves which bytes were submitted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.actors import Actor
+from engine.errors import EngineError
+from engine.errors import NotAllowed
+from engine.persistence import repositories as repo
+from engine.persistence.records import CaseRecord
+from engine.persistence.records import UploadRecord
+from engine.services.access import can_view_case
+from engine.services.context import EngineContext
+
+#: Accepted material types, recognised by their first bytes (the file name's extension is not trusted).
+SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    "application/pdf": (b"%PDF-",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "application/ofd": (b"PK\x03\x04",),  # OFD (国家版式文档) is a zip container
+}
+EXTENSIONS = {"application/pdf": (".pdf",), "image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",),
+              "application/ofd": (".ofd",)}
+
+
+class UploadRejected(EngineError):
+    """The file is empty, too large, or not an accepted type; nothing was stored."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    id: int
+    name: str
+    sha256: str
+    size: int
+    content_type: str
+
+    def as_ref(self) -> dict[str, Any]:
+        """The value a filepicker field holds in case data and history."""
+        return {"id": self.id, "name": self.name, "sha256": self.sha256, "size": self.size, "type": self.content_type}
+
+
+def _content_type(data: bytes, filename: str) -> str | None:
+    suffix = Path(filename).suffix.lower()
+    for content_type, prefixes in SIGNATURES.items():
+        if data.startswith(prefixes) and suffix in EXTENSIONS[content_type]:
+            return content_type
+    return None
+
+
+def _safe_name(filename: str) -> str:
+    name = Path(filename.replace("\\", "/")).name
+    name = re.sub(r"[\x00-\x1f<>:\"/\\|?*]", "_", name).strip(" .") or "file"
+    return name[-200:]
+
+
+def store_upload(ctx: EngineContext, data: bytes, filename: str, actor: Actor) -> StoredFile:
+    """Check and store one uploaded file.
+
+    :raise UploadRejected: with a Chinese message naming the file.
+    """
+    name = _safe_name(filename)
+    if not data:
+        raise UploadRejected(f"文件“{name}”为空")
+    limit = ctx.settings.max_upload_bytes
+    if len(data) > limit:
+        raise UploadRejected(f"文件“{name}”大小 {len(data) / 1048576:.1f} MB，超过上限 {limit // 1048576} MB")
+    content_type = _content_type(data, name)
+    if content_type is None:
+        raise UploadRejected(f"文件“{name}”类型不被接受：仅限 PDF、JPG、PNG、OFD，且扩展名与内容一致")
+    digest = hashlib.sha256(data).hexdigest()
+    target = ctx.settings.uploads_dir / digest[:2] / digest
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
+            tmp.write(data)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        os.replace(tmp.name, target)
+    with ctx.uow() as uow:
+        record = UploadRecord(sha256=digest, original_name=name, content_type=content_type, size=len(data),
+                              uploaded_by=actor.user_id, uploaded_at=ctx.clock.now())
+        uow.session.add(record)
+        uow.session.flush()
+        stored = StoredFile(record.id, name, digest, len(data), content_type)
+        uow.commit()
+        return stored
+
+
+def open_upload(ctx: EngineContext, upload_id: int, actor: Actor) -> tuple[StoredFile, Path]:
+    """The file for download, if the actor uploaded it or may view the case that references it."""
+    with ctx.uow() as uow:
+        record = uow.session.get(UploadRecord, upload_id)
+        if record is None:
+            raise NotAllowed("文件不存在或无权查看")
+        allowed = record.uploaded_by == actor.user_id
+        if not allowed and record.case_id is not None:
+            case = uow.session.get(CaseRecord, record.case_id)
+            allowed = case is not None and can_view_case(uow.session, case, actor)
+        if not allowed:
+            raise NotAllowed("文件不存在或无权查看")
+        path = ctx.settings.uploads_dir / record.sha256[:2] / record.sha256
+        return StoredFile(record.id, record.original_name, record.sha256, record.size, record.content_type), path
+
+
+def file_refs_in(values: dict[str, Any]) -> list[int]:
+    """Upload ids referenced by filepicker values in submitted form data."""
+    ids: list[int] = []
+    for value in values.values():
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, dict) and isinstance(item.get("id"), int):
+                ids.append(item["id"])
+    return ids
+
+
+def link_uploads(session: repo.Session, case: CaseRecord, values: dict[str, Any], actor: Actor) -> None:
+    """Attach the actor's own uploads referenced by a submitted form to the case (first use wins)."""
+    for upload_id in file_refs_in(values):
+        record = session.get(UploadRecord, upload_id)
+        if record is not None and record.case_id is None and record.uploaded_by == actor.user_id:
+            record.case_id = case.id
