@@ -15,7 +15,12 @@ from engine.services.calendar import reload_calendar
 from engine.services.context import EngineContext
 from engine.settings import EngineSettings
 from webapp import errors
+from webapp import security
+from webapp.views import auth
+from webapp.views import board
+from webapp.views import cases
 from webapp.views import matters
+from webapp.views import work
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -37,7 +42,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("ONEWINDOW_SECURE_COOKIES", "0") == "1",
-        MAX_CONTENT_LENGTH=50 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=60 * 1024 * 1024,
+        PERMANENT_SESSION_LIFETIME=8 * 3600,
         JSON_AS_ASCII=False,
     )
     if config:
@@ -52,7 +58,15 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
         app.logger.warning("calendar tables not readable; using the bundled State Council calendar")
     app.extensions["onewindow"] = ctx
     errors.register(app)
-    app.register_blueprint(matters.bp)
+    security.init_app(app)
+    for blueprint in (matters.bp, auth.bp, cases.bp, work.bp, board.bp):
+        app.register_blueprint(blueprint)
+    try:
+        from webapp.views import api
+    except ImportError:  # the REST API module is optional while it is being built
+        pass
+    else:
+        app.register_blueprint(api.bp)
     return app
 
 

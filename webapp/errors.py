@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask import render_template
 from flask import request
+from werkzeug.exceptions import HTTPException
 
 from engine import errors as e
 
@@ -33,6 +34,16 @@ def register(app: Flask) -> None:
             return body, status
         return render_template("errors/error.html", status=status, message=error.message), status
 
-    @app.errorhandler(404)
-    def not_found(_error):  # type: ignore[no-untyped-def]
-        return render_template("errors/error.html", status=404, message="页面不存在"), 404
+    messages = {400: "请求无效", 401: "请先登录", 403: "您无权访问此页面", 404: "页面不存在", 405: "不支持的请求方式",
+                413: "上传内容过大", 422: "提交的内容有误", 500: "系统内部错误"}
+
+    def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        status = error.code or 500
+        message = error.description if status in (400, 413) and error.description and \
+            not error.description.startswith(("The ", "A ")) else messages.get(status, "请求出错")
+        if request.path.startswith("/api/"):
+            return {"error": error.name, "message": message}, status
+        return render_template("errors/error.html", status=status, message=message), status
+
+    for code in (400, 401, 403, 404, 405, 413):
+        app.register_error_handler(code, http_error)

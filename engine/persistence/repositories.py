@@ -307,3 +307,7 @@ def form_submissions(session: Session, case_id: int) -> Sequence[HistoryEventRec
     return session.scalars(select(HistoryEventRecord).where(HistoryEventRecord.case_id == case_id,
                                                             HistoryEventRecord.event_type == "form_submitted")
                            .order_by(HistoryEventRecord.seq)).all()
+
+
+def all_cases(session: Session, limit: int = 10000) -> Sequence[CaseRecord]:
+    return session.scalars(select(CaseRecord).order_by(CaseRecord.id.desc()).limit(limit)).all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import asdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from engine.actors import Actor
@@ -76,3 +77,21 @@ def deploy_path(ctx: EngineContext, path: Path, actor: Actor) -> list[DeployResu
 def list_matters(ctx: EngineContext) -> list[MatterView]:
     with ctx.uow() as uow:
         return [MatterView.of(record) for record in repo.latest_definitions(uow.session)]
+
+
+@dataclass(frozen=True)
+class MatterGuide:
+    """The 办事指南 of the newest version: metadata plus the diagram to show read-only."""
+
+    matter: MatterView
+    main_bpmn: str
+    task_names: tuple[str, ...]
+
+
+def matter_guide(ctx: EngineContext, matter_code: str) -> MatterGuide:
+    with ctx.uow() as uow:
+        record, compiled = ctx.latest_definition(uow, matter_code)
+        main = next((text for name, text in compiled.files.items()
+                     if name.endswith(".bpmn") and "/" not in name and f'id="{compiled.metadata.process_id}"' in text),
+                    "")
+        return MatterGuide(MatterView.of(record), main, tuple(t.name for t in compiled.human_tasks.values()))

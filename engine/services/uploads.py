@@ -132,3 +132,22 @@ def link_uploads(session: repo.Session, case: CaseRecord, values: dict[str, Any]
         record = session.get(UploadRecord, upload_id)
         if record is not None and record.case_id is None and record.uploaded_by == actor.user_id:
             record.case_id = case.id
+
+
+def resolve_refs(ctx: EngineContext, refs: list[Any], actor: Actor, case_id: int | None) -> list[dict[str, Any]]:
+    """Re-read file references a browser sent back (kept uploads) from the database.
+
+    Only files the actor uploaded, or files already attached to this case, are kept; name and hash
+    always come from our records, never from the request.
+    """
+    ids = [ref.get("id") for ref in refs if isinstance(ref, dict) and isinstance(ref.get("id"), int)]
+    resolved: list[dict[str, Any]] = []
+    with ctx.uow() as uow:
+        for upload_id in ids:
+            record = uow.session.get(UploadRecord, upload_id)
+            if record is None or not (record.uploaded_by == actor.user_id or
+                                      (case_id is not None and record.case_id == case_id)):
+                continue
+            resolved.append(StoredFile(record.id, record.original_name, record.sha256, record.size,
+                                       record.content_type).as_ref())
+    return resolved

@@ -1,0 +1,66 @@
+"""Figures for the hall's board (大屏) and statistics page, computed from cases and their history."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from engine.clock import CHINA_TZ
+from engine.definitions.catalog import BLZT_NAMES
+from engine.persistence import repositories as repo
+from engine.services.context import EngineContext
+from engine.services.deadlines import compute_deadlines
+from engine.services.deadlines import metadata_of
+
+
+@dataclass(frozen=True)
+class MatterStats:
+    matter_code: str
+    matter_name: str
+    total: int
+    running: int
+    finished: int
+    by_status: dict[str, int]
+    on_time: int
+    overdue_running: int
+    avg_workdays: float | None
+    promised_limit_wd: int
+    statutory_limit_wd: int
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time / self.finished if self.finished else None
+
+
+def matter_statistics(ctx: EngineContext) -> list[MatterStats]:
+    """Per matter: counts by 办理状态, on-time rate (finished by the promised date), average working days."""
+    today = ctx.clock.now().astimezone(CHINA_TZ).date()
+    rows: dict[str, dict] = {}
+    with ctx.uow() as uow:
+        for case in repo.all_cases(uow.session):
+            metadata = metadata_of(uow.session, case)
+            entry = rows.setdefault(case.matter_code, {
+                "name": metadata["name"], "total": 0, "running": 0, "finished": 0, "status": Counter(), "on_time": 0,
+                "overdue": 0, "days": [], "promised": metadata["promised_limit_wd"],
+                "statutory": metadata["statutory_limit_wd"]})
+            entry["total"] += 1
+            entry["status"][BLZT_NAMES.get(case.blzt or 0, "办理中")] += 1
+            deadlines = compute_deadlines(ctx, case, repo.status_events(uow.session, case.id), metadata)
+            if case.status == "running":
+                entry["running"] += 1
+                if deadlines is not None and deadlines.promised_due < today:
+                    entry["overdue"] += 1
+                continue
+            entry["finished"] += 1
+            if deadlines is None or case.completed_at is None:
+                continue
+            done = case.completed_at.astimezone(CHINA_TZ).date()
+            if done <= deadlines.promised_due:
+                entry["on_time"] += 1
+            entry["days"].append(ctx.calendar.workdays_between(deadlines.accepted_on, done))
+    return [MatterStats(matter_code=code, matter_name=e["name"], total=e["total"], running=e["running"],
+                        finished=e["finished"], by_status=dict(e["status"]), on_time=e["on_time"],
+                        overdue_running=e["overdue"],
+                        avg_workdays=sum(e["days"]) / len(e["days"]) if e["days"] else None,
+                        promised_limit_wd=e["promised"], statutory_limit_wd=e["statutory"])
+            for code, e in sorted(rows.items())]

@@ -1,0 +1,114 @@
+"""Sessions, CSRF, security headers and role checks for the HTML side of the app."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from flask import abort
+from flask import current_app
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+
+from engine.actors import Actor
+from engine.services.accounts import actor_for
+from engine.services.context import EngineContext
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+STAFF_GROUPS_EXCLUDED = {"applicant"}
+
+
+def engine() -> EngineContext:
+    return current_app.extensions["onewindow"]
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def _check_csrf() -> None:
+    """Every state-changing browser request must echo the session's token (API calls use bearer tokens)."""
+    if request.method in SAFE_METHODS or request.path.startswith("/api/"):
+        return
+    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+    expected = session.get("csrf") or ""
+    if not expected or not hmac.compare_digest(sent, expected):
+        abort(400, description="CSRF 校验失败：页面已过期或请求来源不可信，请刷新页面后重试")
+
+
+def _load_actor() -> None:
+    g.actor = None
+    username = session.get("user")
+    if username:
+        g.actor = actor_for(engine(), username)
+        if g.actor is None:
+            session.clear()
+
+
+def _headers(response: Any) -> Any:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+        "frame-ancestors 'self'; form-action 'self'; base-uri 'self'")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_load_actor)
+    app.before_request(_check_csrf)
+    app.after_request(_headers)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["is_staff"] = is_staff
+    app.jinja_env.globals["has_any"] = lambda *groups: g.get("actor") is not None and g.actor.in_any(set(groups))
+
+
+def sign_in_session(actor: Actor) -> None:
+    session.clear()  # a fresh session on sign-in: no fixation
+    session["user"] = actor.user_id
+    session.permanent = True
+    csrf_token()
+
+
+def requires(*groups: str, staff: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Sign-in required; with ``groups``, the actor must be in one of them; ``staff`` excludes applicants."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            actor: Actor | None = g.get("actor")
+            if actor is None:
+                return redirect(url_for("auth.login", next=request.full_path))
+            if groups and not actor.in_any(groups):
+                return render_template("errors/error.html", status=403, message="您无权访问此页面"), 403
+            if staff and not (actor.groups - STAFF_GROUPS_EXCLUDED):
+                return render_template("errors/error.html", status=403, message="此页面仅供工作人员使用"), 403
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def current_actor() -> Actor:
+    actor = g.get("actor")
+    if actor is None:
+        abort(401)
+    return actor
+
+
+def is_staff(actor: Actor | None) -> bool:
+    return actor is not None and bool(actor.groups - STAFF_GROUPS_EXCLUDED - {"designer"})

@@ -1,0 +1,47 @@
+"""Staff worklists: department queues by candidate group, and the one window (无差别一窗受理)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import render_template
+from flask import request
+
+from engine.services.deploy import list_matters
+from engine.services.tasks import list_worklist
+from webapp.security import current_actor
+from webapp.security import engine
+from webapp.security import requires
+
+bp = Blueprint("work", __name__)
+
+
+@bp.get("/work")
+@requires(staff=True)
+def worklist():  # type: ignore[no-untyped-def]
+    actor = current_actor()
+    matter = request.args.get("matter") or None
+    search = request.args.get("q", "").strip()
+    items = list_worklist(engine(), actor, matter_code=matter)
+    if search:
+        items = [t for t in items if search in t.case_number or search in t.name]
+    mine = [t for t in items if t.assignee == actor.user_id]
+    queue = [t for t in items if t.assignee is None]
+    return render_template("work/worklist.html", mine=mine, queue=queue, matters=list_matters(engine()),
+                           matter=matter or "", q=search)
+
+
+@bp.get("/window")
+@requires("window_clerk", "fallback_clerk")
+def window():  # type: ignore[no-untyped-def]
+    actor = current_actor()
+    items = [t for t in list_worklist(engine(), actor) if actor.in_any(t.candidate_groups)]
+    return render_template("work/window.html", items=items, matters=list_matters(engine()))
+
+
+@bp.post("/window/walk-in")
+@requires("window_clerk")
+def walk_in():  # type: ignore[no-untyped-def]
+    """A clerk files an application for someone at the counter; the matter comes from the form."""
+    from webapp.views.cases import apply
+
+    return apply(request.form.get("matter", ""))
