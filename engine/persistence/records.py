@@ -298,3 +298,18 @@ class DraftRecord(Base):
     task_uuid: Mapped[str] = mapped_column(String(36))
     data_json: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DefinitionDraftRecord(Base):
+    """A designer's unsaved-to-production edit of a matter: files as edited, checked on demand."""
+
+    __tablename__ = "definition_drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matter_code: Mapped[str] = mapped_column(String(64), index=True)
+    #: JSON object file name -> text, the same shape as a deployed definition's files.
+    files_json: Mapped[str] = mapped_column(Text)
+    #: The version the draft was opened from (None for a new matter).
+    base_definition_id: Mapped[int | None] = mapped_column(ForeignKey("process_definitions.id"))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_by: Mapped[str] = mapped_column(String(64))
