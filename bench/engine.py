@@ -45,8 +45,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(ROOT))
 
-# SpiffWorkflow logs through the "spiff" logger tree; none of it may reach the console. The engine
-# itself installs its own handler on "spiff.task" (with propagate=False) for the audit trail.
+# SpiffWorkflow logs through the "spiff" logger tree; none of it may reach the console.
 _spiff_logger = logging.getLogger("spiff")
 _spiff_logger.addHandler(logging.NullHandler())
 _spiff_logger.propagate = False
@@ -289,64 +288,9 @@ def profile_engine(ctx: EngineContext, cases: int) -> pstats.Stats:
 # -- step cost growth -----------------------------------------------------------------------------
 
 LOOP_CODE = "loop_bench"
-LOOP_MATTER_TOML = """\
-code = "loop_bench"
-name = "循环审查（基准）"
-department = "测试审批局"
-implementation_code = "11320700014252401B3000180002002"
-process_id = "loop_bench"
-case_type = "承诺件"
-statutory_limit_wd = 20
-promised_limit_wd = 5
-legal_basis = ["《中华人民共和国行政许可法》第四十二条"]
-materials = [{ name = "申请表", required = true }]
-"""
-LOOP_BPMN = """\
-<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" \
-xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" \
-id="defs_loop_bench" targetNamespace="http://onewindow.example/bpmn">
-  <bpmn:process id="loop_bench" name="循环审查（基准）" isExecutable="true">
-    <bpmn:startEvent id="start" name="申请" />
-    <bpmn:sequenceFlow id="f_start_review" sourceRef="start" targetRef="review" />
-    <bpmn:userTask id="review" name="审查" camunda:formKey="loop_review" camunda:candidateGroups="reviewer" />
-    <bpmn:sequenceFlow id="f_review_again" sourceRef="review" targetRef="again_gw" />
-    <bpmn:exclusiveGateway id="again_gw" name="再审？" default="f_done" />
-    <bpmn:sequenceFlow id="f_again" sourceRef="again_gw" targetRef="review">
-      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">again == 'yes'</bpmn:conditionExpression>
-    </bpmn:sequenceFlow>
-    <bpmn:sequenceFlow id="f_done" sourceRef="again_gw" targetRef="end" />
-    <bpmn:endEvent id="end" name="办结" />
-  </bpmn:process>
-</bpmn:definitions>
-"""
-LOOP_FORM = """\
-{
-  "type": "default",
-  "id": "Form_loop_review",
-  "schemaVersion": 16,
-  "components": [
-    {
-      "type": "radio",
-      "id": "again_field",
-      "key": "again",
-      "label": "是否再审",
-      "validate": {"required": true},
-      "values": [{"label": "再审", "value": "yes"}, {"label": "结束", "value": "no"}]
-    }
-  ]
-}
-"""
-
-
 def write_loop_fixture(root: Path) -> tuple[Path, Path]:
-    processes, forms = root / "processes", root / "forms"
-    (processes / LOOP_CODE).mkdir(parents=True)
-    forms.mkdir()
-    (processes / LOOP_CODE / "matter.toml").write_text(LOOP_MATTER_TOML, encoding="utf-8")
-    (processes / LOOP_CODE / f"{LOOP_CODE}.bpmn").write_text(LOOP_BPMN, encoding="utf-8")
-    (forms / "loop_review.form").write_text(LOOP_FORM, encoding="utf-8")
-    return processes, forms
+    """The looping review matter lives with the test fixtures (tests/fixtures/matters/loop_bench)."""
+    return FIXTURES / "matters", FIXTURES / "forms"
 
 
 def _loop_steps(ctx: EngineContext, steps: int, *, finish: bool) -> list[float]:

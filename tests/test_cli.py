@@ -67,3 +67,13 @@ def test_calendar_add_year_reports_bad_lines(tmp_path: Path) -> None:
     notice.write_text("2027-01-01..2027-01-03 休 元旦\n", encoding="utf-8")
     good = onewindow("calendar", "add-year", "2027", str(notice), db=db)
     assert good.returncode == 0 and "2027 年放假安排已录入" in good.stdout
+
+
+def test_verify_and_export_commands(tmp_path: Path) -> None:
+    db = tmp_path / "ow.db"
+    assert onewindow("init", db=db).returncode == 0
+    clean = onewindow("verify", db=db)
+    assert clean.returncode == 0 and "0 个异常" in clean.stdout
+    out = tmp_path / "log.csv"
+    exported = onewindow("export", "--format", "csv", "-o", str(out), db=db)
+    assert exported.returncode == 0 and out.read_text(encoding="utf-8").startswith("case_id,matter,activity")

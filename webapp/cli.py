@@ -146,6 +146,46 @@ def cmd_calendar_add_year(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from engine.services.audit import verify_history
+
+    ctx = _context()
+    try:
+        results = verify_history(ctx, args.case)
+    finally:
+        ctx.dispose()
+    broken = [r for r in results if not r.ok]
+    for r in broken:
+        print(f"{r.case_number}: 第 {r.first_bad_seq} 条记录异常：{r.problem}")
+    print(f"已核验 {len(results)} 个办件的办理记录，{len(broken)} 个异常")
+    return 1 if broken else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from engine.clock import CHINA_TZ
+    from engine.services.audit import export_csv
+    from engine.services.audit import export_xes
+    from engine.services.audit import mining_events
+
+    def moment(text: str | None) -> datetime | None:
+        return datetime.fromisoformat(text).replace(tzinfo=CHINA_TZ) if text else None
+
+    ctx = _context()
+    try:
+        events = mining_events(ctx, matter_code=args.matter, since=moment(args.since), until=moment(args.until))
+    finally:
+        ctx.dispose()
+    body = export_xes(events) if args.format == "xes" else export_csv(events)
+    if args.output:
+        Path(args.output).write_text(body, encoding="utf-8")
+        print(f"已导出 {len(events)} 条事件到 {args.output}")
+    else:
+        sys.stdout.write(body)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="onewindow", description="一窗通办 管理命令")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -170,6 +210,16 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("start", help="起算日期，如 2025-09-26（当日不计入）")
     add.add_argument("days", type=int)
     add.set_defaults(func=cmd_workdays)
+    verify = sub.add_parser("verify", help="核验办理记录哈希链，指出第一条被修改、插入或删除的记录")
+    verify.add_argument("--case", type=int, default=None)
+    verify.set_defaults(func=cmd_verify)
+    export = sub.add_parser("export", help="导出办理记录（XES 或 CSV），供流程挖掘")
+    export.add_argument("--format", choices=("xes", "csv"), default="xes")
+    export.add_argument("--matter", default=None)
+    export.add_argument("--since", default=None, help="起始日期，如 2025-09-01")
+    export.add_argument("--until", default=None, help="截止日期（不含）")
+    export.add_argument("-o", "--output", default=None)
+    export.set_defaults(func=cmd_export)
     calendar = sub.add_parser("calendar", help="工作日历维护")
     calendar_sub = calendar.add_subparsers(dest="calendar_command", required=True)
     add_year = calendar_sub.add_parser("add-year", help="录入某年国务院放假通知（每行：日期[..日期] 休|班 名称）")

@@ -313,3 +313,21 @@ class DefinitionDraftRecord(Base):
     base_definition_id: Mapped[int | None] = mapped_column(ForeignKey("process_definitions.id"))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class HistorySnapshotRecord(Base):
+    """A copy of a case's state taken as history grows, so a replay need not start from event 1.
+
+    Each snapshot's SHA-256 is written into the hash-chained history at the same time, so a replay
+    can trust a snapshot exactly as far as it trusts the history row that vouches for it.
+    """
+
+    __tablename__ = "history_snapshots"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    #: The history row (``snapshot_recorded``) that carries this snapshot's hash.
+    seq: Mapped[int] = mapped_column(Integer)
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))

@@ -30,6 +30,7 @@ from engine.persistence.records import DepartmentRecord
 from engine.persistence.records import DocumentRecord
 from engine.persistence.records import DraftRecord
 from engine.persistence.records import HistoryEventRecord
+from engine.persistence.records import HistorySnapshotRecord
 from engine.persistence.records import HumanTaskRecord
 from engine.persistence.records import LoginAttemptRecord
 from engine.persistence.records import UserRecord
@@ -169,6 +170,17 @@ def append_history(session: Session, case: CaseRecord, **fields: Any) -> History
     case.history_seq = seq
     case.history_hash = values["row_hash"]
     return row
+
+
+def last_snapshot_seq(session: Session, case_id: int) -> int:
+    return int(session.scalar(select(func.max(HistorySnapshotRecord.seq))
+                              .where(HistorySnapshotRecord.case_id == case_id)) or 0)
+
+
+def snapshot_before(session: Session, case_id: int, seq: int) -> HistorySnapshotRecord | None:
+    return session.scalars(select(HistorySnapshotRecord).where(HistorySnapshotRecord.case_id == case_id,
+                                                               HistorySnapshotRecord.seq <= seq)
+                           .order_by(HistorySnapshotRecord.seq.desc()).limit(1)).first()
 
 
 def history_of_case(session: Session, case_id: int) -> Sequence[HistoryEventRecord]:
@@ -311,3 +323,17 @@ def form_submissions(session: Session, case_id: int) -> Sequence[HistoryEventRec
 
 def all_cases(session: Session, limit: int = 10000) -> Sequence[CaseRecord]:
     return session.scalars(select(CaseRecord).order_by(CaseRecord.id.desc()).limit(limit)).all()
+
+
+def history_for_export(session: Session, matter_code: str | None, since: datetime | None,
+                       until: datetime | None) -> list[tuple[CaseRecord, HistoryEventRecord]]:
+    query = (select(CaseRecord, HistoryEventRecord)
+             .join(HistoryEventRecord, HistoryEventRecord.case_id == CaseRecord.id)
+             .order_by(CaseRecord.id, HistoryEventRecord.seq))
+    if matter_code:
+        query = query.where(CaseRecord.matter_code == matter_code)
+    if since is not None:
+        query = query.where(HistoryEventRecord.occurred_at >= since)
+    if until is not None:
+        query = query.where(HistoryEventRecord.occurred_at < until)
+    return [(row[0], row[1]) for row in session.execute(query)]

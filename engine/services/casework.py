@@ -7,17 +7,21 @@ the web views and the API only parse requests and render what comes back.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from engine.actors import APPLICANT_GROUP
 from engine.actors import Actor
 from engine.actors import may_work
 from engine.definitions.catalog import BLZT_NAMES
 from engine.errors import CaseNotFound
+from engine.errors import FormDataInvalid
 from engine.errors import NotAllowed
 from engine.errors import TaskNotFound
 from engine.forms import FormDefinition
+from engine.forms import validate_submission
 from engine.persistence import repositories as repo
 from engine.persistence.records import CaseRecord
 from engine.persistence.records import DraftRecord
@@ -174,3 +178,40 @@ def save_draft(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor, v
         saved.data_json = json.dumps(values, ensure_ascii=False, default=str)
         saved.updated_at = ctx.clock.now()
         uow.commit()
+
+
+def application_prefill(ctx: EngineContext, matter_code: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Check values a caller hands in when starting a case (the API): they prefill the applicant's forms.
+
+    Only editable, non-file fields of forms offered to the applicant group are accepted, each cleaned by
+    its field's rules. Anything else would let a caller seed process variables that only the process or
+    the staff set (gateway inputs, the case number).
+
+    :raise MatterNotFound: no deployed version.
+    :raise FormDataInvalid: unknown keys or values that break a field's rules; nothing is started.
+    """
+    with ctx.uow() as uow:
+        _record, compiled = ctx.latest_definition(uow, matter_code)
+    forms: dict[str, FormDefinition] = {}
+    for info in compiled.human_tasks.values():
+        if APPLICANT_GROUP not in info.candidate_groups or not info.form_key:
+            continue
+        form = compiled.forms.get(info.form_key)
+        for form_field in form.fields:
+            if not (form_field.readonly or form_field.disabled or form_field.type == "filepicker"):
+                forms.setdefault(form_field.key, form)
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for key, value in raw.items():
+        form = forms.get(key)
+        if form is None:
+            errors[key] = "申请时不能预填此项"
+            continue
+        result = validate_submission(form, {key: value})
+        if key in result.errors:
+            errors[key] = result.errors[key]
+        else:
+            values[key] = result.values[key]
+    if errors:
+        raise FormDataInvalid(errors, raw)
+    return values

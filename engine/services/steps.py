@@ -7,6 +7,7 @@ form, fired timers. Transitions captured from SpiffWorkflow become history rows;
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from engine.history import to_json
 from engine.persistence import repositories as repo
 from engine.persistence.conflicts import translate_conflicts
 from engine.persistence.records import CaseRecord
+from engine.persistence.records import HistorySnapshotRecord
 from engine.persistence.records import HumanTaskRecord
 from engine.persistence.repositories import Session
 from engine.runtime.case import CaseRuntime
@@ -118,7 +120,24 @@ def save_runtime(session: Session, case: CaseRecord, runtime: CaseRuntime, trans
         repo.append_history(session, case, occurred_at=now, event_type=f"case_{case.status}", actor_id=actor.user_id,
                             actor_role=actor.role_label,
                             data_after=to_json({"error": case.error} if case.status == "failed" else None))
+    maybe_snapshot(session, case, actor, now)
     return rows
+
+
+SNAPSHOT_EVERY = 100
+"""History rows between state snapshots: bounds how much an auditor's replay must re-execute."""
+
+
+def maybe_snapshot(session: Session, case: CaseRecord, actor: Actor, now: datetime) -> None:
+    """Keep a copy of the state every ``SNAPSHOT_EVERY`` rows, its hash chained into the history."""
+    if case.history_seq < SNAPSHOT_EVERY:
+        return
+    if case.history_seq - repo.last_snapshot_seq(session, case.id) < SNAPSHOT_EVERY:
+        return
+    digest = hashlib.sha256(case.state).hexdigest()
+    row = repo.append_history(session, case, occurred_at=now, event_type="snapshot_recorded", actor_id=actor.user_id,
+                              actor_role=actor.role_label, data_after=to_json({"sha256": digest}))
+    session.add(HistorySnapshotRecord(case_id=case.id, seq=row.seq, state=case.state, sha256=digest))
 
 
 def with_retries(attempts: int, step: Callable[[], T]) -> T:
