@@ -37,6 +37,7 @@ lint: install-test
 ## Print engine throughput figures (not a test)
 bench: install-test
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/replay.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
