@@ -89,6 +89,8 @@ class TaskPage:
     values: dict[str, Any]
     from_draft: bool
     may_work: bool
+    #: For a 补正 task: exactly the items the notice asked for, so the applicant supplies those.
+    requested_items: tuple[str, ...] = ()
 
 
 def _summary(session: repo.Session, ctx: EngineContext, case: CaseRecord) -> CaseSummary:
@@ -158,7 +160,22 @@ def task_page(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) ->
         if saved is not None:
             values.update(json.loads(saved.data_json))
             from_draft = True
-    return TaskPage(case=detail, task=task, form=form, values=values, from_draft=from_draft, may_work=allowed)
+    return TaskPage(case=detail, task=task, form=form, values=values, from_draft=from_draft, may_work=allowed,
+                    requested_items=_requested_items(task, form, detail.data))
+
+
+def _requested_items(task: TaskView, form: FormDefinition, data: dict[str, Any]) -> tuple[str, ...]:
+    """The 补正 list a supplement task answers (department-specific key first, then the shared ones)."""
+    if not any(f.type == "filepicker" for f in form.fields) or "applicant" not in task.candidate_groups:
+        return ()
+    prefix = task.element_id.split("_", 1)[0]
+    for key in (f"{prefix}_supplement_items", "missing_items", "review_missing_items", "supplement_items"):
+        value = data.get(key)
+        if isinstance(value, str) and value.strip():
+            return tuple(line.strip() for line in value.splitlines() if line.strip())
+        if isinstance(value, list) and value:
+            return tuple(str(item) for item in value)
+    return ()
 
 
 def _started_by(ctx: EngineContext, case_id: int) -> str:
