@@ -58,7 +58,7 @@ class CaseRecord(Base):
     owner_id: Mapped[str | None] = mapped_column(String(64), index=True)
     started_by: Mapped[str] = mapped_column(String(64))
     #: gzip-compressed SpiffWorkflow JSON without the spec; never JSONB (key order matters).
-    state: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     serializer_version: Mapped[str] = mapped_column(String(16))
     #: Earliest due time of any waiting timer; the worker polls this column, never the state.
     next_timer_due: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)

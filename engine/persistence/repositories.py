@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy import func
+from sqlalchemy import insert
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
@@ -156,8 +157,16 @@ def release_task_row(session: Session, row_id: int, user_id: str) -> bool:
 # -- history -------------------------------------------------------------------------------------
 
 
-def append_history(session: Session, case: CaseRecord, **fields: Any) -> HistoryEventRecord:
-    """Append one row to the case's chain; the case row carries the chain head."""
+PENDING_HISTORY = "onewindow_pending_history"
+
+
+def append_history(session: Session, case: CaseRecord, **fields: Any) -> dict[str, Any]:
+    """Append one row to the case's chain; the case row carries the chain head.
+
+    Rows are collected on the session and written in one multi-row INSERT when the unit of work
+    commits (``flush_history``), in the same transaction as the state they describe: a step
+    writes several rows, and one statement for all of them is much cheaper than an ORM object each.
+    """
     seq = case.history_seq + 1
     prev_hash = case.history_hash or GENESIS_HASH
     values = {"case_id": case.id, "seq": seq, "prev_hash": prev_hash, "actor_role": "", "element_id": "",
@@ -165,11 +174,18 @@ def append_history(session: Session, case: CaseRecord, **fields: Any) -> History
               "data_after": None, "payload": None}
     values.update(fields)
     values["row_hash"] = row_digest(values)
-    row = HistoryEventRecord(**values)
-    session.add(row)
+    session.info.setdefault(PENDING_HISTORY, []).append(values)
     case.history_seq = seq
     case.history_hash = values["row_hash"]
-    return row
+    return values
+
+
+def flush_history(session: Session) -> None:
+    """Write the rows ``append_history`` collected (called by the unit of work right before commit)."""
+    rows = session.info.pop(PENDING_HISTORY, None)
+    if rows:
+        session.flush()  # the cases the rows belong to exist first
+        session.execute(insert(HistoryEventRecord.__table__), rows)
 
 
 def last_snapshot_seq(session: Session, case_id: int) -> int:
@@ -337,3 +353,54 @@ def history_for_export(session: Session, matter_code: str | None, since: datetim
     if until is not None:
         query = query.where(HistoryEventRecord.occurred_at < until)
     return [(row[0], row[1]) for row in session.execute(query)]
+
+
+# -- process designer (definition drafts, versions, migration) ----------------------------------
+
+
+def latest_definition_draft(session: Session, matter_code: str) -> Any:
+    """The matter's newest designer draft (``DefinitionDraftRecord``), or None."""
+    from engine.persistence.records import DefinitionDraftRecord
+
+    return session.scalars(select(DefinitionDraftRecord).where(DefinitionDraftRecord.matter_code == matter_code)
+                           .order_by(DefinitionDraftRecord.updated_at.desc(), DefinitionDraftRecord.id.desc())
+                           .limit(1)).first()
+
+
+def definition_drafts(session: Session) -> Sequence[Any]:
+    """Every designer draft (``DefinitionDraftRecord``), newest first."""
+    from engine.persistence.records import DefinitionDraftRecord
+
+    return session.scalars(select(DefinitionDraftRecord)
+                           .order_by(DefinitionDraftRecord.updated_at.desc(), DefinitionDraftRecord.id.desc())).all()
+
+
+def delete_definition_drafts(session: Session, matter_code: str) -> None:
+    from engine.persistence.records import DefinitionDraftRecord
+
+    session.execute(delete(DefinitionDraftRecord).where(DefinitionDraftRecord.matter_code == matter_code))
+
+
+def definition_version(session: Session, matter_code: str, version: int) -> DefinitionRecord | None:
+    return session.scalars(select(DefinitionRecord).where(DefinitionRecord.matter_code == matter_code,
+                                                          DefinitionRecord.version == version)).first()
+
+
+def definition_summaries(session: Session) -> list[tuple[int, str, int, str, datetime, str]]:
+    """(id, matter code, version, metadata JSON, deployed at, deployed by) of every version, without the files."""
+    query = (select(DefinitionRecord.id, DefinitionRecord.matter_code, DefinitionRecord.version,
+                    DefinitionRecord.metadata_json, DefinitionRecord.deployed_at, DefinitionRecord.deployed_by)
+             .order_by(DefinitionRecord.matter_code, DefinitionRecord.version))
+    return [(row[0], row[1], row[2], row[3], row[4], row[5]) for row in session.execute(query)]
+
+
+def running_case_counts(session: Session) -> dict[int, int]:
+    """Definition id -> number of running cases on that version."""
+    query = (select(CaseRecord.definition_id, func.count(CaseRecord.id)).where(CaseRecord.status == "running")
+             .group_by(CaseRecord.definition_id))
+    return {row[0]: int(row[1]) for row in session.execute(query)}
+
+
+def running_cases_of_matter(session: Session, matter_code: str) -> Sequence[CaseRecord]:
+    return session.scalars(select(CaseRecord).where(CaseRecord.matter_code == matter_code,
+                                                    CaseRecord.status == "running").order_by(CaseRecord.id)).all()

@@ -7,6 +7,8 @@ from types import TracebackType
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
+from engine.persistence.repositories import flush_history
+
 
 class UnitOfWork:
     """Context manager around one SQLAlchemy session; rolls back unless ``commit()`` was called."""
@@ -29,6 +31,7 @@ class UnitOfWork:
             self.session.close()
 
     def commit(self) -> None:
+        flush_history(self.session)
         self.session.commit()
         self._committed = True
 

@@ -16,16 +16,20 @@ from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+from lxml import etree
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from engine.actors import Actor
 from engine.clock import CHINA_TZ
 from engine.clock import FixedClock
+from engine.definitions.catalog import CompiledDefinition
+from engine.definitions.safexml import parse_xml
 from engine.errors import CaseNotFound
 from engine.errors import NotAllowed
 from engine.history import GENESIS_HASH
@@ -39,6 +43,10 @@ from engine.runtime.case import CaseRuntime
 from engine.runtime.timers import clock_bound
 from engine.services.cases import definition_for_case
 from engine.services.context import EngineContext
+from engine.services.deadlines import FINISHED_CODES
+from engine.services.deadlines import CaseDeadlines
+from engine.services.deadlines import compute_deadlines
+from engine.services.deadlines import metadata_of
 
 AUDIT_GROUPS = frozenset({"auditor", "admin"})
 
@@ -307,3 +315,105 @@ def _reapply(workflow: BpmnWorkflow, row: HistoryEventRecord) -> None:
         workflow.do_engine_steps()
     except Exception:  # noqa: BLE001 - a replay shows what happened, including a failure
         return
+
+
+# -- diagrams and deadlines for the audit pages -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditDiagram:
+    """The main BPMN of one definition version, and where called processes' elements show on it."""
+
+    matter_code: str
+    version: int
+    main_bpmn: str
+    #: element id inside a called process (收件与受理, 出件与好差评) -> the call activity of the main diagram
+    called_in: dict[str, str]
+    element_names: dict[str, str]
+
+
+def _local_name(element: Any) -> str:
+    return etree.QName(element).localname if isinstance(element.tag, str) else ""
+
+
+def _audit_diagram(matter_code: str, version: int, compiled: CompiledDefinition, max_bytes: int) -> AuditDiagram:
+    process_id = compiled.metadata.process_id
+    main = next((text for name, text in compiled.files.items()
+                 if name.endswith(".bpmn") and "/" not in name and f'id="{process_id}"' in text), "")
+    members: dict[str, set[str]] = {}  # process id -> ids of the elements inside it
+    calls: dict[str, list[tuple[str, str]]] = {}  # process id -> (call activity id, called process id)
+    for name, text in compiled.files.items():
+        if not name.endswith(".bpmn"):
+            continue
+        for process in parse_xml(text, name, max_bytes).getroot().iter():
+            if _local_name(process) != "process" or not process.get("id"):
+                continue
+            inside = [e for e in process.iter() if e is not process]
+            members[process.get("id")] = {e.get("id") for e in inside if e.get("id")}
+            calls[process.get("id")] = [(e.get("id"), e.get("calledElement") or "") for e in inside
+                                        if _local_name(e) == "callActivity" and e.get("id")]
+    own = members.get(process_id, set())
+    called_in: dict[str, str] = {}
+
+    def walk(pid: str, anchor: str | None, seen: frozenset[str]) -> None:
+        for call_id, called in calls.get(pid, []):
+            shown = anchor or call_id  # nested calls show on the outermost call activity
+            if called in members and called not in seen:
+                for element_id in members[called] - own:
+                    called_in.setdefault(element_id, shown)
+                walk(called, shown, seen | {called})
+
+    walk(process_id, None, frozenset({process_id}))
+    return AuditDiagram(matter_code, version, main, called_in, dict(compiled.element_names))
+
+
+def case_diagram(ctx: EngineContext, case_id: int) -> AuditDiagram:
+    """The diagram of the definition version the case ran on (not the matter's newest version)."""
+    with ctx.uow() as uow:
+        case = uow.session.get(CaseRecord, case_id)
+        if case is None:
+            raise CaseNotFound(case_id)
+        record = repo.definition_of_case(uow.session, case)
+        compiled = definition_for_case(ctx, uow, case)
+        return _audit_diagram(case.matter_code, record.version, compiled, ctx.settings.max_xml_bytes)
+
+
+def matter_diagram(ctx: EngineContext, matter_code: str) -> AuditDiagram:
+    """The diagram of the matter's newest version (for heatmaps)."""
+    with ctx.uow() as uow:
+        record, compiled = ctx.latest_definition(uow, matter_code)
+        return _audit_diagram(matter_code, record.version, compiled, ctx.settings.max_xml_bytes)
+
+
+def deadlines_at(ctx: EngineContext, case_id: int, seq: int) -> CaseDeadlines | None:
+    """The due dates as they stood right after history row ``seq``, judged on that row's (China) day.
+
+    Only the status and extension rows up to ``seq`` count, so a replayed step shows whether the case
+    was already overdue then, not whether it is overdue now.
+    """
+    with ctx.uow() as uow:
+        case = uow.session.get(CaseRecord, case_id)
+        if case is None:
+            raise CaseNotFound(case_id)
+        rows = repo.history_of_case(uow.session, case_id)
+        if not rows:
+            return None
+        upto = max(1, min(seq, len(rows)))
+        moment = rows[upto - 1].occurred_at
+        events = [e for e in repo.status_events(uow.session, case_id) if e.seq <= upto]
+        codes = [int(e.to_state) for e in events if e.event_type == "status_changed"]
+        finished = bool(codes and codes[-1] in FINISHED_CODES) or any(
+            r.event_type in ("case_completed", "case_failed") for r in rows[:upto])
+        then = replace(ctx, clock=FixedClock(moment))
+        result = compute_deadlines(then, case, events, metadata_of(uow.session, case))
+    if result is None:
+        return None
+    day = moment.astimezone(CHINA_TZ).date()
+
+    def state(due: Any) -> str:
+        return str(ctx.calendar.deadline_state(due, day, finished))
+
+    return replace(result, finished=finished, statutory_state=state(result.statutory_due),
+                   promised_state=state(result.promised_due),
+                   permits=tuple(replace(p, statutory_state=state(p.statutory_due),
+                                         promised_state=state(p.promised_due)) for p in result.permits))

@@ -137,7 +137,7 @@ def maybe_snapshot(session: Session, case: CaseRecord, actor: Actor, now: dateti
     digest = hashlib.sha256(case.state).hexdigest()
     row = repo.append_history(session, case, occurred_at=now, event_type="snapshot_recorded", actor_id=actor.user_id,
                               actor_role=actor.role_label, data_after=to_json({"sha256": digest}))
-    session.add(HistorySnapshotRecord(case_id=case.id, seq=row.seq, state=case.state, sha256=digest))
+    session.add(HistorySnapshotRecord(case_id=case.id, seq=row["seq"], state=case.state, sha256=digest))
 
 
 def with_retries(attempts: int, step: Callable[[], T]) -> T:

@@ -32,6 +32,7 @@ def _raw_case(ctx: EngineContext, case_id: int) -> tuple[CaseRecord, list[Histor
     with ctx.uow() as uow:
         case = uow.session.get(CaseRecord, case_id)
         rows = list(uow.session.query(HistoryEventRecord).filter_by(case_id=case_id).order_by(HistoryEventRecord.seq))
+        _ = case.state  # deferred column: load it while the session is open
         uow.session.expunge_all()  # keep the loaded values readable after the session closes
         return case, rows
 
