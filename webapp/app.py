@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.clock import Clock
 from engine.services.calendar import reload_calendar
@@ -48,6 +49,11 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     )
     if config:
         app.config.update(config)
+    hops = int(os.environ.get("ONEWINDOW_PROXY_HOPS", "0") or 0)
+    if hops:
+        # Behind a reverse proxy: take the client address from X-Forwarded-For, so the sign-in rate
+        # limit counts real clients instead of the proxy.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
     settings: EngineSettings = app.config.get("ENGINE_SETTINGS") or EngineSettings()

@@ -19,7 +19,9 @@ from flask import session
 from flask import url_for
 
 from engine.actors import Actor
-from engine.services.accounts import actor_for
+from engine.services.accounts import actor_for_session
+from engine.services.accounts import close_session
+from engine.services.accounts import open_session
 from engine.services.context import EngineContext
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -49,9 +51,9 @@ def _check_csrf() -> None:
 
 def _load_actor() -> None:
     g.actor = None
-    username = session.get("user")
-    if username:
-        g.actor = actor_for(engine(), username)
+    token = session.get("sid")
+    if token:
+        g.actor = actor_for_session(engine(), token)
         if g.actor is None:
             session.clear()
 
@@ -77,10 +79,19 @@ def init_app(app: Flask) -> None:
 
 
 def sign_in_session(actor: Actor) -> None:
-    session.clear()  # a fresh session on sign-in: no fixation
-    session["user"] = actor.user_id
+    """A fresh server-side session (no fixation); the cookie carries only its random token."""
+    session.clear()
+    session["sid"] = open_session(engine(), actor)
     session.permanent = True
     csrf_token()
+
+
+def sign_out_session() -> None:
+    """End the session on the server too, so a copied cookie stops working."""
+    token = session.get("sid")
+    if token:
+        close_session(engine(), token)
+    session.clear()
 
 
 def requires(*groups: str, staff: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -35,6 +35,7 @@ from engine.persistence.records import HistorySnapshotRecord
 from engine.persistence.records import HumanTaskRecord
 from engine.persistence.records import LoginAttemptRecord
 from engine.persistence.records import UserRecord
+from engine.persistence.records import WebSessionRecord
 
 # -- definitions ---------------------------------------------------------------------------------
 
@@ -124,9 +125,10 @@ def worklist(session: Session, groups: Sequence[str], user_id: str, *, matter_co
 
     Applicant tasks are personal: they show only on cases the user owns or filed (see ``may_work``).
     """
-    group_match = [HumanTaskRecord.candidate_groups.like(f"%,{group},%") for group in groups if group != "applicant"]
+    group_match = [HumanTaskRecord.candidate_groups.like(like_group(group), escape="\\")
+                   for group in groups if group != "applicant"]
     if "applicant" in groups:
-        group_match.append(HumanTaskRecord.candidate_groups.like("%,applicant,%")
+        group_match.append(HumanTaskRecord.candidate_groups.like(like_group("applicant"), escape="\\")
                            & or_(CaseRecord.owner_id == user_id, CaseRecord.started_by == user_id))
     visible = or_(HumanTaskRecord.assignee == user_id,
                   (HumanTaskRecord.assignee.is_(None) & or_(*group_match)) if group_match else False)
@@ -289,7 +291,7 @@ def api_token(session: Session, token_hash: str) -> ApiTokenRecord | None:
 
 def case_has_task_for(session: Session, case_id: int, groups: frozenset[str], user_id: str) -> bool:
     """Whether any task of the case (open or done) was offered to one of ``groups`` or worked by the user."""
-    match = [HumanTaskRecord.candidate_groups.like(f"%,{g},%") for g in groups]
+    match = [HumanTaskRecord.candidate_groups.like(like_group(g), escape="\\") for g in groups]
     query = select(HumanTaskRecord.id).where(HumanTaskRecord.case_id == case_id,
                                              or_(HumanTaskRecord.assignee == user_id,
                                                  HumanTaskRecord.completed_by == user_id, *match)).limit(1)
@@ -304,7 +306,7 @@ def visible_cases(session: Session, user_id: str, groups: frozenset[str], see_al
     if not see_all:
         own = or_(CaseRecord.owner_id == user_id, CaseRecord.started_by == user_id)
         if groups:
-            match = [HumanTaskRecord.candidate_groups.like(f"%,{g},%") for g in groups]
+            match = [HumanTaskRecord.candidate_groups.like(like_group(g), escape="\\") for g in groups]
             worked = select(HumanTaskRecord.case_id).where(or_(HumanTaskRecord.assignee == user_id,
                                                                HumanTaskRecord.completed_by == user_id, *match))
             own = or_(own, CaseRecord.id.in_(worked))
@@ -404,3 +406,13 @@ def running_case_counts(session: Session) -> dict[int, int]:
 def running_cases_of_matter(session: Session, matter_code: str) -> Sequence[CaseRecord]:
     return session.scalars(select(CaseRecord).where(CaseRecord.matter_code == matter_code,
                                                     CaseRecord.status == "running").order_by(CaseRecord.id)).all()
+
+
+def web_session(session: Session, token_hash: str) -> WebSessionRecord | None:
+    return session.scalars(select(WebSessionRecord).where(WebSessionRecord.token_hash == token_hash)).first()
+
+
+def like_group(group: str) -> str:
+    """A LIKE pattern matching ``group`` exactly inside the comma-wrapped list (``_``/``%`` escaped)."""
+    escaped = group.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%,{escaped},%"

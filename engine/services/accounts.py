@@ -24,6 +24,7 @@ from engine.persistence.conflicts import translate_duplicates
 from engine.persistence.records import ApiTokenRecord
 from engine.persistence.records import LoginAttemptRecord
 from engine.persistence.records import UserRecord
+from engine.persistence.records import WebSessionRecord
 from engine.services.context import EngineContext
 
 _hasher = PasswordHasher()
@@ -264,3 +265,37 @@ def actor_for_token(ctx: EngineContext, token: str) -> Actor | None:
         record.last_used_at = ctx.clock.now()
         uow.commit()
         return _actor_of(user)
+
+
+# -- web sessions --------------------------------------------------------------------------------
+
+SESSION_LIFETIME = timedelta(hours=8)
+
+
+def open_session(ctx: EngineContext, actor: Actor) -> str:
+    """Start a server-side session; the returned token goes into the (signed) cookie."""
+    token = secrets.token_urlsafe(32)
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        uow.session.add(WebSessionRecord(token_hash=_token_hash(token), username=actor.user_id, created_at=now,
+                                         expires_at=now + SESSION_LIFETIME))
+        uow.commit()
+    return token
+
+
+def actor_for_session(ctx: EngineContext, token: str) -> Actor | None:
+    """The signed-in actor, or None once the session was closed, expired or the account disabled."""
+    with ctx.uow() as uow:
+        record = repo.web_session(uow.session, _token_hash(token))
+        if record is None or record.closed_at is not None or record.expires_at <= ctx.clock.now():
+            return None
+        user = repo.user_by_username(uow.session, record.username)
+        return _actor_of(user) if user is not None and user.is_active else None
+
+
+def close_session(ctx: EngineContext, token: str) -> None:
+    with ctx.uow() as uow:
+        record = repo.web_session(uow.session, _token_hash(token))
+        if record is not None and record.closed_at is None:
+            record.closed_at = ctx.clock.now()
+            uow.commit()

@@ -134,6 +134,10 @@ def case_detail(ctx: EngineContext, case_id: int, actor: Actor) -> CaseDetail:
                     form_key=compiled.human_tasks[row.element_id].form_key
                     if row.element_id in compiled.human_tasks else "")
             for row in repo.form_submissions(uow.session, case.id))
+        if not staff_groups(actor):
+            # Applicants see their own submissions; departments' working notes stay internal (the
+            # decisions reach them as documents).
+            opinions = tuple(o for o in opinions if o.actor_id in (case.owner_id, case.started_by, actor.user_id))
         forms = {key: compiled.forms.get(key) for key in compiled.forms.keys()}
         return CaseDetail(
             summary=_summary(uow.session, ctx, case), data=data,

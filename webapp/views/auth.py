@@ -7,7 +7,6 @@ from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
-from flask import session
 from flask import url_for
 
 from engine.errors import FormDataInvalid
@@ -19,13 +18,16 @@ from webapp.security import current_actor
 from webapp.security import engine
 from webapp.security import requires
 from webapp.security import sign_in_session
+from webapp.security import sign_out_session
 
 bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    # Only local paths: an attacker-supplied absolute URL must not become an open redirect.
-    if target and target.startswith("/") and not target.startswith("//"):
+    # Only local paths: an attacker-supplied absolute URL must not become an open redirect. Browsers drop
+    # tabs and newlines and read a backslash as "/", so "/<TAB>/evil.example" means "//evil.example".
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
+            and target.isprintable():
         return target
     return url_for("cases.home")
 
@@ -46,7 +48,7 @@ def login():  # type: ignore[no-untyped-def]
 
 @bp.post("/logout")
 def logout():  # type: ignore[no-untyped-def]
-    session.clear()
+    sign_out_session()
     return redirect(url_for("matters.index"))
 
 

@@ -65,6 +65,8 @@ def apply(code: str):  # type: ignore[no-untyped-def]
         owner = applicant.user_id
         title = f"窗口代录：{applicant.name}"
     elif request.form.get("walk_in_name", "").strip():
+        if not actor.in_any({"window_clerk"}):
+            abort(403)  # only the window labels a case as entered at the counter (窗口代录)
         title = f"窗口代录：{request.form['walk_in_name'].strip()[:80]}"
     view = start_case(engine(), code, actor, {}, owner_id=owner, title=title)
     mine = [t for t in view.open_tasks if "applicant" in t.candidate_groups or actor.in_any(t.candidate_groups)]

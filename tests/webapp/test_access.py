@@ -1,0 +1,392 @@
+"""Who may open which page: every HTML route × every kind of user, CSRF, sign-in limits, sessions, headers.
+
+The policy is the grid ``POLICY_GRID`` below, one row per route and method, one column per role; a
+route added to the app without a row fails ``test_every_route_has_a_policy_row``. Outcomes:
+
+* ``200`` the page (or ``401``/``422``: the form shown again with its error),
+* ``go`` a redirect onward (the action was done),
+* ``login`` a redirect to ``/login`` (sign-in required),
+* ``403`` the user is known but the role may not do this,
+* ``404`` the case (or task, file, document) is not the user's to see: the same answer as "no such thing".
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+
+from engine.actors import Actor
+from engine.services.accounts import register_applicant
+from engine.services.uploads import store_upload
+from tests.webapp.conftest import PDF
+from tests.webapp.conftest import User
+
+APPLICATION = {
+    "operator_name": "鼓楼区小李餐馆", "uscc": "91320100MA1M11110A", "legal_representative": "李小红",
+    "premises_address": "南京市鼓楼区北京西路2号", "business_items": ["hot_food"],
+    "premises_area_m2": "60", "contact_mobile": "13800138000", "delivery_method": "window",
+}
+
+#: The columns of the grids below, and the demo account that plays each.
+ROLES: dict[str, str | None] = {
+    "anon": None,  # not signed in
+    "citizen": "demo_citizen",  # owns the prepared case and uploaded its PDF
+    "enterprise": "demo_enterprise",  # another applicant
+    "window": "demo_window",  # window_clerk
+    "fallback": "demo_fallback",  # window_clerk + fallback_clerk
+    "zj": "demo_zj_cb",  # 住建 reviewer: no task on a food case
+    "scjg": "demo_scjg_review",  # 市场监管 reviewer: sees the case once its review task exists
+    "designer": "demo_designer",
+    "auditor": "demo_auditor",
+    "admin": "demo_admin",
+    "supervisor": "demo_supervisor",
+}
+
+
+#: The access policy of every HTML route (``/api/`` is tested with the API), on a food_business case
+#: owned by demo_citizen that waits, unclaimed, at the window's 收件审查 (rc_check). Columns: ROLES.
+POLICY_GRID = """
+# Public: the catalog, service guides, the hall board, sign-in and registration.     (401/422: form with errors)
+#                                                anon  citiz enter windw fallb zj    scjg  desig audit admin super
+GET  /                                           200   200   200   200   200   200   200   200   200   200   200
+GET  /healthz                                    200   200   200   200   200   200   200   200   200   200   200
+GET  /matters/<code>                             200   200   200   200   200   200   200   200   200   200   200
+GET  /matters/<code>/diagram.bpmn                200   200   200   200   200   200   200   200   200   200   200
+GET  /board                                      200   200   200   200   200   200   200   200   200   200   200
+GET  /login                                      200   200   200   200   200   200   200   200   200   200   200
+POST /login                                      401   401   401   401   401   401   401   401   401   401   401
+GET  /register                                   200   200   200   200   200   200   200   200   200   200   200
+POST /register                                   422   422   422   422   422   422   422   422   422   422   422
+POST /logout                                     go    go    go    go    go    go    go    go    go    go    go
+# Signed in: "home" depends on the role; API tokens for staff (the designer deploys through the API).
+GET  /home                                       login go    go    go    go    go    go    go    go    go    go
+GET  /account/tokens                             login 403   403   200   200   200   200   200   200   200   200
+POST /account/tokens                             login 403   403   200   200   200   200   200   200   200   200
+# Applying: applicants for themselves, window clerks also for walk-ins.
+POST /matters/<code>/apply                       login go    go    go    go    403   403   403   403   403   403
+POST /window/walk-in                             login 403   403   go    go    403   403   403   403   403   403
+GET  /my/cases                                   login 200   200   403   403   403   403   403   403   403   403
+# Staff lists: each sees what its groups may see (the designer's lists are empty).
+GET  /cases                                      login 403   403   200   200   200   200   200   200   200   200
+GET  /work                                       login 403   403   200   200   200   200   200   200   200   200
+GET  /window                                     login 403   403   200   200   403   403   403   403   403   403
+GET  /stats                                      login 403   403   403   403   403   403   403   200   200   200
+# The case, its documents and its files: owner (= uploader), window and audit; departments once they have a task.
+GET  /cases/<int:case_id>                        login 200   404   200   200   404   404   404   200   200   200
+GET  /cases/<int:case_id>/documents/<int:document_id>
+                                                 login 200   404   200   200   404   404   404   200   200   200
+GET  /files/<int:upload_id>                      login 200   404   200   200   404   404   404   200   200   200
+# The window's task: window clerks work it; who sees the case but may not work it gets 403 (claim: any non-clerk).
+GET  /cases/<int:case_id>/tasks/<task_uuid>      login 403   404   200   200   404   404   404   403   403   403
+POST /cases/<int:case_id>/tasks/<task_uuid>      login 403   404   go    go    404   404   404   403   403   403
+POST /cases/<int:case_id>/tasks/<task_uuid>/<action>
+                                                 login 403   403   go    go    403   403   403   403   403   403
+"""
+
+#: Once the window accepted the case it waits at 市场监管's review: the 市场监管 reviewer sees it now.
+REVIEW_STAGE_GRID = """
+#                                                anon  citiz enter windw fallb zj    scjg  desig audit admin super
+GET  /cases/<int:case_id>                        login 200   404   200   200   404   200   404   200   200   200
+GET  /cases/<int:case_id>/documents/<int:document_id>
+                                                 login 200   404   200   200   404   200   404   200   200   200
+GET  /files/<int:upload_id>                      login 200   404   200   200   404   200   404   200   200   200
+GET  /cases/<int:case_id>/tasks/<task_uuid>      login 403   404   403   403   404   200   404   403   403   403
+GET  /cases/<int:case_id>/tasks/<rc_task_uuid>   login 404   404   404   404   404   404   404   404   404   404
+"""
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the walk sends where a route needs more than its URL."""
+
+    data: dict[str, Any] = field(default_factory=dict)  # form fields of a POST (the CSRF token is added)
+    fresh: bool = False  # the request ends the session: use a throwaway sign-in
+    undo: str = ""  # POSTed after a successful request to restore the prepared state
+
+
+REQUESTS: dict[tuple[str, str], Request] = {
+    ("POST", "/login"): Request({"username": "no-such-user", "password": "wrong-password-1"}),  # wrong: 401
+    ("POST", "/register"): Request({}),  # an empty form: field errors, no account
+    ("POST", "/logout"): Request(fresh=True),
+    ("POST", "/account/tokens"): Request({"name": "t"}),
+    ("POST", "/window/walk-in"): Request({"matter": "food_business", "walk_in_name": "窗口来访者"}),
+    ("POST", "/cases/<int:case_id>/tasks/<task_uuid>"): Request({"action": "draft", "reception_note": "草稿"}),
+    ("POST", "/cases/<int:case_id>/tasks/<task_uuid>/<action>"): Request(  # claim (签收), then release again
+        undo="/cases/{case_id}/tasks/{task_uuid}/release"),
+}
+
+
+def parse_grid(grid: str) -> dict[tuple[str, str], dict[str, str]]:
+    """``{(method, rule): {role: outcome}}`` from a grid; a row may wrap after a long rule."""
+    table: dict[tuple[str, str], dict[str, str]] = {}
+    cells: list[str] = []
+    for line in grid.splitlines():
+        if line.strip().startswith("#") or not line.strip():
+            continue
+        cells += line.split()
+        if len(cells) == 2 + len(ROLES):
+            assert (cells[0], cells[1]) not in table, cells[:2]
+            table[cells[0], cells[1]] = dict(zip(ROLES, cells[2:], strict=True))
+            cells = []
+    assert not cells, f"incomplete row {cells}"
+    return table
+
+
+POLICY = parse_grid(POLICY_GRID)
+
+
+class Anonymous(User):
+    """A browser that has opened the sign-in page (so it holds a CSRF token) but not signed in."""
+
+    def __init__(self, app: Flask) -> None:
+        self.client = app.test_client()
+        self.username = ""
+        self.client.get("/login")
+
+
+def _person(app: Flask, role: str) -> User:
+    username = ROLES[role]
+    person = Anonymous(app) if username is None else User(app, username)
+    # Failed sign-ins in the walk count against this address, not the one other tests use.
+    person.client.environ_base["REMOTE_ADDR"] = f"10.1.0.{list(ROLES).index(role) + 1}"
+    return person
+
+
+def _outcome(response: Any) -> str:
+    if response.status_code in (301, 302, 303):
+        return "login" if urlsplit(response.location).path == "/login" else "go"
+    return str(response.status_code)
+
+
+def _case_number(html: str) -> str:
+    return re.search(r'class="case-number">([0-9A-Z]{43})<', html).group(1)
+
+
+def prepare_case(app: Flask) -> dict[str, Any]:
+    """A food_business case of demo_citizen, application (with a PDF) submitted, waiting at rc_check."""
+    citizen = User(app, "demo_citizen")
+    started = citizen.post("/matters/food_business/apply")
+    assert started.status_code == 302 and "/tasks/" in started.location
+    done = citizen.submit(started.location, {**APPLICATION, "application_files": (io.BytesIO(PDF), "营业执照.pdf")},
+                          content_type="multipart/form-data")
+    assert done.status_code == 302, done.get_data(as_text=True)[:1000]
+    case_id = int(started.location.split("/")[2])
+    page = citizen.get(f"/cases/{case_id}").get_data(as_text=True)
+    number = _case_number(page)
+    task_link = User(app, "demo_window").task_link("/window", "rc_check", number)
+    return {
+        "code": "food_business", "action": "claim", "case_id": case_id, "number": number,
+        "task_uuid": task_link.split("/")[-1],
+        "document_id": int(re.search(rf'href="/cases/{case_id}/documents/(\d+)"', page).group(1)),
+        "upload_id": int(re.search(r'href="/files/(\d+)"', page).group(1)),
+    }
+
+
+@pytest.fixture(scope="module")
+def case(web_app: Flask) -> dict[str, Any]:
+    return prepare_case(web_app)
+
+
+@pytest.fixture(scope="module")
+def people(web_app: Flask) -> dict[str, User]:
+    return {role: _person(web_app, role) for role in ROLES}
+
+
+def _walk(app: Flask, people: dict[str, User], table: dict[tuple[str, str], dict[str, str]],
+          ids: dict[str, Any]) -> list[str]:
+    """Request every row as every role; the differences from the table, one line each."""
+    wrong: list[str] = []
+    for (method, rule), outcomes in table.items():
+        request = REQUESTS.get((method, rule), Request())
+        url = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule).format(**ids)
+        for role, expected in outcomes.items():
+            person = _person(app, role) if request.fresh else people[role]
+            response = person.get(url) if method == "GET" else person.post(url, dict(request.data))
+            got = _outcome(response)
+            response.close()
+            if got != expected:
+                wrong.append(f"{method} {url} as {role}: expected {expected}, got {got}")
+            if request.undo and got == "go":
+                assert person.post(request.undo.format(**ids)).status_code == 302
+    return wrong
+
+
+def test_every_route_has_a_policy_row(web_app: Flask) -> None:
+    routes = {(method, rule.rule) for rule in web_app.url_map.iter_rules()
+              if rule.endpoint != "static" and not rule.rule.startswith("/api/")
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert routes - POLICY.keys() == set(), "new routes need a row in POLICY_GRID (who may open them?)"
+    assert POLICY.keys() - routes == set(), "POLICY_GRID rows for routes that no longer exist"
+    assert REQUESTS.keys() <= POLICY.keys()
+
+
+def test_every_route_as_every_role(web_app: Flask, people: dict[str, User], case: dict[str, Any]) -> None:
+    wrong = _walk(web_app, people, POLICY, case)
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_department_sees_the_case_once_it_has_a_task_on_it(web_app: Flask, people: dict[str, User]) -> None:
+    ids = prepare_case(web_app)
+    clerk = User(web_app, "demo_window")
+    link = f"/cases/{ids['case_id']}/tasks/{ids['task_uuid']}"
+    assert clerk.post(f"{link}/claim").status_code == 302
+    assert clerk.submit(link, {"reception_decision": "accept", "reception_note": "材料齐全"}).status_code == 302
+    review = people["scjg"].task_link("/work", "review", ids["number"])
+    wrong = _walk(web_app, people, parse_grid(REVIEW_STAGE_GRID),
+                  {**ids, "rc_task_uuid": ids["task_uuid"], "task_uuid": review.split("/")[-1]})
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_a_file_not_yet_on_a_case_is_only_its_uploaders(web_app: Flask, people: dict[str, User]) -> None:
+    stored = store_upload(web_app.extensions["onewindow"], PDF + b"% unattached\n", "草稿附件.pdf",
+                          Actor("demo_enterprise", groups=frozenset({"applicant"})))
+    url = f"/files/{stored.id}"
+    outcomes = {}
+    for role in ROLES:
+        response = people[role].get(url)
+        outcomes[role] = _outcome(response)
+        response.close()
+    assert outcomes == {"anon": "login", "enterprise": "200",
+                        **{role: "404" for role in ROLES if role not in ("anon", "enterprise")}}
+
+
+def test_applicant_tasks_belong_to_the_applicant_or_the_filing_clerk(web_app: Flask,
+                                                                    people: dict[str, User]) -> None:
+    own = people["citizen"].post("/matters/food_business/apply").location
+    assert _outcome(people["citizen"].get(own)) == "200"
+    assert [_outcome(people[r].get(own)) for r in ("enterprise", "window", "fallback")] == ["404", "403", "403"]
+
+    filed = people["window"].post("/matters/food_business/apply", {"applicant_username": "demo_citizen"}).location
+    assert "/tasks/" in filed
+    assert [_outcome(people[r].get(filed)) for r in ("window", "citizen", "fallback", "enterprise")] == \
+        ["200", "200", "403", "404"]
+
+
+def test_only_the_window_labels_a_case_as_entered_at_the_counter(people: dict[str, User]) -> None:
+    citizen = people["citizen"]
+    before = citizen.get("/my/cases").get_data(as_text=True)
+    spoofed = citizen.post("/matters/food_business/apply", {"walk_in_name": "冒充窗口"})
+    assert spoofed.status_code == 403
+    assert citizen.get("/my/cases").get_data(as_text=True) == before
+    assert citizen.post("/matters/food_business/apply", {"applicant_username": "demo_enterprise"}).status_code == 403
+    assert people["window"].post("/window/walk-in", {"matter": "food_business",
+                                                     "walk_in_name": "来访者"}).status_code == 302
+
+
+# -- CSRF ----------------------------------------------------------------------------------------
+
+
+def test_post_without_or_with_a_wrong_csrf_token_is_refused(web_app: Flask, people: dict[str, User]) -> None:
+    citizen = people["citizen"]
+    before = citizen.get("/my/cases").get_data(as_text=True)
+    missing = citizen.client.post("/matters/food_business/apply")
+    assert missing.status_code == 400 and "CSRF" in missing.get_data(as_text=True)
+    wrong = citizen.client.post("/matters/food_business/apply", data={"csrf_token": "x" * 43})
+    assert wrong.status_code == 400
+    header = citizen.client.post("/matters/food_business/apply", headers={"X-CSRF-Token": "forged"})
+    assert header.status_code == 400
+    assert citizen.get("/my/cases").get_data(as_text=True) == before  # no case was started
+
+    # Another session's token is no good either, and a browser without a session has none.
+    other = User(web_app, "demo_citizen")
+    assert citizen.client.post("/matters/food_business/apply", data={"csrf_token": other.csrf}).status_code == 400
+    assert web_app.test_client().post("/login", data={"username": "demo_citizen",
+                                                      "password": "demo-1234"}).status_code == 400
+
+
+# -- sign-in ------------------------------------------------------------------------------------
+
+
+def test_too_many_wrong_passwords_lock_the_account(web_app: Flask) -> None:
+    password = "lockout-test-2025"
+    register_applicant(web_app.extensions["onewindow"], {
+        "username": "lockout_probe", "display_name": "限流测试", "kind": "citizen", "id_number": "11010519491231002X",
+        "mobile": "13800138000", "password": password, "password_confirm": password})
+    browser = Anonymous(web_app)
+    browser.client.environ_base["REMOTE_ADDR"] = "10.2.0.1"
+    for _ in range(5):
+        response = browser.post("/login", {"username": "lockout_probe", "password": "wrong-password-9"})
+        assert response.status_code == 401 and "用户名或密码不正确" in response.get_data(as_text=True)
+    refused = browser.post("/login", {"username": "lockout_probe", "password": password})
+    assert refused.status_code == 401 and "登录失败次数过多" in refused.get_data(as_text=True)
+    # Also from another address: the limit is per account.
+    elsewhere = Anonymous(web_app)
+    elsewhere.client.environ_base["REMOTE_ADDR"] = "10.2.0.2"
+    assert "登录失败次数过多" in elsewhere.post("/login", {"username": "lockout_probe", "password": password}).get_data(
+        as_text=True)
+
+
+def _as_a_browser_reads_it(location: str) -> Any:
+    """Browsers drop tabs and newlines from a URL and read a backslash as a slash."""
+    return urlsplit(re.sub(r"[\t\r\n]", "", location).replace("\\", "/"))
+
+
+def test_sign_in_goes_only_to_local_pages(web_app: Flask) -> None:
+    page = web_app.test_client().get("/login?next=https://evil.example/").get_data(as_text=True)
+    assert 'value="https://evil.example/"' in page  # carried in the form, but never followed:
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example/", "/\t/evil.example/",
+                   "\\\\evil.example/", "/\n/evil.example/", "javascript:alert(1)",
+                   "/\r\nSet-Cookie: x=1", "/%09/evil.example/"):
+        browser = Anonymous(web_app)
+        response = browser.post("/login", {"username": "demo_citizen", "password": "demo-1234", "next": target})
+        assert response.status_code == 302 and "\n" not in response.location, (target, response.location)
+        location = _as_a_browser_reads_it(response.location)
+        assert not location.scheme and not location.netloc, (target, response.location)
+    browser = Anonymous(web_app)
+    response = browser.post("/login", {"username": "demo_citizen", "password": "demo-1234", "next": "/my/cases?x=1"})
+    assert response.location == "/my/cases?x=1"
+
+
+def test_signing_out_ends_the_session(web_app: Flask) -> None:
+    citizen = User(web_app, "demo_citizen")
+    assert citizen.get("/my/cases").status_code == 200
+    assert citizen.post("/logout").status_code == 302
+    assert _outcome(citizen.get("/my/cases")) == "login"
+    assert citizen.csrf == ""  # the old CSRF token went with the session
+
+
+def test_a_signed_out_session_cookie_no_longer_signs_in(web_app: Flask) -> None:
+    citizen = User(web_app, "demo_citizen")
+    cookie = citizen.client.get_cookie("session")
+    assert cookie is not None and citizen.get("/my/cases").status_code == 200
+    assert citizen.post("/logout").status_code == 302
+
+    replay = web_app.test_client()  # someone who kept a copy of the cookie from before the sign-out
+    replay.set_cookie("session", cookie.value)
+    assert _outcome(replay.get("/my/cases")) == "login"
+
+
+def test_sign_in_starts_a_new_session(web_app: Flask) -> None:
+    browser = Anonymous(web_app)
+    before = browser.csrf
+    assert browser.post("/login", {"username": "demo_citizen", "password": "demo-1234"}).status_code == 302
+    assert browser.csrf and browser.csrf != before  # no session fixation: the old token is gone
+
+
+# -- headers ------------------------------------------------------------------------------------
+
+
+def test_security_headers_on_every_kind_of_response(web_app: Flask, people: dict[str, User],
+                                                    case: dict[str, Any]) -> None:
+    citizen = people["citizen"]
+    responses = [web_app.test_client().get("/"), web_app.test_client().get("/no-such-page"),
+                 web_app.test_client().get("/my/cases"), citizen.get(f"/cases/{case['case_id']}"),
+                 citizen.get(f"/files/{case['upload_id']}"),
+                 citizen.get(f"/cases/{case['case_id']}/documents/{case['document_id']}")]
+    for response in responses:
+        headers = response.headers
+        csp = headers.get("Content-Security-Policy", "")
+        assert "default-src 'self'" in csp and "frame-ancestors 'self'" in csp, response.request.path
+        assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+        assert headers.get("X-Frame-Options") in ("DENY", "SAMEORIGIN")
+        assert headers.get("X-Content-Type-Options") == "nosniff"
+        response.close()
+    cookie = citizen.client.get_cookie("session")
+    assert cookie.http_only and cookie.same_site == "Lax"
