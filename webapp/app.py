@@ -17,6 +17,7 @@ from engine.services.context import EngineContext
 from engine.settings import EngineSettings
 from webapp import errors
 from webapp import security
+from webapp.views import audit
 from webapp.views import auth
 from webapp.views import board
 from webapp.views import cases
@@ -65,7 +66,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.extensions["onewindow"] = ctx
     errors.register(app)
     security.init_app(app)
-    for blueprint in (matters.bp, auth.bp, cases.bp, work.bp, board.bp):
+    for blueprint in (matters.bp, auth.bp, cases.bp, work.bp, board.bp, audit.bp):
         app.register_blueprint(blueprint)
     try:
         from webapp.views import api

@@ -95,7 +95,9 @@ class TaskPage:
 
 def _summary(session: repo.Session, ctx: EngineContext, case: CaseRecord) -> CaseSummary:
     metadata = metadata_of(session, case)
-    steps = tuple(row.name for row in repo.open_tasks_of_case(session, case.id))
+    # "住建局施工许可科·承办", not just "承办": parallel branches have steps of the same name.
+    steps = tuple(f"{row.lane}·{row.name}" if row.lane else row.name
+                  for row in repo.open_tasks_of_case(session, case.id))
     deadlines = compute_deadlines(ctx, case, repo.status_events(session, case.id), metadata)
     return CaseSummary(id=case.id, case_number=case.case_number, matter_code=case.matter_code,
                        matter_name=metadata["name"], title=case.title, status=case.status, blzt=case.blzt,

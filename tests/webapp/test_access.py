@@ -88,6 +88,16 @@ GET  /cases/<int:case_id>/tasks/<task_uuid>      login 403   404   200   200   4
 POST /cases/<int:case_id>/tasks/<task_uuid>      login 403   404   go    go    404   404   404   403   403   403
 POST /cases/<int:case_id>/tasks/<task_uuid>/<action>
                                                  login 403   403   go    go    403   403   403   403   403   403
+# Audit (审计): auditors and administrators only, read-only GETs (the export is a download).
+GET  /audit                                      login 403   403   403   403   403   403   403   200   200   403
+GET  /audit/cases/<int:case_id>                  login 403   403   403   403   403   403   403   200   200   403
+GET  /audit/cases/<int:case_id>/replay.json      login 403   403   403   403   403   403   403   200   200   403
+GET  /audit/cases/<int:case_id>/diagram.bpmn     login 403   403   403   403   403   403   403   200   200   403
+GET  /audit/cases/<int:case_id>/verify           login 403   403   403   403   403   403   403   200   200   403
+GET  /audit/verify                               login 403   403   403   403   403   403   403   200   200   403
+GET  /audit/heatmap/<code>                       login 403   403   403   403   403   403   403   200   200   403
+GET  /audit/heatmap/<code>/diagram.bpmn          login 403   403   403   403   403   403   403   200   200   403
+GET  /audit/export                               login 403   403   403   403   403   403   403   200   200   403
 """
 
 #: Once the window accepted the case it waits at 市场监管's review: the 市场监管 reviewer sees it now.

@@ -1,0 +1,316 @@
+"""Auditors' pages (审计): every case, its recorded history and replay, tamper checks, heatmaps, exports.
+
+Read-only by design: no route here changes anything, so there is no POST at all; the export is a GET
+download. Every route is for auditors and administrators only. What a page shows is read from the
+append-only history (replays are rebuilt from it), not from the live state of a case.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import render_template
+from flask import request
+
+from engine.actors import Actor
+from engine.clock import CHINA_TZ
+from engine.definitions.catalog import BLZT_NAMES
+from engine.documents import digest
+from engine.services import casework
+from engine.services.accounts import actor_for
+from engine.services.audit import AuditDiagram
+from engine.services.audit import case_diagram
+from engine.services.audit import deadlines_at
+from engine.services.audit import export_csv
+from engine.services.audit import export_xes
+from engine.services.audit import matter_diagram
+from engine.services.audit import matter_heatmap
+from engine.services.audit import mining_events
+from engine.services.audit import replay_case
+from engine.services.audit import require_auditor
+from engine.services.audit import verify_history
+from engine.services.cases import case_history
+from engine.services.deadlines import CaseDeadlines
+from engine.services.deadlines import case_deadlines
+from engine.services.deploy import list_matters
+from engine.services.views import HistoryView
+from webapp.security import current_actor
+from webapp.security import engine
+from webapp.security import requires
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+AUDITORS = ("auditor", "admin")
+
+EVENT_NAMES = {
+    "case_started": "创建办件", "task_state_changed": "环节状态变化", "form_submitted": "提交表单",
+    "status_changed": "办理状态变更", "document_issued": "出具文书", "credit_recorded": "记录失信信息",
+    "timers_fired": "定时触发", "task_claimed": "签收", "task_released": "退回岗位队列", "task_delegated": "转办",
+    "deadline_extended": "延长办理期限", "due_date_recomputed": "重算期限", "snapshot_recorded": "记录状态快照",
+    "case_completed": "办件结束", "case_failed": "办件异常",
+}
+TASK_STATES = {
+    "FUTURE": "未到达", "LIKELY": "预计到达", "MAYBE": "可能到达", "READY": "就绪", "WAITING": "等待",
+    "STARTED": "进行中", "COMPLETED": "完成", "CANCELLED": "取消", "ERROR": "出错",
+}
+CASE_STATUSES = {"running": "办理中", "completed": "已结束", "failed": "异常"}
+DEADLINE_STATES = {"normal": "正常", "yellow": "临近", "red": "超期", "done": "已办结"}
+EXPORT_TYPES = {"xes": "application/xml", "csv": "text/csv; charset=utf-8"}
+
+
+def _auditor() -> Actor:
+    actor = current_actor()
+    require_auditor(actor)
+    return actor
+
+
+# -- formatting ----------------------------------------------------------------------------------
+
+
+@bp.app_template_filter("audit_time")
+def audit_time(value: datetime | None) -> str:
+    """A stored (UTC) moment as China time."""
+    return value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+@bp.app_template_filter("audit_json")
+def audit_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+
+def _state_name(state: str) -> str:
+    return TASK_STATES.get(state, state)
+
+
+def describe(row: HistoryView) -> str:
+    """What a history row records, in Chinese."""
+    label = EVENT_NAMES.get(row.event_type, row.event_type)
+    if row.event_type == "status_changed" and row.to_state.isdigit():
+        return f"{label}：{row.to_state} {BLZT_NAMES.get(int(row.to_state), '')}"
+    if row.event_type == "document_issued" and isinstance(row.data_after, dict):
+        return f"{label}：{row.data_after.get('title', '')}"
+    if row.event_type == "deadline_extended":
+        return f"{label} {row.to_state} 个工作日"
+    return label
+
+
+def _people(ids: set[str]) -> dict[str, str]:
+    names = {"system": "系统"}
+    for user_id in ids - names.keys():
+        actor = actor_for(engine(), user_id)
+        if actor is not None and actor.name:
+            names[user_id] = actor.name
+    return names
+
+
+def _deadline_json(deadlines: CaseDeadlines | None) -> dict[str, Any] | None:
+    if deadlines is None:
+        return None
+    return {"promised_due": deadlines.promised_due.isoformat(), "statutory_due": deadlines.statutory_due.isoformat(),
+            "promised_state": deadlines.promised_state, "statutory_state": deadlines.statutory_state,
+            "promised_state_name": DEADLINE_STATES.get(deadlines.promised_state, deadlines.promised_state),
+            "statutory_state_name": DEADLINE_STATES.get(deadlines.statutory_state, deadlines.statutory_state),
+            "paused": deadlines.is_paused}
+
+
+# -- replay --------------------------------------------------------------------------------------
+
+
+def _seq(raw: str | None, total: int) -> int:
+    try:
+        seq = int(raw) if raw else total
+    except ValueError:
+        seq = total
+    return max(1, min(seq, total)) if total else 0
+
+
+def replay_payload(case_id: int, seq: int, diagram: AuditDiagram) -> dict[str, Any]:
+    """The case right after history row ``seq``, rebuilt from history, in diagram terms.
+
+    Elements of called processes (收件与受理, 出件与好差评) are shown on their call activity. The last
+    step is the case as it stands now, so its deadline is judged today; earlier steps on their own day.
+    """
+    ctx = engine()
+    state = replay_case(ctx, case_id, seq)
+    deadlines = case_deadlines(ctx, case_id) if state.seq == state.total else deadlines_at(ctx, case_id, state.seq)
+    overdue = deadlines is not None and deadlines.promised_state == "red"
+    names = diagram.element_names
+    event = dict(state.event)
+    stamp = datetime.fromisoformat(event["occurred_at"])
+    element_id = event.get("element_id") or ""
+    event.update(label=EVENT_NAMES.get(event["event_type"], event["event_type"]), at=audit_time(stamp),
+                 element_name=event.get("element_name") or names.get(element_id, ""),
+                 shown_on=diagram.called_in.get(element_id, element_id),
+                 actor_name=_people({event["actor_id"]}).get(event["actor_id"], event["actor_id"]),
+                 to_state_name=_state_name(event.get("to_state") or ""))
+    open_tasks = [{"id": t, "name": names.get(t) or t, "shown_on": diagram.called_in.get(t, t)}
+                  for t in state.open_tasks]
+    return {
+        "seq": state.seq, "total": state.total, "event": event,
+        "open_tasks": open_tasks,
+        "active": sorted({t["shown_on"] for t in open_tasks}),
+        "completed": sorted(set(state.completed)),
+        "flow_counts": state.flow_counts,
+        "overdue": overdue,
+        "deadline": _deadline_json(deadlines),
+        "blzt": state.blzt, "blzt_name": BLZT_NAMES.get(state.blzt or 0, "—"),
+        "documents": list(state.documents),
+        "data": state.data,
+    }
+
+
+def _replay_or_error(case_id: int, seq: int, diagram: AuditDiagram) -> tuple[dict[str, Any] | None, str]:
+    try:
+        return replay_payload(case_id, seq, diagram), ""
+    except Exception as exc:  # noqa: BLE001 - the timeline stays readable even if a (tampered) history won't replay
+        return None, f"无法按历史记录回放到第 {seq} 步：{exc}"
+
+
+def _json(payload: Any, status: int = 200) -> Response:
+    return Response(json.dumps(payload, ensure_ascii=False, default=str), status=status,
+                    mimetype="application/json")
+
+
+# -- pages ---------------------------------------------------------------------------------------
+
+
+@bp.get("")
+@requires(*AUDITORS)
+def index():  # type: ignore[no-untyped-def]
+    """Every case of every department, with filters; links to verification, heatmaps and exports."""
+    actor = _auditor()
+    matter = request.args.get("matter") or None
+    status = request.args.get("status") or None
+    search = request.args.get("q", "").strip()
+    rows = casework.list_cases(engine(), actor, matter_code=matter, search=search, status=status, limit=1000)
+    return render_template("audit/index.html", cases=rows, matters=list_matters(engine()), q=search,
+                           matter=matter or "", status=status or "", statuses=CASE_STATUSES)
+
+
+@bp.get("/cases/<int:case_id>")
+@requires(*AUDITORS)
+def case(case_id: int):  # type: ignore[no-untyped-def]
+    """Every history row of one case, its documents with hashes, and the diagram with replay."""
+    ctx, actor = engine(), _auditor()
+    detail = casework.case_detail(ctx, case_id, actor)
+    history = case_history(ctx, case_id)
+    diagram = case_diagram(ctx, case_id)
+    seq = _seq(request.args.get("seq"), len(history))
+    state, replay_error = _replay_or_error(case_id, seq, diagram) if history else (None, "没有历史记录")
+    check = verify_history(ctx, case_id)[0]
+    recorded = {row.data_after.get("document_no"): row.data_after.get("sha256") for row in history
+                if row.event_type == "document_issued" and isinstance(row.data_after, dict)}
+    documents = [{"doc": d, "content_ok": digest(d.html) == d.sha256, "recorded": recorded.get(d.document_no),
+                  "history_ok": recorded.get(d.document_no) == d.sha256} for d in detail.documents]
+    return render_template(
+        "audit/case.html", case=detail, s=detail.summary, history=history, diagram=diagram, seq=seq,
+        total=len(history), state=state, replay_error=replay_error,
+        state_json=json.dumps(state, ensure_ascii=False, default=str) if state else "",
+        check=check, documents=documents, people=_people({h.actor_id for h in history}), describe=describe,
+        state_name=_state_name, deadline_states=DEADLINE_STATES)
+
+
+@bp.get("/cases/<int:case_id>/replay.json")
+@requires(*AUDITORS)
+def replay(case_id: int) -> Response:
+    """One replay step as JSON (the page's slider and 上一步/下一步 fetch this)."""
+    ctx = engine()
+    _auditor()
+    total = len(case_history(ctx, case_id))
+    if not total:
+        abort(404)
+    payload, error = _replay_or_error(case_id, _seq(request.args.get("seq"), total), case_diagram(ctx, case_id))
+    return _json(payload) if payload is not None else _json({"error": error}, 500)
+
+
+@bp.get("/cases/<int:case_id>/diagram.bpmn")
+@requires(*AUDITORS)
+def case_bpmn(case_id: int) -> Response:
+    """The main BPMN of the definition version the case ran on."""
+    _auditor()
+    return Response(case_diagram(engine(), case_id).main_bpmn, mimetype="application/xml")
+
+
+@bp.get("/verify")
+@requires(*AUDITORS)
+def verify():  # type: ignore[no-untyped-def]
+    """Recompute every case's hash chain; name each broken one with its first bad row."""
+    _auditor()
+    checks = verify_history(engine())
+    return render_template("audit/verify.html", checks=checks, broken=[c for c in checks if not c.ok],
+                           rows=sum(c.rows for c in checks))
+
+
+@bp.get("/cases/<int:case_id>/verify")
+@requires(*AUDITORS)
+def verify_case(case_id: int):  # type: ignore[no-untyped-def]
+    _auditor()
+    check = verify_history(engine(), case_id)[0]
+    history = case_history(engine(), case_id)
+    bad = next((h for h in history if check.first_bad_seq is not None and h.seq == check.first_bad_seq), None)
+    return render_template("audit/verify_case.html", check=check, bad=bad, describe=describe,
+                           state_name=_state_name)
+
+
+@bp.get("/heatmap/<code>")
+@requires(*AUDITORS)
+def heatmap(code: str):  # type: ignore[no-untyped-def]
+    """The matter's newest diagram with how often each element ran and how long it took."""
+    _auditor()
+    ctx = engine()
+    diagram = matter_diagram(ctx, code)
+    heat = matter_heatmap(ctx, code)
+    name = next((m.name for m in list_matters(ctx) if m.code == code), code)
+    data = {h.element_id: {"runs": h.runs, "avg": h.avg_workdays, "name": h.name} for h in heat}
+    return render_template("audit/heatmap.html", matter=code, matter_name=name, diagram=diagram, heat=heat,
+                           heat_json=json.dumps(data, ensure_ascii=False),
+                           max_runs=max((h.runs for h in heat), default=0))
+
+
+@bp.get("/heatmap/<code>/diagram.bpmn")
+@requires(*AUDITORS)
+def heatmap_bpmn(code: str) -> Response:
+    _auditor()
+    return Response(matter_diagram(engine(), code).main_bpmn, mimetype="application/xml")
+
+
+def _day(raw: str | None, *, end: bool = False) -> datetime | None:
+    """A YYYY-MM-DD date as the start of that China day (``end``: the start of the next day)."""
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw.strip())
+    except ValueError:
+        abort(400, description=f"日期“{raw}”格式不正确，应为 YYYY-MM-DD")
+    if end:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(0), tzinfo=CHINA_TZ)
+
+
+@bp.get("/export")
+@requires(*AUDITORS)
+def export() -> Response:
+    """Process-mining export of task events: XES (IEEE 1849) or CSV, as a download."""
+    _auditor()
+    fmt = request.args.get("format", "xes")
+    if fmt not in EXPORT_TYPES:
+        abort(400, description="导出格式只能为 xes 或 csv")
+    matter = request.args.get("matter") or None
+    since, until = _day(request.args.get("since")), _day(request.args.get("until"), end=True)
+    events = mining_events(engine(), matter_code=matter, since=since, until=until)
+    body = export_xes(events) if fmt == "xes" else "\ufeff" + export_csv(events)  # BOM: Excel reads UTF-8
+    stamp = engine().clock.now().astimezone(CHINA_TZ).strftime("%Y%m%d")
+    label = re.sub(r"[^A-Za-z0-9_-]", "_", matter or "all")
+    filename = f"onewindow-{label}-{stamp}.{fmt}"
+    response = Response(body, content_type=EXPORT_TYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
