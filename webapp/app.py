@@ -21,6 +21,7 @@ from webapp.views import audit
 from webapp.views import auth
 from webapp.views import board
 from webapp.views import cases
+from webapp.views import designer
 from webapp.views import matters
 from webapp.views import work
 
@@ -66,7 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.extensions["onewindow"] = ctx
     errors.register(app)
     security.init_app(app)
-    for blueprint in (matters.bp, auth.bp, cases.bp, work.bp, board.bp, audit.bp):
+    for blueprint in (matters.bp, auth.bp, cases.bp, work.bp, board.bp, audit.bp, designer.bp):
         app.register_blueprint(blueprint)
     try:
         from webapp.views import api

@@ -98,6 +98,23 @@ GET  /audit/verify                               login 403   403   403   403   4
 GET  /audit/heatmap/<code>                       login 403   403   403   403   403   403   403   200   200   403
 GET  /audit/heatmap/<code>/diagram.bpmn          login 403   403   403   403   403   403   403   200   200   403
 GET  /audit/export                               login 403   403   403   403   403   403   403   200   200   403
+# Designer (流程设计): designers and administrators only. JSON endpoints answer 400 to the grid's form posts.
+GET  /designer/                                  login 403   403   403   403   403   403   200   403   200   403
+GET  /designer/<code>                            login 403   403   403   403   403   403   200   403   200   403
+GET  /designer/<code>/draft                      login 403   403   403   403   403   403   200   403   200   403
+POST /designer/<code>/draft                      login 403   403   403   403   403   403   400   403   400   403
+GET  /designer/<code>/diff                       login 403   403   403   403   403   403   200   403   200   403
+GET  /designer/<code>/migrate                    login 403   403   403   403   403   403   200   403   200   403
+POST /designer/<code>/migrate                    login 403   403   403   403   403   403   200   403   200   403
+POST /designer/<code>/validate                   login 403   403   403   403   403   403   400   403   400   403
+POST /designer/<code>/deploy                     login 403   403   403   403   403   403   200   403   200   403
+POST /designer/<code>/discard                    login 403   403   403   403   403   403   go    403   go    403
+GET  /designer/<code>/forms/<key>                login 403   403   403   403   403   403   200   403   200   403
+POST /designer/<code>/forms/<key>                login 403   403   403   403   403   403   400   403   400   403
+GET  /designer/<code>/forms/<key>/schema         login 403   403   403   403   403   403   200   403   200   403
+POST /designer/<code>/forms/<key>/preview        login 403   403   403   403   403   403   400   403   400   403
+GET  /designer/import                            login 403   403   403   403   403   403   200   403   200   403
+POST /designer/import                            login 403   403   403   403   403   403   422   403   422   403
 """
 
 #: Once the window accepted the case it waits at 市场监管's review: the 市场监管 reviewer sees it now.
@@ -192,7 +209,7 @@ def prepare_case(app: Flask) -> dict[str, Any]:
     number = _case_number(page)
     task_link = User(app, "demo_window").task_link("/window", "rc_check", number)
     return {
-        "code": "food_business", "action": "claim", "case_id": case_id, "number": number,
+        "code": "food_business", "key": "food_application", "action": "claim", "case_id": case_id, "number": number,
         "task_uuid": task_link.split("/")[-1],
         "document_id": int(re.search(rf'href="/cases/{case_id}/documents/(\d+)"', page).group(1)),
         "upload_id": int(re.search(r'href="/files/(\d+)"', page).group(1)),
