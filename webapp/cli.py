@@ -23,6 +23,11 @@ def _context() -> EngineContext:
     return EngineContext.create(EngineSettings())
 
 
+def _print_deploys(results: list, unchanged: str) -> None:  # type: ignore[type-arg]
+    for result in results:
+        print(f"{result.matter_code}: v{result.version}（{'新版本' if result.created else unchanged}）")
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     from engine.persistence.migrate import upgrade_database
     from engine.services.calendar import seed_calendar
@@ -35,9 +40,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         days = seed_calendar(ctx, CLI_ACTOR)
         if days:
             print(f"工作日历已初始化（{days} 个节假日/调休日）")
-        for result in deploy_path(ctx, settings.processes_dir, CLI_ACTOR):
-            state = "新版本" if result.created else "未变化"
-            print(f"{result.matter_code}: v{result.version}（{state}）")
+        _print_deploys(deploy_path(ctx, settings.processes_dir, CLI_ACTOR), unchanged="未变化")
         try:
             from engine.services.accounts import ensure_demo_accounts
         except ImportError:
@@ -54,9 +57,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
     ctx = _context()
     try:
-        for result in deploy_path(ctx, Path(args.path), CLI_ACTOR):
-            state = "新版本" if result.created else "内容未变化，未生成新版本"
-            print(f"{result.matter_code}: v{result.version}（{state}）")
+        _print_deploys(deploy_path(ctx, Path(args.path), CLI_ACTOR), unchanged="内容未变化，未生成新版本")
     finally:
         ctx.dispose()
     return 0

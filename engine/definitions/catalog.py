@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 from collections.abc import Collection
+from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -95,11 +96,24 @@ class CompiledDefinition:
     #: element id -> {"blzt": "3", "document": "acceptance_notice", ...}
     element_properties: dict[str, dict[str, str]] = field(default_factory=dict)
 
+    @property
+    def main_bpmn(self) -> str:
+        """The XML of the matter's own diagram (what guides, audits and designers show)."""
+        name = main_bpmn_file(self.files, self.metadata.process_id)
+        return self.files[name] if name else ""
+
     def document_template(self, key: str) -> str:
         return self.files[f"{DOCUMENTS_PREFIX}{key}.html"]
 
     def form_for(self, element_id: str) -> FormDefinition:
         return self.forms.get(self.human_tasks[element_id].form_key)
+
+
+def main_bpmn_file(files: Mapping[str, str], process_id: str) -> str | None:
+    """Name of the matter's own diagram: the top-level ``.bpmn`` that defines ``process_id``."""
+    pattern = re.compile(rf'<[\w:]*process\b[^>]*\bid="{re.escape(process_id)}"')
+    candidates = sorted(name for name in files if name.endswith(".bpmn") and "/" not in name)
+    return next((name for name in candidates if process_id and pattern.search(files[name])), None)
 
 
 def content_hash(files: Mapping[str, str]) -> str:
@@ -125,14 +139,19 @@ def _form_key_of(element: etree._Element) -> str:
     return key.rsplit("/", 1)[-1]
 
 
+def _readable_roots(bpmn_texts: Collection[str]) -> Iterator[etree._Element]:
+    """Roots of the texts that parse safely (unsafe ones are reported by the checks, not here)."""
+    for text in bpmn_texts:
+        try:
+            yield parse_xml(text, "<scan>", 16 * 1024 * 1024).getroot()
+        except UnsafeXml:
+            continue
+
+
 def referenced_form_keys(bpmn_texts: Collection[str]) -> set[str]:
     """Form keys named by user tasks, so a bundle carries exactly the forms it uses."""
     keys: set[str] = set()
-    for text in bpmn_texts:
-        try:
-            root = parse_xml(text, "<scan>", 16 * 1024 * 1024).getroot()
-        except UnsafeXml:
-            continue
+    for root in _readable_roots(bpmn_texts):
         for tag in HUMAN_TASK_TAGS:
             for element in root.iter(f"{{{BPMN_NS}}}{tag}"):
                 key = _form_key_of(element)
@@ -144,11 +163,7 @@ def referenced_form_keys(bpmn_texts: Collection[str]) -> set[str]:
 def referenced_documents(bpmn_texts: Collection[str]) -> set[str]:
     """Document template keys named by ``document`` element properties."""
     keys: set[str] = set()
-    for text in bpmn_texts:
-        try:
-            root = parse_xml(text, "<scan>", 16 * 1024 * 1024).getroot()
-        except UnsafeXml:
-            continue
+    for root in _readable_roots(bpmn_texts):
         for prop in root.iter(f"{{{CAMUNDA_NS}}}property"):
             if prop.get("name") == "document" and prop.get("value"):
                 keys.add((prop.get("value") or "").strip())

@@ -338,8 +338,7 @@ def _local_name(element: Any) -> str:
 
 def _audit_diagram(matter_code: str, version: int, compiled: CompiledDefinition, max_bytes: int) -> AuditDiagram:
     process_id = compiled.metadata.process_id
-    main = next((text for name, text in compiled.files.items()
-                 if name.endswith(".bpmn") and "/" not in name and f'id="{process_id}"' in text), "")
+    main = compiled.main_bpmn
     members: dict[str, set[str]] = {}  # process id -> ids of the elements inside it
     calls: dict[str, list[tuple[str, str]]] = {}  # process id -> (call activity id, called process id)
     for name, text in compiled.files.items():

@@ -91,7 +91,5 @@ class MatterGuide:
 def matter_guide(ctx: EngineContext, matter_code: str) -> MatterGuide:
     with ctx.uow() as uow:
         record, compiled = ctx.latest_definition(uow, matter_code)
-        main = next((text for name, text in compiled.files.items()
-                     if name.endswith(".bpmn") and "/" not in name and f'id="{compiled.metadata.process_id}"' in text),
-                    "")
-        return MatterGuide(MatterView.of(record), main, tuple(t.name for t in compiled.human_tasks.values()))
+        return MatterGuide(MatterView.of(record), compiled.main_bpmn,
+                           tuple(t.name for t in compiled.human_tasks.values()))

@@ -40,6 +40,7 @@ from engine.definitions.catalog import SPIFF_NS
 from engine.definitions.catalog import CompiledDefinition
 from engine.definitions.catalog import compile_definition
 from engine.definitions.catalog import files_to_json
+from engine.definitions.catalog import main_bpmn_file
 from engine.definitions.catalog import referenced_documents
 from engine.definitions.catalog import referenced_form_keys
 from engine.definitions.safexml import parse_xml
@@ -265,10 +266,10 @@ def _toml(text: str) -> dict[str, Any]:
 def main_bpmn_name(files: Mapping[str, str], matter_code: str = "") -> str:
     """The matter's own diagram: the top-level ``.bpmn`` holding ``process_id``."""
     process_id = str(_toml(files.get(METADATA_FILE, "")).get("process_id", ""))
+    found = main_bpmn_file(files, process_id)
+    if found:
+        return found
     candidates = sorted(name for name in files if name.endswith(".bpmn") and "/" not in name)
-    for name in candidates:
-        if process_id and re.search(rf'<[\w:]*process\b[^>]*\bid="{re.escape(process_id)}"', files[name]):
-            return name
     return candidates[0] if candidates else f"{matter_code or process_id or 'process'}.bpmn"
 
 

@@ -84,6 +84,19 @@ def _open_row(ctx: EngineContext, uow: Any, case_id: int, task_uuid: str):  # ty
     return case, row
 
 
+def _record_and_commit(uow: Any, case: Any, row: Any, event_type: str, actor: Actor, now: Any) -> TaskView:
+    """History row for a worklist action on ``row``, then commit; returns the row as it now stands."""
+    repo.append_history(uow.session, case, occurred_at=now, event_type=event_type, actor_id=actor.user_id,
+                        actor_role=actor.role_label, element_id=row.element_id, element_name=row.name,
+                        task_uuid=row.task_uuid)
+    case.updated_at = now
+    uow.session.flush()
+    uow.session.refresh(row)
+    view = TaskView.of(row, case)
+    uow.commit()
+    return view
+
+
 def claim_task(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) -> TaskView:
     """Take an open task of one of the actor's groups; the first of two racing claims wins."""
     with ctx.uow() as uow, translate_conflicts():
@@ -96,15 +109,7 @@ def claim_task(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) -
         now = ctx.clock.now()
         if not repo.claim_task_row(uow.session, row.id, actor.user_id, now):
             raise NotAllowed(f"“{row.name}”已被其他人员签收")
-        repo.append_history(uow.session, case, occurred_at=now, event_type="task_claimed", actor_id=actor.user_id,
-                            actor_role=actor.role_label, element_id=row.element_id, element_name=row.name,
-                            task_uuid=row.task_uuid)
-        case.updated_at = now
-        uow.session.flush()
-        uow.session.refresh(row)
-        view = TaskView.of(row, case)
-        uow.commit()
-        return view
+        return _record_and_commit(uow, case, row, "task_claimed", actor, now)
 
 
 def release_task(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) -> TaskView:
@@ -115,15 +120,7 @@ def release_task(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor)
             raise NotAllowed("只能退回本人签收的任务")
         now = ctx.clock.now()
         repo.release_task_row(uow.session, row.id, actor.user_id)
-        repo.append_history(uow.session, case, occurred_at=now, event_type="task_released", actor_id=actor.user_id,
-                            actor_role=actor.role_label, element_id=row.element_id, element_name=row.name,
-                            task_uuid=row.task_uuid)
-        case.updated_at = now
-        uow.session.flush()
-        uow.session.refresh(row)
-        view = TaskView.of(row, case)
-        uow.commit()
-        return view
+        return _record_and_commit(uow, case, row, "task_released", actor, now)
 
 
 def delegate_task(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor, to_user: Actor) -> TaskView:
