@@ -59,6 +59,9 @@ class CaseRuntime:
         self.definition = definition
         self.workflow = workflow
         self.failure: CaseFailed | None = None
+        # Ready human tasks, computed once per engine run: finding them walks the whole task tree,
+        # which grows with every round of a long case, and a step needs them several times.
+        self._ready: list[Task] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -80,6 +83,7 @@ class CaseRuntime:
 
     def run_engine(self) -> None:
         """Run gateways, scripts and events until only waits remain; a failure marks the case failed."""
+        self._ready = None
         try:
             self.workflow.do_engine_steps()
         except SpiffWorkflowException as exc:
@@ -97,9 +101,15 @@ class CaseRuntime:
 
     # -- human tasks -----------------------------------------------------------------------------
 
+    def forget_ready(self) -> None:
+        """Call after changing the workflow directly (not through this class)."""
+        self._ready = None
+
     def ready_human_tasks(self) -> list[Task]:
-        return [t for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)
-                if t.task_spec.bpmn_id in self.definition.human_tasks]
+        if self._ready is None:
+            self._ready = [t for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)
+                           if t.task_spec.bpmn_id in self.definition.human_tasks]
+        return list(self._ready)
 
     def assignee_for(self, task: Task) -> str | None:
         """Evaluate ``camunda:assignee`` (a Python expression over task data, e.g. ``agent_username``).
@@ -159,6 +169,7 @@ class CaseRuntime:
             raise FormDataInvalid(result.errors, raw)
         before = {key: copy.deepcopy(task.data.get(key)) for key in result.values}
         task.data.update(copy.deepcopy(result.values))
+        self._ready = None
         task.run()
         self.run_engine()
         return Submission(task_id=str(task.id), element_id=info.element_id, raw=copy.deepcopy(raw),

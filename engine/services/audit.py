@@ -276,6 +276,7 @@ def replay_case(ctx: EngineContext, case_id: int, upto_seq: int) -> ReplayState:
                 _reapply(runtime.workflow, row)
             elif row.event_type == "timers_fired":
                 runtime.fire_due_timers()
+    runtime.forget_ready()
     workflow = runtime.workflow
     completed = [t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED)
                  if getattr(t.task_spec, "bpmn_id", None)]
