@@ -81,7 +81,11 @@ class EngineContext:
     def keep_runtime(self, case_id: int, lock_version: int, runtime: Any) -> None:
         """Remember a runtime after its step committed (never before: a rolled-back step must not leak)."""
         size = self.settings.workflow_cache_size
-        if size <= 0:
+        if size <= 0 or getattr(runtime, "status", "running") != "running":
+            # Finished cases take no more steps; keeping them would only grow the heap the
+            # garbage collector walks.
+            with self._lock:
+                self._workflows.pop(case_id, None)
             return
         with self._lock:
             self._workflows[case_id] = (lock_version, runtime)
