@@ -187,6 +187,22 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calendar_close(args: argparse.Namespace) -> int:
+    from engine.services.calendar import add_closure
+
+    ctx = _context()
+    try:
+        try:
+            moved = add_closure(ctx, date.fromisoformat(args.day), args.name, CLI_ACTOR)
+        except ValueError as exc:
+            print(f"错误：{exc}", file=sys.stderr)
+            return 2
+        print(f"{args.day} 已设为停办日；{len(moved)} 个办件的办结期限随之调整")
+    finally:
+        ctx.dispose()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="onewindow", description="一窗通办 管理命令")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -227,6 +243,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_year.add_argument("year", type=int)
     add_year.add_argument("file")
     add_year.set_defaults(func=cmd_calendar_add_year)
+    close = calendar_sub.add_parser("close", help="设定本地停办日（如地方性假日、极端天气），期限顺延")
+    close.add_argument("day")
+    close.add_argument("name")
+    close.set_defaults(func=cmd_calendar_close)
     return parser
 
 

@@ -69,6 +69,9 @@ class HumanTaskInfo:
     form_key: str
     documentation: str = ""
     assignee_expression: str = ""
+    #: ``camunda:dueDate``: a Python expression giving the task's own deadline (ISO timestamp),
+    #: e.g. ``workday_deadline(2)``; empty = the task has no deadline of its own.
+    due_expression: str = ""
 
 
 #: Element properties the engine acts on when the element completes (see processes/README.md).
@@ -376,7 +379,8 @@ def _check_human_task(checker: _Checker, file: str, element: etree._Element, lan
     documentation = element.findtext("bpmn:documentation", default="", namespaces=NS) or ""
     human_tasks[element_id] = HumanTaskInfo(
         element_id=element_id, name=name, lane=lane, candidate_groups=groups, form_key=form_key,
-        documentation=documentation.strip(), assignee_expression=element.get(f"{{{CAMUNDA_NS}}}assignee") or "")
+        documentation=documentation.strip(), assignee_expression=element.get(f"{{{CAMUNDA_NS}}}assignee") or "",
+        due_expression=element.get(f"{{{CAMUNDA_NS}}}dueDate") or "")
 
 
 def _check_dmn_tree(checker: _Checker, file: str, root: etree._Element) -> set[str]:

@@ -128,6 +128,20 @@ class CaseRuntime:
             return None
         return str(value) if value else None
 
+    def due_for(self, task: Task) -> datetime | None:
+        """Evaluate ``camunda:dueDate`` (e.g. ``workday_deadline(2)``) to an aware datetime, if set and valid."""
+        expression = self.task_info(task).due_expression.strip()
+        if expression.startswith("${") and expression.endswith("}"):
+            expression = expression[2:-1]
+        if not expression:
+            return None
+        try:
+            value = self.workflow.script_engine.evaluate(task, expression)
+            moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        except Exception:  # noqa: BLE001 - a bad due date must not stop the case; the task just has none
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
     def task_info(self, task: Task) -> HumanTaskInfo:
         return self.definition.human_tasks[task.task_spec.bpmn_id]
 

@@ -17,6 +17,7 @@ from uuid import UUID
 from SpiffWorkflow.util.task import TaskState
 
 from engine.actors import Actor
+from engine.clock import FixedClock
 from engine.errors import ConcurrentUpdate
 from engine.history import to_json
 from engine.persistence import repositories as repo
@@ -27,6 +28,7 @@ from engine.persistence.records import HumanTaskRecord
 from engine.persistence.repositories import Session
 from engine.runtime.case import CaseRuntime
 from engine.runtime.serialization import SERIALIZER_VERSION
+from engine.runtime.timers import clock_bound
 from engine.runtime.transitions import Transition
 from engine.services.effects import apply_effects
 
@@ -85,12 +87,15 @@ def sync_human_tasks(session: Session, case: CaseRecord, runtime: CaseRuntime, a
         row.completed_at = now
         row.completed_by = actor.user_id if done and row.task_uuid == completed_task_id else (
             row.completed_by if done else None)
-    for task_id, task in ready.items():
+    with clock_bound(FixedClock(now)):  # assignee/due expressions read the step's time
+        new_rows = [(task_id, task, runtime.assignee_for(task), runtime.due_for(task))
+                    for task_id, task in ready.items()]
+    for task_id, task, assignee, due in new_rows:
         info = runtime.task_info(task)
         row = HumanTaskRecord(case_id=case.id, task_uuid=task_id, element_id=info.element_id, name=info.name,
                               lane=info.lane, candidate_groups="," + ",".join(info.candidate_groups) + ",",
-                              assignee=runtime.assignee_for(task), form_key=info.form_key, state="open",
-                              created_at=now)
+                              assignee=assignee, form_key=info.form_key, state="open", created_at=now,
+                              due_at=due)
         session.add(row)
         still_open.append(row)
     return still_open

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from engine.actors import Actor
 from engine.actors import may_work
+from engine.clock import CHINA_TZ
 from engine.errors import CaseNotFound
 from engine.errors import NotAllowed
 from engine.errors import TaskNotFound
@@ -13,11 +16,14 @@ from engine.errors import TaskNotReady
 from engine.history import to_json
 from engine.persistence import repositories as repo
 from engine.persistence.conflicts import translate_conflicts
+from engine.persistence.records import CaseRecord
 from engine.runtime.timers import clock_bound
 from engine.runtime.transitions import capture
 from engine.services.cases import _case_view
 from engine.services.cases import load_runtime
 from engine.services.context import EngineContext
+from engine.services.deadlines import compute_deadlines
+from engine.services.deadlines import metadata_of
 from engine.services.steps import save_runtime
 from engine.services.steps import with_retries
 from engine.services.uploads import link_uploads
@@ -30,6 +36,34 @@ def list_worklist(ctx: EngineContext, actor: Actor, *, matter_code: str | None =
     with ctx.uow() as uow:
         return [TaskView.of(row, case) for row, case in
                 repo.worklist(uow.session, sorted(actor.groups), actor.user_id, matter_code=matter_code)]
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """A worklist row with the colour a clerk sorts by: the task's own deadline, else the case's promise."""
+
+    task: TaskView
+    due: date | None
+    state: str  # normal / yellow / red
+
+
+def list_work_items(ctx: EngineContext, actor: Actor, *, matter_code: str | None = None) -> list[WorkItem]:
+    tasks = list_worklist(ctx, actor, matter_code=matter_code)
+    today = ctx.clock.now().astimezone(CHINA_TZ).date()
+    promised: dict[int, date | None] = {}
+    with ctx.uow() as uow:
+        for task in tasks:
+            if task.due_at is None and task.case_id not in promised:
+                case = uow.session.get(CaseRecord, task.case_id)
+                deadlines = compute_deadlines(ctx, case, repo.status_events(uow.session, case.id),
+                                              metadata_of(uow.session, case)) if case is not None else None
+                promised[task.case_id] = deadlines.promised_due if deadlines is not None else None
+    items = []
+    for task in tasks:
+        due = task.due_at.astimezone(CHINA_TZ).date() if task.due_at else promised.get(task.case_id)
+        state = str(ctx.calendar.deadline_state(due, today)) if due is not None else "normal"
+        items.append(WorkItem(task, due, state))
+    return items
 
 
 def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[str, Any], actor: Actor) -> CaseView:

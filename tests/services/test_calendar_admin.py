@@ -61,3 +61,18 @@ def test_only_administrators_change_the_calendar_and_bad_notices_are_named(deplo
         add_year(deployed, 2027, NOTICE_2027, Actor("clerk", groups=frozenset({"window_clerk"})))
     with pytest.raises(ValueError, match="第2行"):
         add_year(deployed, 2027, "2027-01-01 休 元旦\n2027-13-01 休 错误", ADMIN)
+
+
+def test_a_local_closure_moves_running_due_dates(deployed: EngineContext, applicant: Actor) -> None:
+    from engine.services.calendar import add_closure
+
+    seed_calendar(deployed, ADMIN)
+    view = cases.start_case(deployed, "doc_review", applicant)
+    tasks.complete_task(deployed, view.id, view.open_tasks[0].task_uuid, VALID_APPLICATION, applicant)
+    assert case_deadlines(deployed, view.id).promised_due == date(2025, 10, 10)
+    moved = add_closure(deployed, date(2025, 10, 9), "台风停办", ADMIN)
+    assert [number for number, _, _ in moved] == [view.case_number]
+    assert case_deadlines(deployed, view.id).promised_due == date(2025, 10, 11)  # the make-up Saturday
+    assert not deployed.calendar.is_workday(date(2025, 10, 9))
+    with pytest.raises(NotAllowed):
+        add_closure(deployed, date(2025, 10, 13), "x", Actor("clerk", groups=frozenset({"window_clerk"})))

@@ -81,3 +81,22 @@ def test_worker_loop_fires_and_stops(deployed: EngineContext, clock: FixedClock)
         stop.set()
         thread.join(10)
     assert _elements(cases.get_case(deployed, view.id)) == ["escalate"]
+
+
+def test_task_due_date_and_worklist_colour(deployed: EngineContext, clock: FixedClock) -> None:
+    from engine.services.tasks import list_work_items
+
+    view = cases.start_case(deployed, "timer_review", Actor.system())
+    clock.advance(days=3)  # Mon 2025-09-29: the review timer fired; 督办 is due 2 working days later
+    fire_due_timers(deployed)
+    escalate = next(t for t in cases.get_case(deployed, view.id).open_tasks if t.element_id == "escalate")
+    assert escalate.due_at is not None
+    # Tue 09-30 is one working day, then the National Day holiday: the second is Thu 10-09, 23:59:59 China time.
+    assert escalate.due_at.isoformat() == "2025-10-09T15:59:59+00:00"
+    chief = dept_actor("a_pz")
+    [item] = list_work_items(deployed, chief)
+    assert (item.due.isoformat(), item.state) == ("2025-10-09", "yellow")
+    clock.advance(days=3)  # during the holiday: still due, still yellow
+    assert list_work_items(deployed, chief)[0].state == "yellow"
+    clock.advance(days=9)  # Sat 10-11, a make-up working day after the due date
+    assert list_work_items(deployed, chief)[0].state == "red"

@@ -67,7 +67,7 @@ class User:
     def task_link(self, page: str, element_id: str, case_number: str | None = None) -> str:
         """The 办理 link of a task row on a worklist page (data-task/data-case attributes)."""
         html = self.get(page).get_data(as_text=True)
-        for row in re.findall(r"<tr data-task=\"([^\"]+)\" data-case=\"([^\"]+)\">(.*?)</tr>", html, re.S):
+        for row in re.findall(r"<tr data-task=\"([^\"]+)\" data-case=\"([^\"]+)\"[^>]*>(.*?)</tr>", html, re.S):
             if row[0] == element_id and (case_number is None or row[1] == case_number):
                 return re.search(r'href="(/cases/\d+/tasks/[^"]+)"', row[2]).group(1)
         raise AssertionError(f"no task {element_id} on {page}")

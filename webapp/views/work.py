@@ -7,6 +7,7 @@ from flask import render_template
 from flask import request
 
 from engine.services.deploy import list_matters
+from engine.services.tasks import list_work_items
 from engine.services.tasks import list_worklist
 from webapp.security import current_actor
 from webapp.security import engine
@@ -21,11 +22,13 @@ def worklist():  # type: ignore[no-untyped-def]
     actor = current_actor()
     matter = request.args.get("matter") or None
     search = request.args.get("q", "").strip()
-    items = list_worklist(engine(), actor, matter_code=matter)
+    items = list_work_items(engine(), actor, matter_code=matter)
     if search:
-        items = [t for t in items if search in t.case_number or search in t.name]
-    mine = [t for t in items if t.assignee == actor.user_id]
-    queue = [t for t in items if t.assignee is None]
+        items = [i for i in items if search in i.task.case_number or search in i.task.name]
+    if request.args.get("due") in ("yellow", "red"):
+        items = [i for i in items if i.state == request.args["due"]]
+    mine = [i for i in items if i.task.assignee == actor.user_id]
+    queue = [i for i in items if i.task.assignee is None]
     return render_template("work/worklist.html", mine=mine, queue=queue, matters=list_matters(engine()),
                            matter=matter or "", q=search)
 
