@@ -17,6 +17,7 @@ from engine.services.context import EngineContext
 from engine.settings import EngineSettings
 from webapp import errors
 from webapp import security
+from webapp.views import api
 from webapp.views import audit
 from webapp.views import auth
 from webapp.views import board
@@ -67,14 +68,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.extensions["onewindow"] = ctx
     errors.register(app)
     security.init_app(app)
-    for blueprint in (matters.bp, auth.bp, cases.bp, work.bp, board.bp, audit.bp, designer.bp):
+    for blueprint in (matters.bp, auth.bp, cases.bp, work.bp, board.bp, audit.bp, designer.bp, api.bp):
         app.register_blueprint(blueprint)
-    try:
-        from webapp.views import api
-    except ImportError:  # the REST API module is optional while it is being built
-        pass
-    else:
-        app.register_blueprint(api.bp)
     return app
 
 
