@@ -111,34 +111,35 @@ class CaseRuntime:
                            if t.task_spec.bpmn_id in self.definition.human_tasks]
         return list(self._ready)
 
-    def assignee_for(self, task: Task) -> str | None:
-        """Evaluate ``camunda:assignee`` (a Python expression over task data, e.g. ``agent_username``).
+    def _optional_expression(self, task: Task, expression: str) -> Any:
+        """Evaluate an optional task attribute expression (Camunda's ``${...}`` form accepted).
 
-        Camunda's ``${...}`` form is accepted too. An expression that fails or yields nothing leaves
-        the task to its candidate groups rather than stopping the case.
+        A missing, failing or empty expression gives None: the task then falls back to its candidate
+        groups and the case's own deadline instead of the whole case stopping.
         """
-        expression = self.task_info(task).assignee_expression.strip()
+        expression = expression.strip()
         if expression.startswith("${") and expression.endswith("}"):
             expression = expression[2:-1]
         if not expression:
             return None
         try:
-            value = self.workflow.script_engine.evaluate(task, expression)
+            return self.workflow.script_engine.evaluate(task, expression) or None
         except Exception:  # noqa: BLE001 - see docstring
             return None
-        return str(value) if value else None
+
+    def assignee_for(self, task: Task) -> str | None:
+        """``camunda:assignee`` (a Python expression over task data, e.g. ``agent_username``)."""
+        value = self._optional_expression(task, self.task_info(task).assignee_expression)
+        return str(value) if value is not None else None
 
     def due_for(self, task: Task) -> datetime | None:
-        """Evaluate ``camunda:dueDate`` (e.g. ``workday_deadline(2)``) to an aware datetime, if set and valid."""
-        expression = self.task_info(task).due_expression.strip()
-        if expression.startswith("${") and expression.endswith("}"):
-            expression = expression[2:-1]
-        if not expression:
+        """``camunda:dueDate`` (e.g. ``workday_deadline(2)``) as an aware datetime."""
+        value = self._optional_expression(task, self.task_info(task).due_expression)
+        if value is None:
             return None
         try:
-            value = self.workflow.script_engine.evaluate(task, expression)
             moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-        except Exception:  # noqa: BLE001 - a bad due date must not stop the case; the task just has none
+        except ValueError:
             return None
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 

@@ -214,17 +214,7 @@
       });
     });
 
-  if (!window.BpmnJS) { box.innerHTML = "<p class=\"hint\">流程图无法显示。</p>"; return; }
-  fetch(box.getAttribute("data-src"), { credentials: "same-origin" })
-    .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.text(); })
-    .then(function (xml) {
-      box.innerHTML = "";
-      viewer = new window.BpmnJS({ container: box });
-      return viewer.importXML(xml);
-    })
-    .then(function () {
-      viewer.get("canvas").zoom("fit-viewport");
-      paint(state);
-    })
-    .catch(function () { box.innerHTML = "<p class=\"hint\">流程图无法显示。</p>"; });
+  window.OneWindowDiagram.load(box)
+    .then(function (loaded) { viewer = loaded; paint(state); })
+    .catch(function () {});
 })();

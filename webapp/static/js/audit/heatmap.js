@@ -49,17 +49,7 @@
     input.addEventListener("change", function () { paint(selected()); });
   });
 
-  if (!window.BpmnJS) { box.innerHTML = "<p class=\"hint\">流程图无法显示。</p>"; return; }
-  fetch(box.getAttribute("data-src"), { credentials: "same-origin" })
-    .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.text(); })
-    .then(function (xml) {
-      box.innerHTML = "";
-      viewer = new window.BpmnJS({ container: box });
-      return viewer.importXML(xml);
-    })
-    .then(function () {
-      viewer.get("canvas").zoom("fit-viewport");
-      paint(selected());
-    })
-    .catch(function () { box.innerHTML = "<p class=\"hint\">流程图无法显示。</p>"; });
+  window.OneWindowDiagram.load(box)
+    .then(function (loaded) { viewer = loaded; paint(selected()); })
+    .catch(function () {});
 })();
