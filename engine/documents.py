@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from jinja2 import DictLoader
-from jinja2 import StrictUndefined
 from jinja2 import Undefined
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -80,4 +79,4 @@ def digest(html: str) -> str:
     return hashlib.sha256(html.encode("utf-8")).hexdigest()
 
 
-__all__ = ["DOCUMENT_TITLES", "StrictUndefined", "chinese_date", "digest", "render_document"]
+__all__ = ["DOCUMENT_TITLES", "chinese_date", "digest", "render_document"]

@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
-from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -478,6 +477,3 @@ def compile_definition(files: Mapping[str, str], *, services: Collection[str] = 
 def files_to_json(files: Mapping[str, str]) -> str:
     return json.dumps(dict(sorted(files.items())), ensure_ascii=False)
 
-
-def files_from_json(text: str) -> dict[str, Any]:
-    return json.loads(text)

@@ -170,28 +170,6 @@ def actor_for(ctx: EngineContext, username: str) -> Actor | None:
         return _actor_of(user) if user is not None and user.is_active else None
 
 
-@dataclass(frozen=True)
-class Profile:
-    username: str
-    display_name: str
-    kind: str
-    credit_code: str
-    id_number: str
-    mobile: str
-    department: str
-    groups: tuple[str, ...]
-    is_demo: bool
-
-
-def profile_of(ctx: EngineContext, username: str) -> Profile | None:
-    with ctx.uow() as uow:
-        user = repo.user_by_username(uow.session, username)
-        if user is None:
-            return None
-        return Profile(user.username, user.display_name, user.kind, user.credit_code, user.id_number, user.mobile,
-                       user.department, tuple(g for g in user.groups.split(",") if g), user.is_demo)
-
-
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
 
 

@@ -107,15 +107,6 @@ def get_case(ctx: EngineContext, case_id: int, *, with_data: bool = True) -> Cas
         return _case_view(uow, case, runtime)
 
 
-def get_case_by_number(ctx: EngineContext, case_number: str) -> CaseView:
-    with ctx.uow() as uow:
-        case = repo.case_by_number(uow.session, case_number)
-        if case is None:
-            raise CaseNotFound(case_number)
-        case_id = case.id
-    return get_case(ctx, case_id)
-
-
 def case_history(ctx: EngineContext, case_id: int) -> list[HistoryView]:
     with ctx.uow() as uow:
         if uow.session.get(CaseRecord, case_id) is None:

@@ -1017,11 +1017,6 @@ def _owner(element: etree._Element) -> etree._Element:
 _JAVA_ATTRIBUTES = {"class": "Java 类", "delegateExpression": "委托表达式（Java Bean）", "expression": "JUEL 表达式"}
 
 
-def camunda_problems(file: str, root: etree._Element) -> list[DefinitionProblem]:
-    """Camunda 7 features this engine does not run, each named with its element, in Chinese."""
-    return [problem for problem, _ in _camunda_findings(file, root)]
-
-
 _UNPARSED = ("BPMN 校验失败", "BPMN 解析失败")
 
 
