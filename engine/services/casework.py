@@ -19,6 +19,7 @@ from engine.definitions.catalog import BLZT_NAMES
 from engine.errors import CaseNotFound
 from engine.errors import FormDataInvalid
 from engine.errors import NotAllowed
+from engine.errors import TaskAlreadyDone
 from engine.errors import TaskNotFound
 from engine.forms import FormDefinition
 from engine.forms import validate_submission
@@ -153,6 +154,10 @@ def task_page(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) ->
     detail = case_detail(ctx, case_id, actor)
     task = next((t for t in detail.open_tasks if t.task_uuid == task_uuid), None)
     if task is None:
+        with ctx.uow() as uow:
+            row = repo.task_row(uow.session, case_id, task_uuid)
+            if row is not None and row.state == "completed":
+                raise TaskAlreadyDone(row.name)  # a second tab or a retried request: done, not missing
         raise TaskNotFound(task_uuid)
     allowed = may_work(task.candidate_groups, actor, (detail.summary.owner_id, _started_by(ctx, case_id))) and \
         task.assignee in (None, actor.user_id)

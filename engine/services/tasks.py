@@ -11,6 +11,7 @@ from engine.actors import may_work
 from engine.clock import CHINA_TZ
 from engine.errors import CaseNotFound
 from engine.errors import NotAllowed
+from engine.errors import TaskAlreadyDone
 from engine.errors import TaskNotFound
 from engine.errors import TaskNotReady
 from engine.history import to_json
@@ -114,7 +115,7 @@ def _open_row(ctx: EngineContext, uow: Any, case_id: int, task_uuid: str):  # ty
     if row is None:
         raise TaskNotFound(task_uuid)
     if row.state != "open":
-        raise TaskNotReady(row.name, "已办结" if row.state == "completed" else "已取消")
+        raise TaskAlreadyDone(row.name) if row.state == "completed" else TaskNotReady(row.name, "已取消")
     return case, row
 
 

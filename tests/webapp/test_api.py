@@ -63,7 +63,7 @@ def test_missing_or_bad_token_is_401(web_app: Flask) -> None:
                     {"Authorization": "Basic ZGVtbzpkZW1v"}):
         response = client.get(f"{API}/cases", headers=headers)
         assert response.status_code == 401, headers
-        assert response.get_json() == {"error": "unauthorized", "message": "需要有效的访问令牌"}
+        assert response.get_json() == {"error": "unauthorized", "code": "unauthorized", "message": "需要有效的访问令牌"}
         assert "需要有效的访问令牌".encode() in response.data  # UTF-8, not \u escapes
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert client.post(f"{API}/matters/food_business/cases", json={}).status_code == 401
@@ -141,7 +141,8 @@ def test_food_licence_through_the_api(api) -> None:  # type: ignore[no-untyped-d
     after = done.get_json()
     assert after["data"]["application_files"] == [] and after["data"]["uscc"] == APPLICATION["uscc"]
     assert "收件凭证" in {d["title"] for d in after["documents"]}
-    assert citizen.post(complete, {"data": APPLICATION}).status_code == 404  # no longer an open task
+    resent = citizen.post(complete, {"data": APPLICATION})  # done: a client must stop, not retry
+    assert resent.status_code == 409 and resent.get_json()["code"] == "task_already_done"
 
     # The window clerk's worklist has the reception check; claim, release, claim, complete.
     work = clerk.get("/tasks?matter=food_business").get_json()["items"]
