@@ -12,8 +12,8 @@ refused and why:
 * bidi controls that reorder text, anywhere but in upload names (the upload service strips them
   there, with zero-width characters); any invisible character (zero-width, direction marks) in
   identifiers and names: path parameters, parameter and field names, and ``NAME_FIELDS``;
-* an integer path parameter beyond 64 bits (no row can have that id; the database driver would
-  overflow).
+* an integer path parameter beyond the id columns' range (no row can have that id; PostgreSQL
+  would raise "integer out of range", the SQLite driver an overflow past 64 bits): 404.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from engine.hidden_chars import unstorable_problem
 
 #: Deepest JSON accepted: forms nest a few levels, designer documents a dozen at most.
 MAX_JSON_DEPTH = 32
-#: Largest id a database integer column holds (BIGINT).
-MAX_ID = 2**63 - 1
+#: Largest id the database's id columns hold (``INTEGER``: 32 bits on PostgreSQL).
+MAX_ID = 2**31 - 1
 #: Form fields that name a person or an account: no invisible characters at all.
 NAME_FIELDS = frozenset({"username", "applicant_username", "display_name", "walk_in_name", "to", "name"})
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -93,6 +93,7 @@ def _check_path() -> None:
 
 def _check_fields(fields: Any, where: str) -> None:
     for key, value in fields.items(multi=True):
+        key, value = key or "", value or ""  # a multipart part may come without a name
         problem = name_problem(key)
         if problem:
             _refuse(f"{where}名", problem)

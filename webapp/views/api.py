@@ -157,7 +157,7 @@ def _limit() -> int:
     raw = request.args.get("limit", "")
     if not raw:
         return MAX_LIST
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIST:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIST:
         abort(400, description=f"limit 须为 1–{MAX_LIST} 的整数")
     return int(raw)
 
