@@ -70,6 +70,7 @@ from engine.services.deploy import deploy_files
 from engine.services.steps import save_runtime
 from engine.services.steps import with_retries
 from engine.services.views import DeployResult
+from engine.state_names import TASK_STATE_NAMES as STATE_LABELS
 
 DESIGNER_GROUPS = frozenset({"designer", "admin", "system"})
 LIMIT_KEYS = ("statutory_limit_wd", "promised_limit_wd", "extension_limit_wd")
@@ -111,7 +112,6 @@ METADATA_LABELS = {
     "conditions": "申请条件", "materials": "申请材料", "fee": "收费", "description": "说明",
     "lane_roles": "泳道角色", "starter_groups": "可申办的角色",
 }
-STATE_LABELS = {"READY": "待办", "WAITING": "等待中", "STARTED": "进行中", "COMPLETED": "已完成", "ERROR": "出错"}
 #: Tasks in these states pin a case to its version if their spec is removed or changed.
 _PINNING = TaskState.COMPLETED | TaskState.STARTED | TaskState.READY | TaskState.WAITING | TaskState.ERROR
 #: A task nobody has worked on yet may get new outgoing/incoming wiring: migration re-predicts its branch.
