@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
-from pathlib import Path
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -141,7 +140,7 @@ def _form_key_of(element: etree._Element) -> str:
     return key.rsplit("/", 1)[-1]
 
 
-def _readable_roots(bpmn_texts: Collection[str]) -> Iterator[etree._Element]:
+def readable_roots(bpmn_texts: Collection[str]) -> Iterator[etree._Element]:
     """Roots of the texts that parse safely (unsafe ones are reported by the checks, not here)."""
     for text in bpmn_texts:
         try:
@@ -153,7 +152,7 @@ def _readable_roots(bpmn_texts: Collection[str]) -> Iterator[etree._Element]:
 def referenced_form_keys(bpmn_texts: Collection[str]) -> set[str]:
     """Form keys named by user tasks, so a bundle carries exactly the forms it uses."""
     keys: set[str] = set()
-    for root in _readable_roots(bpmn_texts):
+    for root in readable_roots(bpmn_texts):
         for tag in HUMAN_TASK_TAGS:
             for element in root.iter(f"{{{BPMN_NS}}}{tag}"):
                 key = _form_key_of(element)
@@ -165,41 +164,11 @@ def referenced_form_keys(bpmn_texts: Collection[str]) -> set[str]:
 def referenced_documents(bpmn_texts: Collection[str]) -> set[str]:
     """Document template keys named by ``document`` element properties."""
     keys: set[str] = set()
-    for root in _readable_roots(bpmn_texts):
+    for root in readable_roots(bpmn_texts):
         for prop in root.iter(f"{{{CAMUNDA_NS}}}property"):
             if prop.get("name") == "document" and prop.get("value"):
                 keys.add((prop.get("value") or "").strip())
     return keys
-
-
-def collect_matter_files(matter_dir: Path, forms_dir: Path, common_dir: Path | None = None) -> dict[str, str]:
-    """Read one ``processes/<matter>/`` folder, the shared parts and the forms and templates it uses.
-
-    Everything a version needs is copied into the bundle, so a later edit of a shared form or
-    document template makes a new version instead of changing running cases underneath them.
-    """
-    files: dict[str, str] = {}
-    for path in sorted(matter_dir.iterdir()):
-        if path.is_file() and path.suffix in (".bpmn", ".dmn", ".toml"):
-            files[path.name] = path.read_text(encoding="utf-8")
-    if common_dir is not None and common_dir.is_dir():
-        for path in sorted(common_dir.iterdir()):
-            if path.is_file() and path.suffix in (".bpmn", ".dmn"):
-                files[COMMON_PREFIX + path.name] = path.read_text(encoding="utf-8")
-    bpmn_texts = [text for name, text in files.items() if name.endswith(".bpmn")]
-    for key in sorted(referenced_form_keys(bpmn_texts)):
-        form_path = forms_dir / f"{key}.form"
-        if form_path.is_file():
-            files[FORMS_PREFIX + form_path.name] = form_path.read_text(encoding="utf-8")
-    documents_dir = matter_dir.parent / DOCUMENTS_PREFIX.rstrip("/")
-    needed = referenced_documents(bpmn_texts)
-    if needed and (documents_dir / "_layout.html").is_file():
-        files[DOCUMENTS_PREFIX + "_layout.html"] = (documents_dir / "_layout.html").read_text(encoding="utf-8")
-    for key in sorted(needed):
-        path = documents_dir / f"{key}.html"
-        if path.is_file():
-            files[DOCUMENTS_PREFIX + path.name] = path.read_text(encoding="utf-8")
-    return files
 
 
 class _Checker:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.definitions.catalog import collect_matter_files
+from engine.definitions.bundles import collect_matter_files
 from engine.definitions.catalog import compile_definition
 from engine.definitions.catalog import content_hash
 from engine.definitions.parser import SafeSpiffBpmnParser

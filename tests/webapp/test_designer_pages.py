@@ -11,7 +11,7 @@ from flask import Flask
 from engine.actors import Actor
 from engine.services import cases
 from engine.services.cases import get_case
-from engine.services.designer import matter_versions
+from engine.services.design import matter_versions
 from tests.conftest import FIXTURES
 
 CODE = "food_business"
