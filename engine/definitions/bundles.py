@@ -1,10 +1,11 @@
 """Gathering everything one version of a matter needs into one bundle of files.
 
 A bundle is frozen when deployed: the matter's diagrams and ``matter.toml``, the shared
-sub-processes it may call (``_common/``), and the forms and document templates its diagrams name,
-all copied in. A later edit of a shared form or template therefore makes a new version instead of
-changing running cases underneath them. Deploying a folder, saving a designer draft and importing a
-Camunda Modeler bundle all complete their files here, so they agree on what a version holds.
+sub-processes it may call (``_common/``), and the forms and document templates (with the shared
+titles file) its diagrams name, all copied in. A later edit of a shared form or template therefore
+makes a new version instead of changing running cases underneath them. Deploying a folder, saving
+a designer draft and importing a Camunda Modeler bundle all complete their files here, so they
+agree on what a version holds.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from engine.definitions.catalog import FORMS_PREFIX
 from engine.definitions.catalog import readable_roots
 from engine.definitions.catalog import referenced_documents
 from engine.definitions.catalog import referenced_form_keys
+from engine.definitions.facts import DOCUMENT_TITLES_FILE
 
 #: A form's or template's key is its file name (no directories, nothing a path could escape with).
 FILE_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
@@ -60,7 +62,8 @@ def complete_bundle(files: Mapping[str, str], *, forms_dir: Path, documents_dir:
         _add(bundle, f"{FORMS_PREFIX}{key}.form", forms_dir / f"{key}.form")
     documents = sorted(k for k in referenced_documents(bpmn_texts) if FILE_KEY.match(k))
     if documents:
-        _add(bundle, DOCUMENTS_PREFIX + LAYOUT_TEMPLATE, documents_dir / LAYOUT_TEMPLATE)
+        for shared in (LAYOUT_TEMPLATE, DOCUMENT_TITLES_FILE):
+            _add(bundle, DOCUMENTS_PREFIX + shared, documents_dir / shared)
     for key in documents:
         _add(bundle, f"{DOCUMENTS_PREFIX}{key}.html", documents_dir / f"{key}.html")
     return bundle

@@ -25,6 +25,10 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.definitions.facts import DOCUMENTS_PREFIX
+from engine.definitions.facts import document_titles
+from engine.definitions.facts import element_fact_problems
+from engine.definitions.facts import shared_document_titles
 from engine.definitions.metadata import MatterMetadata
 from engine.definitions.metadata import parse_metadata
 from engine.definitions.parser import SafeSpiffBpmnParser
@@ -79,7 +83,6 @@ BLZT_NAMES = {
     8: "部门开始办理", 9: "特别程序（开始）", 10: "特别程序（结束）", 11: "办结（通过）", 12: "办结（容缺通过）",
     13: "办结（不通过）", 14: "撤回", 15: "撤销",
 }
-DOCUMENTS_PREFIX = "_documents/"
 
 
 @dataclass
@@ -96,12 +99,17 @@ class CompiledDefinition:
     element_names: dict[str, str] = field(default_factory=dict)
     #: element id -> {"blzt": "3", "document": "acceptance_notice", ...}
     element_properties: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: template key -> the document's title (see ``facts``): what the case page and history call it.
+    document_titles: dict[str, str] = field(default_factory=dict)
 
     @property
     def main_bpmn(self) -> str:
         """The XML of the matter's own diagram (what guides, audits and designers show)."""
         name = main_bpmn_file(self.files, self.metadata.process_id)
         return self.files[name] if name else ""
+
+    def document_title(self, key: str) -> str:
+        return self.document_titles.get(key, key)
 
     def document_template(self, key: str) -> str:
         return self.files[f"{DOCUMENTS_PREFIX}{key}.html"]
@@ -254,6 +262,7 @@ class _Collected:
     forms: FormRegistry | None
     decision_ids: set[str]
     documents: set[str]
+    document_titles: dict[str, str] = field(default_factory=dict)
     human_tasks: dict[str, HumanTaskInfo] = field(default_factory=dict)
     element_names: dict[str, str] = field(default_factory=dict)
     element_properties: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -277,6 +286,8 @@ def _check_properties(checker: _Checker, file: str, element_id: str, props: dict
     if "document" in props and props["document"] not in collected.documents:
         key = props["document"]
         checker.add(file, element_id, f"文书模板“{key}”不存在（processes/_documents/{key}.html）")
+    checker.problems.extend(element_fact_problems(file, element_id, props, collected.document_titles,
+                                                  collected.metadata))
     if "credit_violation" in props and props["credit_violation"] != "record":
         checker.add(file, element_id, "credit_violation 只能为 record")
 
@@ -410,9 +421,17 @@ def compile_definition(files: Mapping[str, str], *, services: Collection[str] = 
         decision_ids |= _check_dmn_tree(checker, name, tree.getroot())
     documents = {name[len(DOCUMENTS_PREFIX):-len(".html")] for name in files
                  if name.startswith(DOCUMENTS_PREFIX) and name.endswith(".html")}
-    collected = _Collected(metadata=metadata, forms=forms, decision_ids=decision_ids, documents=documents)
+    shared_titles, title_problems = shared_document_titles(files)
+    checker.problems.extend(title_problems)
+    collected = _Collected(metadata=metadata, forms=forms, decision_ids=decision_ids, documents=documents,
+                           document_titles=document_titles(files, metadata, shared_titles))
     for name, tree in bpmn_trees.items():
         _check_bpmn_tree(checker, name, tree.getroot(), collected)
+    if metadata is not None:
+        for task_id in metadata.extra.get("supplement_items", {}):
+            if task_id not in collected.human_tasks:
+                checker.add(METADATA_FILE, f"supplement_items.{task_id}",
+                            f"supplement_items 中的“{task_id}”不是本事项流程图中的人工任务")
 
     spec = None
     subprocess_specs: dict[str, BpmnProcessSpec] = {}
@@ -440,7 +459,8 @@ def compile_definition(files: Mapping[str, str], *, services: Collection[str] = 
     return CompiledDefinition(content_hash=content_hash(files), metadata=metadata, files=dict(files), spec=spec,
                               subprocess_specs=subprocess_specs, human_tasks=collected.human_tasks, forms=forms,
                               element_names=collected.element_names,
-                              element_properties=collected.element_properties)
+                              element_properties=collected.element_properties,
+                              document_titles=collected.document_titles)
 
 
 def files_to_json(files: Mapping[str, str]) -> str:
