@@ -21,6 +21,7 @@ from engine.services import cases
 from engine.services import tasks
 from engine.services.context import EngineContext
 from tests.conftest import dept_actor
+from tests.readback import get_case
 from tests.services.conftest import VALID_APPLICATION
 
 
@@ -224,11 +225,11 @@ def test_workflow_cache_skips_restores_but_never_serves_stale_state(settings, cl
         # Another process (context) advances the case: the first one's cached copy is now stale.
         tasks.complete_task(other, second.id, _task(second, "submit").task_uuid, VALID_APPLICATION, applicant)
         assert len(restores) == 1
-        after = cases.get_case(one, second.id)
+        after = get_case(one, second.id)
         a_cb = _task(after, "a_cb")
         tasks.complete_task(one, second.id, a_cb.task_uuid, {"a_opinion": "approve"}, dept_actor("a_cb"))
         assert len(restores) == 3  # get_case restores; the step found its cached copy stale and restored
-        assert cases.get_case(one, second.id).data["a_opinion"] == "approve"
+        assert get_case(one, second.id).data["a_opinion"] == "approve"
     finally:
         one.dispose()
         other.dispose()

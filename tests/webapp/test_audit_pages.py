@@ -29,9 +29,9 @@ from engine.services import tasks
 from engine.services.accounts import actor_for
 from engine.services.cases import case_documents
 from engine.services.cases import case_history
-from engine.services.cases import get_case
 from engine.services.cases import start_case
 from engine.services.context import EngineContext
+from tests.readback import get_case
 
 APPLICATION = {  # as the browser posts it: numbers still strings
     "operator_name": "秦淮区老张面馆", "uscc": "91320100MA1M11110A", "legal_representative": "张老三",

@@ -1,8 +1,9 @@
-"""What the process designer reads and writes: definition drafts, deployed versions, running cases to migrate.
+"""What the process designer reads and writes: definition drafts, version summaries, running cases to migrate.
 
 Every function takes the ``UnitOfWork`` and returns plain frozen dataclasses, so the designer's
-services (``engine/services/design/``) never see a session or an ORM record. Versions are read
-column by column: the overview lists every version of every matter and must not load their files.
+services (``engine/services/design/``) never see a session or an ORM record. Single versions are
+``DefinitionRow``s (``repositories/definitions.py`` reads the newest one or one by id); the overview
+lists every version of every matter column by column and never loads their files.
 """
 
 from __future__ import annotations
@@ -21,30 +22,11 @@ from sqlalchemy import update
 from engine.persistence.records import CaseRecord
 from engine.persistence.records import DefinitionDraftRecord
 from engine.persistence.records import DefinitionRecord
+from engine.persistence.rows import DefinitionRow
+from engine.persistence.sql import connection
 
 if TYPE_CHECKING:
     from engine.persistence.unit_of_work import UnitOfWork
-
-
-@dataclass(frozen=True)
-class DefinitionVersion:
-    """One deployed version with its files (as stored: ``files_json``, which ``EngineContext.compiled`` reads)."""
-
-    id: int
-    matter_code: str
-    version: int
-    files_json: str
-    metadata_json: str
-    deployed_at: datetime
-    deployed_by: str
-
-    @property
-    def files(self) -> dict[str, str]:
-        return dict(json.loads(self.files_json))
-
-    @property
-    def process_id(self) -> str:
-        return str(json.loads(self.metadata_json).get("process_id", ""))
 
 
 @dataclass(frozen=True)
@@ -91,42 +73,29 @@ class RunningCase:
     state: bytes
 
 
-_VERSION_COLUMNS = (DefinitionRecord.id, DefinitionRecord.matter_code, DefinitionRecord.version,
-                    DefinitionRecord.files_json, DefinitionRecord.metadata_json, DefinitionRecord.deployed_at,
-                    DefinitionRecord.deployed_by)
+DEFINITIONS = DefinitionRecord.__table__
 
 
-def _version(uow: UnitOfWork, *where: object) -> DefinitionVersion | None:
-    row = uow.session.execute(select(*_VERSION_COLUMNS).where(*where)  # type: ignore[arg-type]
-                              .order_by(DefinitionRecord.version.desc()).limit(1)).first()
-    return DefinitionVersion(*row) if row is not None else None
-
-
-def latest_version(uow: UnitOfWork, matter_code: str) -> DefinitionVersion | None:
-    return _version(uow, DefinitionRecord.matter_code == matter_code)
-
-
-def version_of(uow: UnitOfWork, matter_code: str, version: int) -> DefinitionVersion | None:
-    return _version(uow, DefinitionRecord.matter_code == matter_code, DefinitionRecord.version == version)
-
-
-def version_by_id(uow: UnitOfWork, definition_id: int) -> DefinitionVersion | None:
-    return _version(uow, DefinitionRecord.id == definition_id)
+def version_of(uow: UnitOfWork, matter_code: str, version: int) -> DefinitionRow | None:
+    """One version of the matter, with its files."""
+    found = connection(uow).execute(select(DEFINITIONS).where(DEFINITIONS.c.matter_code == matter_code,
+                                                              DEFINITIONS.c.version == version)).mappings().first()
+    return DefinitionRow(**found) if found is not None else None
 
 
 def version_numbers(uow: UnitOfWork, matter_code: str) -> dict[int, int]:
     """Definition id -> version number, for every version of the matter."""
-    rows = uow.session.execute(select(DefinitionRecord.id, DefinitionRecord.version)
+    rows = connection(uow).execute(select(DefinitionRecord.id, DefinitionRecord.version)
                                .where(DefinitionRecord.matter_code == matter_code))
     return {row[0]: row[1] for row in rows}
 
 
 def version_summaries(uow: UnitOfWork) -> list[VersionSummary]:
     """Every version of every matter, oldest first per matter, with its running cases (two queries)."""
-    counts = {row[0]: int(row[1]) for row in uow.session.execute(
+    counts = {row[0]: int(row[1]) for row in connection(uow).execute(
         select(CaseRecord.definition_id, func.count(CaseRecord.id)).where(CaseRecord.status == "running")
         .group_by(CaseRecord.definition_id))}
-    rows = uow.session.execute(
+    rows = connection(uow).execute(
         select(DefinitionRecord.id, DefinitionRecord.matter_code, DefinitionRecord.version,
                DefinitionRecord.metadata_json, DefinitionRecord.deployed_at, DefinitionRecord.deployed_by)
         .order_by(DefinitionRecord.matter_code, DefinitionRecord.version))
@@ -149,7 +118,7 @@ _NEWEST_DRAFT_FIRST = (DefinitionDraftRecord.updated_at.desc(), DefinitionDraftR
 
 
 def latest_draft(uow: UnitOfWork, matter_code: str) -> DefinitionDraft | None:
-    row = uow.session.execute(select(*_DRAFT_COLUMNS).where(DefinitionDraftRecord.matter_code == matter_code)
+    row = connection(uow).execute(select(*_DRAFT_COLUMNS).where(DefinitionDraftRecord.matter_code == matter_code)
                               .order_by(*_NEWEST_DRAFT_FIRST).limit(1)).first()
     if row is None:
         return None
@@ -159,7 +128,7 @@ def latest_draft(uow: UnitOfWork, matter_code: str) -> DefinitionDraft | None:
 def draft_stamps(uow: UnitOfWork) -> dict[str, DraftStamp]:
     """Matter code -> when and by whom its newest draft was saved."""
     stamps: dict[str, DraftStamp] = {}
-    rows = uow.session.execute(select(DefinitionDraftRecord.matter_code, DefinitionDraftRecord.updated_at,
+    rows = connection(uow).execute(select(DefinitionDraftRecord.matter_code, DefinitionDraftRecord.updated_at,
                                       DefinitionDraftRecord.updated_by).order_by(*_NEWEST_DRAFT_FIRST))
     for code, updated_at, updated_by in rows:
         stamps.setdefault(code, DraftStamp(code, updated_at, updated_by))
@@ -170,22 +139,22 @@ def store_draft(uow: UnitOfWork, draft_id: int | None, matter_code: str, files_j
                 base_definition_id: int | None, now: datetime, user_id: str) -> DefinitionDraft:
     """Write the draft's files: a new draft when ``draft_id`` is None, else replace that draft's files."""
     if draft_id is None:
-        draft_id = uow.session.execute(insert(DefinitionDraftRecord).values(
+        draft_id = connection(uow).execute(insert(DefinitionDraftRecord).values(
             matter_code=matter_code, files_json=files_json, base_definition_id=base_definition_id, updated_at=now,
             updated_by=user_id).returning(DefinitionDraftRecord.id)).scalar_one()
     else:
-        uow.session.execute(update(DefinitionDraftRecord).where(DefinitionDraftRecord.id == draft_id)
+        connection(uow).execute(update(DefinitionDraftRecord).where(DefinitionDraftRecord.id == draft_id)
                             .values(files_json=files_json, updated_at=now, updated_by=user_id))
     return DefinitionDraft(draft_id, matter_code, dict(json.loads(files_json)), base_definition_id, now, user_id)
 
 
 def delete_drafts(uow: UnitOfWork, matter_code: str) -> None:
-    uow.session.execute(delete(DefinitionDraftRecord).where(DefinitionDraftRecord.matter_code == matter_code))
+    connection(uow).execute(delete(DefinitionDraftRecord).where(DefinitionDraftRecord.matter_code == matter_code))
 
 
 def delete_draft_if_unchanged(uow: UnitOfWork, draft_id: int, updated_at: datetime) -> bool:
     """Delete the draft only if nobody saved it since ``updated_at`` (a colleague's later save is kept)."""
-    result = uow.session.execute(delete(DefinitionDraftRecord).where(DefinitionDraftRecord.id == draft_id,
+    result = connection(uow).execute(delete(DefinitionDraftRecord).where(DefinitionDraftRecord.id == draft_id,
                                                                      DefinitionDraftRecord.updated_at == updated_at))
     return result.rowcount == 1
 
@@ -195,7 +164,7 @@ def delete_draft_if_unchanged(uow: UnitOfWork, draft_id: int, updated_at: dateti
 
 def running_cases(uow: UnitOfWork, matter_code: str) -> list[RunningCase]:
     """The matter's running cases with their state, in one query."""
-    rows = uow.session.execute(select(CaseRecord.id, CaseRecord.case_number, CaseRecord.title,
+    rows = connection(uow).execute(select(CaseRecord.id, CaseRecord.case_number, CaseRecord.title,
                                       CaseRecord.definition_id, CaseRecord.state)
                                .where(CaseRecord.matter_code == matter_code, CaseRecord.status == "running")
                                .order_by(CaseRecord.id))

@@ -24,7 +24,7 @@ from engine.definitions.safexml import parse_xml
 from engine.errors import DefinitionInvalid
 from engine.errors import DefinitionProblem
 from engine.errors import UnsafeXml
-from engine.persistence.repositories import designs
+from engine.persistence.repositories import definitions
 from engine.services.context import EngineContext
 from engine.services.deploy import deploy_files
 from engine.services.design.checks import check_bundle
@@ -172,8 +172,8 @@ def import_camunda_bundle(ctx: EngineContext, files: Mapping[str, bytes | str], 
     if problems:
         raise DefinitionInvalid(unique(problems))
     with ctx.uow() as uow:
-        latest = designs.latest_version(uow, code)
-        existing = latest.process_id if latest is not None else process_id
+        latest = definitions.latest_definition(uow, code)
+        existing = latest.metadata.get("process_id") if latest is not None else process_id
         if existing != process_id:
             raise DefinitionInvalid([DefinitionProblem(
                 METADATA_FILE, "code", f"事项“{code}”已存在且流程 id 不同（现有：{existing}），"

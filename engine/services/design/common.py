@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from typing import Any
 
@@ -11,6 +12,7 @@ from engine.actors import Actor
 from engine.definitions.bundles import FILE_KEY
 from engine.errors import MatterNotFound
 from engine.errors import NotAllowed
+from engine.persistence.rows import DefinitionRow
 
 DESIGNER_GROUPS = frozenset({"designer", "admin", "system"})
 #: A form's key is its file name under ``forms/`` (the same rule bundles are completed by).
@@ -47,6 +49,13 @@ def read_toml(text: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         return {}
+
+
+def files_of(version: DefinitionRow) -> dict[str, str]:
+    """A stored version's files (the row must have been read with its files)."""
+    if version.files_json is None:
+        raise ValueError(f"definition {version.id} was read without its files")
+    return dict(json.loads(version.files_json))
 
 
 def local_name(element: etree._Element) -> str:

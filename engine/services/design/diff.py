@@ -25,6 +25,7 @@ from engine.definitions.safexml import parse_xml
 from engine.errors import UnsafeXml
 from engine.services.context import EngineContext
 from engine.services.design.common import ELEMENT_TYPES
+from engine.services.design.common import files_of
 from engine.services.design.common import local_name
 from engine.services.design.common import read_toml
 from engine.services.design.common import short
@@ -198,8 +199,8 @@ def _metadata_changes(before_text: str, after_text: str) -> list[KeyChange]:
 def diff_versions(ctx: EngineContext, matter_code: str, v_from: int, v_to: int) -> VersionDiff:
     """What changed between two versions: flow elements (by id), ``matter.toml`` keys, forms, other files."""
     with ctx.uow() as uow:
-        old_files = version_record(uow, matter_code, v_from).files
-        new_files = version_record(uow, matter_code, v_to).files
+        old_files = files_of(version_record(uow, matter_code, v_from))
+        new_files = files_of(version_record(uow, matter_code, v_to))
     return diff_files(matter_code, v_from, v_to, old_files, new_files, ctx.settings.max_xml_bytes)
 
 

@@ -20,15 +20,17 @@ from engine.definitions.catalog import referenced_form_keys
 from engine.errors import DefinitionInvalid
 from engine.errors import DefinitionProblem
 from engine.errors import MatterNotFound
+from engine.persistence.repositories import definitions
 from engine.persistence.repositories import designs
 from engine.persistence.repositories.designs import DefinitionDraft
-from engine.persistence.repositories.designs import DefinitionVersion
+from engine.persistence.rows import DefinitionRow
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.context import EngineContext
 from engine.services.deploy import deploy_files
 from engine.services.design.checks import check_bundle
 from engine.services.design.checks import complete_from_processes
 from engine.services.design.common import FORM_KEY
+from engine.services.design.common import files_of
 from engine.services.design.common import read_toml
 from engine.services.design.common import require_designer
 from engine.services.design.limits import limits_of
@@ -61,8 +63,8 @@ class _Loaded:
     code: str
     files: dict[str, str]
     draft: DefinitionDraft | None
-    base: DefinitionVersion | None
-    latest: DefinitionVersion | None
+    base: DefinitionRow | None
+    latest: DefinitionRow | None
 
     def view(self) -> DraftView:
         draft, files = self.draft, self.files
@@ -79,14 +81,14 @@ def _load(uow: UnitOfWork, code: str) -> _Loaded:
 
     :raise MatterNotFound: neither a draft nor a deployed version exists.
     """
-    latest = designs.latest_version(uow, code)
     draft = designs.latest_draft(uow, code)
+    latest = definitions.latest_definition(uow, code, with_files=draft is None)
     if draft is not None:
-        base = designs.version_by_id(uow, draft.base_definition_id) if draft.base_definition_id else None
+        base = definitions.definition(uow, draft.base_definition_id) if draft.base_definition_id else None
         return _Loaded(code, dict(draft.files), draft, base, latest)
     if latest is None:
         raise MatterNotFound(code)
-    return _Loaded(code, latest.files, None, latest, latest)
+    return _Loaded(code, files_of(latest), None, latest, latest)
 
 
 def _check_patch(files: Mapping[str, str], code: str, patch: Mapping[str, Any], max_bytes: int) -> None:

@@ -25,9 +25,10 @@ from engine.actors import Actor
 from engine.definitions.catalog import CompiledDefinition
 from engine.errors import ConcurrentUpdate
 from engine.history import to_json
-from engine.persistence import repositories as repo
 from engine.persistence.repositories import designs
-from engine.persistence.repositories.designs import DefinitionVersion
+from engine.persistence.repositories.cases import lock_case
+from engine.persistence.repositories.history import append_history
+from engine.persistence.rows import DefinitionRow
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.case import CaseRuntime
 from engine.runtime.serialization import dump_state
@@ -174,16 +175,9 @@ def _waiting_on(workflow: BpmnWorkflow) -> tuple[str, ...]:
                                if getattr(t.task_spec, "bpmn_id", None)))
 
 
-def _target(uow: UnitOfWork, matter_code: str, to_version: int) -> tuple[DefinitionVersion, dict[int, int]]:
+def _target(uow: UnitOfWork, matter_code: str, to_version: int) -> tuple[DefinitionRow, dict[int, int]]:
     """The version to move to, and definition id -> version number of every version of the matter."""
     return version_record(uow, matter_code, to_version), designs.version_numbers(uow, matter_code)
-
-
-def _compiled_version(ctx: EngineContext, uow: UnitOfWork, definition_id: int) -> tuple[int, CompiledDefinition]:
-    """(version number, compiled definition) of a stored version a case runs on."""
-    found = designs.version_by_id(uow, definition_id)
-    assert found is not None  # a case's definition_id is a foreign key
-    return found.version, ctx.compiled(found)
 
 
 def plan_migration(ctx: EngineContext, matter_code: str, to_version: int, actor: Actor) -> list[MigrationPlan]:
@@ -199,7 +193,7 @@ def plan_migration(ctx: EngineContext, matter_code: str, to_version: int, actor:
             if versions.get(case.definition_id, to_version) >= to_version:
                 continue
             if case.definition_id not in olds:
-                old = _compiled_version(ctx, uow, case.definition_id)[1]
+                old = ctx.compiled_by_id(uow, case.definition_id)
                 olds[case.definition_id] = (old, signatures(old.files, ctx.settings.max_xml_bytes))
             old, old_sigs = olds[case.definition_id]
             move = _try_move(ctx, case.state, old, new, (old_sigs, new_sigs))
@@ -237,11 +231,11 @@ def _migrate_one(ctx: EngineContext, matter_code: str, to_version: int, plan: Mi
                  actor: Actor) -> MigrationPlan:
     with ctx.uow() as uow:
         target, versions = _target(uow, matter_code, to_version)
-        case = repo.lock_case(uow.session, plan.case_id)
+        case = lock_case(uow, plan.case_id)
         if case is None or case.status != "running" or versions.get(case.definition_id, to_version) >= to_version:
             return MigrationPlan(plan.case_id, plan.case_number, plan.title, plan.from_version, to_version, False,
                                  ("办件已办结、已迁移或状态已变化，未迁移",), plan.waiting_on)
-        old_version, old = _compiled_version(ctx, uow, case.definition_id)
+        old_version, old = versions[case.definition_id], ctx.compiled_by_id(uow, case.definition_id)
         new = ctx.compiled(target)
         sigs = (signatures(old.files, ctx.settings.max_xml_bytes), signatures(new.files, ctx.settings.max_xml_bytes))
         move = _try_move(ctx, case.state, old, new, sigs)
@@ -252,12 +246,10 @@ def _migrate_one(ctx: EngineContext, matter_code: str, to_version: int, plan: Mi
         ctx.take_runtime(case.id, -1)  # drop any cached copy of the old workflow
         now = ctx.clock.now()
         case.definition_id = target.id
-        repo.append_history(uow.session, case, occurred_at=now, event_type="case_migrated", actor_id=actor.user_id,
-                            actor_role=actor.role_label,
-                            data_before=to_json({"definition_version": old_version}),
-                            data_after=to_json({"from_version": old_version, "to_version": target.version}))
-        save_runtime(uow.session, case, runtime, [], actor, now)
-        uow.session.flush()
+        append_history(uow, case, occurred_at=now, event_type="case_migrated", actor_id=actor.user_id,
+                       actor_role=actor.role_label, data_before=to_json({"definition_version": old_version}),
+                       data_after=to_json({"from_version": old_version, "to_version": target.version}))
+        save_runtime(uow, case, runtime, [], actor, now)
         uow.commit()
         return MigrationPlan(plan.case_id, plan.case_number, plan.title, old_version, to_version, True,
                              (f"已从第 {old_version} 版迁移到第 {target.version} 版",),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from engine.errors import MatterNotFound
+from engine.persistence.repositories import definitions
 from engine.persistence.repositories import designs
-from engine.persistence.repositories.designs import DefinitionVersion
+from engine.persistence.rows import DefinitionRow
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.context import EngineContext
 from engine.services.design.common import VersionNotFound
@@ -39,11 +40,11 @@ def matter_versions(ctx: EngineContext, matter_code: str) -> DesignerMatter:
     raise MatterNotFound(matter_code)
 
 
-def version_record(uow: UnitOfWork, matter_code: str, version: int) -> DefinitionVersion:
-    """The stored version, or the Chinese "no such matter" / "no such version" error."""
+def version_record(uow: UnitOfWork, matter_code: str, version: int) -> DefinitionRow:
+    """The stored version with its files, or the Chinese "no such matter" / "no such version" error."""
     found = designs.version_of(uow, matter_code, version)
     if found is None:
-        if designs.latest_version(uow, matter_code) is None:
+        if definitions.latest_definition(uow, matter_code) is None:
             raise MatterNotFound(matter_code)
         raise VersionNotFound(matter_code, version)
     return found
