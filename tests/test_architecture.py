@@ -1,4 +1,5 @@
-"""Architecture contracts: the engine stays framework-free, and only engine/persistence touches the database.
+"""Architecture contracts: the engine stays framework-free, only engine/persistence touches the database,
+and each state vocabulary has one table of Chinese names.
 
 Outside ``engine/persistence/`` (in ``engine/`` and ``webapp/``) no code may reach the database
 directly: no ``.session`` attribute (the unit of work's ORM session), no ``*Record`` class from
@@ -18,6 +19,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS_MODULE = "engine.persistence.records"
+#: The one home of every state vocabulary's Chinese names.
+STATE_NAMES = "engine/state_names.py"
 
 #: Files allowed to break the persistence contracts for now, each with the reason.
 EXEMPT: set[str] = set()
@@ -68,6 +71,25 @@ def framework_imports(tree: ast.AST) -> list[str]:
             if module.split(".")[0] in ("flask", "werkzeug", "webapp")]
 
 
+def _vocabularies() -> list[set[str]]:
+    from engine import state_names
+
+    tables = (state_names.BLZT_NAMES, state_names.CASE_STATUS_NAMES, state_names.TASK_STATE_NAMES,
+              state_names.DEADLINE_STATE_NAMES)
+    return [set(table.values()) for table in tables]
+
+
+def state_name_tables(tree: ast.AST) -> list[str]:
+    """A dict literal holding two or more names of one state vocabulary: a second table that could disagree."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            values = {v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)}
+            if any(len(values & names) >= 2 for names in _vocabularies()):
+                found.append(f"line {node.lineno}: a table of state names (use engine.state_names)")
+    return found
+
+
 Rule = Callable[[ast.AST], list[str]]
 #: Contracts for code outside engine/persistence (in engine/ and webapp/).
 PERSISTENCE_RULES: dict[str, Rule] = {"session": session_access, "records": record_imports,
@@ -86,6 +108,8 @@ def scan(root: Path) -> dict[str, dict[str, list[str]]]:
                 rules.update(PERSISTENCE_RULES)
             if package == "engine":
                 rules["framework"] = framework_imports
+            if relative != STATE_NAMES:
+                rules["state names"] = state_name_tables
             for name, rule in rules.items():
                 where = rule(tree)
                 if where:
@@ -104,7 +128,8 @@ def test_exempt_files_still_exist() -> None:
 
 def scan_rule(rule: str, source: str) -> list[str]:
     """What one rule reports for a source text."""
-    return {**PERSISTENCE_RULES, "framework": framework_imports}[rule](ast.parse(source))
+    rules = {**PERSISTENCE_RULES, "framework": framework_imports, "state names": state_name_tables}
+    return rules[rule](ast.parse(source))
 
 
 PLANTED = {
@@ -115,6 +140,8 @@ PLANTED = {
                 "from engine.persistence import records\n"],
     "sqlalchemy": ["from sqlalchemy import select\n", "import sqlalchemy.orm as orm\n"],
     "framework": ["from flask import request\n", "import werkzeug.exceptions\n", "from webapp.app import create_app\n"],
+    "state names": ["STATES = {'READY': '就绪', 'COMPLETED': '已完成', 'CANCELLED': '已取消'}\n",
+                    "def f(code):\n    return {3: '已受理', 11: '办结（通过）'}.get(code)\n"],
 }
 
 

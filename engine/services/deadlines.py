@@ -32,6 +32,7 @@ from engine.persistence.rows import CaseRow
 from engine.persistence.rows import HistoryRow
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.context import EngineContext
+from engine.state_names import deadline_state_name
 
 PAUSE_PAIRS = {6: 7, 9: 10}
 FINISHED_CODES = {2, 4, 5, 11, 12, 13, 14, 15}
@@ -50,6 +51,14 @@ class PermitDeadline:
     statutory_state: str
     promised_state: str
 
+    @property
+    def statutory_state_name(self) -> str:
+        return deadline_state_name(self.statutory_state)
+
+    @property
+    def promised_state_name(self) -> str:
+        return deadline_state_name(self.promised_state)
+
 
 @dataclass(frozen=True)
 class CaseDeadlines:
@@ -67,6 +76,14 @@ class CaseDeadlines:
     @property
     def is_paused(self) -> bool:
         return bool(self.paused) and self.paused[-1][1] is None
+
+    @property
+    def statutory_state_name(self) -> str:
+        return deadline_state_name(self.statutory_state)
+
+    @property
+    def promised_state_name(self) -> str:
+        return deadline_state_name(self.promised_state)
 
 
 def _local(moment: datetime) -> datetime:

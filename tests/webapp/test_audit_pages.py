@@ -138,7 +138,7 @@ def test_the_timeline_shows_every_row_forms_as_submitted_and_document_hashes(web
     assert json.dumps(submitted.payload, ensure_ascii=False, indent=2) in text_
     assert json.dumps(submitted.data_after, ensure_ascii=False, indent=2) in text_
     assert "提交原文" in page and "提交表单" in page and "环节状态变化" in page and "出具文书" in page
-    assert "就绪 → 完成" in page and "收件审查" in page
+    assert "待办 → 已完成" in page and "收件审查" in page
     # Who: the person and the role; when: China time (the clock is 10:00 in Nanjing).
     assert "【演示】市场监管局 审查员 赵敏" in page and "scjg_review" in page
     assert "2025-09-26 10:00:00" in page

@@ -44,6 +44,7 @@ from engine.services.design.versions import version_record
 from engine.services.design.views import MigrationPlan
 from engine.services.steps import save_runtime
 from engine.services.steps import with_retries
+from engine.state_names import TASK_STATE_NAMES as STATE_LABELS
 
 SPEC_KEY_LABELS = {
     "bpmn_name": "名称", "outputs": "出口连线", "inputs": "入口连线", "script": "脚本", "cond_task_specs": "分支条件",
@@ -53,7 +54,6 @@ SPEC_KEY_LABELS = {
     "cancel_activity": "是否中断", "manual": "人工/自动", "decision_table": "决策表", "cardinality": "多实例数量",
     "condition": "多实例完成条件", "result_var": "结果变量",
 }
-STATE_LABELS = {"READY": "待办", "WAITING": "等待中", "STARTED": "进行中", "COMPLETED": "已完成", "ERROR": "出错"}
 #: Tasks in these states pin a case to its version if their spec is removed or changed.
 _PINNING = TaskState.COMPLETED | TaskState.STARTED | TaskState.READY | TaskState.WAITING | TaskState.ERROR
 #: A task nobody has worked on yet may get new outgoing/incoming wiring: migration re-predicts its branch.
