@@ -182,15 +182,15 @@ def task_page(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) ->
             values.update(json.loads(saved))
             from_draft = True
     return TaskPage(case=detail, task=task, form=form, values=values, from_draft=from_draft, may_work=allowed,
-                    requested_items=_requested_items(task, form, detail.data))
+                    requested_items=_requested_items(task, form, detail.data, detail.metadata))
 
 
-def _requested_items(task: TaskView, form: FormDefinition, data: dict[str, Any]) -> tuple[str, ...]:
-    """The 补正 list a supplement task answers (department-specific key first, then the shared ones)."""
+def _requested_items(task: TaskView, form: FormDefinition, data: dict[str, Any],
+                     metadata: dict[str, Any]) -> tuple[str, ...]:
+    """The 补正 list a supplement task answers, from the keys its matter names (``[supplement_items]``)."""
     if not any(f.type == "filepicker" for f in form.fields) or "applicant" not in task.candidate_groups:
         return ()
-    prefix = task.element_id.split("_", 1)[0]
-    for key in (f"{prefix}_supplement_items", "missing_items", "review_missing_items", "supplement_items"):
+    for key in metadata.get("extra", {}).get("supplement_items", {}).get(task.element_id, ()):
         value = data.get(key)
         if isinstance(value, str) and value.strip():
             return tuple(line.strip() for line in value.splitlines() if line.strip())
