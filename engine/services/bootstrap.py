@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from engine.errors import EngineError
 from engine.persistence.conflicts import translate_duplicates
+from engine.persistence.repositories import accounts
 from engine.persistence.repositories import installation
+from engine.persistence.repositories.accounts import NewUser
 from engine.services.accounts import ensure_demo_accounts
 from engine.services.accounts import hash_password
 from engine.services.context import EngineContext
@@ -77,9 +79,9 @@ def ensure_administrator(ctx: EngineContext, password: str | None = None,
             return None
         generated = password is None
         password = password or secrets.token_urlsafe(15)
-        installation.add_staff_account(uow, username=username, display_name="系统管理员",
-                                       password_hash=hash_password(password), groups=ADMIN_GROUPS,
-                                       department="系统管理", now=ctx.clock.now())
+        accounts.insert_users(uow, [NewUser(username=username, display_name="系统管理员",
+                                            password_hash=hash_password(password), groups=",".join(ADMIN_GROUPS),
+                                            department="系统管理")], ctx.clock.now())
         with translate_duplicates(f"用户名 {username} 已被占用，请用 ONEWINDOW_ADMIN_USERNAME 另选一个"):
             uow.commit()
     return AdminCreated(username, password, generated)

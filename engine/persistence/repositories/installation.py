@@ -1,9 +1,8 @@
-"""What kind of installation a database is (demo or production), and its first administrator."""
+"""What kind of installation a database is: a demo (it holds demo accounts) or production."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func
@@ -11,13 +10,17 @@ from sqlalchemy import literal
 from sqlalchemy import select
 
 from engine.persistence.records import UserRecord
-from engine.persistence.repositories import like_group
+from engine.persistence.sql import LIKE_ESCAPE
+from engine.persistence.sql import connection
+from engine.persistence.sql import group_pattern
 
 if TYPE_CHECKING:
     from engine.persistence.unit_of_work import UnitOfWork
 
+USERS = UserRecord.__table__
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class AccountCounts:
     #: Accounts created by ``--demo`` (their shared password is public).
     demo: int
@@ -28,21 +31,14 @@ class AccountCounts:
 
 
 def account_counts(uow: UnitOfWork) -> AccountCounts:
-    session = uow.session
-    demo = session.scalar(select(func.count(UserRecord.id)).where(UserRecord.is_demo.is_(True))) or 0
-    real = session.scalar(select(func.count(UserRecord.id)).where(UserRecord.is_demo.is_(False))) or 0
-    admins = session.scalar(select(func.count(UserRecord.id)).where(
-        UserRecord.is_demo.is_(False),
-        literal(",").concat(UserRecord.groups).concat(",").like(like_group("admin"), escape="\\"))) or 0
-    return AccountCounts(demo=int(demo), real=int(real), real_admins=int(admins))
+    in_admin = (literal(",").concat(USERS.c.groups).concat(",")).like(group_pattern("admin"), escape=LIKE_ESCAPE)
+    real = USERS.c.is_demo.is_(False)
+    query = select(func.count().filter(USERS.c.is_demo.is_(True)), func.count().filter(real),
+                   func.count().filter(real & in_admin))
+    demo, real_count, admins = connection(uow).execute(query).one()
+    return AccountCounts(demo=int(demo), real=int(real_count), real_admins=int(admins))
 
 
 def has_demo_accounts(uow: UnitOfWork) -> bool:
-    return uow.session.scalar(select(UserRecord.id).where(UserRecord.is_demo.is_(True)).limit(1)) is not None
-
-
-def add_staff_account(uow: UnitOfWork, *, username: str, display_name: str, password_hash: str,
-                      groups: tuple[str, ...], department: str, now: datetime) -> None:
-    uow.session.add(UserRecord(username=username, display_name=display_name, password_hash=password_hash,
-                               groups=",".join(groups), department=department, credit_code="", is_demo=False,
-                               kind="staff", is_active=True, created_at=now))
+    query = select(USERS.c.id).where(USERS.c.is_demo.is_(True)).limit(1)
+    return connection(uow).execute(query).first() is not None

@@ -10,19 +10,21 @@ from sqlalchemy import or_
 
 from engine.persistence.records import LoginAttemptRecord
 from engine.persistence.records import WebSessionRecord
+from engine.persistence.sql import connection
 
 if TYPE_CHECKING:
     from engine.persistence.unit_of_work import UnitOfWork
 
+ATTEMPTS = LoginAttemptRecord.__table__
+SESSIONS = WebSessionRecord.__table__
+
 
 def delete_login_attempts_before(uow: UnitOfWork, before: datetime) -> int:
     """Remove sign-in attempts older than ``before``; returns how many went."""
-    result = uow.session.execute(delete(LoginAttemptRecord).where(LoginAttemptRecord.attempted_at < before))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(connection(uow).execute(delete(ATTEMPTS).where(ATTEMPTS.c.attempted_at < before)).rowcount or 0)
 
 
 def delete_sessions_ended_before(uow: UnitOfWork, before: datetime) -> int:
     """Remove sessions that expired or were closed before ``before``; returns how many went."""
-    result = uow.session.execute(delete(WebSessionRecord).where(or_(
-        WebSessionRecord.expires_at < before, WebSessionRecord.closed_at < before)))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    ended = or_(SESSIONS.c.expires_at < before, SESSIONS.c.closed_at < before)
+    return int(connection(uow).execute(delete(SESSIONS).where(ended)).rowcount or 0)
