@@ -30,6 +30,8 @@ class EngineSettings:
     database_url: str = field(default_factory=default_database_url)
     processes_dir: Path = PROJECT_ROOT / "processes"
     forms_dir: Path = PROJECT_ROOT / "forms"
+    #: The sample hall: its organisation (``organisation/*.csv``) and catalogue (``sample_catalogue.xlsx``).
+    catalogue_dir: Path = PROJECT_ROOT / "processes" / "_catalogue"
     #: CPU seconds one diagram expression (script, condition, timer) may use.
     script_time_limit_s: float = 1.0
     #: Largest BPMN/DMN file accepted, in bytes; bigger ones are refused before parsing.

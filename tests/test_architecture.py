@@ -19,6 +19,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS_MODULE = "engine.persistence.records"
+#: Areas with tables of their own keep them in ``engine/persistence/<area>_records.py``.
+RECORDS_MODULE_SUFFIX = "_records"
 #: The one home of every state vocabulary's Chinese names.
 STATE_NAMES = "engine/state_names.py"
 
@@ -52,11 +54,13 @@ def record_imports(tree: ast.AST) -> list[str]:
     """ORM record classes (``*Record``) from ``engine.persistence.records``, or that module itself."""
     found = []
     for line, module, names in _imported_modules(tree):
-        if module == RECORDS_MODULE:
+        if module == RECORDS_MODULE or (module.startswith("engine.persistence.")
+                                        and module.endswith(RECORDS_MODULE_SUFFIX)):
             records = [name for name in names if name.endswith("Record") or name == "*"]
             if records or not names:
-                found.append(f"line {line}: {RECORDS_MODULE} {', '.join(records) or '(module)'}")
-        elif module == "engine.persistence" and "records" in names:
+                found.append(f"line {line}: {module} {', '.join(records) or '(module)'}")
+        elif module == "engine.persistence" and any(n == "records" or n.endswith(RECORDS_MODULE_SUFFIX)
+                                                    for n in names):
             found.append(f"line {line}: {RECORDS_MODULE} (module)")
     return found
 
@@ -136,6 +140,7 @@ PLANTED = {
     "session": ["def f(uow):\n    return uow.session.execute('select 1')\n",
                 "def f(uow):\n    return getattr(uow, 'session')\n"],
     "records": ["from engine.persistence.records import CaseRecord\n",
+                "from engine.persistence.organisation_records import PostRecord\n",
                 "import engine.persistence.records\n",
                 "from engine.persistence import records\n"],
     "sqlalchemy": ["from sqlalchemy import select\n", "import sqlalchemy.orm as orm\n"],

@@ -345,3 +345,8 @@ class WebSessionRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+# The organisation's and the catalogue's tables live in modules of their own; importing them here
+# registers them on ``Base.metadata`` wherever the records are loaded (migrations, tests, the app).
+import engine.persistence.organisation_records  # noqa: E402,F401

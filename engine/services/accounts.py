@@ -28,6 +28,7 @@ from engine.persistence.repositories import sign_ins
 from engine.persistence.repositories.accounts import NewUser
 from engine.persistence.repositories.accounts import UserRow
 from engine.services.context import EngineContext
+from engine.services.organisation.groups import user_groups
 
 if TYPE_CHECKING:
     from engine.persistence.unit_of_work import UnitOfWork
@@ -40,11 +41,17 @@ DEMO_PASSWORD = "demo-1234"
 
 @dataclass(frozen=True)
 class DemoAccount:
+    """A demo account. ``groups`` are what the person may do: roles (``admin``, ``designer``, …) stay on
+    the account, post codes (``zj_chengban``) make them a holder of that post of the sample hall, and
+    ``window_clerk`` / ``fallback_clerk`` seat them at ``window`` (default: the first window of that kind).
+    """
+
     username: str
     display_name: str
     groups: tuple[str, ...]
     department: str = ""
     credit_code: str = ""
+    window: str = ""
 
     @property
     def kind(self) -> str:
@@ -102,20 +109,26 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def ensure_demo_accounts(ctx: EngineContext) -> list[str]:
-    """Create missing demo accounts (idempotent); return the usernames created."""
-    with ctx.uow() as uow:
-        existing = stored.existing_usernames(uow, [account.username for account in DEMO_ACCOUNTS])
-        missing = [account for account in DEMO_ACCOUNTS if account.username not in existing]
-        stored.insert_users(uow, [NewUser(username=a.username, display_name=a.display_name,
-                                          password_hash=hash_password(DEMO_PASSWORD), groups=",".join(a.groups),
-                                          department=a.department, credit_code=a.credit_code, kind=a.kind,
-                                          is_demo=True) for a in missing], ctx.clock.now())
-        uow.commit()
-    return [account.username for account in missing]
+    """Create missing demo accounts, and the sample hall's organisation they work in (idempotent).
+
+    Returns the usernames created. Implemented with the organisation (``organisation.demo``), where
+    each demo account's groups become roles, posts and windows.
+    """
+    from engine.services.organisation.demo import ensure_demo_accounts as ensure
+
+    return ensure(ctx)
 
 
-def _actor_of(user: UserRow | NewUser) -> Actor:
-    return Actor(user.username, user.display_name, frozenset(g for g in user.groups.split(",") if g), user.department)
+def _actor_of(uow: UnitOfWork | None, user: UserRow | NewUser) -> Actor:
+    """The actor with the groups the organisation gives the account *now* (roles + posts + windows).
+
+    A new account (``NewUser``, not yet read back) holds no posts or windows yet: its roles are all.
+    """
+    if uow is not None and isinstance(user, UserRow):
+        groups = user_groups(uow, user)
+    else:
+        groups = frozenset(g for g in user.groups.split(",") if g)
+    return Actor(user.username, user.display_name, groups, user.department)
 
 
 def authenticate(ctx: EngineContext, username: str, password: str) -> Actor | None:
@@ -127,7 +140,7 @@ def authenticate(ctx: EngineContext, username: str, password: str) -> Actor | No
             return None
         if not verify_password(user.password_hash, password):
             return None
-        return _actor_of(user)
+        return _actor_of(uow, user)
 
 
 #: At most this many failed sign-ins per account, and per address, within the window.
@@ -181,7 +194,7 @@ def actor_for(ctx: EngineContext, username: str) -> Actor | None:
     """The current actor for a signed-in username (None if the account was disabled meanwhile)."""
     with ctx.uow() as uow:
         user = stored.user_by_username(uow, username)
-        return _actor_of(user) if user is not None and user.is_active else None
+        return _actor_of(uow, user) if user is not None and user.is_active else None
 
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
@@ -227,7 +240,7 @@ def register_applicant(ctx: EngineContext, form: Mapping[str, str]) -> Actor:
         with translate_duplicates("该用户名已被使用"):
             stored.insert_users(uow, [user], ctx.clock.now())
             uow.commit()
-        return _actor_of(user)
+        return _actor_of(None, user)
 
 
 # -- API tokens ----------------------------------------------------------------------------------
@@ -255,8 +268,9 @@ def actor_for_token(ctx: EngineContext, token: str) -> Actor | None:
         if user is None or not user.is_active:
             return None
         stored.touch_api_token(uow, record.id, ctx.clock.now())
+        actor = _actor_of(uow, user)
         uow.commit()
-        return _actor_of(user)
+        return actor
 
 
 # -- web sessions --------------------------------------------------------------------------------
@@ -281,7 +295,7 @@ def actor_for_session(ctx: EngineContext, token: str) -> Actor | None:
         if record is None or record.closed_at is not None or record.expires_at <= ctx.clock.now():
             return None
         user = stored.user_by_username(uow, record.username)
-        return _actor_of(user) if user is not None and user.is_active else None
+        return _actor_of(uow, user) if user is not None and user.is_active else None
 
 
 def close_session(ctx: EngineContext, token: str) -> None:

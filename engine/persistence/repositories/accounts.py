@@ -153,3 +153,22 @@ def web_session(uow: UnitOfWork, token_hash: str) -> WebSessionRow | None:
 def close_web_session(uow: UnitOfWork, session_id: int, now: datetime) -> None:
     connection(uow).execute(update(SESSIONS).where(SESSIONS.c.id == session_id, SESSIONS.c.closed_at.is_(None))
                             .values(closed_at=now))
+
+
+# -- staff administration ------------------------------------------------------------------------
+
+
+def staff_users(uow: UnitOfWork) -> list[UserRow]:
+    """Every staff account (not applicants), by username."""
+    query = select(*USERS.c).where(USERS.c.kind == "staff").order_by(USERS.c.username)
+    return [_user(values) for values in connection(uow).execute(query).mappings()]
+
+
+def users_by_usernames(uow: UnitOfWork, usernames: list[str]) -> dict[str, UserRow]:
+    query = select(*USERS.c).where(USERS.c.username.in_(usernames))
+    return {row.username: row for row in (_user(v) for v in connection(uow).execute(query).mappings())}
+
+
+def update_user(uow: UnitOfWork, user_id: int, values: Mapping[str, Any]) -> None:
+    """Change profile columns (display name, roles, department, mobile, active, password hash)."""
+    connection(uow).execute(update(USERS).where(USERS.c.id == user_id).values(**values))

@@ -168,3 +168,9 @@ def case_has_task_for(uow: UnitOfWork, case_id: int, groups: frozenset[str], use
     query = select(TASKS.c.id).where(TASKS.c.case_id == case_id,
                                      or_(TASKS.c.assignee == user_id, TASKS.c.completed_by == user_id, *match)).limit(1)
     return connection(uow).execute(query).first() is not None
+
+
+def open_tasks_held_by(uow: UnitOfWork, user_id: str) -> list[TaskRow]:
+    """Open tasks someone claimed or was given, oldest first (to hand back when they leave a post)."""
+    return _rows(uow, select(*_TASK_COLUMNS).where(TASKS.c.state == "open", TASKS.c.assignee == user_id)
+                 .order_by(TASKS.c.case_id, TASKS.c.id))
