@@ -74,6 +74,8 @@ class CaseRecord(Base):
     history_hash: Mapped[str] = mapped_column(String(64), default="")
     #: Optimistic lock: every write checks and bumps it, so two writers can never both win.
     lock_version: Mapped[int] = mapped_column(Integer)
+    #: The 事项库 entry version the case started on (its limits, posts, materials); None before the catalogue.
+    catalogue_version_id: Mapped[int | None] = mapped_column(ForeignKey("catalogue_versions.id"))
 
     __mapper_args__ = {"version_id_col": lock_version}
 
@@ -349,4 +351,5 @@ class WebSessionRecord(Base):
 
 # The organisation's and the catalogue's tables live in modules of their own; importing them here
 # registers them on ``Base.metadata`` wherever the records are loaded (migrations, tests, the app).
+import engine.persistence.catalogue_records  # noqa: E402,F401
 import engine.persistence.organisation_records  # noqa: E402,F401

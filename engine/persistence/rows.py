@@ -41,6 +41,8 @@ class CaseRow:
     history_hash: str
     lock_version: int
     state: bytes | None = None
+    #: The 事项库 entry version the case started on (None for cases started before the catalogue).
+    catalogue_version_id: int | None = None
 
 
 @dataclass(slots=True)

@@ -25,6 +25,7 @@ from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.case import CaseRuntime
 from engine.runtime.timers import clock_bound
 from engine.runtime.transitions import capture
+from engine.services.catalogue.starting import entry_for_start
 from engine.services.context import EngineContext
 from engine.services.steps import save_runtime
 from engine.services.views import CaseView
@@ -38,30 +39,39 @@ def local_day(ctx: EngineContext) -> date:
 
 
 def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[str, Any] | None = None, *,
-               owner_id: str | None = None, title: str = "") -> CaseView:
+               owner_id: str | None = None, title: str = "", catalogue_code: str | None = None) -> CaseView:
     """Start a case on the newest version of a matter and run it to its first wait.
 
-    :raise MatterNotFound: no deployed version.
-    :raise NotAllowed: the actor may not start this matter.
+    The case records the 事项库 entry version it starts on (``catalogue_code``, or the entry with the
+    matter's own code if there is one) and takes its 实施编码 and name from it.
+
+    :raise MatterNotFound: no deployed version, or ``catalogue_code`` names no entry.
+    :raise NotAllowed: the actor may not start this matter, or its entry is 停用.
     """
     with ctx.uow() as uow, translate_conflicts():
         record, compiled = ctx.latest_definition(uow, matter_code)
+        entry = entry_for_start(uow, matter_code, catalogue_code)
+        name = entry.entry.name if entry is not None else compiled.metadata.name
+        implementation_code = (entry.entry.implementation_code if entry is not None
+                               else compiled.metadata.implementation_code)
         if not (actor.in_any(compiled.metadata.starter_groups) or actor.user_id == "system"):
-            raise NotAllowed(f"您无权申办“{compiled.metadata.name}”")
+            raise NotAllowed(f"您无权申办“{name}”")
         now = ctx.clock.now()
         day = local_day(ctx)
-        seq = next_case_sequence(uow, compiled.metadata.implementation_code, f"{day:%Y%m%d}")
-        number = format_case_number(compiled.metadata.implementation_code, day, seq)
+        seq = next_case_sequence(uow, implementation_code, f"{day:%Y%m%d}")
+        number = format_case_number(implementation_code, day, seq)
         initial = dict(data or {})
         initial.setdefault("case_number", number)
         with clock_bound(ctx.clock), capture(None) as buffer:
             runtime = CaseRuntime.start(compiled, ctx.script_engine, initial)
         case = insert_case(uow, case_number=number, definition_id=record.id, matter_code=matter_code,
-                           title=title or compiled.metadata.name, owner_id=owner_id or actor.user_id,
-                           started_by=actor.user_id, now=now)
+                           title=title or name, owner_id=owner_id or actor.user_id, started_by=actor.user_id,
+                           now=now, catalogue_version_id=entry.id if entry is not None else None)
+        started: dict[str, Any] = {"definition_version": record.version, "data": initial}
+        if entry is not None:
+            started["catalogue"] = {"code": entry.code, "version": entry.version}
         append_history(uow, case, occurred_at=now, event_type="case_started", actor_id=actor.user_id,
-                       actor_role=actor.role_label,
-                       data_after=to_json({"definition_version": record.version, "data": initial}))
+                       actor_role=actor.role_label, data_after=to_json(started))
         open_rows = save_runtime(uow, case, runtime, buffer.transitions, actor, now, open_rows=[])
         view = case_view(case, runtime, open_rows)
         uow.commit()

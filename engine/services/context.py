@@ -40,6 +40,8 @@ class EngineContext:
     services: Mapping[str, ServiceCall] = field(default_factory=dict)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     _definitions: dict[int, CompiledDefinition] = field(default_factory=dict)
+    #: 事项库 versions never change: what a process read of one is kept here (``services.catalogue.limits``).
+    catalogue_cache: dict[int, Any] = field(default_factory=dict)
     _workflows: OrderedDict[int, tuple[int, Any]] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -31,6 +31,7 @@ from engine.persistence.repositories.history import status_events
 from engine.persistence.rows import CaseRow
 from engine.persistence.rows import HistoryRow
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services.catalogue.limits import case_limits
 from engine.services.context import EngineContext
 from engine.state_names import deadline_state_name
 
@@ -126,8 +127,9 @@ def compute_deadlines(ctx: EngineContext, case: CaseRow, events: Sequence[Histor
     def due(limit: int, pauses: list[tuple[date, date | None]]):  # type: ignore[no-untyped-def]
         return calendar.due_date(start, max(limit, 1), paused=pauses, extension_wd=extension, now=today)
 
-    statutory = due(metadata["statutory_limit_wd"], paused)
-    promised = due(metadata["promised_limit_wd"], paused)
+    limits = case_limits(ctx, case, metadata)
+    statutory = due(limits.statutory_limit_wd, paused)
+    promised = due(limits.promised_limit_wd, paused)
     permits = []
     for key, spec in (metadata.get("extra", {}).get("permits") or {}).items():
         if not isinstance(spec, dict) or "statutory_limit_wd" not in spec:
@@ -175,10 +177,10 @@ def extend_deadline(ctx: EngineContext, case_id: int, days: int, reason: str, ap
         case = lock_case(uow, case_id)
         if case is None:
             raise CaseNotFound(case_id)
-        metadata = metadata_of(uow, case)
+        allowed = case_limits(ctx, case, metadata_of(uow, case)).extension_limit_wd
         used = sum(int(e.to_state or 0) for e in status_events(uow, case_id) if e.event_type == "deadline_extended")
-        if used + days > metadata.get("extension_limit_wd", 0):
-            raise NotAllowed(f"延长后超过本事项可延长的 {metadata.get('extension_limit_wd', 0)} 个工作日")
+        if used + days > allowed:
+            raise NotAllowed(f"延长后超过本事项可延长的 {allowed} 个工作日")
         append_history(uow, case, occurred_at=ctx.clock.now(), event_type="deadline_extended",
                        actor_id=approver.user_id, actor_role=approver.role_label, to_state=str(days),
                        data_after=to_json({"days": days, "reason": reason.strip()}))

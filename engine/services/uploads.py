@@ -69,7 +69,7 @@ def _content_type(data: bytes, filename: str) -> str | None:
     return None
 
 
-def _safe_name(filename: str) -> str:
+def safe_file_name(filename: str) -> str:
     """The base name, without path separators, control, bidi-control or zero-width characters.
 
     Bidi controls would let ``gpj.exe`` display as ``exe.jpg``; the type check reads the real suffix.
@@ -79,12 +79,33 @@ def _safe_name(filename: str) -> str:
     return name[-200:]
 
 
+def write_content_addressed(root: Path, data: bytes) -> str:
+    """Write ``data`` once as ``root/<sha[:2]>/<sha>`` (atomically, fsynced) and return its SHA-256.
+
+    Equal bytes share one file, and an existing file is never rewritten.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    target = root / digest[:2] / digest
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
+            tmp.write(data)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        os.replace(tmp.name, target)
+    return digest
+
+
+def content_path(root: Path, sha256: str) -> Path:
+    return root / sha256[:2] / sha256
+
+
 def store_upload(ctx: EngineContext, data: bytes, filename: str, actor: Actor) -> StoredFile:
     """Check and store one uploaded file.
 
     :raise UploadRejected: with a Chinese message naming the file.
     """
-    name = _safe_name(filename)
+    name = safe_file_name(filename)
     if not data:
         raise UploadRejected(f"文件“{name}”为空")
     limit = ctx.settings.max_upload_bytes
@@ -93,15 +114,7 @@ def store_upload(ctx: EngineContext, data: bytes, filename: str, actor: Actor) -
     content_type = _content_type(data, name)
     if content_type is None:
         raise UploadRejected(f"文件“{name}”类型不被接受：仅限 PDF、JPG、PNG、OFD，且扩展名与内容一致")
-    digest = hashlib.sha256(data).hexdigest()
-    target = ctx.settings.uploads_dir / digest[:2] / digest
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
-            tmp.write(data)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.replace(tmp.name, target)
+    digest = write_content_addressed(ctx.settings.uploads_dir, data)
     with ctx.uow() as uow:
         row = insert_upload(uow, sha256=digest, original_name=name, content_type=content_type, size=len(data),
                             uploaded_by=actor.user_id, now=ctx.clock.now())
@@ -121,7 +134,7 @@ def open_upload(ctx: EngineContext, upload_id: int, actor: Actor) -> tuple[Store
             allowed = case is not None and can_view_case(uow, case, actor)
         if not allowed:
             raise NotAllowed("文件不存在或无权查看")
-        path = ctx.settings.uploads_dir / record.sha256[:2] / record.sha256
+        path = content_path(ctx.settings.uploads_dir, record.sha256)
         return StoredFile.of(record), path
 
 

@@ -59,13 +59,14 @@ def _one(uow: UnitOfWork, query: Any, with_state: bool) -> CaseRow | None:
 
 
 def insert_case(uow: UnitOfWork, *, case_number: str, definition_id: int, matter_code: str, title: str,
-                owner_id: str | None, started_by: str, now: datetime) -> CaseRow:
+                owner_id: str | None, started_by: str, now: datetime,
+                catalogue_version_id: int | None = None) -> CaseRow:
     """A new running case with an empty state and history; the first save writes its state."""
     values = {"case_number": case_number, "definition_id": definition_id, "matter_code": matter_code,
               "status": "running", "title": title, "owner_id": owner_id, "started_by": started_by,
               "serializer_version": "", "next_timer_due": None, "error": None, "blzt": None, "received_at": now,
               "created_at": now, "updated_at": now, "completed_at": None, "history_seq": 0, "history_hash": "",
-              "lock_version": 1}
+              "lock_version": 1, "catalogue_version_id": catalogue_version_id}
     result = connection(uow).execute(insert(CASES).values(state=b"", **values))
     return CaseRow(id=int(result.inserted_primary_key[0]), **values, state=b"")
 

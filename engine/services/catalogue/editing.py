@@ -1,0 +1,149 @@
+"""Reading and editing the 事项库: every accepted edit is a new version, audited in the same transaction.
+
+An edit that changes nothing stores nothing. An entry's code never changes (cases and diagrams name
+it); to retire an entry set its 状态 to 停用, which is itself a version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+
+from engine.actors import Actor
+from engine.catalogue.columns import COLUMNS
+from engine.catalogue.columns import OrgNames
+from engine.catalogue.columns import entry_cells
+from engine.catalogue.columns import entry_from_cells
+from engine.catalogue.entry import CatalogueEntry
+from engine.catalogue.entry import check_entry
+from engine.errors import FormDataInvalid
+from engine.errors import MatterNotFound
+from engine.persistence.conflicts import translate_conflicts
+from engine.persistence.repositories import catalogue as stored
+from engine.persistence.repositories.catalogue import CatalogueVersion
+from engine.persistence.unit_of_work import UnitOfWork
+from engine.services.catalogue.references import Lookups
+from engine.services.catalogue.references import lookups
+from engine.services.context import EngineContext
+from engine.services.organisation.audit import record_change
+from engine.services.organisation.audit import require_admin
+
+AREA = "catalogue"
+WHAT = "维护事项库"
+
+
+@dataclass(frozen=True)
+class EntryChange:
+    """What storing one entry did (or, in a dry run, would do)."""
+
+    code: str
+    name: str
+    #: added / changed / unchanged
+    outcome: str
+    #: Column header -> (old cell text, new cell text), for changed entries.
+    changes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    version: int | None = None
+
+
+def diff_entries(old: CatalogueEntry, new: CatalogueEntry, names: OrgNames) -> dict[str, tuple[str, str]]:
+    """Header -> (old, new) cell text of every column that differs."""
+    before, after = entry_cells(old, names), entry_cells(new, names)
+    return {COLUMNS[key]: (before[key], after[key]) for key in COLUMNS if before[key] != after[key]}
+
+
+def apply_entry(uow: UnitOfWork, actor: Actor, now: datetime, entry: CatalogueEntry, names: OrgNames, *,
+                note: str, dry_run: bool = False) -> EntryChange:
+    """Store a checked entry as a new version unless it equals the current one; audit what changed."""
+    current = stored.current_entry(uow, entry.code)
+    if current is not None and current.entry == entry:
+        return EntryChange(entry.code, entry.name, "unchanged", {}, current.version)
+    changes = diff_entries(current.entry, entry, names) if current is not None else {}
+    outcome = "changed" if current is not None else "added"
+    if dry_run:
+        return EntryChange(entry.code, entry.name, outcome, changes)
+    version = stored.add_version(uow, entry, now=now, by=actor.user_id, note=note)
+    if current is None:
+        summary = f"新增事项“{entry.name}”（{entry.code}）第 1 版（{note}）"
+    else:
+        summary = f"修改事项“{entry.name}”（{entry.code}）为第 {version.version} 版（{note}）：{'、'.join(changes)}"
+    record_change(uow, actor, now, area=AREA, event_type=f"entry_{'created' if current is None else 'changed'}",
+                  subject=f"entry:{entry.code}", summary=summary,
+                  before={k: v[0] for k, v in changes.items()} if changes else None,
+                  after={k: v[1] for k, v in changes.items()} if changes else {"version": version.version})
+    return EntryChange(entry.code, entry.name, outcome, changes, version.version)
+
+
+def parse_and_check(found: Lookups, cells: Mapping[str, str]) -> tuple[CatalogueEntry | None, dict[str, str]]:
+    """An entry from field -> cell text, and every field error (reading first, then the rules)."""
+    entry, errors = entry_from_cells(cells, found.names)
+    if entry is None:
+        return None, errors
+    errors = check_entry(entry, found.refs)
+    return (entry if not errors else None), errors
+
+
+def save_entry(ctx: EngineContext, actor: Actor, cells: Mapping[str, str], *,
+               editing: str | None = None) -> EntryChange:
+    """Create an entry (``editing`` None) or change entry ``editing`` from the edit page's fields.
+
+    :raise NotAllowed: the actor is not an administrator.
+    :raise MatterNotFound: ``editing`` names no entry.
+    :raise FormDataInvalid: field errors in Chinese, the submitted text kept; nothing stored.
+    """
+    require_admin(actor, WHAT)
+    with ctx.uow() as uow, translate_conflicts():
+        found = lookups(uow)
+        values = {key: str(cells.get(key, "")) for key in COLUMNS}
+        if editing is not None:
+            if stored.current_entry(uow, editing) is None:
+                raise MatterNotFound(editing)
+            if values["code"].strip() != editing:
+                raise FormDataInvalid({"code": "事项代码不能修改（办件和流程按代码引用事项）"}, values)
+        elif stored.current_entry(uow, values["code"].strip()) is not None:
+            raise FormDataInvalid({"code": f"事项代码“{values['code'].strip()}”已存在"}, values)
+        entry, errors = parse_and_check(found, values)
+        if entry is None:
+            raise FormDataInvalid(errors, values)
+        change = apply_entry(uow, actor, ctx.clock.now(), entry, found.names, note="页面编辑")
+        uow.commit()
+    return change
+
+
+def list_entries(ctx: EngineContext, *, active_only: bool = False) -> list[CatalogueVersion]:
+    """The current version of every entry, by code."""
+    with ctx.uow() as uow:
+        return stored.current_entries(uow, active_only=active_only)
+
+
+def get_entry(ctx: EngineContext, code: str) -> CatalogueVersion:
+    """The current version of one entry.
+
+    :raise MatterNotFound: no such entry.
+    """
+    with ctx.uow() as uow:
+        found = stored.current_entry(uow, code)
+    if found is None:
+        raise MatterNotFound(code)
+    return found
+
+
+def get_version(ctx: EngineContext, version_id: int) -> CatalogueVersion | None:
+    """A version by id (what a case recorded when it started)."""
+    with ctx.uow() as uow:
+        return stored.entry_version(uow, version_id)
+
+
+def entry_history(ctx: EngineContext, code: str) -> list[CatalogueVersion]:
+    with ctx.uow() as uow:
+        return stored.history_of_entry(uow, code)
+
+
+def entry_form_values(ctx: EngineContext, code: str) -> dict[str, str]:
+    """The edit page's field texts for the current version of an entry."""
+    with ctx.uow() as uow:
+        current = stored.current_entry(uow, code)
+        if current is None:
+            raise MatterNotFound(code)
+        return entry_cells(current.entry, lookups(uow).names)
