@@ -37,6 +37,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from engine.services.bootstrap import ensure_administrator
     from engine.services.bootstrap import is_demo_installation
     from engine.services.calendar import seed_calendar
+    from engine.services.deadline_backfill import backfill_deadlines
     from engine.services.deploy import deploy_path
 
     settings = EngineSettings()
@@ -47,6 +48,9 @@ def cmd_init(args: argparse.Namespace) -> int:
         if days:
             print(f"工作日历已初始化（{days} 个节假日/调休日）")
         _print_deploys(deploy_path(ctx, settings.processes_dir, CLI_ACTOR), unchanged="未变化")
+        derived = backfill_deadlines(ctx, CLI_ACTOR)
+        if derived:
+            print(f"已为 {derived} 个此前受理的办件写入期限记录（依办理记录推算）")
         if args.demo:
             for username in add_demo_accounts(ctx):
                 print(f"演示账号已创建：{username}")

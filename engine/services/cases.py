@@ -12,6 +12,7 @@ from engine.definitions.catalog import CompiledDefinition
 from engine.errors import CaseNotFound
 from engine.errors import NotAllowed
 from engine.history import to_json
+from engine.legal_time import limits_for
 from engine.persistence.conflicts import translate_conflicts
 from engine.persistence.repositories.cases import case_by_id
 from engine.persistence.repositories.cases import insert_case
@@ -52,7 +53,9 @@ def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[st
         day = local_day(ctx)
         seq = next_case_sequence(uow, compiled.metadata.implementation_code, f"{day:%Y%m%d}")
         number = format_case_number(compiled.metadata.implementation_code, day, seq)
-        initial = dict(data or {})
+        # The matter's limits (the numbers, never dates) for diagrams that read them; matter.toml is
+        # their one source (``legal_time.limits_for``), so a designer's 时限 edit reaches the diagram.
+        initial = {**limits_for(compiled.metadata).case_data(), **dict(data or {})}
         initial.setdefault("case_number", number)
         with clock_bound(ctx.clock), capture(None) as buffer:
             runtime = CaseRuntime.start(compiled, ctx.script_engine, initial)
@@ -62,7 +65,7 @@ def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[st
         append_history(uow, case, occurred_at=now, event_type="case_started", actor_id=actor.user_id,
                        actor_role=actor.role_label,
                        data_after=to_json({"definition_version": record.version, "data": initial}))
-        open_rows = save_runtime(uow, case, runtime, buffer.transitions, actor, now, open_rows=[])
+        open_rows = save_runtime(uow, case, runtime, buffer.transitions, actor, now, open_rows=[], legal=ctx.legal)
         view = case_view(case, runtime, open_rows)
         uow.commit()
         ctx.keep_runtime(case.id, case.lock_version, runtime)

@@ -22,14 +22,15 @@ from engine.errors import TaskAlreadyDone
 from engine.errors import TaskNotFound
 from engine.forms import FormDefinition
 from engine.forms import validate_submission
+from engine.legal_time import DeadlineRecord
 from engine.persistence.repositories import cases as case_rows
 from engine.persistence.repositories import definitions
 from engine.persistence.repositories import drafts
 from engine.persistence.repositories import history
 from engine.persistence.repositories import tasks
+from engine.persistence.repositories.deadlines import current_deadlines_of_cases
 from engine.persistence.repositories.documents import documents_of_case
 from engine.persistence.rows import CaseRow
-from engine.persistence.rows import HistoryRow
 from engine.persistence.rows import TaskRow
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.access import ALL_CASES_GROUPS
@@ -39,7 +40,8 @@ from engine.services.cases import definition_for_case
 from engine.services.cases import load_runtime
 from engine.services.context import EngineContext
 from engine.services.deadlines import CaseDeadlines
-from engine.services.deadlines import compute_deadlines
+from engine.services.deadlines import china_today
+from engine.services.deadlines import current_view
 from engine.services.views import DocumentView
 from engine.services.views import TaskView
 from engine.state_names import blzt_name
@@ -100,7 +102,7 @@ class TaskPage:
     requested_items: tuple[str, ...] = ()
 
 
-def _summary(ctx: EngineContext, case: CaseRow, open_rows: list[TaskRow], events: list[HistoryRow],
+def _summary(ctx: EngineContext, case: CaseRow, open_rows: list[TaskRow], records: dict[str, DeadlineRecord],
              metadata: dict[str, Any]) -> CaseSummary:
     # "住建局施工许可科·承办", not just "承办": parallel branches have steps of the same name.
     steps = tuple(f"{row.lane}·{row.name}" if row.lane else row.name for row in open_rows)
@@ -108,14 +110,15 @@ def _summary(ctx: EngineContext, case: CaseRow, open_rows: list[TaskRow], events
                        matter_name=metadata["name"], title=case.title, status=case.status, blzt=case.blzt,
                        status_name=blzt_name(case.blzt), owner_id=case.owner_id, received_at=case.received_at,
                        completed_at=case.completed_at, current_steps=steps,
-                       deadlines=compute_deadlines(ctx, case, events, metadata))
+                       deadlines=current_view(ctx.calendar, records, china_today(ctx.clock.now()),
+                                              case.status == "running"))
 
 
 def summaries(ctx: EngineContext, uow: UnitOfWork, cases: list[CaseRow]) -> list[CaseSummary]:
-    """Summaries of many cases in a constant number of queries (current steps, status events, matters)."""
+    """Summaries of many cases in a constant number of queries (current steps, deadline records, matters)."""
     ids = [case.id for case in cases]
     open_rows = tasks.open_tasks_of_cases(uow, ids)
-    events = history.status_events_of_cases(uow, ids)
+    events = current_deadlines_of_cases(uow, ids)
     metadata = definitions.definitions_metadata(uow, {case.definition_id for case in cases})
     return [_summary(ctx, case, open_rows[case.id], events[case.id], metadata[case.definition_id]) for case in cases]
 

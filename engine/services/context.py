@@ -18,6 +18,7 @@ from engine.clock import SystemClock
 from engine.definitions.catalog import CompiledDefinition
 from engine.definitions.catalog import compile_definition
 from engine.errors import MatterNotFound
+from engine.legal_time import LegalClock
 from engine.persistence.database import Database
 from engine.persistence.repositories import definitions
 from engine.persistence.rows import DefinitionRow
@@ -52,7 +53,7 @@ class EngineContext:
         services = dict(services or {})
         entries, years = national_days_from_chinesecalendar()
         holder: list[EngineContext] = []
-        all_functions = make_functions(lambda: holder[0].calendar)
+        all_functions = make_functions(lambda: holder[0].calendar, settings.hall.closing_time)
         all_functions.update(functions or {})
         operations = make_operations(lambda: UnitOfWork(db.session_factory))
         operations.update(services)
@@ -64,6 +65,11 @@ class EngineContext:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db.session_factory)
+
+    @property
+    def legal(self) -> LegalClock:
+        """The calendar and hall every legal date is counted with (the calendar reloads when edited)."""
+        return LegalClock(self.calendar, self.settings.hall)
 
     def take_runtime(self, case_id: int, lock_version: int) -> Any:
         """The live runtime this process saved for the case at ``lock_version``, removed from the cache.

@@ -33,7 +33,7 @@ def _fire_one(ctx: EngineContext, case_id: int) -> bool:
             runtime.fire_due_timers()
         append_history(uow, case, occurred_at=now, event_type="timers_fired", actor_id=actor.user_id,
                        actor_role=actor.role_label)
-        save_runtime(uow, case, runtime, buffer.transitions, actor, now)
+        save_runtime(uow, case, runtime, buffer.transitions, actor, now, legal=ctx.legal)
         uow.commit()
         ctx.keep_runtime(case.id, case.lock_version, runtime)
         return True
