@@ -89,6 +89,15 @@ GET  /cases/<int:case_id>/tasks/<task_uuid>      login 403   404   200   200   4
 POST /cases/<int:case_id>/tasks/<task_uuid>      login 403   404   go    go    404   404   404   403   403   403
 POST /cases/<int:case_id>/tasks/<task_uuid>/<action>
                                                  login 403   403   go    go    403   403   403   403   403   403
+# Legal time (办理期限): staff who see the case read it; only the deciding department's staff ask for an extension
+# or a 特别程序 (市场监管 here, who has no task yet: 404), only its head decides (request 0 does not exist: 404).
+GET  /cases/<int:case_id>/legal-time             login 403   403   200   200   404   404   404   200   200   200
+POST /cases/<int:case_id>/extensions             login 403   403   403   403   404   404   404   403   403   403
+POST /cases/<int:case_id>/special-procedures     login 403   403   403   403   404   404   404   403   403   403
+POST /cases/<int:case_id>/special-procedures/end login 403   403   403   403   404   404   404   403   403   403
+GET  /extensions                                 login 403   403   200   200   200   200   200   200   200   200
+GET  /extensions/<int:request_id>                login 403   403   404   404   404   404   404   404   404   404
+POST /extensions/<int:request_id>/decision       login 403   403   404   404   404   404   404   404   404   404
 # Audit (审计): auditors and administrators only, read-only GETs (the export is a download).
 GET  /audit                                      login 403   403   403   403   403   403   403   200   200   403
 GET  /audit/cases/<int:case_id>                  login 403   403   403   403   403   403   403   200   200   403
@@ -215,6 +224,7 @@ def prepare_case(app: Flask) -> dict[str, Any]:
         "task_uuid": task_link.split("/")[-1],
         "document_id": int(re.search(rf'href="/cases/{case_id}/documents/(\d+)"', page).group(1)),
         "upload_id": int(re.search(r'href="/files/(\d+)"', page).group(1)),
+        "request_id": 0,  # no such extension request: the grid checks the gate; test_legal_time_pages the rest
     }
 
 

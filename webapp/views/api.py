@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from datetime import UTC
 from datetime import date
 from datetime import datetime
 from decimal import Decimal
@@ -23,7 +24,9 @@ from flask import url_for
 from flask.blueprints import BlueprintSetupState
 
 from engine.actors import Actor
+from engine.clock import CHINA_TZ
 from engine.services import casework
+from engine.services import deadline_requests as legal
 from engine.services import tasks
 from engine.services.accounts import actor_for_token
 from engine.services.cases import case_history
@@ -108,10 +111,16 @@ def _body_data() -> dict[str, Any]:
 
 
 def to_json(value: Any) -> Any:
-    """Dataclasses, dates and containers as plain JSON values (dates and times as ISO 8601 strings)."""
+    """Dataclasses, dates and containers as plain JSON values (dates and times as ISO 8601 strings).
+
+    Moments carry China time's offset (``2025-09-26T23:30:00+08:00``): the same instant as the stored
+    UTC, readable as the hall's local time, and never mistaken for it when it is not.
+    """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(CHINA_TZ).isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Mapping):
         return {str(k): to_json(v) for k, v in value.items()}
@@ -258,6 +267,90 @@ def complete(case_id: int, task_uuid: str):  # type: ignore[no-untyped-def]
     return _detail(casework.case_detail(ctx, case_id, actor))
 
 
+# -- legal time: deadlines, extensions (art. 42), 特别程序 (art. 45) ---------------------------------
+
+
+def _legal_time(view: legal.CaseLegalTime) -> dict[str, Any]:
+    return {"case_id": view.case_id, "case_number": view.case_number, "deadlines": _deadlines(view.deadlines),
+            "records": [record.to_json() for record in view.records],
+            "extension_requests": to_json(view.options.requests)}
+
+
+def _deadlines(deadlines: Any) -> Any:
+    if deadlines is None:
+        return None
+    body = to_json(deadlines)
+    body["is_paused"] = deadlines.is_paused
+    return body
+
+
+def _body() -> dict[str, Any]:
+    """The JSON object of a body whose fields are the call's parameters (not a form's ``data``)."""
+    body = request.get_json(force=True, silent=True) if request.get_data(cache=True) else {}
+    if not isinstance(body, dict):
+        abort(400, description="请求体须为 JSON 对象")
+    return body
+
+
+@bp.get("/cases/<int:case_id>/deadlines")
+def deadlines(case_id: int):  # type: ignore[no-untyped-def]
+    return _legal_time(legal.case_legal_time(engine(), case_id, _actor()))
+
+
+@bp.post("/cases/<int:case_id>/extensions")
+def request_extension(case_id: int):  # type: ignore[no-untyped-def]
+    ctx, actor = engine(), _actor()
+    legal.case_legal_time(ctx, case_id, actor)  # 404 for a case the actor may not see
+    body = _body()
+    made = legal.request_extension(ctx, case_id, actor, days=body.get("days"), reason=str(body.get("reason") or ""),
+                                   permit=str(body.get("permit") or ""))
+    return to_json(made), 201, {"Location": url_for("api.extension", request_id=made.id)}
+
+
+@bp.get("/extensions")
+def extensions():  # type: ignore[no-untyped-def]
+    return {"items": to_json(legal.pending_extensions(engine(), _actor()))}
+
+
+@bp.get("/extensions/<int:request_id>")
+def extension(request_id: int):  # type: ignore[no-untyped-def]
+    page = legal.extension_request(engine(), request_id, _actor())
+    return {**to_json(page.request), "case_number": page.case_number, "may_decide": page.may_decide,
+            "deadlines": _deadlines(page.deadlines)}
+
+
+@bp.post("/extensions/<int:request_id>/decision")
+def decide_extension(request_id: int):  # type: ignore[no-untyped-def]
+    ctx, actor = engine(), _actor()
+    legal.extension_request(ctx, request_id, actor)  # 404 before 403
+    body = _body()
+    approve = body.get("approve")
+    if not isinstance(approve, bool):
+        abort(400, description="“approve”须为 true 或 false")
+    return to_json(legal.decide_extension(ctx, request_id, actor, approve=approve, note=str(body.get("note") or "")))
+
+
+@bp.post("/cases/<int:case_id>/special-procedures")
+def start_special_procedure(case_id: int):  # type: ignore[no-untyped-def]
+    ctx, actor = engine(), _actor()
+    legal.case_legal_time(ctx, case_id, actor)
+    body = _body()
+    legal.start_special_procedure(ctx, case_id, actor, kind=str(body.get("kind") or ""),
+                                  reason=str(body.get("reason") or ""), expected_days=body.get("expected_days"),
+                                  permit=str(body.get("permit") or ""))
+    return _legal_time(legal.case_legal_time(ctx, case_id, actor)), 201
+
+
+@bp.post("/cases/<int:case_id>/special-procedures/end")
+def end_special_procedure(case_id: int):  # type: ignore[no-untyped-def]
+    ctx, actor = engine(), _actor()
+    legal.case_legal_time(ctx, case_id, actor)
+    body = _body()
+    legal.end_special_procedure(ctx, case_id, actor, result=str(body.get("result") or ""),
+                                permit=str(body.get("permit") or ""))
+    return _legal_time(legal.case_legal_time(ctx, case_id, actor))
+
+
 # -- OpenAPI -------------------------------------------------------------------------------------
 
 
@@ -294,6 +387,14 @@ _DATE = {"type": "string", "format": "date"}
 _TIME = {"type": "string", "format": "date-time"}
 _CASE_ID = _param("case_id", "path", _INT, "办件内部编号")
 _TASK_UUID = _param("task_uuid", "path", _STR, "任务标识（task_uuid）")
+_REQUEST_ID = _param("request_id", "path", _INT, "延期申请编号")
+
+
+def _JSON_BODY(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:  # noqa: N802 - reads like a constant
+    return {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": required, "properties": properties}}}}
+
+
 _DATA_BODY = {"required": False, "content": {"application/json": {"schema": {
     "type": "object", "properties": {"data": {"type": "object", "additionalProperties": True}}}}}}
 
@@ -323,6 +424,10 @@ _TASK_PROPS = {"id": _INT, "case_id": _INT, "case_number": _STR, "task_uuid": _S
 _DOCUMENT_PROPS = {"id": _INT, "doc_key": _STR, "title": _STR, "document_no": _STR, "permit": _STR,
                    "element_id": _STR, "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                    "issued_at": _TIME}
+_EXTENSION_PROPS = {"id": _INT, "case_id": _INT, "permit": _STR, "permit_name": _STR, "days": _INT, "reason": _STR,
+                    "requested_by": _STR, "requested_at": _TIME, "status": {"enum": ["pending", "approved", "refused"]},
+                    "decided_by": _nullable(_STR), "decided_at": _nullable(_TIME), "decision_note": _STR,
+                    "approver_title": _STR}
 _HISTORY_PROPS = {"seq": _INT, "occurred_at": _TIME, "event_type": _STR, "actor_id": _STR, "actor_role": _STR,
                   "element_id": _STR, "element_name": _STR, "task_uuid": _STR, "from_state": _STR, "to_state": _STR,
                   "data_before": {}, "data_after": {}, "payload": {}, "row_hash": _STR}
@@ -354,6 +459,18 @@ SCHEMAS: dict[str, Any] = {
         "documents": {"type": "array", "items": _ref("Document")},
         "data": {"type": "object", "additionalProperties": True}})], "description": "办件详情"},
     "HistoryEvent": _obj(list(_HISTORY_PROPS), _HISTORY_PROPS, "办理记录（哈希链）"),
+    "ExtensionRequest": _obj(list(_EXTENSION_PROPS), _EXTENSION_PROPS, "延长办理期限申请（行政许可法第四十二条）"),
+    "ExtensionRequestDetail": {"allOf": [_ref("ExtensionRequest"), _obj(
+        ["case_number", "may_decide", "deadlines"],
+        {"case_number": _STR,
+         "may_decide": {"type": "boolean", "description": "调用者可否批准（作出决定部门的负责人）"},
+         "deadlines": _nullable(_ref("Deadlines"))})], "description": "延期申请及其办件的期限记录"},
+    "LegalTime": _obj(["case_id", "case_number", "deadlines", "records", "extension_requests"], {
+        "case_id": _INT, "case_number": _STR, "deadlines": _nullable(_ref("Deadlines")),
+        "records": {"type": "array", "items": {"type": "object"},
+                    "description": "存储的期限记录（本件及各证照）：受理日期、所用时限、暂停（含依据）、"
+                                   "延期、办结日期"},
+        "extension_requests": {"type": "array", "items": _ref("ExtensionRequest")}}, "办件的办理期限"),
 }
 
 RESPONSES: dict[str, Any] = {
@@ -408,6 +525,42 @@ PATHS: dict[str, Any] = {
         "post": _op("提交任务表单", _json(_ref("CaseDetail"), "提交后的办件"), 400, 403, 404, 409, 422,
                     operationId="completeTask", requestBody={**_DATA_BODY, "required": True},
                     description='文件字段传 [{"id": 上传编号}]，仅本人上传或本办件已有的文件有效。')},
+    "/cases/{case_id}/deadlines": {
+        "parameters": [_CASE_ID],
+        "get": _op("办理期限（存储的期限记录与延期申请）", _json(_ref("LegalTime"), "期限"), 404,
+                   operationId="getCaseDeadlines")},
+    "/cases/{case_id}/extensions": {
+        "parameters": [_CASE_ID],
+        "post": _op("申请延长办理期限", _json(_ref("ExtensionRequest"), "待批准的申请"), 400, 403, 404, 422,
+                    status="201", operationId="requestExtension", requestBody=_JSON_BODY(
+                        {"permit": _STR, "days": _INT, "reason": _STR}, ["days", "reason"]),
+                    description="作出决定部门的承办人员提出，须写明理由；两证打包的须指明 permit。"
+                                "在办件办结前、法定期限届满前，且不超过事项规定的可延长时限。")},
+    "/extensions": {"get": _op("待本人批准的延期申请", _json(_items("ExtensionRequest"), "申请"),
+                               operationId="listExtensionRequests")},
+    "/extensions/{request_id}": {
+        "parameters": [_REQUEST_ID],
+        "get": _op("延期申请", _json(_ref("ExtensionRequestDetail"), "申请"), 404, operationId="getExtensionRequest")},
+    "/extensions/{request_id}/decision": {
+        "parameters": [_REQUEST_ID],
+        "post": _op("批准或不予批准延期", _json(_ref("ExtensionRequest"), "已处理的申请"), 400, 403, 404,
+                    operationId="decideExtension", requestBody=_JSON_BODY(
+                        {"approve": {"type": "boolean"}, "note": _STR}, ["approve"]),
+                    description="只有作出决定部门的负责人可以批准（不是窗口负责人，也不是系统管理员）；"
+                                "批准后期限记录随之变更，并向申请人出具延长办理期限告知书。")},
+    "/cases/{case_id}/special-procedures": {
+        "parameters": [_CASE_ID],
+        "post": _op("启动特别程序（暂停计时）", _json(_ref("LegalTime"), "期限"), 400, 403, 404, 422, status="201",
+                    operationId="startSpecialProcedure", requestBody=_JSON_BODY(
+                        {"permit": _STR, "kind": _STR, "reason": _STR, "expected_days": _INT},
+                        ["kind", "reason", "expected_days"]),
+                    description="行政许可法第四十五条：事项规定的特别程序（如检验、检测、专家评审）所需时间不计入期限，"
+                                "并出具特别程序告知书。")},
+    "/cases/{case_id}/special-procedures/end": {
+        "parameters": [_CASE_ID],
+        "post": _op("结束特别程序（恢复计时）", _json(_ref("LegalTime"), "期限"), 400, 403, 404, 422,
+                    operationId="endSpecialProcedure", requestBody=_JSON_BODY({"permit": _STR, "result": _STR},
+                                                                              ["result"]))},
     "/openapi.json": {"get": {"summary": "本接口说明（OpenAPI 3.1）", "operationId": "getOpenApi", "security": [],
                               "responses": {"200": {"description": "OpenAPI 文档",
                                                     "content": {"application/json": {"schema": {
@@ -418,6 +571,7 @@ OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "一窗通办 OneWindow API", "version": "1.0.0",
              "description": "使用 Authorization: Bearer <令牌> 调用；已登录的浏览器会话只能读取（GET）。"
+                            "时间（date-time）均为北京时间，带 +08:00 偏移；日期（date）为北京时间的日历日。"
                             "错误统一返回 Error：404 不存在或无权查看，403 无权操作，409 冲突，422 表单有误。"},
     "servers": [{"url": "/api/v1"}],
     "security": [{"bearerAuth": []}],

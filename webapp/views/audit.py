@@ -46,6 +46,7 @@ from engine.state_names import BLZT_NAMES
 from engine.state_names import CASE_STATUS_NAMES as CASE_STATUSES
 from engine.state_names import DEADLINE_STATE_NAMES as DEADLINE_STATES
 from engine.state_names import TASK_STATE_NAMES as TASK_STATES
+from webapp.china_time import china_time
 from webapp.security import current_actor
 from webapp.security import engine
 from webapp.security import requires
@@ -59,6 +60,9 @@ EVENT_NAMES = {
     "status_changed": "办理状态变更", "document_issued": "出具文书", "credit_recorded": "记录失信信息",
     "timers_fired": "定时触发", "task_claimed": "签收", "task_released": "退回岗位队列", "task_delegated": "转办",
     "deadline_extended": "延长办理期限", "due_date_recomputed": "重算期限", "snapshot_recorded": "记录状态快照",
+    "deadline_opened": "写入期限记录（受理）", "deadline_paused": "期限暂停", "deadline_resumed": "期限恢复计算",
+    "deadline_closed": "停止计时（已决定）", "extension_requested": "申请延长办理期限",
+    "extension_refused": "不予批准延期",
     "case_completed": "办件结束", "case_failed": "办件异常",
 }
 EXPORT_TYPES = {"xes": "application/xml", "csv": "text/csv; charset=utf-8"}
@@ -73,10 +77,9 @@ def _auditor() -> Actor:
 # -- formatting ----------------------------------------------------------------------------------
 
 
-@bp.app_template_filter("audit_time")
 def audit_time(value: datetime | None) -> str:
-    """A stored (UTC) moment as China time."""
-    return value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+    """A stored (UTC) moment as China time, to the second (what audit pages show)."""
+    return china_time(value, "%Y-%m-%d %H:%M:%S")
 
 
 @bp.app_template_filter("audit_json")
