@@ -8,32 +8,64 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from jsonschema import Draft202012Validator
 
 from engine.services.accounts import actor_for
 from engine.services.accounts import create_api_token
 from tests.webapp.test_journey import APPLICATION
+from webapp import create_app
+from webapp.views.api import api_document
+from webapp.views.openapi import UndocumentedRoute
 
 API = "/api/v1"
 
 
+def documented_schema(spec: dict[str, Any], method: str, path: str, status: int) -> dict[str, Any]:
+    """The schema the OpenAPI document promises for this answer (fails if it promises none)."""
+    for template, item in spec["paths"].items():
+        if re.fullmatch(re.sub(r"\\{\w+\\}", "[^/]+", re.escape(template)), path.split("?")[0]):
+            operation = item.get(method.lower())
+            assert operation is not None, f"{method} {path}: not documented"
+            response = operation["responses"].get(str(status))
+            assert response is not None, f"{method} {path}: status {status} not documented"
+            if "$ref" in response:
+                response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+            return response["content"]["application/json"]["schema"]
+    raise AssertionError(f"{path}: no documented path")
+
+
+def assert_documented(spec: dict[str, Any], method: str, path: str, response: Any) -> None:
+    """The body matches the documented schema of its status: the document cannot drift from the code."""
+    schema = documented_schema(spec, method, path, response.status_code)
+    validator = Draft202012Validator({**schema, "components": spec["components"]},
+                                     format_checker=Draft202012Validator.FORMAT_CHECKER)
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(response.get_json())]
+    assert errors == [], f"{method} {path} ({response.status_code}): " + "; ".join(errors[:5])
+
+
 class ApiClient:
-    """One system calling the API with its bearer token."""
+    """One system calling the API with its bearer token; every answer is checked against the OpenAPI document."""
 
     def __init__(self, app: Flask, username: str) -> None:
         ctx = app.extensions["onewindow"]
         self.token = create_api_token(ctx, actor_for(ctx, username), f"test {username}")
         self.client = app.test_client()
+        self.spec = api_document(app)
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
+    def _checked(self, method: str, path: str, response: Any) -> Any:
+        assert_documented(self.spec, method, path, response)
+        return response
+
     def get(self, path: str, **kw: Any):  # type: ignore[no-untyped-def]
-        return self.client.get(API + path, headers=self._headers(), **kw)
+        return self._checked("GET", path, self.client.get(API + path, headers=self._headers(), **kw))
 
     def post(self, path: str, body: Any = None, **kw: Any):  # type: ignore[no-untyped-def]
-        if body is None:
-            return self.client.post(API + path, headers=self._headers(), **kw)
-        return self.client.post(API + path, headers=self._headers(), json=body, **kw)
+        if body is not None:
+            kw["json"] = body
+        return self._checked("POST", path, self.client.post(API + path, headers=self._headers(), **kw))
 
 
 @pytest.fixture(scope="module")
@@ -215,3 +247,11 @@ def test_openapi_is_public_valid_and_complete(web_app: Flask) -> None:
     assert documented == routed
     validator = pytest.importorskip("openapi_spec_validator")
     validator.validate(spec)
+
+
+def test_a_route_without_an_operation_fails_the_document(web_app: Flask) -> None:
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "ENGINE_SETTINGS": web_app.extensions["onewindow"].settings})
+    app.add_url_rule(f"{API}/cases/<int:case_id>/undocumented", "api.undocumented", lambda case_id: {})
+    with pytest.raises(UndocumentedRoute, match="undocumented"):
+        api_document(app)
+    app.extensions["onewindow"].dispose()
