@@ -93,7 +93,7 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
                                 element_name=info.name, task_uuid=submission.task_id,
                                 data_before=to_json(submission.before), data_after=to_json(submission.values),
                                 payload=to_json(submission.raw))
-            link_uploads(uow.session, case, submission.values, actor)
+            link_uploads(uow, case, submission.values, actor)
             repo.delete_drafts(uow.session, case.id, task_uuid)
             open_rows = save_runtime(uow.session, case, runtime, buffer.transitions, actor, now,
                                      completed_task_id=task_uuid, open_rows=open_rows)
