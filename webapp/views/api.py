@@ -22,13 +22,14 @@ from flask.blueprints import BlueprintSetupState
 
 from engine.actors import Actor
 from engine.services import casework
+from engine.services import task_actions
 from engine.services import tasks
 from engine.services.accounts import actor_for_token
-from engine.services.cases import case_history
 from engine.services.cases import start_case
 from engine.services.deploy import list_matters
 from engine.services.deploy import matter_guide
-from engine.services.uploads import resolve_refs
+from engine.services.submissions import FormInput
+from engine.services.submissions import submit_task
 from webapp.security import SAFE_METHODS
 from webapp.security import engine
 from webapp.views import api_schemas as s
@@ -96,9 +97,10 @@ def _fields(view: Any) -> dict[str, Any]:
     return {f.name: getattr(view, f.name) for f in dataclasses.fields(view)}
 
 
-def _detail(detail: casework.CaseDetail) -> s.CaseDetail:
-    return s.CaseDetail.model_validate({**_fields(detail.summary), "open_tasks": detail.open_tasks,
-                                        "documents": detail.documents, "data": detail.data})
+def _detail(case: casework.CaseProjection) -> s.CaseDetail:
+    """The projection as the API's case body: the summary's fields at the top, then the rest."""
+    parts = {key: value for key, value in _fields(case).items() if key not in ("summary", "forms")}
+    return s.CaseDetail.model_validate({**_fields(case.summary), **parts, "audience": case.audience.value})
 
 
 # -- matters -------------------------------------------------------------------------------------
@@ -125,7 +127,8 @@ def start(code: str, body: s.StartCaseBody):  # type: ignore[no-untyped-def]
     ctx, actor = engine(), _actor()
     prefill = casework.application_prefill(ctx, code, body.data) if body.data else {}
     view = start_case(ctx, code, actor, prefill)
-    return _detail(casework.case_detail(ctx, view.id, actor)), {"Location": url_for("api.case", case_id=view.id)}
+    return _detail(casework.case_projection(ctx, view.id, actor, data=view.data)), \
+        {"Location": url_for("api.case", case_id=view.id)}
 
 
 # -- cases ---------------------------------------------------------------------------------------
@@ -139,27 +142,24 @@ def cases(query: s.CaseQuery):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/cases/<int:case_id>")
-@operation("getCase", "办件详情", s.CaseDetail, errors=(404,))
+@operation("getCase", "办件详情", s.CaseDetail, errors=(404,),
+           description="按调用者的身份投影：申请人只见本人的申请与补正、送达的文书、状态和期限；工作人员另见各部门意见与办理数据。")
 def case(case_id: int):  # type: ignore[no-untyped-def]
-    return _detail(casework.case_detail(engine(), case_id, _actor()))
+    return _detail(casework.case_projection(engine(), case_id, _actor()))
 
 
 @bp.get("/cases/<int:case_id>/history")
-@operation("getCaseHistory", "办理记录", s.HistoryList, errors=(404,))
+@operation("getCaseHistory", "办理记录", s.CaseHistory, errors=(404,),
+           description="申请人得到办理进程（audience=applicant）；工作人员与审计得到完整的哈希链记录（audience=staff）。")
 def history(case_id: int):  # type: ignore[no-untyped-def]
-    ctx = engine()
-    casework.case_detail(ctx, case_id, _actor())  # access check: 404 for cases the actor may not see
-    return s.HistoryList(items=case_history(ctx, case_id))
+    audience, items = casework.case_timeline(engine(), case_id, _actor())
+    return s.CaseHistory.model_validate({"audience": audience.value, "items": items})
 
 
 @bp.get("/cases/<int:case_id>/documents/<int:document_id>")
 @operation("getDocument", "文书正文", s.DocumentContent, errors=(404,))
 def document(case_id: int, document_id: int):  # type: ignore[no-untyped-def]
-    detail = casework.case_detail(engine(), case_id, _actor())
-    doc = next((d for d in detail.documents if d.id == document_id), None)
-    if doc is None:
-        abort(404)
-    return s.DocumentContent.model_validate(doc)
+    return s.DocumentContent.model_validate(casework.case_document(engine(), case_id, document_id, _actor()))
 
 
 # -- tasks ---------------------------------------------------------------------------------------
@@ -174,17 +174,13 @@ def worklist(query: s.TaskQuery):  # type: ignore[no-untyped-def]
 @bp.post("/cases/<int:case_id>/tasks/<task_uuid>/claim")
 @operation("claimTask", "签收任务", s.Task, errors=(403, 404, 409))
 def claim(case_id: int, task_uuid: str):  # type: ignore[no-untyped-def]
-    ctx, actor = engine(), _actor()
-    casework.case_detail(ctx, case_id, actor)  # the same 404 as reading a case the actor may not see
-    return s.Task.model_validate(tasks.claim_task(ctx, case_id, task_uuid, actor))
+    return s.Task.model_validate(task_actions.claim_task(engine(), case_id, task_uuid, _actor()))
 
 
 @bp.post("/cases/<int:case_id>/tasks/<task_uuid>/release")
 @operation("releaseTask", "退回岗位队列", s.Task, errors=(403, 404, 409))
 def release(case_id: int, task_uuid: str):  # type: ignore[no-untyped-def]
-    ctx, actor = engine(), _actor()
-    casework.case_detail(ctx, case_id, actor)
-    return s.Task.model_validate(tasks.release_task(ctx, case_id, task_uuid, actor))
+    return s.Task.model_validate(task_actions.release_task(engine(), case_id, task_uuid, _actor()))
 
 
 @bp.post("/cases/<int:case_id>/tasks/<task_uuid>/complete")
@@ -192,15 +188,10 @@ def release(case_id: int, task_uuid: str):  # type: ignore[no-untyped-def]
            body_required=True, description='文件字段传 [{"id": 上传编号}]，仅本人上传或本办件已有的文件有效。')
 def complete(case_id: int, task_uuid: str, body: s.CompleteTaskBody):  # type: ignore[no-untyped-def]
     """Submit a task's form. Files are referenced as ``[{"id": <upload id>}]`` and re-read from our records."""
-    ctx, actor = engine(), _actor()
-    page = casework.task_page(ctx, case_id, task_uuid, actor)  # visibility, task and work checks
-    values = dict(body.data)
-    for form_field in page.form.fields:
-        if form_field.type == "filepicker" and form_field.key in values:
-            refs = values[form_field.key]
-            values[form_field.key] = resolve_refs(ctx, refs if isinstance(refs, list) else [], actor, case_id)
-    tasks.complete_task(ctx, case_id, task_uuid, values, actor)
-    return _detail(casework.case_detail(ctx, case_id, actor))
+    result = submit_task(engine(), case_id, task_uuid, _actor(), FormInput(body.data), with_page=False)
+    result.raise_for_problem()
+    assert result.case is not None
+    return _detail(result.case)
 
 
 # -- OpenAPI -------------------------------------------------------------------------------------

@@ -15,11 +15,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 from typing import Any
+from typing import Literal
 
 from pydantic import BaseModel
 from pydantic import BeforeValidator
 from pydantic import ConfigDict
 from pydantic import Field
+from pydantic import RootModel
 
 MAX_LIST = 200
 
@@ -222,12 +224,44 @@ class DocumentContent(Document):
     html: str
 
 
-class CaseDetail(CaseSummary):
-    """办件详情"""
+class Submission(Response):
+    """已提交的表单（申请、补正；工作人员另见各部门意见），按提交时的原样"""
 
-    open_tasks: list[Task]
+    seq: int
+    element_id: str
+    element_name: str
+    actor_id: str
+    occurred_at: datetime
+    values: JsonObject
+    form_key: str
+
+
+class TimelineEvent(Response):
+    """办理进程的一步：受理、补正、状态变化、送达文书、延长期限、办结"""
+
+    seq: int
+    occurred_at: datetime
+    event_type: str
+    element_id: str
+    element_name: str
+    details: JsonObject = Field(description="form_submitted：本人提交的值；status_changed：blzt、name、permit；"
+                                            "document_issued：doc_key、document_no、title、permit、sha256；"
+                                            "deadline_extended：days、reason")
+
+
+Audience = Literal["applicant", "staff"]
+
+
+class CaseDetail(CaseSummary):
+    """办件详情：按调用者的身份投影，与办件页面所示相同"""
+
+    audience: Audience = Field(description="applicant：申请人（及代办窗口）所见；staff：工作人员所见")
+    open_tasks: list[Task] = Field(description="申请人：本人的待办；工作人员：全部待办")
+    workable: list[str] = Field(description="调用者现在可以办理的任务（task_uuid）")
     documents: list[Document]
-    data: JsonObject
+    submissions: list[Submission]
+    timeline: list[TimelineEvent] = Field(description="办理进程（申请人可见的节点）")
+    data: JsonObject = Field(description="申请人：本人填写的字段与办件编号；工作人员：全部办理数据")
 
 
 class HistoryEvent(Response):
@@ -249,5 +283,19 @@ class HistoryEvent(Response):
     row_hash: str
 
 
-class HistoryList(Response):
+class ApplicantHistory(Response):
+    """申请人所见的办理进程"""
+
+    audience: Literal["applicant"]
+    items: list[TimelineEvent]
+
+
+class StaffHistory(Response):
+    """工作人员与审计所见的完整记录（哈希链）"""
+
+    audience: Literal["staff"]
     items: list[HistoryEvent]
+
+
+class CaseHistory(RootModel[Annotated[ApplicantHistory | StaffHistory, Field(discriminator="audience")]]):
+    """办理记录：申请人得到办理进程，工作人员得到完整的哈希链"""

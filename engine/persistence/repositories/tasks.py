@@ -67,6 +67,11 @@ def open_tasks(uow: UnitOfWork, case_id: int) -> list[TaskRow]:
                  .order_by(TASKS.c.id))
 
 
+def tasks_of_case(uow: UnitOfWork, case_id: int) -> list[TaskRow]:
+    """Every worklist row of the case, open and done, in the order they were opened (the access policy's facts)."""
+    return _rows(uow, select(*_TASK_COLUMNS).where(TASKS.c.case_id == case_id).order_by(TASKS.c.id))
+
+
 def open_tasks_of_cases(uow: UnitOfWork, case_ids: Iterable[int]) -> dict[int, list[TaskRow]]:
     """Open rows of many cases in one query (lists show each case's current steps)."""
     ids = sorted(set(case_ids))
