@@ -40,6 +40,7 @@ from engine.forms import FormRegistryError
 from engine.forms import FormSchemaError
 from engine.runtime.scripting import compile_expression
 from engine.runtime.scripting import compile_script
+from engine.state_names import BLZT_NAMES
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -75,11 +76,6 @@ class HumanTaskInfo:
 
 #: Element properties the engine acts on when the element completes (see processes/README.md).
 KNOWN_PROPERTIES = ("blzt", "document", "permit", "credit_violation")
-BLZT_NAMES = {
-    1: "已接件", 2: "已撤件", 3: "已受理", 4: "不受理", 5: "不予受理", 6: "补正（开始）", 7: "补正（结束）",
-    8: "部门开始办理", 9: "特别程序（开始）", 10: "特别程序（结束）", 11: "办结（通过）", 12: "办结（容缺通过）",
-    13: "办结（不通过）", 14: "撤回", 15: "撤销",
-}
 DOCUMENTS_PREFIX = "_documents/"
 
 

@@ -7,7 +7,8 @@ from types import TracebackType
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
-from engine.persistence.repositories.history import flush_history
+from engine.persistence.repositories.history import check_chain_heads
+from engine.persistence.sql import flush_staged
 
 
 class UnitOfWork:
@@ -35,9 +36,10 @@ class UnitOfWork:
             self.session.close()
 
     def commit(self) -> None:
-        """Write the staged history rows, then commit everything this unit of work did."""
+        """Write the staged rows (history, documents, …), then commit everything this unit of work did."""
         self.session.flush()  # rows the old ORM-based functions added (the designer's drafts)
-        flush_history(self)
+        check_chain_heads(self)
+        flush_staged(self)
         self.session.commit()
         self._committed = True
 

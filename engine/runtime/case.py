@@ -32,15 +32,11 @@ from engine.forms import validate_submission
 from engine.runtime.scripting import PythonScriptEngine
 from engine.runtime.serialization import dump_state
 from engine.runtime.serialization import restore_state
+from engine.state_names import TASK_STATE_NAMES as STATE_NAMES_ZH
 
 #: SpiffWorkflow's names for the three timer kinds (timeDate, timeDuration, timeCycle).
 TIMER_EVENT_TYPES = frozenset({"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition",
                                "TimerEventDefinition"})
-
-STATE_NAMES_ZH = {
-    "READY": "待办", "WAITING": "等待中", "STARTED": "进行中", "COMPLETED": "已完成", "CANCELLED": "已取消",
-    "ERROR": "出错", "FUTURE": "未到达", "LIKELY": "未到达", "MAYBE": "未到达",
-}
 
 
 @dataclass(frozen=True)

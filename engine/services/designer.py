@@ -58,6 +58,8 @@ from engine.history import to_json
 from engine.persistence import repositories as repo
 from engine.persistence.records import DefinitionDraftRecord
 from engine.persistence.records import DefinitionRecord
+from engine.persistence.repositories.cases import lock_case
+from engine.persistence.repositories.history import append_history
 from engine.runtime.case import CaseRuntime
 from engine.runtime.serialization import _serializer
 from engine.runtime.serialization import dump_state
@@ -68,6 +70,7 @@ from engine.services.deploy import deploy_files
 from engine.services.steps import save_runtime
 from engine.services.steps import with_retries
 from engine.services.views import DeployResult
+from engine.state_names import TASK_STATE_NAMES as STATE_LABELS
 
 DESIGNER_GROUPS = frozenset({"designer", "admin", "system"})
 LIMIT_KEYS = ("statutory_limit_wd", "promised_limit_wd", "extension_limit_wd")
@@ -109,7 +112,6 @@ METADATA_LABELS = {
     "conditions": "申请条件", "materials": "申请材料", "fee": "收费", "description": "说明",
     "lane_roles": "泳道角色", "starter_groups": "可申办的角色",
 }
-STATE_LABELS = {"READY": "待办", "WAITING": "等待中", "STARTED": "进行中", "COMPLETED": "已完成", "ERROR": "出错"}
 #: Tasks in these states pin a case to its version if their spec is removed or changed.
 _PINNING = TaskState.COMPLETED | TaskState.STARTED | TaskState.READY | TaskState.WAITING | TaskState.ERROR
 #: A task nobody has worked on yet may get new outgoing/incoming wiring: migration re-predicts its branch.
@@ -967,7 +969,7 @@ def _migrate_one(ctx: EngineContext, matter_code: str, to_version: int, plan: Mi
                  actor: Actor) -> MigrationPlan:
     with ctx.uow() as uow:
         target, versions = _target(uow.session, matter_code, to_version)
-        case = repo.lock_case(uow.session, plan.case_id)
+        case = lock_case(uow, plan.case_id)
         if case is None or case.status != "running" or versions.get(case.definition_id, to_version) >= to_version:
             return MigrationPlan(plan.case_id, plan.case_number, plan.title, plan.from_version, to_version, False,
                                  ("办件已办结、已迁移或状态已变化，未迁移",), plan.waiting_on)
@@ -982,12 +984,11 @@ def _migrate_one(ctx: EngineContext, matter_code: str, to_version: int, plan: Mi
         ctx.take_runtime(case.id, -1)  # drop any cached copy of the old workflow
         now = ctx.clock.now()
         case.definition_id = target.id
-        repo.append_history(uow.session, case, occurred_at=now, event_type="case_migrated", actor_id=actor.user_id,
-                            actor_role=actor.role_label,
-                            data_before=to_json({"definition_version": old_record.version}),
-                            data_after=to_json({"from_version": old_record.version, "to_version": target.version}))
-        save_runtime(uow.session, case, runtime, [], actor, now)
-        uow.session.flush()
+        append_history(uow, case, occurred_at=now, event_type="case_migrated", actor_id=actor.user_id,
+                       actor_role=actor.role_label,
+                       data_before=to_json({"definition_version": old_record.version}),
+                       data_after=to_json({"from_version": old_record.version, "to_version": target.version}))
+        save_runtime(uow, case, runtime, [], actor, now)
         uow.commit()
         return MigrationPlan(plan.case_id, plan.case_number, plan.title, old_record.version, to_version, True,
                              (f"已从第 {old_record.version} 版迁移到第 {target.version} 版",),

@@ -30,7 +30,7 @@ class MatterView:
 
     @classmethod
     def of(cls, record: DefinitionRow) -> MatterView:
-        meta = json.loads(record.metadata_json)
+        meta = record.metadata
         return cls(code=record.matter_code, name=meta["name"], department=meta["department"],
                    case_type=meta["case_type"], statutory_limit_wd=meta["statutory_limit_wd"],
                    promised_limit_wd=meta["promised_limit_wd"], version=record.version, definition_id=record.id,
@@ -66,7 +66,7 @@ class TaskView:
     def of(cls, row: TaskRow, case: CaseRow) -> TaskView:
         return cls(id=row.id, case_id=case.id, case_number=case.case_number, task_uuid=row.task_uuid,
                    element_id=row.element_id, name=row.name, lane=row.lane,
-                   candidate_groups=tuple(g for g in row.candidate_groups.split(",") if g), assignee=row.assignee,
+                   candidate_groups=row.groups, assignee=row.assignee,
                    form_key=row.form_key, state=row.state, created_at=row.created_at, due_at=row.due_at,
                    matter_code=case.matter_code)
 

@@ -28,7 +28,6 @@ from engine.services import tasks
 from engine.services.accounts import actor_for
 from engine.services.cases import case_documents
 from engine.services.cases import case_history
-from engine.services.cases import get_case
 from engine.services.cases import start_case
 from engine.services.context import EngineContext
 from engine.services.deploy import deploy_path
@@ -38,6 +37,7 @@ from tests.browser.conftest import fill_form
 from tests.browser.conftest import open_task
 from tests.browser.conftest import status_text
 from tests.browser.conftest import submit
+from tests.readback import get_case
 
 pytestmark = pytest.mark.browser
 

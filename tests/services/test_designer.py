@@ -25,6 +25,7 @@ from engine.settings import PROJECT_ROOT
 from engine.settings import EngineSettings
 from tests.conftest import FIXTURES
 from tests.conftest import dept_actor
+from tests.readback import get_case
 from tests.services.conftest import VALID_APPLICATION
 
 BUNDLE = FIXTURES / "camunda_bundle"
@@ -151,7 +152,7 @@ def test_deploying_a_draft_makes_v2_and_running_cases_keep_v1(deployed: EngineCo
     versions = design.matter_versions(deployed, "parallel_review").versions
     assert [(v.version, v.running_cases) for v in versions] == [(1, 1), (2, 0)]
 
-    old_case = cases.get_case(deployed, old_case.id)
+    old_case = get_case(deployed, old_case.id)
     assert old_case.definition_id == versions[0].definition_id
     assert _task(old_case, "a_cb").name == "住建承办"
     new_case = _submitted(deployed, applicant)
@@ -237,12 +238,12 @@ def test_migration_moves_only_cases_whose_work_is_unchanged(deployed: EngineCont
     assert "待办环节“城管审核”（b_sh）在新版本中已删除" in reasons
     assert "已完成环节“城管承办”（b_cb）在新版本中有改动" in reasons
     # A dry run changes nothing.
-    assert cases.get_case(deployed, movable.id).definition_id == v1
+    assert get_case(deployed, movable.id).definition_id == v1
 
     results = {p.case_id: p for p in design.migrate_cases(deployed, "parallel_review", 2, designer)}
     assert results[movable.id].migrated and not results[stuck.id].migrated
-    moved = cases.get_case(deployed, movable.id)
-    assert moved.definition_id != v1 and cases.get_case(deployed, stuck.id).definition_id == v1
+    moved = get_case(deployed, movable.id)
+    assert moved.definition_id != v1 and get_case(deployed, stuck.id).definition_id == v1
     assert {t.task_uuid for t in moved.open_tasks} == {t.task_uuid for t in movable.open_tasks}
     history = cases.case_history(deployed, movable.id)
     migrated = [h for h in history if h.event_type == "case_migrated"]
@@ -269,11 +270,11 @@ def test_migration_keeps_a_waiting_timer_due(deployed: EngineContext, designer: 
     clock.advance(hours=5)
     [plan] = design.migrate_cases(deployed, "timer_review", 2, designer)
     assert plan.migrated, plan.reasons
-    moved = cases.get_case(deployed, view.id)
+    moved = get_case(deployed, view.id)
     assert moved.next_timer_due == due
     clock.set(due + timedelta(minutes=1))
     assert fire_due_timers(deployed) == 1
-    assert [t.element_id for t in cases.get_case(deployed, view.id).open_tasks] == ["escalate"]
+    assert [t.element_id for t in get_case(deployed, view.id).open_tasks] == ["escalate"]
 
 
 # -- Camunda Modeler bundles ---------------------------------------------------------------------

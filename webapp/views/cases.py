@@ -20,6 +20,7 @@ from engine.services.cases import start_case
 from engine.services.submissions import Outcome
 from engine.services.submissions import submit_task
 from engine.services.uploads import open_upload
+from engine.state_names import CASE_STATUS_NAMES
 from webapp.formdata import form_input
 from webapp.security import current_actor
 from webapp.security import engine
@@ -87,7 +88,8 @@ def all_cases():  # type: ignore[no-untyped-def]
     status = request.args.get("status") or None
     search = request.args.get("q", "")
     rows = casework.list_cases(engine(), current_actor(), matter_code=matter, search=search, status=status)
-    return render_template("cases/list.html", cases=rows, q=search, matter=matter or "", status=status or "")
+    return render_template("cases/list.html", cases=rows, q=search, matter=matter or "", status=status or "",
+                           statuses=CASE_STATUS_NAMES)
 
 
 @bp.get("/cases/<int:case_id>")

@@ -6,7 +6,6 @@ Everything here is SQLAlchemy Core on the tables: a step reads one row and write
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -97,15 +96,6 @@ def case_by_id(uow: UnitOfWork, case_id: int, *, with_state: bool = False) -> Ca
 def lock_case(uow: UnitOfWork, case_id: int) -> CaseRow | None:
     """Load a case with its state for a step. PostgreSQL holds a row lock; SQLite relies on ``lock_version``."""
     return _one(uow, _select(True).where(CASES.c.id == case_id).with_for_update(), True)
-
-
-def cases_by_ids(uow: UnitOfWork, case_ids: Iterable[int]) -> dict[int, CaseRow]:
-    """Many cases (without state) in one query, by id."""
-    ids = sorted(set(case_ids))
-    if not ids:
-        return {}
-    return {row["id"]: _row(row) for row in connection(uow).execute(_select(False).where(CASES.c.id.in_(ids)))
-            .mappings()}
 
 
 def due_timer_case_ids(uow: UnitOfWork, now: datetime, limit: int, skip_locked: bool) -> list[int]:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from engine.persistence.records import DefinitionRecord
 from engine.persistence.rows import DefinitionRow
 from engine.persistence.sql import connection
+from engine.persistence.sql import id_batches
 
 if TYPE_CHECKING:
     from engine.persistence.unit_of_work import UnitOfWork
@@ -65,11 +66,11 @@ def latest_definitions(uow: UnitOfWork) -> list[DefinitionRow]:
 
 def definitions_metadata(uow: UnitOfWork, definition_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """Parsed ``matter.toml`` of many versions in one query (lists show each case's matter and limits)."""
-    ids = sorted(set(definition_ids))
-    if not ids:
-        return {}
-    query = select(DEFINITIONS.c.id, DEFINITIONS.c.metadata_json).where(DEFINITIONS.c.id.in_(ids))
-    return {row.id: json.loads(row.metadata_json) for row in connection(uow).execute(query)}
+    found: dict[int, dict[str, Any]] = {}
+    for ids in id_batches(definition_ids):
+        query = select(DEFINITIONS.c.id, DEFINITIONS.c.metadata_json).where(DEFINITIONS.c.id.in_(ids))
+        found.update((row.id, json.loads(row.metadata_json)) for row in connection(uow).execute(query))
+    return found
 
 
 def insert_definition(uow: UnitOfWork, *, matter_code: str, version: int, content_hash: str, files_json: str,

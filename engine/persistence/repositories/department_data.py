@@ -14,6 +14,7 @@ from sqlalchemy import update
 from engine.persistence.records import CreditRecordRecord
 from engine.persistence.records import DepartmentRecord
 from engine.persistence.sql import connection
+from engine.persistence.sql import stage_insert
 
 if TYPE_CHECKING:
     from engine.persistence.unit_of_work import UnitOfWork
@@ -56,6 +57,7 @@ def active_credit_violations(uow: UnitOfWork, credit_code: str) -> int:
     return int(connection(uow).execute(query).scalar() or 0)
 
 
-def insert_credit_record(uow: UnitOfWork, credit_code: str, case_number: str, reason: str, now: datetime) -> None:
-    connection(uow).execute(insert(CREDIT).values(credit_code=credit_code, case_number=case_number, reason=reason,
-                                                  recorded_at=now, is_repaired=False))
+def stage_credit_record(uow: UnitOfWork, credit_code: str, case_number: str, reason: str, now: datetime) -> None:
+    """A 失信 entry, inserted when the unit of work commits (with the step that found the violation)."""
+    stage_insert(uow, CREDIT, {"credit_code": credit_code, "case_number": case_number, "reason": reason,
+                               "recorded_at": now, "is_repaired": False})

@@ -3,6 +3,7 @@
 Rows are only ever inserted. ``append_history`` chains a row to the case's head (the case row
 carries the newest seq and hash) and stages it; the unit of work writes every staged row in one
 multi-row ``INSERT`` right before it commits, in the same transaction as the state they describe.
+Snapshots are staged the same way.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 from sqlalchemy import func
-from sqlalchemy import insert
 from sqlalchemy import select
 
 from engine.history import GENESIS_HASH
@@ -26,6 +26,8 @@ from engine.persistence.records import HistorySnapshotRecord
 from engine.persistence.rows import CaseRow
 from engine.persistence.rows import HistoryRow
 from engine.persistence.sql import connection
+from engine.persistence.sql import id_batches
+from engine.persistence.sql import stage_insert
 
 if TYPE_CHECKING:
     from engine.persistence.unit_of_work import UnitOfWork
@@ -37,7 +39,6 @@ _COLUMNS = tuple(HISTORY.c)
 #: Events deadlines are derived from (``services.deadlines``).
 STATUS_EVENTS = ("status_changed", "deadline_extended")
 
-_PENDING = "onewindow_pending_history"
 _HEADS = "onewindow_history_heads"
 
 
@@ -80,9 +81,8 @@ def append_history(uow: UnitOfWork, case: CaseRow, **fields: Any) -> dict[str, A
               "data_after": None, "payload": None}
     values.update(fields)
     values["row_hash"] = row_digest(values)
-    info = uow.session.info
-    info.setdefault(_PENDING, []).append(values)
-    info.setdefault(_HEADS, {})[case.id] = (seq, None)
+    stage_insert(uow, HISTORY, values)
+    uow.session.info.setdefault(_HEADS, {})[case.id] = (seq, None)
     case.history_seq = seq
     case.history_hash = values["row_hash"]
     return values
@@ -95,20 +95,17 @@ def mark_saved(uow: UnitOfWork, case: CaseRow) -> None:
         heads[case.id] = (heads[case.id][0], case.history_seq)
 
 
-def flush_history(uow: UnitOfWork) -> None:
-    """Write the staged rows in one statement (called by the unit of work right before commit).
+def check_chain_heads(uow: UnitOfWork) -> None:
+    """Refuse to commit history rows whose case was not saved after the last of them.
 
-    :raise RuntimeError: a case got history rows but was not saved after the last of them (a bug:
-        its stored chain head would not match its rows).
+    Called by the unit of work right before it writes the staged rows and commits.
+
+    :raise RuntimeError: a bug: the stored chain head would not match the case's rows.
     """
-    info = uow.session.info
-    rows = info.pop(_PENDING, None)
-    heads = info.pop(_HEADS, {})
+    heads = uow.session.info.pop(_HEADS, {})
     stale = sorted(case_id for case_id, (staged, saved) in heads.items() if staged != saved)
     if stale:
         raise RuntimeError(f"history appended to case(s) {stale} after they were last saved")
-    if rows:
-        connection(uow).execute(insert(HISTORY), rows)
 
 
 def history_of_case(uow: UnitOfWork, case_id: int) -> list[HistoryRow]:
@@ -122,9 +119,8 @@ def status_events(uow: UnitOfWork, case_id: int) -> list[HistoryRow]:
 
 def status_events_of_cases(uow: UnitOfWork, case_ids: Iterable[int]) -> dict[int, list[HistoryRow]]:
     """Status and deadline events of many cases in one query, oldest first per case."""
-    ids = sorted(set(case_ids))
-    found: dict[int, list[HistoryRow]] = {case_id: [] for case_id in ids}
-    if ids:
+    found: dict[int, list[HistoryRow]] = {case_id: [] for case_id in case_ids}
+    for ids in id_batches(found):
         query = (select(*_COLUMNS).where(HISTORY.c.case_id.in_(ids), HISTORY.c.event_type.in_(STATUS_EVENTS))
                  .order_by(HISTORY.c.case_id, HISTORY.c.seq))
         for row in _rows(uow, query):
@@ -160,8 +156,9 @@ def last_snapshot_seq(uow: UnitOfWork, case_id: int) -> int:
     return int(connection(uow).execute(query).scalar() or 0)
 
 
-def insert_snapshot(uow: UnitOfWork, case_id: int, seq: int, state: bytes, sha256: str) -> None:
-    connection(uow).execute(insert(SNAPSHOTS).values(case_id=case_id, seq=seq, state=state, sha256=sha256))
+def stage_snapshot(uow: UnitOfWork, case_id: int, seq: int, state: bytes, sha256: str) -> None:
+    """Keep a copy of the state, written with the history row that vouches for it."""
+    stage_insert(uow, SNAPSHOTS, {"case_id": case_id, "seq": seq, "state": state, "sha256": sha256})
 
 
 def snapshot_before(uow: UnitOfWork, case_id: int, seq: int) -> SnapshotRow | None:

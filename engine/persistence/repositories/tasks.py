@@ -27,6 +27,7 @@ from engine.persistence.rows import TaskRow
 from engine.persistence.sql import LIKE_ESCAPE
 from engine.persistence.sql import connection
 from engine.persistence.sql import group_pattern
+from engine.persistence.sql import id_batches
 
 if TYPE_CHECKING:
     from engine.persistence.unit_of_work import UnitOfWork
@@ -74,9 +75,8 @@ def tasks_of_case(uow: UnitOfWork, case_id: int) -> list[TaskRow]:
 
 def open_tasks_of_cases(uow: UnitOfWork, case_ids: Iterable[int]) -> dict[int, list[TaskRow]]:
     """Open rows of many cases in one query (lists show each case's current steps)."""
-    ids = sorted(set(case_ids))
-    found: dict[int, list[TaskRow]] = {case_id: [] for case_id in ids}
-    if ids:
+    found: dict[int, list[TaskRow]] = {case_id: [] for case_id in case_ids}
+    for ids in id_batches(found):
         for row in _rows(uow, select(*_TASK_COLUMNS).where(TASKS.c.case_id.in_(ids), TASKS.c.state == "open")
                          .order_by(TASKS.c.id)):
             found[row.case_id].append(row)
@@ -137,7 +137,7 @@ def close_tasks(uow: UnitOfWork, rows: Sequence[TaskRow]) -> None:
                                          "done_by": row.completed_by} for row in rows])
 
 
-def claim_task(uow: UnitOfWork, row: TaskRow, user_id: str, now: datetime) -> bool:
+def claim_row(uow: UnitOfWork, row: TaskRow, user_id: str, now: datetime) -> bool:
     """Set the assignee only if nobody holds the task: the first of two racing claims wins."""
     result = connection(uow).execute(update(TASKS)
                                      .where(TASKS.c.id == row.id, TASKS.c.state == "open", TASKS.c.assignee.is_(None))
@@ -148,7 +148,7 @@ def claim_task(uow: UnitOfWork, row: TaskRow, user_id: str, now: datetime) -> bo
     return True
 
 
-def release_task(uow: UnitOfWork, row: TaskRow, user_id: str) -> bool:
+def release_row(uow: UnitOfWork, row: TaskRow, user_id: str) -> bool:
     """Give the task back to its group queue if ``user_id`` holds it."""
     result = connection(uow).execute(update(TASKS)
                                      .where(TASKS.c.id == row.id, TASKS.c.state == "open",
@@ -160,7 +160,7 @@ def release_task(uow: UnitOfWork, row: TaskRow, user_id: str) -> bool:
     return True
 
 
-def assign_task(uow: UnitOfWork, row: TaskRow, user_id: str, now: datetime) -> None:
+def assign_row(uow: UnitOfWork, row: TaskRow, user_id: str, now: datetime) -> None:
     """Hand an open task to ``user_id`` whoever held it (转办; the caller checked who may)."""
     connection(uow).execute(update(TASKS).where(TASKS.c.id == row.id, TASKS.c.state == "open")
                             .values(assignee=user_id, claimed_at=now))

@@ -15,6 +15,7 @@ from sqlalchemy import update
 
 from engine.persistence.records import UploadRecord
 from engine.persistence.sql import connection
+from engine.persistence.sql import id_batches
 
 if TYPE_CHECKING:
     from engine.persistence.unit_of_work import UnitOfWork
@@ -48,11 +49,11 @@ def insert_upload(uow: UnitOfWork, *, sha256: str, original_name: str, content_t
 
 
 def uploads_by_ids(uow: UnitOfWork, upload_ids: Iterable[int]) -> dict[int, UploadRow]:
-    ids = sorted(set(upload_ids))
-    if not ids:
-        return {}
-    query = select(*UPLOADS.c).where(UPLOADS.c.id.in_(ids))
-    return {values["id"]: _row(values) for values in connection(uow).execute(query).mappings()}
+    found: dict[int, UploadRow] = {}
+    for ids in id_batches(upload_ids):
+        query = select(*UPLOADS.c).where(UPLOADS.c.id.in_(ids))
+        found.update((values["id"], _row(values)) for values in connection(uow).execute(query).mappings())
+    return found
 
 
 def attach_uploads(uow: UnitOfWork, case_id: int, upload_ids: Iterable[int], uploaded_by: str) -> None:
