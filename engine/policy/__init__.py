@@ -13,7 +13,8 @@ from engine.policy.cases import Relation
 from engine.policy.cases import TaskParties
 from engine.policy.cases import case_access
 from engine.policy.cases import department_groups
+from engine.policy.cases import may_file_for_others
 from engine.policy.cases import sees_every_case
 
 __all__ = ["Audience", "CaseAccess", "CaseParties", "Relation", "TaskParties", "case_access", "department_groups",
-           "sees_every_case"]
+           "may_file_for_others", "sees_every_case"]

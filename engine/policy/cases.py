@@ -111,6 +111,14 @@ class TaskParties:
         return APPLICANT_GROUP in self.groups
 
 
+#: Who may file an application for a registered applicant (代办) or for a walk-in (窗口代录): the window.
+FILING_GROUPS = frozenset({"window_clerk"})
+
+
+def may_file_for_others(actor: Actor) -> bool:
+    return actor.in_any(FILING_GROUPS)
+
+
 def sees_every_case(actor: Actor) -> bool:
     return any(group in actor.groups for group, _relation in EVERY_CASE_GROUPS)
 

@@ -142,13 +142,16 @@ def summaries(ctx: EngineContext, uow: UnitOfWork, cases: list[CaseRow]) -> list
 
 
 def list_cases(ctx: EngineContext, actor: Actor, *, matter_code: str | None = None, search: str = "",
-               status: str | None = None, limit: int = 200) -> list[CaseSummary]:
-    """Cases the actor may see, newest first; ``search`` matches number or title literally."""
+               status: str | None = None, limit: int = 200, own_only: bool = False) -> list[CaseSummary]:
+    """Cases the actor may see, newest first; ``search`` matches number or title literally.
+
+    :param own_only: only the actor's own applications (我的办件), not cases they see as staff or filed for others.
+    """
     rule = list_filter(actor)
     with ctx.uow() as uow:
         found = case_rows.visible_cases(uow, rule.user_id, rule.groups, rule.see_all, matter_code=matter_code,
                                         search=search, status=status, limit=limit)
-        return summaries(ctx, uow, found)
+        return summaries(ctx, uow, [case for case in found if not own_only or case.owner_id == actor.user_id])
 
 
 def _applicant_forms(compiled: CompiledDefinition) -> Iterator[FormDefinition]:

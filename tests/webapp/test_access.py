@@ -348,6 +348,12 @@ def test_only_the_window_labels_a_case_as_entered_at_the_counter(people: dict[st
     assert citizen.post("/matters/food_business/apply", {"applicant_username": "demo_enterprise"}).status_code == 403
     assert people["window"].post("/window/walk-in", {"matter": "food_business",
                                                      "walk_in_name": "来访者"}).status_code == 302
+    window = people["window"]
+    listed = window.get("/cases").get_data(as_text=True).count("data-case=")
+    unknown = window.post("/matters/food_business/apply", {"applicant_username": "no_such_person"})
+    assert unknown.status_code == 302 and urlsplit(unknown.location).path == "/window"
+    assert "申请人账号“no_such_person”不存在" in window.get("/window").get_data(as_text=True)
+    assert listed and window.get("/cases").get_data(as_text=True).count("data-case=") == listed  # none started
 
 
 # -- CSRF ----------------------------------------------------------------------------------------

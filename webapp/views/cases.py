@@ -15,8 +15,8 @@ from flask import url_for
 from engine.errors import EngineError
 from engine.services import casework
 from engine.services import task_actions
-from engine.services.accounts import actor_for
-from engine.services.cases import start_case
+from engine.services.applications import UnknownApplicant
+from engine.services.applications import file_application
 from engine.services.submissions import Outcome
 from engine.services.submissions import submit_task
 from engine.services.uploads import open_upload
@@ -48,36 +48,23 @@ def home():  # type: ignore[no-untyped-def]
 @bp.post("/matters/<code>/apply")
 @requires("applicant", "window_clerk")
 def apply(code: str):  # type: ignore[no-untyped-def]
-    """Start a case; a window clerk may file for a walk-in applicant (代办/窗口录入)."""
-    actor = current_actor()
-    owner = actor.user_id
-    title = ""
-    on_behalf = request.form.get("applicant_username", "").strip()
-    if on_behalf:
-        if not actor.in_any({"window_clerk"}):
-            abort(403)
-        applicant = actor_for(engine(), on_behalf)
-        if applicant is None or "applicant" not in applicant.groups:
-            flash(f"申请人账号“{on_behalf}”不存在")
-            return redirect(url_for("work.window"))
-        owner = applicant.user_id
-        title = f"窗口代录：{applicant.name}"
-    elif request.form.get("walk_in_name", "").strip():
-        if not actor.in_any({"window_clerk"}):
-            abort(403)  # only the window labels a case as entered at the counter (窗口代录)
-        title = f"窗口代录：{request.form['walk_in_name'].strip()[:80]}"
-    view = start_case(engine(), code, actor, {}, owner_id=owner, title=title)
-    mine = [t for t in view.open_tasks if "applicant" in t.candidate_groups or actor.in_any(t.candidate_groups)]
-    if mine:
-        return redirect(url_for("cases.task", case_id=view.id, task_uuid=mine[0].task_uuid))
-    return redirect(url_for("cases.detail", case_id=view.id))
+    """Start a case; a window clerk may file for a registered applicant (代办) or a walk-in (窗口代录)."""
+    try:
+        filed = file_application(engine(), code, current_actor(),
+                                 applicant_username=request.form.get("applicant_username", ""),
+                                 walk_in_name=request.form.get("walk_in_name", ""))
+    except UnknownApplicant as exc:
+        flash(exc.message)
+        return redirect(url_for("work.window"))
+    if filed.first_task:
+        return redirect(url_for("cases.task", case_id=filed.case_id, task_uuid=filed.first_task))
+    return redirect(url_for("cases.detail", case_id=filed.case_id))
 
 
 @bp.get("/my/cases")
 @requires("applicant")
 def mine():  # type: ignore[no-untyped-def]
-    actor = current_actor()
-    own = [c for c in casework.list_cases(engine(), actor) if c.owner_id == actor.user_id]
+    own = casework.list_cases(engine(), current_actor(), own_only=True)
     return render_template("cases/mine.html", cases=own)
 
 
