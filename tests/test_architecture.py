@@ -23,12 +23,7 @@ RECORDS_MODULE = "engine.persistence.records"
 STATE_NAMES = "engine/state_names.py"
 
 #: Files allowed to break the persistence contracts for now, each with the reason.
-EXEMPT = {
-    # Being split into engine/services/design/ (with its own repositories/designs.py) by the
-    # "design" work of issue 9; it still calls the session-based functions left in
-    # engine/persistence/repositories/__init__.py. Remove this entry when the split lands.
-    "engine/services/designer.py",
-}
+EXEMPT: set[str] = set()
 
 
 def _imported_modules(tree: ast.AST) -> Iterator[tuple[int, str, list[str]]]:

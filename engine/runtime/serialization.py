@@ -20,6 +20,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.util.diff import SpecDiff
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
@@ -42,6 +43,15 @@ def _make_serializer() -> BpmnWorkflowSerializer:
 
 _serializer = _make_serializer()
 SERIALIZER_VERSION = _serializer.VERSION
+
+
+def spec_diff(old: BpmnProcessSpec, new: BpmnProcessSpec) -> SpecDiff:
+    """SpiffWorkflow's comparison of two process specs (what case migration checks).
+
+    It compares task specs through the serializer's converters, so it must use this registry: ours
+    knows the spec classes our parser makes.
+    """
+    return SpecDiff(_serializer.registry, old, new)
 
 # -- finished-task fragments ---------------------------------------------------------------------
 # A long case (rework loops, many rounds of 补正) keeps every finished task in SpiffWorkflow's tree,

@@ -274,21 +274,22 @@ def task_page(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) ->
         data = _case_data(ctx, uow, seen.case)  # the form's current values: the workflow's, not the projection's
         projection = _project(ctx, uow, seen, data if seen.access.is_staff else None)
         saved = drafts.draft_data(uow, actor.user_id, case_id, task_uuid)
-        form = definition_for_case(ctx, uow, seen.case).forms.get(row.form_key)
+        compiled = definition_for_case(ctx, uow, seen.case)
+    form = compiled.forms.get(row.form_key)
     task = TaskView.of(row, seen.case)
     values = {f.key: data[f.key] for f in form.fields if f.key in data}
     if saved is not None:
         values.update(json.loads(saved))
     return TaskPage(case=projection, task=task, form=form, values=values, from_draft=saved is not None,
-                    requested_items=_requested_items(task, form, data))
+                    requested_items=_requested_items(task, form, data, compiled.metadata.as_dict()))
 
 
-def _requested_items(task: TaskView, form: FormDefinition, data: dict[str, Any]) -> tuple[str, ...]:
-    """The 补正 list a supplement task answers (department-specific key first, then the shared ones)."""
+def _requested_items(task: TaskView, form: FormDefinition, data: dict[str, Any],
+                     metadata: dict[str, Any]) -> tuple[str, ...]:
+    """The 补正 list a supplement task answers, from the keys its matter names (``[supplement_items]``)."""
     if not any(f.type == "filepicker" for f in form.fields) or "applicant" not in task.candidate_groups:
         return ()
-    prefix = task.element_id.split("_", 1)[0]
-    for key in (f"{prefix}_supplement_items", "missing_items", "review_missing_items", "supplement_items"):
+    for key in metadata.get("extra", {}).get("supplement_items", {}).get(task.element_id, ()):
         value = data.get(key)
         if isinstance(value, str) and value.strip():
             return tuple(line.strip() for line in value.splitlines() if line.strip())

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.actors import Actor
-from engine.definitions.catalog import collect_matter_files
+from engine.definitions.bundles import collect_matter_files
 from engine.definitions.catalog import compile_definition
 from engine.definitions.catalog import content_hash
 from engine.definitions.catalog import files_to_json

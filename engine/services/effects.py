@@ -15,7 +15,6 @@ from SpiffWorkflow.task import Task
 
 from engine.actors import Actor
 from engine.clock import CHINA_TZ
-from engine.documents import DOCUMENT_TITLES
 from engine.documents import chinese_date
 from engine.documents import digest
 from engine.documents import render_document
@@ -29,9 +28,6 @@ from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.case import CaseRuntime
 from engine.state_names import BLZT_NAMES
 
-PERMIT_NAMES = {"construction": "建筑工程施工许可证核发", "waste": "城市建筑垃圾处置核准",
-                "civil_defense": "人防工程审批", "hygiene": "公共场所卫生许可", "food": "食品经营许可"}
-
 
 def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(data, ensure_ascii=False, default=str))
@@ -43,16 +39,17 @@ def issue_document(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, key: st
     number = count_documents(uow, case.id) + 1
     document_no = f"{case.case_number}-{number:02d}"
     reason = data.get(f"{permit}_reason") or data.get("decision_reason") or data.get("reason") or ""
+    title = runtime.definition.document_title(key)  # matter data (engine/definitions/facts.py)
     context = {
-        "case": {"case_number": case.case_number, "received_at": case.received_at},
+        "title": title, "case": {"case_number": case.case_number, "received_at": case.received_at},
         "matter": metadata.as_dict(), "data": _json_safe(data), "document_no": document_no, "permit": permit,
-        "permit_name": PERMIT_NAMES.get(permit, ""), "reason": reason,
+        "permit_name": metadata.permit_name(permit) or "", "reason": reason,
         "issued_date": chinese_date(now.astimezone(CHINA_TZ)),
         "received_date": chinese_date(data.get("received_at") or case.received_at),
         "accepted_date": chinese_date(data.get("accepted_at") or ""),
     }
     html = render_document(runtime.definition.files, key, context)
-    title, sha256 = DOCUMENT_TITLES.get(key, key), digest(html)
+    sha256 = digest(html)
     stage_document(uow, case_id=case.id, doc_key=key, document_no=document_no, title=title, permit=permit,
                    element_id=element_id, html=html, sha256=sha256, issued_at=now)
     append_history(uow, case, occurred_at=now, event_type="document_issued", actor_id=actor.user_id,

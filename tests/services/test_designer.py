@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,13 +12,13 @@ import pytest
 
 from engine.actors import Actor
 from engine.clock import FixedClock
-from engine.definitions.catalog import collect_matter_files
+from engine.definitions.bundles import collect_matter_files
 from engine.errors import DefinitionInvalid
 from engine.errors import FormDataInvalid
 from engine.errors import NotAllowed
 from engine.forms import validate_submission
 from engine.services import cases
-from engine.services import designer as design
+from engine.services import design
 from engine.services import tasks
 from engine.services.context import EngineContext
 from engine.services.deploy import list_matters
@@ -374,6 +376,38 @@ def test_camunda_form_ref_is_resolved_by_form_id(deployed: EngineContext, design
     result = design.import_camunda_bundle(deployed, files, BUNDLE_METADATA, designer)
     compiled = deployed.compiled(_definition(deployed, result.definition_id))
     assert compiled.human_tasks["Activity_apply"].form_key == "apply"
+
+
+@pytest.fixture
+def project_ctx(settings: EngineSettings, clock: FixedClock) -> Iterator[EngineContext]:
+    """A context over the project's own ``processes/`` and ``forms/`` (with ``_common`` and its forms)."""
+    context = EngineContext.create(replace(settings, processes_dir=PROJECT_ROOT / "processes",
+                                           forms_dir=PROJECT_ROOT / "forms"), clock)
+    yield context
+    context.dispose()
+
+
+def test_camunda_bundle_may_call_the_shared_reception(project_ctx: EngineContext, designer: Actor,
+                                                     applicant: Actor) -> None:
+    """Issue 14: the forms and templates of ``_common`` sub-processes are completed too, not only the upload's."""
+    deployed = project_ctx
+    files = _with(_bundle_files(), '<bpmn:sequenceFlow id="Flow_1b2u9rx" sourceRef="Activity_apply" '
+                                   'targetRef="Activity_review" />',
+                  '<bpmn:sequenceFlow id="Flow_1b2u9rx" sourceRef="Activity_apply" targetRef="Activity_limits" />'
+                  '<bpmn:scriptTask id="Activity_limits" name="设定时限" scriptFormat="python">'
+                  '<bpmn:script>promised_limit_wd = 10\nstatutory_limit_wd = 20</bpmn:script></bpmn:scriptTask>'
+                  '<bpmn:sequenceFlow id="Flow_limits" sourceRef="Activity_limits" targetRef="Activity_reception" />'
+                  '<bpmn:callActivity id="Activity_reception" name="收件与受理" calledElement="reception" />'
+                  '<bpmn:sequenceFlow id="Flow_received" sourceRef="Activity_reception" targetRef="Activity_review" />')
+    result = design.import_camunda_bundle(deployed, files, BUNDLE_METADATA, designer)
+    compiled = deployed.compiled(_definition(deployed, result.definition_id))
+    assert "_common/reception.bpmn" in compiled.files
+    assert "reception_check" in compiled.forms.keys() and "_documents/receipt.html" in compiled.files
+    view = cases.start_case(deployed, "outdoor_ad", applicant)
+    values = {"applicant_name": "滨江传媒有限公司", "uscc": "91350100M000100Y43", "location": "滨江路 1 号",
+              "area_m2": "12", "facility_type": "signboard", "contact_mobile": "13800138000"}
+    view = tasks.complete_task(deployed, view.id, _task(view, "Activity_apply").task_uuid, values, applicant)
+    assert view.status == "running" and view.open_tasks[0].element_id.startswith("rc_")
 
 
 def test_shipped_matters_pass_the_designer_checks(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from flask import Flask
 
 from engine.actors import Actor
 from engine.services import cases
-from engine.services.designer import matter_versions
+from engine.services.design import matter_versions
 from tests.conftest import FIXTURES
 from tests.readback import get_case
 
