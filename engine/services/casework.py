@@ -104,6 +104,8 @@ class CaseProjection:
     data: dict[str, Any]
     #: The forms of ``submissions``, to show each as the form it was submitted on.
     forms: Mapping[str, FormDefinition]
+    #: The matter's published metadata (``matter.toml``) of the version the case runs on.
+    metadata: Mapping[str, Any]
 
     @property
     def is_staff(self) -> bool:
@@ -200,7 +202,8 @@ def _project(ctx: EngineContext, uow: UnitOfWork, seen: VisibleCase, data: dict[
         workable=tuple(row.task_uuid for row in open_rows if access.may_work(task_parties(row))),
         documents=tuple(DocumentView.of(d) for d in documents_of_case(uow, case.id)), submissions=submissions,
         timeline=applicant_timeline(rows, parties), data=data,
-        forms={s.form_key: compiled.forms.get(s.form_key) for s in submissions if s.form_key})
+        forms={s.form_key: compiled.forms.get(s.form_key) for s in submissions if s.form_key},
+        metadata=compiled.metadata.as_dict())
 
 
 def case_projection(ctx: EngineContext, case_id: int, actor: Actor, *,

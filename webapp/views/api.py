@@ -99,7 +99,7 @@ def _fields(view: Any) -> dict[str, Any]:
 
 def _detail(case: casework.CaseProjection) -> s.CaseDetail:
     """The projection as the API's case body: the summary's fields at the top, then the rest."""
-    parts = {key: value for key, value in _fields(case).items() if key not in ("summary", "forms")}
+    parts = {key: value for key, value in _fields(case).items() if key not in ("summary", "forms", "metadata")}
     return s.CaseDetail.model_validate({**_fields(case.summary), **parts, "audience": case.audience.value})
 
 
