@@ -25,7 +25,7 @@ from engine.services import casework
 from engine.services import task_actions
 from engine.services import tasks
 from engine.services.accounts import actor_for_token
-from engine.services.cases import start_case
+from engine.services.applications import file_application
 from engine.services.deploy import list_matters
 from engine.services.deploy import matter_guide
 from engine.services.submissions import FormInput
@@ -124,11 +124,8 @@ def matter(code: str):  # type: ignore[no-untyped-def]
            body=s.StartCaseBody, description="data 可预填申请人表单的字段，逐项按表单规则校验；其他字段返回 422。")
 def start(code: str, body: s.StartCaseBody):  # type: ignore[no-untyped-def]
     """Start a case as the token's actor; ``data`` prefills the applicant's forms (checked first)."""
-    ctx, actor = engine(), _actor()
-    prefill = casework.application_prefill(ctx, code, body.data) if body.data else {}
-    view = start_case(ctx, code, actor, prefill)
-    return _detail(casework.case_projection(ctx, view.id, actor, data=view.data)), \
-        {"Location": url_for("api.case", case_id=view.id)}
+    filed = file_application(engine(), code, _actor(), prefill=body.data)
+    return _detail(filed.case), {"Location": url_for("api.case", case_id=filed.case_id)}
 
 
 # -- cases ---------------------------------------------------------------------------------------
