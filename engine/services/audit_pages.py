@@ -25,9 +25,9 @@ from engine.services.audit import matter_heatmap
 from engine.services.audit import replay_case
 from engine.services.audit import require_auditor
 from engine.services.audit import verify_history
+from engine.services.cases import case_history
 from engine.services.casework import CaseProjection
 from engine.services.casework import case_projection
-from engine.services.casework import case_timeline
 from engine.services.context import EngineContext
 from engine.services.deadlines import CaseDeadlines
 from engine.services.deadlines import case_deadlines
@@ -106,9 +106,9 @@ def _clamped(seq: int | None, total: int) -> int:
 
 
 def _history(ctx: EngineContext, case_id: int, actor: Actor) -> tuple[HistoryView, ...]:
+    """The full hash chain: auditors read every row (:raise NotAllowed: not an auditor)."""
     require_auditor(actor)
-    _audience, rows = case_timeline(ctx, case_id, actor)
-    return rows
+    return tuple(case_history(ctx, case_id))
 
 
 def _replay(ctx: EngineContext, case_id: int, seq: int, diagram: AuditDiagram) -> ReplayStep:

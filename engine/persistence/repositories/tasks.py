@@ -165,11 +165,3 @@ def assign_row(uow: UnitOfWork, row: TaskRow, user_id: str, now: datetime) -> No
     connection(uow).execute(update(TASKS).where(TASKS.c.id == row.id, TASKS.c.state == "open")
                             .values(assignee=user_id, claimed_at=now))
     row.assignee, row.claimed_at = user_id, now
-
-
-def case_has_task_for(uow: UnitOfWork, case_id: int, groups: frozenset[str], user_id: str) -> bool:
-    """Whether any task of the case (open or done) was offered to one of ``groups`` or worked by the user."""
-    match = [TASKS.c.candidate_groups.like(group_pattern(g), escape=LIKE_ESCAPE) for g in sorted(groups)]
-    query = select(TASKS.c.id).where(TASKS.c.case_id == case_id,
-                                     or_(TASKS.c.assignee == user_id, TASKS.c.completed_by == user_id, *match)).limit(1)
-    return connection(uow).execute(query).first() is not None
