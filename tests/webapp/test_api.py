@@ -127,6 +127,20 @@ def test_matters_and_guide(api) -> None:  # type: ignore[no-untyped-def]
     assert missing.status_code == 404 and missing.get_json()["error"] == "MatterNotFound"
 
 
+def test_bad_query_and_body_are_refused_with_the_parameter_named(api) -> None:  # type: ignore[no-untyped-def]
+    client = api("demo_citizen")
+    for query, message in (("limit=abc", "“limit”须为整数"), ("limit=%C2%B2", "“limit”须为整数"),
+                           ("limit=1_0", "“limit”须为整数"), ("limit=0", "“limit”须不小于 1"),
+                           ("limit=201", "“limit”须不大于 200"), ("colour=red", "“colour”不是可接受的参数")):
+        response = client.get(f"/cases?{query}")
+        assert response.status_code == 400 and response.get_json()["message"] == message, query
+    assert len(client.get("/cases?limit=1&matter=").get_json()["items"]) <= 1  # an empty parameter is no filter
+    for body, message in (([1], "请求体须为 JSON 对象"), ({"data": [1]}, "“data”须为 JSON 对象"),
+                          ({"date": {}}, "“date”不是可接受的参数")):
+        response = client.post("/matters/food_business/cases", body)
+        assert response.status_code == 400 and response.get_json()["message"] == message, body
+
+
 # -- the journey ---------------------------------------------------------------------------------
 
 

@@ -49,6 +49,17 @@ def plain_json(value: Any) -> Any:
 JsonObject = Annotated[dict[str, Any], BeforeValidator(plain_json)]
 
 
+def _digits_only(value: Any) -> Any:
+    """A query-string integer is plain ASCII digits: no sign, space, ``_``, decimal point or other scripts' digits."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("须为整数")
+    return value
+
+
+#: An integer given in the query string.
+QueryInt = Annotated[int, BeforeValidator(_digits_only)]
+
+
 def _empty_as_none(value: Any) -> Any:
     return {} if value is None else value
 
@@ -87,7 +98,7 @@ class CaseQuery(Request):
     matter: str | None = Field(None, description="事项编码")
     status: str | None = Field(None, description="状态（running、completed 等）")
     q: str = Field("", description="办件编号或标题检索")
-    limit: int = Field(MAX_LIST, ge=1, le=MAX_LIST, description="最多返回条数")
+    limit: QueryInt = Field(MAX_LIST, ge=1, le=MAX_LIST, description="最多返回条数")
 
 
 class TaskQuery(Request):

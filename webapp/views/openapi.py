@@ -64,6 +64,8 @@ def _problem(error: Mapping[str, Any]) -> str:
         return f"须不小于 {context.get('ge', context.get('gt'))}"
     if error["type"] in ("less_than_equal", "less_than"):
         return f"须不大于 {context.get('le', context.get('lt'))}"
+    if error["type"] == "value_error":  # our own validators' messages are Chinese already
+        return str(error["msg"]).removeprefix("Value error, ")
     return _PROBLEMS.get(error["type"], "格式不正确")
 
 
