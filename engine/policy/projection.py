@@ -97,3 +97,8 @@ def applicant_data(started: Mapping[str, Any], submissions: Iterable[Mapping[str
     for values in submissions:
         data.update((key, value) for key, value in values.items() if key in keys)
     return data
+
+
+def masked_case_number(case_number: str) -> str:
+    """A case number as the public board shows it: the implementing code and the date, the sequence hidden."""
+    return f"{case_number[:31]}…{case_number[-4:]}" if len(case_number) > 35 else "…" + case_number[-4:]

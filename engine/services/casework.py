@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +39,7 @@ from engine.policy import Audience
 from engine.policy.projection import TimelineEvent
 from engine.policy.projection import applicant_data
 from engine.policy.projection import applicant_timeline
+from engine.policy.projection import masked_case_number
 from engine.services.access import VisibleCase
 from engine.services.access import list_filter
 from engine.services.access import task_parties
@@ -154,6 +156,27 @@ def list_cases(ctx: EngineContext, actor: Actor, *, matter_code: str | None = No
         found = case_rows.visible_cases(uow, rule.user_id, rule.groups, rule.see_all, matter_code=matter_code,
                                         search=search, status=status, limit=limit)
         return summaries(ctx, uow, [case for case in found if not own_only or case.owner_id == actor.user_id])
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """A running case as the hall's public board (大屏) shows it to anyone: no title, no applicant, number masked."""
+
+    masked_number: str
+    matter_name: str
+    status_name: str
+    promised_due: date | None
+    promised_state: str
+
+
+def public_board(ctx: EngineContext, limit: int = 50) -> list[BoardRow]:
+    """Every running case, newest first, in the public projection (the board needs no sign-in)."""
+    with ctx.uow() as uow:
+        found = case_rows.visible_cases(uow, "", frozenset(), True, status="running", limit=limit)
+        return [BoardRow(masked_case_number(s.case_number), s.matter_name, s.status_name,
+                         s.deadlines.promised_due if s.deadlines else None,
+                         s.deadlines.promised_state if s.deadlines else "normal")
+                for s in summaries(ctx, uow, found)]
 
 
 def _applicant_forms(compiled: CompiledDefinition) -> Iterator[FormDefinition]:

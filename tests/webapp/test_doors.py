@@ -14,6 +14,7 @@ from flask import Flask
 
 from engine.actors import Actor
 from engine.persistence.repositories.uploads import attach_uploads
+from engine.policy.projection import masked_case_number
 from engine.runtime.case import CaseRuntime
 from engine.services.uploads import store_upload
 from tests.webapp.conftest import PDF
@@ -218,3 +219,13 @@ def test_access_checks_never_restore_a_workflow(web_app: Flask, granted: dict[st
     other = User(web_app, "demo_zj_cb")
     assert other.api("POST", f"/api/v1/cases/{case_id}/tasks/{granted['rating']}/claim").status_code == 404
     assert restores == []
+
+
+def test_the_public_board_shows_a_running_case_masked(web_app: Flask) -> None:
+    citizen = User(web_app, "demo_citizen")
+    started = citizen.post("/matters/food_business/apply")
+    assert citizen.submit(started.location, APPLICATION).status_code == 302
+    number = re.search(r'class="case-number">(\w{43})<', _text(citizen.get(started.location.rsplit("/tasks", 1)[0])))[1]
+    html = _text(web_app.test_client().get("/board"))
+    assert masked_case_number(number) in html and number not in html
+    assert APPLICATION["operator_name"] not in html and "demo_citizen" not in html  # no applicant, no title
