@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -14,8 +15,11 @@ from engine.services.accounts import actor_for
 from engine.services.accounts import create_api_token
 from tests.webapp.test_journey import APPLICATION
 from webapp import create_app
+from webapp.views import api as api_module
+from webapp.views import api_schemas as schemas
 from webapp.views.api import api_document
 from webapp.views.openapi import UndocumentedRoute
+from webapp.views.openapi import openapi_document
 
 API = "/api/v1"
 
@@ -262,6 +266,29 @@ def test_openapi_is_public_valid_and_complete(web_app: Flask) -> None:
     assert documented == routed
     validator = pytest.importorskip("openapi_spec_validator")
     validator.validate(spec)
+
+
+@dataclass(frozen=True)
+class Code:
+    status: int
+    description: str
+    retry: bool
+
+
+def test_each_error_status_documents_its_codes_and_which_to_retry(web_app: Flask) -> None:
+    codes = {"task_already_done": Code(409, "任务已办结", False), "conflict_retry": Code(409, "稍候重试", True),
+             "not_found": Code(404, "不存在", False)}
+    spec = openapi_document(web_app, "api", info=api_module.INFO, error_model=schemas.Error,
+                            error_responses=api_module.ERROR_RESPONSES, path_parameters=api_module.PATH_PARAMETERS,
+                            security_scheme=api_module.SECURITY_SCHEME, error_codes=codes)
+    conflict = spec["components"]["responses"]["409"]
+    assert conflict["x-retry-codes"] == ["conflict_retry"]
+    assert conflict["content"]["application/json"]["schema"]["allOf"][1]["properties"]["code"]["enum"] == \
+        ["task_already_done", "conflict_retry"]
+    assert "`conflict_retry`：稍候重试（可重试）" in conflict["description"]
+    assert "`task_already_done`：任务已办结（勿重试）" in conflict["description"]
+    assert spec["components"]["responses"]["404"]["x-retry-codes"] == []
+    pytest.importorskip("openapi_spec_validator").validate(spec)
 
 
 def test_a_route_without_an_operation_fails_the_document(web_app: Flask) -> None:

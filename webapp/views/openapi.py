@@ -16,6 +16,7 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from typing import Protocol
 
 from flask import Flask
 from flask import abort
@@ -34,6 +35,14 @@ _PROBLEMS = {
     "int_parsing": "须为整数", "int_type": "须为整数", "int_from_float": "须为整数", "string_type": "须为字符串",
     "extra_forbidden": "不是可接受的参数", "missing": "不能缺少",
 }
+
+
+class ErrorCodeDoc(Protocol):
+    """One row of the app's table of error codes (``webapp.errors``): what a client may rely on."""
+
+    status: int
+    description: str
+    retry: bool
 
 
 class UndocumentedRoute(Exception):
@@ -154,10 +163,24 @@ def _path_parameters(rule: str, descriptions: Mapping[str, str], missing: list[s
     return parameters
 
 
+def _error_response(text: str, error_ref: dict[str, Any], codes: Mapping[str, ErrorCodeDoc]) -> dict[str, Any]:
+    """An error status: its meaning, and which ``code`` values it carries and whether to send again."""
+    if not codes:
+        return {"description": text, "content": {"application/json": {"schema": error_ref}}}
+    lines = [f"- `{code}`：{doc.description}（{'可重试' if doc.retry else '勿重试'}）" for code, doc in codes.items()]
+    schema = {"allOf": [error_ref, {"properties": {"code": {"enum": list(codes)}}, "required": ["code"]}]}
+    return {"description": "\n".join([text, "", *lines]), "content": {"application/json": {"schema": schema}},
+            "x-retry-codes": [code for code, doc in codes.items() if doc.retry]}
+
+
 def openapi_document(app: Flask, blueprint: str, *, info: Mapping[str, Any], error_model: type[BaseModel],
                      error_responses: Mapping[int, str], path_parameters: Mapping[str, str],
-                     security_scheme: Mapping[str, Any]) -> dict[str, Any]:
+                     security_scheme: Mapping[str, Any],
+                     error_codes: Mapping[str, ErrorCodeDoc] | None = None) -> dict[str, Any]:
     """The OpenAPI 3.1 document of one blueprint's routes, built from their operations and schemas.
+
+    :param error_codes: the app's table of error ``code`` values; each error status documents its codes,
+        whether a client should send the request again (``x-retry-codes``), and the body's ``code`` enum.
 
     :raise UndocumentedRoute: a route of the blueprint has no operation, or a path parameter no description.
     """
@@ -217,8 +240,9 @@ def openapi_document(app: Flask, blueprint: str, *, info: Mapping[str, Any], err
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "responses": {str(code): {"description": text, "content": {"application/json": {"schema": error_ref}}}
-                          for code, text in sorted(error_responses.items())},
+            "responses": {str(status): _error_response(text, error_ref, {
+                code: doc for code, doc in (error_codes or {}).items() if doc.status == status})
+                for status, text in sorted(error_responses.items())},
             "securitySchemes": {"bearerAuth": dict(security_scheme)},
         },
     }
