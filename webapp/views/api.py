@@ -1,9 +1,11 @@
-"""The REST API (``/api/v1``): JSON over the same engine services as the pages.
+"""The REST API (``/api/v1``): JSON over the same engine services, and the same projections, as the pages.
 
 Systems authenticate with ``Authorization: Bearer <token>`` (tokens are issued on the account page).
 A signed-in browser session may read (GET) as well; every state-changing call needs the bearer
-token, because the API skips the CSRF check that protects the pages' forms. Engine errors become
-JSON in ``webapp.errors``: ``{"error", "message", "errors"?}`` with 404/403/409/422.
+token, because the API skips the CSRF check that protects the pages' forms. Each view declares its
+operation (``webapp.views.openapi.operation``) with the pydantic schemas of ``api_schemas``, which
+validate the query and body, shape the answer and generate ``/api/v1/openapi.json``. Engine errors
+become JSON in ``webapp.errors``: ``{"error", "message", "errors"?}`` with 404/403/409/422.
 """
 
 from __future__ import annotations
