@@ -83,6 +83,19 @@ class TaskNotReady(EngineError):
         super().__init__(f"任务“{task_name}”当前不可办理（状态：{state}），可能已被他人处理，请刷新。")
 
 
+class TaskAlreadyDone(TaskNotReady):
+    """The task was completed already (often by a colleague a moment ago): sending it again is pointless.
+
+    Distinct from ``ConcurrentUpdate`` (someone changed *another* part of the case; the same request
+    may succeed when sent again), so clients can stop instead of retrying.
+    """
+
+    def __init__(self, task_name: str) -> None:
+        self.task_name = task_name
+        self.state = "已办结"
+        EngineError.__init__(self, f"任务“{task_name}”已办结（可能已由他人办理），无需再次提交，请刷新查看下一步。")
+
+
 class NotAllowed(EngineError):
     """The actor lacks the role, group or ownership the action needs."""
 

@@ -26,6 +26,7 @@ from engine.definitions.catalog import HumanTaskInfo
 from engine.errors import CaseFailed
 from engine.errors import FormDataInvalid
 from engine.errors import NotAllowed
+from engine.errors import TaskAlreadyDone
 from engine.errors import TaskNotFound
 from engine.errors import TaskNotReady
 from engine.forms import validate_submission
@@ -158,6 +159,8 @@ class CaseRuntime:
         if bpmn_id not in self.definition.human_tasks or not task.task_spec.manual:
             raise NotAllowed("该环节由系统自动办理，不能人工提交")
         info = self.definition.human_tasks[bpmn_id]
+        if task.state == TaskState.COMPLETED:
+            raise TaskAlreadyDone(info.name)
         if task.state != TaskState.READY:
             state = TaskState.get_name(task.state)
             raise TaskNotReady(info.name, STATE_NAMES_ZH.get(state, state))

@@ -22,6 +22,7 @@ from engine.definitions.catalog import CompiledDefinition
 from engine.errors import DocumentNotFound
 from engine.errors import FormDataInvalid
 from engine.errors import NotAllowed
+from engine.errors import TaskAlreadyDone
 from engine.errors import TaskNotFound
 from engine.forms import FormDefinition
 from engine.forms import validate_submission
@@ -272,11 +273,17 @@ def _workable(uow: UnitOfWork, case_id: int, task_uuid: str, actor: Actor, *,
 
     :raise CaseNotFound: the case is not the actor's to see.
     :raise TaskNotFound: no such open task, or one the actor's side does not see (a department's, for an applicant).
+    :raise TaskAlreadyDone: the task was completed (by anyone) and the actor's side sees it.
     :raise NotAllowed: the actor sees the task but may not work it (another's claim, another role).
     """
     seen = visible_case(uow, case_id, actor, with_state=with_state)
     row = seen.open_task(task_uuid)
-    if row is None or not seen.access.sees_task(task_parties(row)):
+    if row is None:
+        done = next((r for r in seen.tasks if r.task_uuid == task_uuid and r.state == "completed"), None)
+        if done is not None and seen.access.sees_task(task_parties(done)):
+            raise TaskAlreadyDone(done.name)  # a second tab or a retried request: done, not missing
+        raise TaskNotFound(task_uuid)
+    if not seen.access.sees_task(task_parties(row)):
         raise TaskNotFound(task_uuid)
     if not seen.access.may_work(task_parties(row)):
         raise NotAllowed(f"您无权办理“{row.name}”")
@@ -293,7 +300,7 @@ def task_form(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) ->
 def task_page(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) -> TaskPage:
     """The task form with its current values (a saved draft wins), beside the case as the actor sees it.
 
-    :raise CaseNotFound, TaskNotFound, NotAllowed: see ``_workable``.
+    :raise CaseNotFound, TaskNotFound, TaskAlreadyDone, NotAllowed: see ``_workable``.
     """
     with ctx.uow() as uow:
         seen, row = _workable(uow, case_id, task_uuid, actor, with_state=True)

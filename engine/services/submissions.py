@@ -20,6 +20,7 @@ from engine.errors import ConcurrentUpdate
 from engine.errors import FormDataInvalid
 from engine.forms import FormDefinition
 from engine.forms import validate_submission
+from engine.services import tasks
 from engine.services.casework import CaseProjection
 from engine.services.casework import TaskPage
 from engine.services.casework import case_projection
@@ -27,7 +28,6 @@ from engine.services.casework import save_draft
 from engine.services.casework import task_form
 from engine.services.casework import task_page
 from engine.services.context import EngineContext
-from engine.services.tasks import complete_task
 from engine.services.uploads import UploadRejected
 from engine.services.uploads import resolve_refs
 from engine.services.uploads import store_upload
@@ -148,7 +148,7 @@ def submit_task(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor, 
         errors = {**validate_submission(form, values).errors, **upload_problems}
         return SubmitResult(Outcome.INVALID, name, values, errors, FormDataInvalid(errors).message, page=again())
     try:
-        view = complete_task(ctx, case_id, task_uuid, values, actor)
+        view = tasks.complete_task(ctx, case_id, task_uuid, values, actor)
     except FormDataInvalid as exc:
         return SubmitResult(Outcome.INVALID, name, {**values, **exc.values}, exc.errors, exc.message, page=again())
     except ConcurrentUpdate as exc:

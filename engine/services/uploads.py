@@ -18,6 +18,7 @@ from typing import Any
 from engine.actors import Actor
 from engine.errors import EngineError
 from engine.errors import NotAllowed
+from engine.hidden_chars import strip_hidden
 from engine.persistence.repositories.uploads import UploadRow
 from engine.persistence.repositories.uploads import attach_uploads
 from engine.persistence.repositories.uploads import insert_upload
@@ -68,7 +69,11 @@ def _content_type(data: bytes, filename: str) -> str | None:
 
 
 def _safe_name(filename: str) -> str:
-    name = Path(filename.replace("\\", "/")).name
+    """The base name, without path separators, control, bidi-control or zero-width characters.
+
+    Bidi controls would let ``gpj.exe`` display as ``exe.jpg``; the type check reads the real suffix.
+    """
+    name = Path(strip_hidden(filename).replace("\\", "/")).name
     name = re.sub(r"[\x00-\x1f<>:\"/\\|?*]", "_", name).strip(" .") or "file"
     return name[-200:]
 

@@ -64,6 +64,7 @@ POLICY_GRID = """
 #                                                anon  citiz enter windw fallb zj    scjg  desig audit admin super
 GET  /                                           200   200   200   200   200   200   200   200   200   200   200
 GET  /healthz                                    200   200   200   200   200   200   200   200   200   200   200
+GET  /favicon.ico                                200   200   200   200   200   200   200   200   200   200   200
 GET  /matters/<code>                             200   200   200   200   200   200   200   200   200   200   200
 GET  /matters/<code>/diagram.bpmn                200   200   200   200   200   200   200   200   200   200   200
 GET  /board                                      200   200   200   200   200   200   200   200   200   200   200
@@ -153,11 +154,15 @@ GET  /cases/<int:case_id>/documents/<int:document_id>
                                                  login 200   404   200   200   404   200   404   200   200   200
 GET  /files/<int:upload_id>                      login 200   404   200   200   404   200   404   200   200   200
 GET  /cases/<int:case_id>/tasks/<task_uuid>      login 404   404   403   403   404   200   404   403   403   403
-GET  /cases/<int:case_id>/tasks/<rc_task_uuid>   login 404   404   404   404   404   404   404   404   404   404
+# The finished 收件审查: "already done" (409) to staff who see the case; the applicant never saw the window's step
+# and gets the same 404 as the others.
+GET  /cases/<int:case_id>/tasks/<rc_task_uuid>   login 404   404   409   409   404   409   404   409   409   409
 GET  /api/v1/cases/<int:case_id>                 401   200   404   200   200   404   200   404   200   200   200
 GET  /api/v1/cases/<int:case_id>/history         401   200   404   200   200   404   200   404   200   200   200
 POST /api/v1/cases/<int:case_id>/tasks/<task_uuid>/complete
                                                  401   404   404   403   403   404   422   404   403   403   403
+POST /api/v1/cases/<int:case_id>/tasks/<rc_task_uuid>/complete
+                                                 401   404   404   409   409   404   409   404   409   409   409
 """
 
 

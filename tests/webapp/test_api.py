@@ -15,6 +15,7 @@ from engine.services.accounts import actor_for
 from engine.services.accounts import create_api_token
 from tests.webapp.test_journey import APPLICATION
 from webapp import create_app
+from webapp.errors import ERROR_CODES
 from webapp.views import api as api_module
 from webapp.views import api_schemas as schemas
 from webapp.views.api import api_document
@@ -25,17 +26,24 @@ API = "/api/v1"
 
 
 def documented_schema(spec: dict[str, Any], method: str, path: str, status: int) -> dict[str, Any]:
-    """The schema the OpenAPI document promises for this answer (fails if it promises none)."""
+    """The schema the OpenAPI document promises for this answer (fails if it promises none).
+
+    An error for a path or method the API does not have (404, 405) is still an ``Error``.
+    """
+    error = {"$ref": "#/components/schemas/Error"}
     for template, item in spec["paths"].items():
         if re.fullmatch(re.sub(r"\\{\w+\\}", "[^/]+", re.escape(template)), path.split("?")[0]):
             operation = item.get(method.lower())
+            if operation is None and status >= 400:
+                return error
             assert operation is not None, f"{method} {path}: not documented"
             response = operation["responses"].get(str(status))
             assert response is not None, f"{method} {path}: status {status} not documented"
             if "$ref" in response:
                 response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
             return response["content"]["application/json"]["schema"]
-    raise AssertionError(f"{path}: no documented path")
+    assert status >= 400, f"{path}: no documented path"
+    return error
 
 
 def assert_documented(spec: dict[str, Any], method: str, path: str, response: Any) -> None:
@@ -99,7 +107,7 @@ def test_missing_or_bad_token_is_401(web_app: Flask) -> None:
                     {"Authorization": "Basic ZGVtbzpkZW1v"}):
         response = client.get(f"{API}/cases", headers=headers)
         assert response.status_code == 401, headers
-        assert response.get_json() == {"error": "unauthorized", "message": "需要有效的访问令牌"}
+        assert response.get_json() == {"error": "unauthorized", "code": "unauthorized", "message": "需要有效的访问令牌"}
         assert "需要有效的访问令牌".encode() in response.data  # UTF-8, not \u escapes
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert client.post(f"{API}/matters/food_business/cases", json={}).status_code == 401
@@ -191,7 +199,8 @@ def test_food_licence_through_the_api(api) -> None:  # type: ignore[no-untyped-d
     after = done.get_json()
     assert after["data"]["application_files"] == [] and after["data"]["uscc"] == APPLICATION["uscc"]
     assert "收件凭证" in {d["title"] for d in after["documents"]}
-    assert citizen.post(complete, {"data": APPLICATION}).status_code == 404  # no longer an open task
+    resent = citizen.post(complete, {"data": APPLICATION})  # done: a client must stop, not retry
+    assert resent.status_code == 409 and resent.get_json()["code"] == "task_already_done"
 
     # The window clerk's worklist has the reception check; claim, release, claim, complete.
     work = clerk.get("/tasks?matter=food_business").get_json()["items"]
@@ -264,6 +273,15 @@ def test_openapi_is_public_valid_and_complete(web_app: Flask) -> None:
     documented = {(path, method) for path, item in spec["paths"].items() for method in item if method != "parameters"}
     routed = {(_openapi_path(r.rule), m.lower()) for r in rules for m in r.methods - {"HEAD", "OPTIONS"}}
     assert documented == routed
+    # Every error code the app can answer under a documented status is listed there, with whether to retry.
+    responses = spec["components"]["responses"]
+    for code, entry in ERROR_CODES.items():
+        if str(entry.status) in responses:
+            documented = responses[str(entry.status)]
+            assert code in documented["content"]["application/json"]["schema"]["allOf"][1]["properties"]["code"][
+                "enum"], code
+            assert (code in documented["x-retry-codes"]) == entry.retry, code
+    assert responses["409"]["x-retry-codes"] == ["conflict_retry"]
     validator = pytest.importorskip("openapi_spec_validator")
     validator.validate(spec)
 

@@ -5,7 +5,8 @@ A signed-in browser session may read (GET) as well; every state-changing call ne
 token, because the API skips the CSRF check that protects the pages' forms. Each view declares its
 operation (``webapp.views.openapi.operation``) with the pydantic schemas of ``api_schemas``, which
 validate the query and body, shape the answer and generate ``/api/v1/openapi.json``. Engine errors
-become JSON in ``webapp.errors``: ``{"error", "message", "errors"?}`` with 404/403/409/422.
+become JSON in ``webapp.errors``: ``{"error", "code", "message", "errors"?, "incident"?}``; the document
+lists each status's ``code`` values from ``webapp.errors.ERROR_CODES`` and which of them to retry.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from engine.services.deploy import list_matters
 from engine.services.deploy import matter_guide
 from engine.services.submissions import FormInput
 from engine.services.submissions import submit_task
+from webapp.errors import ERROR_CODES
 from webapp.security import SAFE_METHODS
 from webapp.security import engine
 from webapp.views import api_schemas as s
@@ -198,11 +200,14 @@ def complete(case_id: int, task_uuid: str, body: s.CompleteTaskBody):  # type: i
 PATH_PARAMETERS = {"code": "事项编码", "case_id": "办件内部编号", "task_uuid": "任务标识（task_uuid）",
                    "document_id": "文书编号"}
 ERROR_RESPONSES = {400: "请求体或参数格式不正确", 401: "缺少或无效的访问令牌", 403: "无权执行此操作",
-                   404: "不存在，或无权查看", 409: "任务已被处理或办件刚被他人更新",
-                   422: "表单填写有误，errors 列出各字段的问题"}
+                   404: "不存在，或无权查看", 409: "任务已办结或不可办理（勿重试），或办件刚被他人更新（可重试）",
+                   413: "请求体超过大小上限", 422: "表单填写有误，errors 列出各字段的问题",
+                   500: "系统内部错误，incident 为事件编号"}
 INFO = {"title": "一窗通办 OneWindow API", "version": "1.0.0",
         "description": "使用 Authorization: Bearer <令牌> 调用；已登录的浏览器会话只能读取（GET）。"
-                       "错误统一返回 Error：404 不存在或无权查看，403 无权操作，409 冲突，422 表单有误。"}
+                       "错误统一返回 Error，其 code 为稳定的错误码：每个错误状态下列出可能的 code，"
+                       "x-retry-codes 为可原样重试的 code（如 conflict_retry，稍候随机等待后重试），"
+                       "其余 code 重试无意义（如 task_already_done：任务已办结，请重新读取办件）。"}
 SECURITY_SCHEME = {"type": "http", "scheme": "bearer", "description": "在账户页面签发的访问令牌（ow_…）"}
 
 
@@ -212,7 +217,7 @@ def api_document(app: Flask) -> dict[str, Any]:
     if document is None:
         document = app.extensions["onewindow_openapi"] = openapi_document(
             app, bp.name, info=INFO, error_model=s.Error, error_responses=ERROR_RESPONSES,
-            path_parameters=PATH_PARAMETERS, security_scheme=SECURITY_SCHEME)
+            path_parameters=PATH_PARAMETERS, security_scheme=SECURITY_SCHEME, error_codes=ERROR_CODES)
     return document
 
 

@@ -109,12 +109,13 @@ class TaskQuery(Request):
 
 
 class Error(Response):
-    """错误：404 不存在或无权查看，403 无权操作，409 冲突，422 表单有误。"""
+    """错误：code 为稳定的机器可读错误码（各状态码下列出可能的取值及是否可重试），message 为中文说明。"""
 
     error: str = Field(description="错误类别")
+    code: str = Field(description="稳定的机器可读错误码")
     message: str = Field(description="中文说明")
-    code: str | None = Field(None, description="稳定的机器可读错误码")
     errors: dict[str, str] | None = Field(None, description="字段 → 错误说明（仅 422）")
+    incident: str | None = Field(None, description="事件编号（仅 500），联系管理员时提供")
 
 
 class Matter(Response):

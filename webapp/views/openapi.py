@@ -58,7 +58,7 @@ class Operation:
     #: The success body; None: an arbitrary JSON object (the OpenAPI document itself).
     response: type[BaseModel] | None
     status: int = 200
-    #: Error statuses besides 401 (which every non-public operation may answer).
+    #: Error statuses besides 400 and 500 (every operation), 401 (every non-public one) and 413 (with a body).
     errors: tuple[int, ...] = ()
     body: type[BaseModel] | None = None
     body_required: bool = False
@@ -214,7 +214,9 @@ def openapi_document(app: Flask, blueprint: str, *, info: Mapping[str, Any], err
         body_schema = refs[spec.response, "serialization"] if spec.response is not None else {"type": "object"}
         responses: dict[str, Any] = {
             str(spec.status): {"description": spec.summary, "content": {"application/json": {"schema": body_schema}}}}
-        for code in sorted((() if spec.public else (401,)) + spec.errors):
+        # Any request may be refused at the door (400: hostile input) or crash (500); a body may be too large.
+        always = (400, 500) + (() if spec.public else (401,)) + ((413,) if spec.body is not None else ())
+        for code in sorted(set(always + spec.errors)):
             responses[str(code)] = {"$ref": f"#/components/responses/{code}"}
         item: dict[str, Any] = {"operationId": spec.operation_id, "summary": spec.summary, "responses": responses}
         if spec.description:
