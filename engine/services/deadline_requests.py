@@ -38,14 +38,14 @@ from engine.legal_time import limits_for
 from engine.legal_time import paused_workdays
 from engine.persistence.conflicts import translate_conflicts
 from engine.persistence.repositories import deadlines as stored
-from engine.persistence.repositories.cases import case_by_id
 from engine.persistence.repositories.cases import lock_case
 from engine.persistence.repositories.cases import save_case
 from engine.persistence.repositories.history import append_history
 from engine.persistence.rows import CaseRow
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.policy.legal_time import may_ask_for_time
+from engine.policy.legal_time import may_decide_extension
 from engine.services import deadlines
-from engine.services.access import can_view_case
 from engine.services.cases import definition_for_case
 from engine.services.cases import load_runtime
 from engine.services.context import EngineContext
@@ -75,17 +75,6 @@ class ExtensionRequest:
     decision_note: str
     #: Who must approve (the deciding department's head), as the matter names the post.
     approver_title: str
-
-
-@dataclass(frozen=True)
-class LegalTimeOptions:
-    """What the actor may do about a case's legal time now (the case page shows these forms)."""
-
-    may_request_extension: tuple[PermitLimits, ...]
-    may_start_special: tuple[PermitLimits, ...]
-    may_end_special: tuple[PermitLimits, ...]
-    may_decide: tuple[ExtensionRequest, ...]
-    requests: tuple[ExtensionRequest, ...]
 
 
 # -- checks --------------------------------------------------------------------------------------
@@ -121,7 +110,7 @@ def _permit_of(limits: MatterLimits, permit: str) -> PermitLimits:
 
 
 def _require_staff(actor: Actor, permit: PermitLimits) -> None:
-    if not permit.staff_groups or not actor.in_any(permit.staff_groups):
+    if not may_ask_for_time(actor, permit):
         raise NotAllowed(f"只有作出决定的部门（{permit.department}）的承办人员可以提出")
 
 
@@ -137,7 +126,7 @@ def _open_record(uow: UnitOfWork, case: CaseRow, permit: str, today: date, ctx: 
     return record
 
 
-def _request_view(row: stored.RequestRow, limits: MatterLimits) -> ExtensionRequest:
+def request_view(row: stored.RequestRow, limits: MatterLimits) -> ExtensionRequest:
     own = limits.for_permit(row.permit)
     return ExtensionRequest(id=row.id, case_id=row.case_id, permit=row.permit,
                             permit_name=own.name if row.permit else "",
@@ -198,7 +187,7 @@ def request_extension(ctx: EngineContext, case_id: int, actor: Actor, *, days: A
         row = stored.insert_request(uow, case_id=case.id, permit=own.key, days=wanted, reason=text,
                                     requested_by=actor.user_id, now=now)
         uow.commit()
-    return _request_view(row, limits)
+    return request_view(row, limits)
 
 
 def decide_extension(ctx: EngineContext, request_id: int, actor: Actor, *, approve: bool,
@@ -218,7 +207,7 @@ def decide_extension(ctx: EngineContext, request_id: int, actor: Actor, *, appro
         definition = definition_for_case(ctx, uow, case)
         limits = limits_for(definition.metadata)
         own = limits.for_permit(request.permit)
-        if not may_decide(actor, limits, request.permit):
+        if not may_decide_extension(actor, own):
             raise NotAllowed(f"延长办理期限须经{own.head_title or '作出决定部门的负责人'}批准")
         if request.status != "pending":
             raise NotAllowed("该延期申请已处理")
@@ -264,7 +253,7 @@ def decide_extension(ctx: EngineContext, request_id: int, actor: Actor, *, appro
     if runtime is not None:
         ctx.keep_runtime(case.id, case.lock_version, runtime)
     assert decided is not None
-    return _request_view(decided, limits)
+    return request_view(decided, limits)
 
 
 # -- 特别程序 ---------------------------------------------------------------------------------------
@@ -363,109 +352,3 @@ def end_special_procedure(ctx: EngineContext, case_id: int, actor: Actor, *, res
     return resumed
 
 
-# -- reading -------------------------------------------------------------------------------------
-
-
-def legal_time_options(ctx: EngineContext, case_id: int, actor: Actor) -> LegalTimeOptions:
-    """What ``actor`` may do about the case's legal time now, and its extension requests so far."""
-    with ctx.uow() as uow:
-        case = case_by_id(uow, case_id)
-        if case is None:
-            raise CaseNotFound(case_id)
-        limits = _limits(ctx, uow, case)
-        records = stored.current_deadlines(uow, case.id)
-        rows = stored.requests_of_case(uow, case.id)
-    requests = tuple(_request_view(row, limits) for row in rows)
-    permits = limits.timed_permits or (limits.case,)
-    running = case.status == "running"
-
-    def live(permit: PermitLimits) -> DeadlineRecord | None:
-        record = records.get(permit.key)
-        return record if running and record is not None and not record.is_closed else None
-
-    staff = [p for p in permits if live(p) is not None and p.staff_groups and actor.in_any(p.staff_groups)]
-    return LegalTimeOptions(
-        may_request_extension=tuple(p for p in staff if p.extension_wd > 0),
-        may_start_special=tuple(p for p in staff if p.special_procedures and live(p).open_pause is None),  # type: ignore[union-attr]
-        may_end_special=tuple(p for p in staff if (pause := live(p).open_pause) is not None  # type: ignore[union-attr]
-                              and pause.kind == "special_procedure"),
-        may_decide=tuple(r for r in requests if r.status == "pending" and may_decide(actor, limits, r.permit)),
-        requests=requests)
-
-
-def pending_extensions(ctx: EngineContext, actor: Actor) -> list[ExtensionRequest]:
-    """Extension requests waiting for a head the actor is (their 待审批 list)."""
-    found: list[ExtensionRequest] = []
-    with ctx.uow() as uow:
-        for row in stored.pending_requests(uow):
-            case = case_by_id(uow, row.case_id)
-            if case is None:
-                continue
-            limits = _limits(ctx, uow, case)
-            if may_decide(actor, limits, row.permit):
-                found.append(_request_view(row, limits))
-    return found
-
-
-@dataclass(frozen=True)
-class CaseLegalTime:
-    """A case's legal time as its legal-time page and API show it: the record, the requests, the options."""
-
-    case_id: int
-    case_number: str
-    matter_name: str
-    deadlines: deadlines.CaseDeadlines | None
-    records: tuple[DeadlineRecord, ...]
-    options: LegalTimeOptions
-
-
-@dataclass(frozen=True)
-class RequestPage:
-    """One extension request with what its approver needs to decide it."""
-
-    request: ExtensionRequest
-    case_number: str
-    matter_name: str
-    deadlines: deadlines.CaseDeadlines | None
-    may_decide: bool
-
-
-def may_decide(actor: Actor, limits: MatterLimits, permit: str) -> bool:
-    """The access rule of an extension decision: the head group of the permit's deciding department."""
-    head = limits.for_permit(permit).head_group
-    return bool(head) and head in actor.groups
-
-
-def case_legal_time(ctx: EngineContext, case_id: int, actor: Actor) -> CaseLegalTime:
-    """The legal time of a case the actor may see (``CaseNotFound`` otherwise, as for the case itself)."""
-    with ctx.uow() as uow:
-        case = case_by_id(uow, case_id)
-        if case is None or not can_view_case(uow, case, actor):
-            raise CaseNotFound(case_id)
-        matter = definition_for_case(ctx, uow, case).metadata.name
-        records = stored.current_deadlines(uow, case.id)
-    view = deadlines.current_view(ctx.calendar, records, deadlines.china_today(ctx.clock.now()),
-                                  case.status == "running")
-    return CaseLegalTime(case_id=case.id, case_number=case.case_number, matter_name=matter, deadlines=view,
-                         records=tuple(records[key] for key in sorted(records)),
-                         options=legal_time_options(ctx, case_id, actor))
-
-
-def extension_request(ctx: EngineContext, request_id: int, actor: Actor) -> RequestPage:
-    """A request for its approver, or for staff who see its case; ``CaseNotFound`` for anyone else."""
-    with ctx.uow() as uow:
-        row = stored.request_by_id(uow, request_id)
-        case = case_by_id(uow, row.case_id) if row is not None else None
-        if row is None or case is None:
-            raise CaseNotFound(f"延期申请 {request_id}")
-        definition = definition_for_case(ctx, uow, case)
-        limits = limits_for(definition.metadata)
-        deciding = may_decide(actor, limits, row.permit)
-        if not deciding and not can_view_case(uow, case, actor):
-            raise CaseNotFound(f"延期申请 {request_id}")
-        records = stored.current_deadlines(uow, case.id)
-    view = deadlines.current_view(ctx.calendar, records, deadlines.china_today(ctx.clock.now()),
-                                  case.status == "running")
-    return RequestPage(request=_request_view(row, limits), case_number=case.case_number,
-                       matter_name=definition.metadata.name, deadlines=view,
-                       may_decide=deciding and row.status == "pending")

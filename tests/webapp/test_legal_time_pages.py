@@ -121,7 +121,7 @@ def test_the_api_asks_and_decides_extensions_and_runs_special_procedures(web_app
     assert [r["id"] for r in head.get("/extensions").get_json()["items"]] == [request_id]
     assert ApiClient(web_app, "demo_admin").post(f"/extensions/{request_id}/decision",
                                                  {"approve": True}).status_code == 403
-    assert head.post(f"/extensions/{request_id}/decision", {"approve": "yes"}).status_code == 400
+    assert head.post(f"/extensions/{request_id}/decision", {"approve": "maybe"}).status_code == 400
     decided = head.post(f"/extensions/{request_id}/decision", {"approve": True, "note": "同意"})
     assert decided.status_code == 200 and decided.get_json()["status"] == "approved"
     deadlines = clerk.get(f"/cases/{case['id']}/deadlines").get_json()["deadlines"]

@@ -16,6 +16,7 @@ from flask import url_for
 
 from engine.errors import FormDataInvalid
 from engine.services import deadline_requests as legal
+from engine.services import deadline_views as legal_views
 from webapp.security import current_actor
 from webapp.security import engine
 from webapp.security import requires
@@ -25,7 +26,7 @@ bp = Blueprint("legal_time", __name__)
 
 def _page(case_id: int, errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
           form: str = "", status: int = 200):  # type: ignore[no-untyped-def]
-    view = legal.case_legal_time(engine(), case_id, current_actor())
+    view = legal_views.case_legal_time(engine(), case_id, current_actor())
     return render_template("legal_time/case.html", view=view, errors=errors or {}, values=values or {},
                            form=form), status
 
@@ -45,7 +46,7 @@ def case(case_id: int):  # type: ignore[no-untyped-def]
 @requires(staff=True)
 def request_extension(case_id: int):  # type: ignore[no-untyped-def]
     form = request.form
-    legal.case_legal_time(engine(), case_id, current_actor())  # 404 for a case the actor may not see
+    legal_views.case_legal_time(engine(), case_id, current_actor())  # 404 for a case the actor may not see
     try:
         made = legal.request_extension(engine(), case_id, current_actor(), days=form.get("days", ""),
                                        reason=form.get("reason", ""), permit=form.get("permit", ""))
@@ -58,7 +59,7 @@ def request_extension(case_id: int):  # type: ignore[no-untyped-def]
 @requires(staff=True)
 def start_special(case_id: int):  # type: ignore[no-untyped-def]
     form = request.form
-    legal.case_legal_time(engine(), case_id, current_actor())
+    legal_views.case_legal_time(engine(), case_id, current_actor())
     try:
         legal.start_special_procedure(engine(), case_id, current_actor(), kind=form.get("kind", ""),
                                       reason=form.get("reason", ""), expected_days=form.get("expected_days", ""),
@@ -72,7 +73,7 @@ def start_special(case_id: int):  # type: ignore[no-untyped-def]
 @requires(staff=True)
 def end_special(case_id: int):  # type: ignore[no-untyped-def]
     form = request.form
-    legal.case_legal_time(engine(), case_id, current_actor())
+    legal_views.case_legal_time(engine(), case_id, current_actor())
     try:
         legal.end_special_procedure(engine(), case_id, current_actor(), result=form.get("result", ""),
                                     permit=form.get("permit", ""))
@@ -84,20 +85,21 @@ def end_special(case_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/extensions")
 @requires(staff=True)
 def pending():  # type: ignore[no-untyped-def]
-    return render_template("legal_time/pending.html", requests=legal.pending_extensions(engine(), current_actor()))
+    requests = legal_views.pending_extensions(engine(), current_actor())
+    return render_template("legal_time/pending.html", requests=requests)
 
 
 @bp.get("/extensions/<int:request_id>")
 @requires(staff=True)
 def extension(request_id: int):  # type: ignore[no-untyped-def]
-    page = legal.extension_request(engine(), request_id, current_actor())
+    page = legal_views.extension_request(engine(), request_id, current_actor())
     return render_template("legal_time/request.html", page=page)
 
 
 @bp.post("/extensions/<int:request_id>/decision")
 @requires(staff=True)
 def decide(request_id: int):  # type: ignore[no-untyped-def]
-    page = legal.extension_request(engine(), request_id, current_actor())  # 404 before 403
+    page = legal_views.extension_request(engine(), request_id, current_actor())  # 404 before 403
     approve = request.form.get("decision") == "approve"
     decided = legal.decide_extension(engine(), request_id, current_actor(), approve=approve,
                                      note=request.form.get("note", ""))

@@ -6,7 +6,7 @@ from flask import Blueprint
 from flask import render_template
 from flask import request
 
-from engine.services.deadline_requests import pending_extensions
+from engine.services.deadline_views import pending_extensions
 from engine.services.deploy import list_matters
 from engine.services.tasks import list_work_items
 from engine.services.tasks import list_worklist
