@@ -199,3 +199,22 @@ def test_while_one_permit_is_still_paused_the_case_shows_supplement_started(hall
     assert hall.case(case_id).blzt == 6  # 施工许可 still waits for its 补正
     hall.do(case_id, "zj_supplement", {"zj_supplement_files": bundle_walk.FILE, "zj_supplement_note": "已补"})
     assert hall.case(case_id).blzt == 8
+
+
+def test_bundle_waste_supplement_lapses_into_its_own_denial_while_construction_is_granted(hall: Hall) -> None:
+    hall.deploy("construction_bundle")
+    case_id = bundle_walk.submit_and_accept(hall)
+    hall.do(case_id, "cg_chengban", {"cg_outcome": "supplement", "cg_opinion": "缺受纳证明",
+                                     "cg_supplement_items": "消纳场受纳证明"})
+    bundle_walk.review(hall, case_id, "zj")
+    assert hall.open(case_id) == ["cg_supplement"]
+    assert hall.case(case_id).next_timer_due == at("2025-11-13", "23:59:59")
+    assert move_to(hall, at("2025-11-14")) == 1
+    view = hall.case(case_id)
+    assert (view.data["construction_result"], view.data["waste_result"]) == ("granted", "refused")
+    [denial] = _documents(hall, case_id, "denial_decision")
+    assert denial.permit == "waste" and "城市管理局渣土管理办公室" in denial.html.split('class="signature"')[1]
+    record = hall.deadlines(case_id)
+    assert record is not None
+    waste = {p.key: p for p in record.permits}["waste"]
+    assert waste.statutory_state == "done" and waste.paused == ()  # never stopped: no basis for it
