@@ -26,10 +26,12 @@ run: install
 	$(BIN)/onewindow init
 	$(BIN)/onewindow serve --with-worker
 
-## Lint and run the whole test suite (SQLite and PostgreSQL)
+## Lint and run the whole test suite (SQLite, PostgreSQL and the browser), one worker per core
+# --dist loadfile: a module's tests share one worker, so module-scoped apps are built once per module.
+PYTEST_WORKERS ?= auto
 test: install-test
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 lint: install-test
 	$(BIN)/ruff check .

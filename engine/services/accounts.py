@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -26,8 +27,7 @@ from engine.persistence.records import LoginAttemptRecord
 from engine.persistence.records import UserRecord
 from engine.persistence.records import WebSessionRecord
 from engine.services.context import EngineContext
-
-_hasher = PasswordHasher()
+from engine.settings import PasswordHashing
 
 DEMO_PASSWORD = "demo-1234"
 """Shared by every demo account and printed in the README: demo accounts are for trying the app only."""
@@ -85,13 +85,21 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
 )
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+@functools.lru_cache(maxsize=4)
+def _hasher(params: PasswordHashing) -> PasswordHasher:
+    return PasswordHasher(time_cost=params.time_cost, memory_cost=params.memory_cost_kib,
+                          parallelism=params.parallelism)
+
+
+def hash_password(ctx: EngineContext, password: str) -> str:
+    """A new argon2id hash with the parameters the settings give (production strength by default)."""
+    return _hasher(ctx.settings.password_hashing).hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    """Check against the stored hash, whose own parameters argon2 reads (old hashes keep working)."""
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher(PasswordHashing()).verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -104,7 +112,7 @@ def ensure_demo_accounts(ctx: EngineContext) -> list[str]:
             if repo.user_by_username(uow.session, account.username) is not None:
                 continue
             uow.session.add(UserRecord(username=account.username, display_name=account.display_name,
-                                       password_hash=hash_password(DEMO_PASSWORD), groups=",".join(account.groups),
+                                       password_hash=hash_password(ctx, DEMO_PASSWORD), groups=",".join(account.groups),
                                        department=account.department, credit_code=account.credit_code, is_demo=True,
                                        kind=account.kind, is_active=True, created_at=ctx.clock.now()))
             created.append(account.username)
@@ -121,7 +129,7 @@ def authenticate(ctx: EngineContext, username: str, password: str) -> Actor | No
     with ctx.uow() as uow:
         user = repo.user_by_username(uow.session, username)
         if user is None or not user.is_active:
-            _hasher.hash(password)  # spend the same time as a real check
+            hash_password(ctx, password)  # spend the same time as a real check
             return None
         if not verify_password(user.password_hash, password):
             return None
@@ -204,7 +212,7 @@ def register_applicant(ctx: EngineContext, form: Mapping[str, str]) -> Actor:
         if errors:
             raise FormDataInvalid(errors, values)
         user = UserRecord(username=values["username"], display_name=values["display_name"],
-                          password_hash=hash_password(password), groups="applicant", department="",
+                          password_hash=hash_password(ctx, password), groups="applicant", department="",
                           credit_code=values["credit_code"].upper() if values["kind"] == "enterprise" else "",
                           id_number=values["id_number"].upper() if values["kind"] == "citizen" else "",
                           mobile=values["mobile"], kind=values["kind"], is_demo=False, is_active=True,
