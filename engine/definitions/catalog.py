@@ -38,8 +38,8 @@ from engine.forms import FormDefinition
 from engine.forms import FormRegistry
 from engine.forms import FormRegistryError
 from engine.forms import FormSchemaError
-from engine.runtime.scripting import compile_expression
-from engine.runtime.scripting import compile_script
+from engine.runtime.sandbox import compile_expression
+from engine.runtime.sandbox import compile_script
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"

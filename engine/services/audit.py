@@ -40,7 +40,7 @@ from engine.persistence.records import CaseRecord
 from engine.persistence.records import HistoryEventRecord
 from engine.persistence.records import HistorySnapshotRecord
 from engine.runtime.case import CaseRuntime
-from engine.runtime.timers import clock_bound
+from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.cases import definition_for_case
 from engine.services.context import EngineContext
 from engine.services.deadlines import FINISHED_CODES

@@ -59,10 +59,10 @@ from engine.persistence import repositories as repo
 from engine.persistence.records import DefinitionDraftRecord
 from engine.persistence.records import DefinitionRecord
 from engine.runtime.case import CaseRuntime
-from engine.runtime.serialization import _serializer
-from engine.runtime.serialization import dump_state
-from engine.runtime.serialization import restore_state
-from engine.runtime.timers import clock_bound
+from engine.runtime.spiff.serializer import dump_state
+from engine.runtime.spiff.serializer import restore_state
+from engine.runtime.spiff.serializer import spec_diff
+from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.context import EngineContext
 from engine.services.deploy import deploy_files
 from engine.services.steps import save_runtime
@@ -825,9 +825,8 @@ def _assess(workflow: BpmnWorkflow, new: CompiledDefinition, old_sigs: Mapping[s
     re-predicts what follows them. Besides SpiffWorkflow's spec comparison, the element's BPMN (form,
     roles, element properties …, which SpiffWorkflow does not parse) must be unchanged too.
     """
-    registry = _serializer.registry
     reasons: list[str] = []
-    top_spec_diff = SpecDiff(registry, workflow.spec, new.spec)
+    top_spec_diff = spec_diff(workflow.spec, new.spec)
     top = WorkflowDiff(workflow, top_spec_diff)
     diffs: list[tuple[WorkflowDiff, SpecDiff]] = [(top, top_spec_diff)]
     subprocesses: dict[Any, WorkflowDiff | None] = {}
@@ -837,16 +836,16 @@ def _assess(workflow: BpmnWorkflow, new: CompiledDefinition, old_sigs: Mapping[s
             subprocesses[sp_id] = None
             reasons.append(f"正在运行的子流程“{sub.spec.name}”在新版本中已不存在")
             continue
-        spec_diff = SpecDiff(registry, sub.spec, target)
-        subprocesses[sp_id] = WorkflowDiff(sub, spec_diff)
-        diffs.append((subprocesses[sp_id], spec_diff))  # type: ignore[arg-type]
+        sub_spec_diff = spec_diff(sub.spec, target)
+        subprocesses[sp_id] = WorkflowDiff(sub, sub_spec_diff)
+        diffs.append((subprocesses[sp_id], sub_spec_diff))  # type: ignore[arg-type]
     seen: set[str] = set()
-    for workflow_diff, spec_diff in diffs:
+    for workflow_diff, specs_diff in diffs:
         for task in workflow_diff.removed:
             if task.has_state(_PINNING) and task.task_spec.name not in seen:
                 seen.add(task.task_spec.name)
                 reasons.append(f"{_state_label(task)}环节{_task_label(task)}在新版本中已删除")
-        changed = spec_diff.changed
+        changed = specs_diff.changed
         for task in workflow_diff.alignment:
             if not task.has_state(_PINNING) or task.task_spec.name in seen:
                 continue

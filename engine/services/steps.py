@@ -27,9 +27,9 @@ from engine.persistence.records import HistorySnapshotRecord
 from engine.persistence.records import HumanTaskRecord
 from engine.persistence.repositories import Session
 from engine.runtime.case import CaseRuntime
-from engine.runtime.serialization import SERIALIZER_VERSION
-from engine.runtime.timers import clock_bound
-from engine.runtime.transitions import Transition
+from engine.runtime.spiff.serializer import SERIALIZER_VERSION
+from engine.runtime.spiff.state_changes import Transition
+from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.effects import apply_effects
 
 #: Transitions worth an audit row. Predictions (FUTURE/LIKELY/MAYBE) are SpiffWorkflow's bookkeeping.

@@ -17,8 +17,8 @@ from engine.history import to_json
 from engine.persistence import repositories as repo
 from engine.persistence.conflicts import translate_conflicts
 from engine.persistence.records import CaseRecord
-from engine.runtime.timers import clock_bound
-from engine.runtime.transitions import capture
+from engine.runtime.spiff.state_changes import capture
+from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.cases import _case_view
 from engine.services.cases import load_runtime
 from engine.services.context import EngineContext

@@ -9,8 +9,8 @@ from engine.actors import Actor
 from engine.errors import ConcurrentUpdate
 from engine.persistence import repositories as repo
 from engine.persistence.conflicts import translate_conflicts
-from engine.runtime.timers import clock_bound
-from engine.runtime.transitions import capture
+from engine.runtime.spiff.state_changes import capture
+from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.cases import load_runtime
 from engine.services.context import EngineContext
 from engine.services.steps import save_runtime

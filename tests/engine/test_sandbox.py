@@ -8,10 +8,10 @@ import pytest
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from engine.errors import ExpressionRefused
-from engine.runtime.scripting import RestrictedEnvironment
-from engine.runtime.scripting import make_script_engine
-from engine.runtime.serialization import dump_state
-from engine.runtime.serialization import restore_state
+from engine.runtime.spiff.script_environment import RestrictedEnvironment
+from engine.runtime.spiff.script_environment import make_script_engine
+from engine.runtime.spiff.serializer import dump_state
+from engine.runtime.spiff.serializer import restore_state
 
 
 @pytest.fixture
