@@ -3,7 +3,8 @@
 Templates are designer-authored data shipped inside each definition version, so they render in
 Jinja2's sandbox (no attribute tricks, no access to Python internals) with autoescaping. A
 document is rendered once, when the element that issues it completes; the HTML and its SHA-256
-are then frozen (stored and written to the history), never re-rendered from newer data.
+are then frozen (stored and written to the history), never re-rendered from newer data. A document's
+title is matter data (``engine/definitions/facts.py``), given to the template as ``title``.
 """
 
 from __future__ import annotations
@@ -20,16 +21,6 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from engine.clock import CHINA_TZ
 from engine.definitions.catalog import DOCUMENTS_PREFIX
-
-DOCUMENT_TITLES = {
-    "receipt": "收件凭证", "acceptance_notice": "受理通知书", "supplement_notice": "补正材料通知书",
-    "refusal_notice": "不予受理决定书", "denial_decision": "不予行政许可决定书",
-    "food_business_permit": "食品经营许可证", "construction_permit": "建筑工程施工许可证",
-    "waste_disposal_permit": "城市建筑垃圾处置核准文件", "hygiene_permit": "公共场所卫生许可证",
-    "realestate_certificate": "不动产权证书", "construction_notice": "施工通知单",
-    "commitment_acceptance": "告知承诺受理通知书", "rectification_order": "责令限期整改通知书",
-    "revocation_decision": "撤销行政许可决定书",
-}
 
 
 def chinese_date(value: Any) -> str:
@@ -79,4 +70,4 @@ def digest(html: str) -> str:
     return hashlib.sha256(html.encode("utf-8")).hexdigest()
 
 
-__all__ = ["DOCUMENT_TITLES", "chinese_date", "digest", "render_document"]
+__all__ = ["chinese_date", "digest", "render_document"]

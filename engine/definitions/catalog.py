@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
-from pathlib import Path
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -26,6 +25,10 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.definitions.facts import DOCUMENTS_PREFIX
+from engine.definitions.facts import document_titles
+from engine.definitions.facts import element_fact_problems
+from engine.definitions.facts import shared_document_titles
 from engine.definitions.metadata import MatterMetadata
 from engine.definitions.metadata import parse_metadata
 from engine.definitions.parser import SafeSpiffBpmnParser
@@ -40,6 +43,7 @@ from engine.forms import FormRegistryError
 from engine.forms import FormSchemaError
 from engine.runtime.sandbox import compile_expression
 from engine.runtime.sandbox import compile_script
+from engine.state_names import BLZT_NAMES
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -75,12 +79,6 @@ class HumanTaskInfo:
 
 #: Element properties the engine acts on when the element completes (see processes/README.md).
 KNOWN_PROPERTIES = ("blzt", "document", "permit", "credit_violation")
-BLZT_NAMES = {
-    1: "已接件", 2: "已撤件", 3: "已受理", 4: "不受理", 5: "不予受理", 6: "补正（开始）", 7: "补正（结束）",
-    8: "部门开始办理", 9: "特别程序（开始）", 10: "特别程序（结束）", 11: "办结（通过）", 12: "办结（容缺通过）",
-    13: "办结（不通过）", 14: "撤回", 15: "撤销",
-}
-DOCUMENTS_PREFIX = "_documents/"
 
 
 @dataclass
@@ -97,12 +95,17 @@ class CompiledDefinition:
     element_names: dict[str, str] = field(default_factory=dict)
     #: element id -> {"blzt": "3", "document": "acceptance_notice", ...}
     element_properties: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: template key -> the document's title (see ``facts``): what the case page and history call it.
+    document_titles: dict[str, str] = field(default_factory=dict)
 
     @property
     def main_bpmn(self) -> str:
         """The XML of the matter's own diagram (what guides, audits and designers show)."""
         name = main_bpmn_file(self.files, self.metadata.process_id)
         return self.files[name] if name else ""
+
+    def document_title(self, key: str) -> str:
+        return self.document_titles.get(key, key)
 
     def document_template(self, key: str) -> str:
         return self.files[f"{DOCUMENTS_PREFIX}{key}.html"]
@@ -141,7 +144,7 @@ def _form_key_of(element: etree._Element) -> str:
     return key.rsplit("/", 1)[-1]
 
 
-def _readable_roots(bpmn_texts: Collection[str]) -> Iterator[etree._Element]:
+def readable_roots(bpmn_texts: Collection[str]) -> Iterator[etree._Element]:
     """Roots of the texts that parse safely (unsafe ones are reported by the checks, not here)."""
     for text in bpmn_texts:
         try:
@@ -153,7 +156,7 @@ def _readable_roots(bpmn_texts: Collection[str]) -> Iterator[etree._Element]:
 def referenced_form_keys(bpmn_texts: Collection[str]) -> set[str]:
     """Form keys named by user tasks, so a bundle carries exactly the forms it uses."""
     keys: set[str] = set()
-    for root in _readable_roots(bpmn_texts):
+    for root in readable_roots(bpmn_texts):
         for tag in HUMAN_TASK_TAGS:
             for element in root.iter(f"{{{BPMN_NS}}}{tag}"):
                 key = _form_key_of(element)
@@ -165,41 +168,11 @@ def referenced_form_keys(bpmn_texts: Collection[str]) -> set[str]:
 def referenced_documents(bpmn_texts: Collection[str]) -> set[str]:
     """Document template keys named by ``document`` element properties."""
     keys: set[str] = set()
-    for root in _readable_roots(bpmn_texts):
+    for root in readable_roots(bpmn_texts):
         for prop in root.iter(f"{{{CAMUNDA_NS}}}property"):
             if prop.get("name") == "document" and prop.get("value"):
                 keys.add((prop.get("value") or "").strip())
     return keys
-
-
-def collect_matter_files(matter_dir: Path, forms_dir: Path, common_dir: Path | None = None) -> dict[str, str]:
-    """Read one ``processes/<matter>/`` folder, the shared parts and the forms and templates it uses.
-
-    Everything a version needs is copied into the bundle, so a later edit of a shared form or
-    document template makes a new version instead of changing running cases underneath them.
-    """
-    files: dict[str, str] = {}
-    for path in sorted(matter_dir.iterdir()):
-        if path.is_file() and path.suffix in (".bpmn", ".dmn", ".toml"):
-            files[path.name] = path.read_text(encoding="utf-8")
-    if common_dir is not None and common_dir.is_dir():
-        for path in sorted(common_dir.iterdir()):
-            if path.is_file() and path.suffix in (".bpmn", ".dmn"):
-                files[COMMON_PREFIX + path.name] = path.read_text(encoding="utf-8")
-    bpmn_texts = [text for name, text in files.items() if name.endswith(".bpmn")]
-    for key in sorted(referenced_form_keys(bpmn_texts)):
-        form_path = forms_dir / f"{key}.form"
-        if form_path.is_file():
-            files[FORMS_PREFIX + form_path.name] = form_path.read_text(encoding="utf-8")
-    documents_dir = matter_dir.parent / DOCUMENTS_PREFIX.rstrip("/")
-    needed = referenced_documents(bpmn_texts)
-    if needed and (documents_dir / "_layout.html").is_file():
-        files[DOCUMENTS_PREFIX + "_layout.html"] = (documents_dir / "_layout.html").read_text(encoding="utf-8")
-    for key in sorted(needed):
-        path = documents_dir / f"{key}.html"
-        if path.is_file():
-            files[DOCUMENTS_PREFIX + path.name] = path.read_text(encoding="utf-8")
-    return files
 
 
 class _Checker:
@@ -285,6 +258,7 @@ class _Collected:
     forms: FormRegistry | None
     decision_ids: set[str]
     documents: set[str]
+    document_titles: dict[str, str] = field(default_factory=dict)
     human_tasks: dict[str, HumanTaskInfo] = field(default_factory=dict)
     element_names: dict[str, str] = field(default_factory=dict)
     element_properties: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -308,6 +282,8 @@ def _check_properties(checker: _Checker, file: str, element_id: str, props: dict
     if "document" in props and props["document"] not in collected.documents:
         key = props["document"]
         checker.add(file, element_id, f"文书模板“{key}”不存在（processes/_documents/{key}.html）")
+    checker.problems.extend(element_fact_problems(file, element_id, props, collected.document_titles,
+                                                  collected.metadata))
     if "credit_violation" in props and props["credit_violation"] != "record":
         checker.add(file, element_id, "credit_violation 只能为 record")
 
@@ -441,9 +417,17 @@ def compile_definition(files: Mapping[str, str], *, services: Collection[str] = 
         decision_ids |= _check_dmn_tree(checker, name, tree.getroot())
     documents = {name[len(DOCUMENTS_PREFIX):-len(".html")] for name in files
                  if name.startswith(DOCUMENTS_PREFIX) and name.endswith(".html")}
-    collected = _Collected(metadata=metadata, forms=forms, decision_ids=decision_ids, documents=documents)
+    shared_titles, title_problems = shared_document_titles(files)
+    checker.problems.extend(title_problems)
+    collected = _Collected(metadata=metadata, forms=forms, decision_ids=decision_ids, documents=documents,
+                           document_titles=document_titles(files, metadata, shared_titles))
     for name, tree in bpmn_trees.items():
         _check_bpmn_tree(checker, name, tree.getroot(), collected)
+    if metadata is not None:
+        for task_id in metadata.extra.get("supplement_items", {}):
+            if task_id not in collected.human_tasks:
+                checker.add(METADATA_FILE, f"supplement_items.{task_id}",
+                            f"supplement_items 中的“{task_id}”不是本事项流程图中的人工任务")
 
     spec = None
     subprocess_specs: dict[str, BpmnProcessSpec] = {}
@@ -471,7 +455,8 @@ def compile_definition(files: Mapping[str, str], *, services: Collection[str] = 
     return CompiledDefinition(content_hash=content_hash(files), metadata=metadata, files=dict(files), spec=spec,
                               subprocess_specs=subprocess_specs, human_tasks=collected.human_tasks, forms=forms,
                               element_names=collected.element_names,
-                              element_properties=collected.element_properties)
+                              element_properties=collected.element_properties,
+                              document_titles=collected.document_titles)
 
 
 def files_to_json(files: Mapping[str, str]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -51,7 +52,23 @@ class MatterMetadata:
     lane_roles: dict[str, str] = field(default_factory=dict)
     #: Which groups may start a case of this matter (applicants online, clerks at the window).
     starter_groups: tuple[str, ...] = ("applicant", "window_clerk")
+    #: Every other key, kept as written: ``permits``, ``documents`` and ``supplement_items`` among them
+    #: (read through the methods below; stored versions and the deadline service read them from here).
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def document_title(self, key: str) -> str | None:
+        """``[documents.<key>] title``: this matter's name for a document (None: use the shared one)."""
+        entry = self.extra.get("documents", {}).get(key)
+        return entry.get("title") if isinstance(entry, dict) else None
+
+    def permit_name(self, key: str) -> str | None:
+        """``[permits.<key>] name``: which permit an element marked ``permit = <key>`` concerns."""
+        entry = self.extra.get("permits", {}).get(key)
+        return entry.get("name") if isinstance(entry, dict) else None
+
+    def supplement_item_keys(self, task_id: str) -> tuple[str, ...]:
+        """``[supplement_items]``: the data keys holding what a 补正 task asks the applicant for, in order."""
+        return tuple(self.extra.get("supplement_items", {}).get(task_id, ()))
 
     def as_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
@@ -65,6 +82,23 @@ def _str_list(raw: Any) -> tuple[str, ...]:
     if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
         return tuple(raw)
     raise TypeError("应为字符串列表")
+
+
+def _check_fact_tables(raw: dict[str, Any], problem: Callable[[str, str], None]) -> None:
+    """``[documents.*]``, ``[permits.*]`` and ``[supplement_items]``: shapes the engine reads them in."""
+    for table, field_name, what in (("documents", "title", "文书名称"), ("permits", "name", "许可名称")):
+        entries = raw.get(table, {})
+        if not isinstance(entries, dict):
+            problem(table, f"应为 [{table}.<标识>] 表")
+            continue
+        for key, entry in entries.items():
+            value = entry.get(field_name) if isinstance(entry, dict) else None
+            if not isinstance(value, str) or not value.strip():
+                problem(f"{table}.{key}", f"[{table}.{key}] 应有 {field_name}（{what}）")
+    items = raw.get("supplement_items", {})
+    if not isinstance(items, dict) or not all(
+            isinstance(keys, list) and keys and all(isinstance(k, str) and k for k in keys) for keys in items.values()):
+        problem("supplement_items", "应为“补正任务 id = [数据键, …]”的表")
 
 
 def parse_metadata(text: str, source: str) -> tuple[MatterMetadata | None, list[DefinitionProblem]]:
@@ -114,6 +148,8 @@ def parse_metadata(text: str, source: str) -> tuple[MatterMetadata | None, list[
     if not isinstance(lane_roles, dict) or not all(isinstance(v, str) for v in lane_roles.values()):
         problem("lane_roles", "应为“泳道名 = 角色组”的表")
         lane_roles = {}
+
+    _check_fact_tables(raw, problem)
 
     lists: dict[str, tuple[str, ...]] = {}
     for key in ("legal_basis", "conditions", "starter_groups"):

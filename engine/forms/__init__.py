@@ -1,22 +1,24 @@
 """Form definitions in the form-js JSON schema (Camunda Modeler ``.form`` files) and their server-side checks.
 
 Kept free of any web framework so the engine, the CLI and the tests validate submissions with the
-same code the web app uses.
+same code the web app uses. ``model`` holds what a loaded form is, ``loader`` reads and checks the
+form-js JSON, ``registry`` holds a version's forms by key, ``validation`` checks a submission against a
+form and ``validators`` the domain formats (统一社会信用代码, 身份证号, phone numbers …).
 """
 
 from .errors import FormError
 from .errors import FormRegistryError
 from .errors import FormSchemaError
 from .errors import UnknownForm
-from .schema import DISPLAY_TYPES
-from .schema import INPUT_TYPES
-from .schema import LAYOUT_TYPES
-from .schema import MAX_FORM_BYTES
-from .schema import FormComponent
-from .schema import FormDefinition
-from .schema import FormField
-from .schema import FormRegistry
-from .schema import load_form
+from .loader import load_form
+from .model import DISPLAY_TYPES
+from .model import INPUT_TYPES
+from .model import LAYOUT_TYPES
+from .model import MAX_FORM_BYTES
+from .model import FormComponent
+from .model import FormDefinition
+from .model import FormField
+from .registry import FormRegistry
 from .validation import TEXTAREA_MAX_CHARS
 from .validation import TEXTFIELD_MAX_CHARS
 from .validation import ValidationResult

@@ -22,8 +22,8 @@ from decimal import InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from .schema import FormDefinition
-from .schema import FormField
+from .model import FormDefinition
+from .model import FormField
 from .validators import DOMAIN_VALIDATORS
 
 __all__ = ["TEXTAREA_MAX_CHARS", "TEXTFIELD_MAX_CHARS", "ValidationResult", "validate_submission"]

@@ -12,6 +12,10 @@ from collections.abc import Callable
 from datetime import date
 from typing import NamedTuple
 
+from stdnum.cn import ric
+from stdnum.cn import uscc
+from stdnum.exceptions import ValidationError
+
 __all__ = [
     "DOMAIN_VALIDATORS",
     "DomainValidator",
@@ -22,13 +26,9 @@ __all__ = [
     "is_valid_uscc",
 ]
 
-# GB 32100-2015: 31 characters (no I, O, S, V, Z), each maps to its index as its numeric value.
-_USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-# GB 11643-1999: weights are 2^(17-i) mod 11; the check character is looked up by sum mod 11.
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
+# GB 32100-2015: 31 characters (no I, O, S, V, Z). The first character (登记管理部门) may be a letter
+# (A 军队, N 农业, Y 其他), so only positions 3-8 (the division code) are required to be digits.
+_USCC_CHARSET = frozenset("0123456789ABCDEFGHJKLMNPQRTUWXY")
 
 _ASCII_DIGITS = frozenset("0123456789")
 
@@ -45,44 +45,40 @@ _EMAIL_RE = re.compile(
 def is_valid_uscc(code: object) -> bool:
     """统一社会信用代码 (GB 32100-2015): 18 characters with a mod-31 check character.
 
-    Lower case is accepted because people type it; callers should store the upper-cased form.
-    Positions 3-8 are the registering authority's administrative division code, always digits.
+    Lower case is accepted because people type it; callers should store the upper-cased form. The
+    check character is python-stdnum's; the format is checked here, because stdnum's ``validate``
+    strips separators (we store what was typed) and wants eight leading digits, which refuses the
+    codes of rural collectives (N…) and other authorities whose code starts with a letter.
     """
     if not isinstance(code, str) or len(code) != 18 or not code.isascii():
         return False
     code = code.upper()
-    values = [_USCC_CHARSET.find(ch) for ch in code]
-    if any(v < 0 for v in values):
+    if not set(code) <= _USCC_CHARSET or not all(ch in _ASCII_DIGITS for ch in code[2:8]):
         return False
-    if not all(ch in _ASCII_DIGITS for ch in code[2:8]):
-        return False
-    total = sum(v * w for v, w in zip(values[:17], _USCC_WEIGHTS, strict=True))
-    check = (31 - total % 31) % 31
-    return values[17] == check
+    return uscc.calc_check_digit(code[:17]) == code[17]
 
 
 def is_valid_resident_id(value: object) -> bool:
     """居民身份证号码 (GB 11643-1999): 17 digits + check character, with a real birth date.
 
     The birth date is checked because a checksum alone accepts typos that land on impossible dates
-    (month 13, 30 February), and because a future birth date is always a mistake.
+    (month 13, 30 February), and because a future birth date is always a mistake. Check character
+    and date come from python-stdnum; its birth-place lookup is not used, since a county code newer
+    than stdnum's table would turn a citizen away.
     """
     if not isinstance(value, str) or len(value) != 18 or not value.isascii():
         return False
     value = value.upper()
     body, check = value[:17], value[17]
-    if not all(ch in _ASCII_DIGITS for ch in body) or check not in "0123456789X":
-        return False
-    if body[0] == "0":
+    if not all(ch in _ASCII_DIGITS for ch in body) or check not in "0123456789X" or body[0] == "0":
         return False
     try:
-        birth = date(int(body[6:10]), int(body[10:12]), int(body[12:14]))
-    except ValueError:
+        birth = ric.get_birth_date(value)
+    except ValidationError:
         return False
     if birth.year < 1800 or birth > date.today():
         return False
-    total = sum(int(ch) * w for ch, w in zip(body, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11] == check
+    return ric.calc_check_digit(value) == check
 
 
 def is_valid_mobile(value: object) -> bool:

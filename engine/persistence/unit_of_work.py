@@ -7,11 +7,16 @@ from types import TracebackType
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
-from engine.persistence.repositories import flush_history
+from engine.persistence.repositories.history import check_chain_heads
+from engine.persistence.sql import flush_staged
 
 
 class UnitOfWork:
-    """Context manager around one SQLAlchemy session; rolls back unless ``commit()`` was called."""
+    """Context manager around one database transaction; rolls back unless ``commit()`` was called.
+
+    Services hand it to repository functions (``engine.persistence.repositories.*``) and call
+    ``commit()`` once, at the end of the use case; only ``engine/persistence`` looks inside.
+    """
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -31,7 +36,10 @@ class UnitOfWork:
             self.session.close()
 
     def commit(self) -> None:
-        flush_history(self.session)
+        """Write the staged rows (history, documents, …), then commit everything this unit of work did."""
+        self.session.flush()  # rows the old ORM-based functions added (the designer's drafts)
+        check_chain_heads(self)
+        flush_staged(self)
         self.session.commit()
         self._committed = True
 

@@ -37,15 +37,11 @@ from engine.runtime.spiff.task_run import is_manual
 from engine.runtime.spiff.task_run import is_ready
 from engine.runtime.spiff.task_run import run_human_task
 from engine.runtime.spiff.task_run import state_name
+from engine.state_names import TASK_STATE_NAMES as STATE_NAMES_ZH
 
 #: SpiffWorkflow's names for the three timer kinds (timeDate, timeDuration, timeCycle).
 TIMER_EVENT_TYPES = frozenset({"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition",
                                "TimerEventDefinition"})
-
-STATE_NAMES_ZH = {
-    "READY": "待办", "WAITING": "等待中", "STARTED": "进行中", "COMPLETED": "已完成", "CANCELLED": "已取消",
-    "ERROR": "出错", "FUTURE": "未到达", "LIKELY": "未到达", "MAYBE": "未到达",
-}
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,10 @@ from engine.errors import NotAllowed
 from engine.forms import is_valid_mobile
 from engine.forms import is_valid_resident_id
 from engine.forms import is_valid_uscc
-from engine.persistence import repositories as repo
 from engine.persistence.conflicts import translate_duplicates
-from engine.persistence.records import ApiTokenRecord
-from engine.persistence.records import LoginAttemptRecord
-from engine.persistence.records import UserRecord
-from engine.persistence.records import WebSessionRecord
+from engine.persistence.repositories import accounts as stored
+from engine.persistence.repositories.accounts import NewUser
+from engine.persistence.repositories.accounts import UserRow
 from engine.services.context import EngineContext
 from engine.settings import PasswordHashing
 
@@ -106,28 +104,25 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 def ensure_demo_accounts(ctx: EngineContext) -> list[str]:
     """Create missing demo accounts (idempotent); return the usernames created."""
-    created: list[str] = []
     with ctx.uow() as uow:
-        for account in DEMO_ACCOUNTS:
-            if repo.user_by_username(uow.session, account.username) is not None:
-                continue
-            uow.session.add(UserRecord(username=account.username, display_name=account.display_name,
-                                       password_hash=hash_password(ctx, DEMO_PASSWORD), groups=",".join(account.groups),
-                                       department=account.department, credit_code=account.credit_code, is_demo=True,
-                                       kind=account.kind, is_active=True, created_at=ctx.clock.now()))
-            created.append(account.username)
+        existing = stored.existing_usernames(uow, [account.username for account in DEMO_ACCOUNTS])
+        missing = [account for account in DEMO_ACCOUNTS if account.username not in existing]
+        stored.insert_users(uow, [NewUser(username=a.username, display_name=a.display_name,
+                                          password_hash=hash_password(ctx, DEMO_PASSWORD), groups=",".join(a.groups),
+                                          department=a.department, credit_code=a.credit_code, kind=a.kind,
+                                          is_demo=True) for a in missing], ctx.clock.now())
         uow.commit()
-    return created
+    return [account.username for account in missing]
 
 
-def _actor_of(user: UserRecord) -> Actor:
+def _actor_of(user: UserRow | NewUser) -> Actor:
     return Actor(user.username, user.display_name, frozenset(g for g in user.groups.split(",") if g), user.department)
 
 
 def authenticate(ctx: EngineContext, username: str, password: str) -> Actor | None:
     """The actor for valid credentials, else None (same answer for unknown user and wrong password)."""
     with ctx.uow() as uow:
-        user = repo.user_by_username(uow.session, username)
+        user = stored.user_by_username(uow, username)
         if user is None or not user.is_active:
             hash_password(ctx, password)  # spend the same time as a real check
             return None
@@ -158,13 +153,12 @@ def sign_in(ctx: EngineContext, username: str, password: str, ip: str) -> Actor:
     username = username.strip()[:64]
     with ctx.uow() as uow:
         since = now - FAILURE_WINDOW
-        if repo.recent_login_failures(uow.session, username=username, since=since) >= MAX_FAILURES_PER_USER or \
-                repo.recent_login_failures(uow.session, ip=ip, since=since) >= MAX_FAILURES_PER_IP:
+        if stored.recent_login_failures(uow, username=username, since=since) >= MAX_FAILURES_PER_USER or \
+                stored.recent_login_failures(uow, ip=ip, since=since) >= MAX_FAILURES_PER_IP:
             raise TooManyAttempts()
     actor = authenticate(ctx, username, password)
     with ctx.uow() as uow:
-        uow.session.add(LoginAttemptRecord(username=username, ip=ip[:64], attempted_at=now,
-                                           succeeded=actor is not None))
+        stored.record_login_attempt(uow, username, ip[:64], now, succeeded=actor is not None)
         uow.commit()
     if actor is None:
         raise NotAllowed("用户名或密码不正确")
@@ -174,7 +168,7 @@ def sign_in(ctx: EngineContext, username: str, password: str, ip: str) -> Actor:
 def actor_for(ctx: EngineContext, username: str) -> Actor | None:
     """The current actor for a signed-in username (None if the account was disabled meanwhile)."""
     with ctx.uow() as uow:
-        user = repo.user_by_username(uow.session, username)
+        user = stored.user_by_username(uow, username)
         return _actor_of(user) if user is not None and user.is_active else None
 
 
@@ -207,18 +201,17 @@ def register_applicant(ctx: EngineContext, form: Mapping[str, str]) -> Actor:
     if password != str(form.get("password_confirm", "")):
         errors["password_confirm"] = "两次输入的密码不一致"
     with ctx.uow() as uow:
-        if not errors and repo.user_by_username(uow.session, values["username"]) is not None:
+        if not errors and stored.user_by_username(uow, values["username"]) is not None:
             errors["username"] = "该用户名已被使用"
         if errors:
             raise FormDataInvalid(errors, values)
-        user = UserRecord(username=values["username"], display_name=values["display_name"],
-                          password_hash=hash_password(ctx, password), groups="applicant", department="",
-                          credit_code=values["credit_code"].upper() if values["kind"] == "enterprise" else "",
-                          id_number=values["id_number"].upper() if values["kind"] == "citizen" else "",
-                          mobile=values["mobile"], kind=values["kind"], is_demo=False, is_active=True,
-                          created_at=ctx.clock.now())
-        uow.session.add(user)
+        user = NewUser(username=values["username"], display_name=values["display_name"],
+                       password_hash=hash_password(ctx, password), groups="applicant",
+                       credit_code=values["credit_code"].upper() if values["kind"] == "enterprise" else "",
+                       id_number=values["id_number"].upper() if values["kind"] == "citizen" else "",
+                       mobile=values["mobile"], kind=values["kind"])
         with translate_duplicates("该用户名已被使用"):
+            stored.insert_users(uow, [user], ctx.clock.now())
             uow.commit()
         return _actor_of(user)
 
@@ -234,21 +227,20 @@ def create_api_token(ctx: EngineContext, actor: Actor, name: str) -> str:
     """A new bearer token for ``actor`` (returned once; only its hash is stored)."""
     token = "ow_" + secrets.token_urlsafe(32)
     with ctx.uow() as uow:
-        uow.session.add(ApiTokenRecord(token_hash=_token_hash(token), username=actor.user_id, name=name[:100],
-                                       created_at=ctx.clock.now(), is_revoked=False))
+        stored.insert_api_token(uow, _token_hash(token), actor.user_id, name[:100], ctx.clock.now())
         uow.commit()
     return token
 
 
 def actor_for_token(ctx: EngineContext, token: str) -> Actor | None:
     with ctx.uow() as uow:
-        record = repo.api_token(uow.session, _token_hash(token))
+        record = stored.api_token(uow, _token_hash(token))
         if record is None or record.is_revoked:
             return None
-        user = repo.user_by_username(uow.session, record.username)
+        user = stored.user_by_username(uow, record.username)
         if user is None or not user.is_active:
             return None
-        record.last_used_at = ctx.clock.now()
+        stored.touch_api_token(uow, record.id, ctx.clock.now())
         uow.commit()
         return _actor_of(user)
 
@@ -263,8 +255,7 @@ def open_session(ctx: EngineContext, actor: Actor) -> str:
     token = secrets.token_urlsafe(32)
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        uow.session.add(WebSessionRecord(token_hash=_token_hash(token), username=actor.user_id, created_at=now,
-                                         expires_at=now + SESSION_LIFETIME))
+        stored.insert_web_session(uow, _token_hash(token), actor.user_id, now, now + SESSION_LIFETIME)
         uow.commit()
     return token
 
@@ -272,16 +263,16 @@ def open_session(ctx: EngineContext, actor: Actor) -> str:
 def actor_for_session(ctx: EngineContext, token: str) -> Actor | None:
     """The signed-in actor, or None once the session was closed, expired or the account disabled."""
     with ctx.uow() as uow:
-        record = repo.web_session(uow.session, _token_hash(token))
+        record = stored.web_session(uow, _token_hash(token))
         if record is None or record.closed_at is not None or record.expires_at <= ctx.clock.now():
             return None
-        user = repo.user_by_username(uow.session, record.username)
+        user = stored.user_by_username(uow, record.username)
         return _actor_of(user) if user is not None and user.is_active else None
 
 
 def close_session(ctx: EngineContext, token: str) -> None:
     with ctx.uow() as uow:
-        record = repo.web_session(uow.session, _token_hash(token))
+        record = stored.web_session(uow, _token_hash(token))
         if record is not None and record.closed_at is None:
-            record.closed_at = ctx.clock.now()
+            stored.close_web_session(uow, record.id, ctx.clock.now())
             uow.commit()

@@ -35,10 +35,16 @@ from engine.errors import NotAllowed
 from engine.history import GENESIS_HASH
 from engine.history import HASHED_FIELDS
 from engine.history import row_digest
-from engine.persistence import repositories as repo
-from engine.persistence.records import CaseRecord
-from engine.persistence.records import HistoryEventRecord
-from engine.persistence.records import HistorySnapshotRecord
+from engine.persistence.repositories.cases import all_cases
+from engine.persistence.repositories.cases import case_by_id
+from engine.persistence.repositories.definitions import definition
+from engine.persistence.repositories.history import STATUS_EVENTS
+from engine.persistence.repositories.history import SnapshotRow
+from engine.persistence.repositories.history import history_for_export
+from engine.persistence.repositories.history import history_of_case
+from engine.persistence.repositories.history import snapshot_before
+from engine.persistence.rows import CaseRow
+from engine.persistence.rows import HistoryRow
 from engine.runtime.case import CaseRuntime
 from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.cases import definition_for_case
@@ -69,11 +75,11 @@ class ChainCheck:
     problem: str = ""
 
 
-def _fields(row: HistoryEventRecord) -> dict[str, Any]:
+def _fields(row: HistoryRow) -> dict[str, Any]:
     return {name: getattr(row, name) for name in HASHED_FIELDS}
 
 
-def check_chain(case: CaseRecord, rows: Sequence[HistoryEventRecord]) -> ChainCheck:
+def check_chain(case: CaseRow, rows: Sequence[HistoryRow]) -> ChainCheck:
     """Recompute one case's chain; the first broken link names the row that was tampered with."""
     previous = GENESIS_HASH
     for expected_seq, row in enumerate(rows, start=1):
@@ -98,11 +104,11 @@ def verify_history(ctx: EngineContext, case_id: int | None = None) -> list[Chain
     """Check every case's chain (or one case's)."""
     results = []
     with ctx.uow() as uow:
-        cases = [uow.session.get(CaseRecord, case_id)] if case_id is not None else repo.all_cases(uow.session)
+        cases = [case_by_id(uow, case_id)] if case_id is not None else all_cases(uow)
         for case in cases:
             if case is None:
                 raise CaseNotFound(case_id)
-            results.append(check_chain(case, repo.history_of_case(uow.session, case.id)))
+            results.append(check_chain(case, history_of_case(uow, case.id)))
     return sorted(results, key=lambda r: r.case_id)
 
 
@@ -127,11 +133,12 @@ def mining_events(ctx: EngineContext, *, matter_code: str | None = None, since: 
                   until: datetime | None = None) -> list[MiningEvent]:
     events: list[MiningEvent] = []
     with ctx.uow() as uow:
-        for case, row in repo.history_for_export(uow.session, matter_code, since, until):
+        for item in history_for_export(uow, matter_code, since, until):
+            row = item.event
             lifecycle = LIFECYCLE.get(row.to_state)
             if row.event_type != "task_state_changed" or lifecycle is None or not row.element_id:
                 continue
-            events.append(MiningEvent(case.case_number, case.matter_code, row.element_name or row.element_id,
+            events.append(MiningEvent(item.case_number, item.matter_code, row.element_name or row.element_id,
                                       row.element_id, row.occurred_at, lifecycle, row.actor_id))
     return events
 
@@ -199,7 +206,8 @@ def matter_heatmap(ctx: EngineContext, matter_code: str) -> list[ElementHeat]:
     durations: dict[str, list[int]] = defaultdict(list)
     names: dict[str, str] = {}
     with ctx.uow() as uow:
-        for _case, row in repo.history_for_export(uow.session, matter_code, None, None):
+        for item in history_for_export(uow, matter_code, None, None):
+            row = item.event
             if row.event_type != "task_state_changed" or not row.element_id:
                 continue
             names[row.element_id] = row.element_name or row.element_id
@@ -242,13 +250,12 @@ def replay_case(ctx: EngineContext, case_id: int, upto_seq: int) -> ReplayState:
     so the workflow passes through the same states it did live. The live state is never read.
     """
     with ctx.uow() as uow:
-        case = uow.session.get(CaseRecord, case_id)
+        case = case_by_id(uow, case_id)
         if case is None:
             raise CaseNotFound(case_id)
         compiled = definition_for_case(ctx, uow, case)
-        rows = repo.history_of_case(uow.session, case_id)
-        snapshot = repo.snapshot_before(uow.session, case_id, upto_seq)
-        uow.session.expunge_all()  # keep the rows readable once the session closes
+        rows = history_of_case(uow, case_id)
+        snapshot = snapshot_before(uow, case_id, upto_seq)
     if not rows:
         raise CaseNotFound(case_id)
     upto = max(1, min(upto_seq, len(rows)))
@@ -296,7 +303,7 @@ def replay_case(ctx: EngineContext, case_id: int, upto_seq: int) -> ReplayState:
         documents=tuple(documents))
 
 
-def _vouched(snapshot: HistorySnapshotRecord, rows: Sequence[HistoryEventRecord]) -> bool:
+def _vouched(snapshot: SnapshotRow, rows: Sequence[HistoryRow]) -> bool:
     """A snapshot counts only if its bytes match the hash its history row recorded."""
     if snapshot.seq > len(rows):
         return False
@@ -305,7 +312,7 @@ def _vouched(snapshot: HistorySnapshotRecord, rows: Sequence[HistoryEventRecord]
     return row.event_type == "snapshot_recorded" and recorded == hashlib.sha256(snapshot.state).hexdigest()
 
 
-def _reapply(workflow: BpmnWorkflow, row: HistoryEventRecord) -> None:
+def _reapply(workflow: BpmnWorkflow, row: HistoryRow) -> None:
     ready = [t for t in workflow.get_tasks(state=TaskState.READY, manual=True) if t.task_spec.bpmn_id == row.element_id]
     if not ready:
         return
@@ -370,10 +377,11 @@ def _audit_diagram(matter_code: str, version: int, compiled: CompiledDefinition,
 def case_diagram(ctx: EngineContext, case_id: int) -> AuditDiagram:
     """The diagram of the definition version the case ran on (not the matter's newest version)."""
     with ctx.uow() as uow:
-        case = uow.session.get(CaseRecord, case_id)
+        case = case_by_id(uow, case_id)
         if case is None:
             raise CaseNotFound(case_id)
-        record = repo.definition_of_case(uow.session, case)
+        record = definition(uow, case.definition_id)
+        assert record is not None  # guaranteed by the foreign key
         compiled = definition_for_case(ctx, uow, case)
         return _audit_diagram(case.matter_code, record.version, compiled, ctx.settings.max_xml_bytes)
 
@@ -392,20 +400,20 @@ def deadlines_at(ctx: EngineContext, case_id: int, seq: int) -> CaseDeadlines | 
     was already overdue then, not whether it is overdue now.
     """
     with ctx.uow() as uow:
-        case = uow.session.get(CaseRecord, case_id)
+        case = case_by_id(uow, case_id)
         if case is None:
             raise CaseNotFound(case_id)
-        rows = repo.history_of_case(uow.session, case_id)
+        rows = history_of_case(uow, case_id)
         if not rows:
             return None
         upto = max(1, min(seq, len(rows)))
         moment = rows[upto - 1].occurred_at
-        events = [e for e in repo.status_events(uow.session, case_id) if e.seq <= upto]
+        events = [e for e in rows[:upto] if e.event_type in STATUS_EVENTS]
         codes = [int(e.to_state) for e in events if e.event_type == "status_changed"]
         finished = bool(codes and codes[-1] in FINISHED_CODES) or any(
             r.event_type in ("case_completed", "case_failed") for r in rows[:upto])
         then = replace(ctx, clock=FixedClock(moment))
-        result = compute_deadlines(then, case, events, metadata_of(uow.session, case))
+        result = compute_deadlines(then, case, events, metadata_of(uow, case))
     if result is None:
         return None
     day = moment.astimezone(CHINA_TZ).date()

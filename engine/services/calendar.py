@@ -18,12 +18,16 @@ from engine.calendar import national_days_from_chinesecalendar
 from engine.calendar import parse_state_council_notice
 from engine.errors import NotAllowed
 from engine.history import to_json
-from engine.persistence import repositories as repo
-from engine.persistence.records import CalendarDayRecord
-from engine.persistence.records import CalendarYearRecord
+from engine.persistence.conflicts import translate_conflicts
+from engine.persistence.repositories import calendar as stored
+from engine.persistence.repositories.cases import running_cases
+from engine.persistence.repositories.cases import save_case
+from engine.persistence.repositories.definitions import definitions_metadata
+from engine.persistence.repositories.history import append_history
+from engine.persistence.repositories.history import status_events_of_cases
+from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.context import EngineContext
 from engine.services.deadlines import compute_deadlines
-from engine.services.deadlines import metadata_of
 
 CALENDAR_ADMIN_GROUPS = frozenset({"admin"})
 
@@ -31,29 +35,30 @@ CALENDAR_ADMIN_GROUPS = frozenset({"admin"})
 def seed_calendar(ctx: EngineContext, actor: Actor) -> int:
     """Fill empty calendar tables from the bundled library data; return the number of days added."""
     with ctx.uow() as uow:
-        if repo.calendar_years(uow.session):
+        if stored.calendar_years(uow):
             return 0
         entries, years = national_days_from_chinesecalendar()
-        now = ctx.clock.now()
         source = entries[0].source if entries else "chinesecalendar"
-        uow.session.add_all(CalendarDayRecord(day=e.day, region=e.region, is_workday=e.is_workday, name=e.name,
-                                              source=e.source) for e in entries)
-        uow.session.add_all(CalendarYearRecord(year=y, source=source, added_at=now, added_by=actor.user_id)
-                            for y in sorted(years))
+        stored.insert_days(uow, (_day_row(e) for e in entries))
+        stored.add_years(uow, years, source, ctx.clock.now(), actor.user_id)
         uow.commit()
     reload_calendar(ctx)
     return len(entries)
 
 
+def _day_row(entry: CalendarDay) -> stored.DayRow:
+    return stored.DayRow(day=entry.day, region=entry.region, is_workday=entry.is_workday, name=entry.name,
+                         source=entry.source)
+
+
 def load_calendar(ctx: EngineContext) -> WorkCalendar:
     with ctx.uow() as uow:
-        days = repo.calendar_days(uow.session)
-        years = repo.calendar_years(uow.session)
-        if not years:
-            entries, known = national_days_from_chinesecalendar()
-            return WorkCalendar(entries, known)
-        return WorkCalendar([CalendarDay(d.day, d.is_workday, d.name, d.source, d.region) for d in days],
-                            {y.year for y in years})
+        days = stored.calendar_days(uow)
+        years = stored.calendar_years(uow)
+    if not years:
+        entries, known = national_days_from_chinesecalendar()
+        return WorkCalendar(entries, known)
+    return WorkCalendar([CalendarDay(d.day, d.is_workday, d.name, d.source, d.region) for d in days], set(years))
 
 
 def reload_calendar(ctx: EngineContext) -> WorkCalendar:
@@ -66,27 +71,34 @@ def _require_admin(actor: Actor) -> None:
         raise NotAllowed("只有系统管理员可以维护工作日历")
 
 
-def _recompute_running(ctx: EngineContext, uow: Any, old: WorkCalendar, new: WorkCalendar, actor: Actor,
+def _recompute_running(ctx: EngineContext, uow: UnitOfWork, old: WorkCalendar, new: WorkCalendar, actor: Actor,
                        reason: dict[str, Any]) -> list[tuple[str, date, date]]:
-    """Audit every running case whose due dates move under the new calendar (same transaction)."""
+    """Audit every running case whose due dates move under the new calendar (same transaction).
+
+    Each moved case gets a history row and is saved with its lock checked: a case that took a step
+    meanwhile makes the whole change fail as a conflict rather than lose either write.
+    """
     moved: list[tuple[str, date, date]] = []
     now = ctx.clock.now()
-    for case in repo.running_cases(uow.session):
-        events = repo.status_events(uow.session, case.id)
-        metadata = metadata_of(uow.session, case)
+    cases = running_cases(uow)
+    all_events = status_events_of_cases(uow, [case.id for case in cases])
+    metadatas = definitions_metadata(uow, {case.definition_id for case in cases})
+    for case in cases:
+        events = all_events[case.id]
+        metadata = metadatas[case.definition_id]
         before = compute_deadlines(ctx, case, events, metadata, old)
         after = compute_deadlines(ctx, case, events, metadata, new)
         if before is None or after is None or (before.statutory_due, before.promised_due) == \
                 (after.statutory_due, after.promised_due):
             continue
         moved.append((case.case_number, before.statutory_due, after.statutory_due))
-        repo.append_history(uow.session, case, occurred_at=now, event_type="due_date_recomputed",
-                            actor_id=actor.user_id, actor_role=actor.role_label, data_before=to_json(
-                                {"statutory_due": before.statutory_due, "promised_due": before.promised_due,
-                                 "provisional": before.provisional}),
-                            data_after=to_json({"statutory_due": after.statutory_due,
-                                                "promised_due": after.promised_due,
-                                                "provisional": after.provisional, **reason}))
+        append_history(uow, case, occurred_at=now, event_type="due_date_recomputed", actor_id=actor.user_id,
+                       actor_role=actor.role_label,
+                       data_before=to_json({"statutory_due": before.statutory_due, "promised_due": before.promised_due,
+                                            "provisional": before.provisional}),
+                       data_after=to_json({"statutory_due": after.statutory_due, "promised_due": after.promised_due,
+                                           "provisional": after.provisional, **reason}))
+        save_case(uow, case)
     return moved
 
 
@@ -100,14 +112,10 @@ def add_year(ctx: EngineContext, year: int, notice: str, actor: Actor) -> list[t
     entries = parse_state_council_notice(notice, year)
     old_calendar = load_calendar(ctx)
     new_calendar = old_calendar.extended(entries, {year})
-    with ctx.uow() as uow:
-        repo.delete_calendar_year(uow.session, year, "")
-        uow.session.flush()
-        uow.session.add_all(CalendarDayRecord(day=e.day, region=e.region, is_workday=e.is_workday, name=e.name,
-                                              source=e.source) for e in entries)
-        if uow.session.get(CalendarYearRecord, year) is None:
-            uow.session.add(CalendarYearRecord(year=year, source=f"国务院办公厅通知 {year}", added_at=ctx.clock.now(),
-                                               added_by=actor.user_id))
+    with ctx.uow() as uow, translate_conflicts():
+        stored.delete_year_days(uow, year, "")
+        stored.insert_days(uow, (_day_row(e) for e in entries))
+        stored.add_years(uow, [year], f"国务院办公厅通知 {year}", ctx.clock.now(), actor.user_id)
         moved = _recompute_running(ctx, uow, old_calendar, new_calendar, actor, {"year": year})
         uow.commit()
     reload_calendar(ctx)
@@ -122,13 +130,8 @@ def add_closure(ctx: EngineContext, day: date, name: str, actor: Actor) -> list[
     entry = CalendarDay(day, False, name.strip(), f"本地停办（{actor.user_id}）")
     old_calendar = load_calendar(ctx)
     new_calendar = old_calendar.extended([entry])
-    with ctx.uow() as uow:
-        record = uow.session.get(CalendarDayRecord, (day, ""))
-        if record is None:
-            uow.session.add(CalendarDayRecord(day=day, region="", is_workday=False, name=entry.name,
-                                              source=entry.source))
-        else:
-            record.is_workday, record.name, record.source = False, entry.name, entry.source
+    with ctx.uow() as uow, translate_conflicts():
+        stored.close_day(uow, day, entry.name, entry.source)
         moved = _recompute_running(ctx, uow, old_calendar, new_calendar, actor, {"closed": day.isoformat()})
         uow.commit()
     reload_calendar(ctx)

@@ -12,10 +12,15 @@ from engine.definitions.catalog import CompiledDefinition
 from engine.errors import CaseNotFound
 from engine.errors import NotAllowed
 from engine.history import to_json
-from engine.persistence import repositories as repo
 from engine.persistence.conflicts import translate_conflicts
-from engine.persistence.records import CaseRecord
-from engine.persistence.records import HumanTaskRecord
+from engine.persistence.repositories.cases import case_by_id
+from engine.persistence.repositories.cases import insert_case
+from engine.persistence.repositories.cases import next_case_sequence
+from engine.persistence.repositories.documents import documents_of_case
+from engine.persistence.repositories.history import append_history
+from engine.persistence.repositories.history import history_of_case
+from engine.persistence.rows import CaseRow
+from engine.persistence.rows import TaskRow
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.case import CaseRuntime
 from engine.runtime.spiff.state_changes import capture
@@ -45,78 +50,63 @@ def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[st
             raise NotAllowed(f"您无权申办“{compiled.metadata.name}”")
         now = ctx.clock.now()
         day = local_day(ctx)
-        seq = repo.next_case_sequence(uow.session, compiled.metadata.implementation_code, f"{day:%Y%m%d}")
+        seq = next_case_sequence(uow, compiled.metadata.implementation_code, f"{day:%Y%m%d}")
         number = format_case_number(compiled.metadata.implementation_code, day, seq)
         initial = dict(data or {})
         initial.setdefault("case_number", number)
         with clock_bound(ctx.clock), capture(None) as buffer:
             runtime = CaseRuntime.start(compiled, ctx.script_engine, initial)
-        case = CaseRecord(case_number=number, definition_id=record.id, matter_code=matter_code, status="running",
-                          title=title or compiled.metadata.name, owner_id=owner_id or actor.user_id,
-                          started_by=actor.user_id, state=b"", serializer_version="", received_at=now,
-                          created_at=now, updated_at=now, history_seq=0, history_hash="")
-        uow.session.add(case)
-        uow.session.flush()
-        repo.append_history(uow.session, case, occurred_at=now, event_type="case_started", actor_id=actor.user_id,
-                            actor_role=actor.role_label,
-                            data_after=to_json({"definition_version": record.version, "data": initial}))
-        open_rows = save_runtime(uow.session, case, runtime, buffer.transitions, actor, now, open_rows=[])
-        uow.session.flush()
-        view = _case_view(uow, case, runtime, open_rows)
+        case = insert_case(uow, case_number=number, definition_id=record.id, matter_code=matter_code,
+                           title=title or compiled.metadata.name, owner_id=owner_id or actor.user_id,
+                           started_by=actor.user_id, now=now)
+        append_history(uow, case, occurred_at=now, event_type="case_started", actor_id=actor.user_id,
+                       actor_role=actor.role_label,
+                       data_after=to_json({"definition_version": record.version, "data": initial}))
+        open_rows = save_runtime(uow, case, runtime, buffer.transitions, actor, now, open_rows=[])
+        view = case_view(case, runtime, open_rows)
         uow.commit()
         ctx.keep_runtime(case.id, case.lock_version, runtime)
         return view
 
 
-def load_runtime(ctx: EngineContext, uow: UnitOfWork, case: CaseRecord) -> CaseRuntime:
-    """The case's workflow for a step: this process's live copy if still current, else deserialized."""
+def load_runtime(ctx: EngineContext, uow: UnitOfWork, case: CaseRow) -> CaseRuntime:
+    """The case's workflow for a step: this process's live copy if still current, else deserialized.
+
+    The case must have been read with its state (``lock_case``, or ``case_by_id(with_state=True)``).
+    """
     runtime = ctx.take_runtime(case.id, case.lock_version)
     if runtime is not None:
         return runtime
+    assert case.state is not None, "the case was read without its state"
     return CaseRuntime.restore(definition_for_case(ctx, uow, case), case.state, ctx.script_engine)
 
 
-def definition_for_case(ctx: EngineContext, uow: UnitOfWork, case: CaseRecord) -> CompiledDefinition:
+def definition_for_case(ctx: EngineContext, uow: UnitOfWork, case: CaseRow) -> CompiledDefinition:
     """The compiled version a case runs on (from the per-process cache; loaded once)."""
-    cached = ctx.cached_definition(case.definition_id)
-    if cached is not None:
-        return cached
-    return ctx.compiled(repo.definition_of_case(uow.session, case))
+    return ctx.compiled_by_id(uow, case.definition_id)
 
 
-def _case_view(uow: UnitOfWork, case: CaseRecord, runtime: CaseRuntime | None,
-               open_rows: list[HumanTaskRecord] | None = None) -> CaseView:
-    rows = repo.open_tasks_of_case(uow.session, case.id) if open_rows is None else open_rows
+def case_view(case: CaseRow, runtime: CaseRuntime | None, open_rows: list[TaskRow]) -> CaseView:
+    """What a step returns: the case as saved, its data and its open tasks."""
     return CaseView(id=case.id, case_number=case.case_number, matter_code=case.matter_code,
                     definition_id=case.definition_id, status=case.status, title=case.title, owner_id=case.owner_id,
                     received_at=case.received_at, completed_at=case.completed_at,
                     next_timer_due=case.next_timer_due, error=case.error,
                     data=runtime.data if runtime is not None else {},
-                    open_tasks=tuple(TaskView.of(row, case) for row in rows), lock_version=case.lock_version,
+                    open_tasks=tuple(TaskView.of(row, case) for row in open_rows), lock_version=case.lock_version,
                     blzt=case.blzt)
-
-
-def get_case(ctx: EngineContext, case_id: int, *, with_data: bool = True) -> CaseView:
-    with ctx.uow() as uow:
-        case = uow.session.get(CaseRecord, case_id)
-        if case is None:
-            raise CaseNotFound(case_id)
-        runtime = None
-        if with_data:
-            runtime = CaseRuntime.restore(definition_for_case(ctx, uow, case), case.state, ctx.script_engine)
-        return _case_view(uow, case, runtime)
 
 
 def case_history(ctx: EngineContext, case_id: int) -> list[HistoryView]:
     with ctx.uow() as uow:
-        if uow.session.get(CaseRecord, case_id) is None:
+        if case_by_id(uow, case_id) is None:
             raise CaseNotFound(case_id)
-        return [HistoryView.of(row) for row in repo.history_of_case(uow.session, case_id)]
+        return [HistoryView.of(row) for row in history_of_case(uow, case_id)]
 
 
 def case_documents(ctx: EngineContext, case_id: int) -> list[DocumentView]:
     """Issued documents of a case, oldest first, exactly as frozen when issued."""
     with ctx.uow() as uow:
-        if uow.session.get(CaseRecord, case_id) is None:
+        if case_by_id(uow, case_id) is None:
             raise CaseNotFound(case_id)
-        return [DocumentView.of(row) for row in repo.documents_of_case(uow.session, case_id)]
+        return [DocumentView.of(row) for row in documents_of_case(uow, case_id)]

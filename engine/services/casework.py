@@ -15,16 +15,22 @@ from typing import Any
 from engine.actors import APPLICANT_GROUP
 from engine.actors import Actor
 from engine.actors import may_work
-from engine.definitions.catalog import BLZT_NAMES
 from engine.errors import CaseNotFound
 from engine.errors import FormDataInvalid
 from engine.errors import NotAllowed
 from engine.errors import TaskNotFound
 from engine.forms import FormDefinition
 from engine.forms import validate_submission
-from engine.persistence import repositories as repo
-from engine.persistence.records import CaseRecord
-from engine.persistence.records import DraftRecord
+from engine.persistence.repositories import cases as case_rows
+from engine.persistence.repositories import definitions
+from engine.persistence.repositories import drafts
+from engine.persistence.repositories import history
+from engine.persistence.repositories import tasks
+from engine.persistence.repositories.documents import documents_of_case
+from engine.persistence.rows import CaseRow
+from engine.persistence.rows import HistoryRow
+from engine.persistence.rows import TaskRow
+from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.access import ALL_CASES_GROUPS
 from engine.services.access import can_view_case
 from engine.services.access import staff_groups
@@ -33,9 +39,9 @@ from engine.services.cases import load_runtime
 from engine.services.context import EngineContext
 from engine.services.deadlines import CaseDeadlines
 from engine.services.deadlines import compute_deadlines
-from engine.services.deadlines import metadata_of
 from engine.services.views import DocumentView
 from engine.services.views import TaskView
+from engine.state_names import blzt_name
 
 
 @dataclass(frozen=True)
@@ -93,31 +99,39 @@ class TaskPage:
     requested_items: tuple[str, ...] = ()
 
 
-def _summary(session: repo.Session, ctx: EngineContext, case: CaseRecord) -> CaseSummary:
-    metadata = metadata_of(session, case)
+def _summary(ctx: EngineContext, case: CaseRow, open_rows: list[TaskRow], events: list[HistoryRow],
+             metadata: dict[str, Any]) -> CaseSummary:
     # "住建局施工许可科·承办", not just "承办": parallel branches have steps of the same name.
-    steps = tuple(f"{row.lane}·{row.name}" if row.lane else row.name
-                  for row in repo.open_tasks_of_case(session, case.id))
-    deadlines = compute_deadlines(ctx, case, repo.status_events(session, case.id), metadata)
+    steps = tuple(f"{row.lane}·{row.name}" if row.lane else row.name for row in open_rows)
     return CaseSummary(id=case.id, case_number=case.case_number, matter_code=case.matter_code,
                        matter_name=metadata["name"], title=case.title, status=case.status, blzt=case.blzt,
-                       status_name=BLZT_NAMES.get(case.blzt or 0, "办理中"), owner_id=case.owner_id,
-                       received_at=case.received_at, completed_at=case.completed_at, current_steps=steps,
-                       deadlines=deadlines)
+                       status_name=blzt_name(case.blzt), owner_id=case.owner_id, received_at=case.received_at,
+                       completed_at=case.completed_at, current_steps=steps,
+                       deadlines=compute_deadlines(ctx, case, events, metadata))
+
+
+def summaries(ctx: EngineContext, uow: UnitOfWork, cases: list[CaseRow]) -> list[CaseSummary]:
+    """Summaries of many cases in a constant number of queries (current steps, status events, matters)."""
+    ids = [case.id for case in cases]
+    open_rows = tasks.open_tasks_of_cases(uow, ids)
+    events = history.status_events_of_cases(uow, ids)
+    metadata = definitions.definitions_metadata(uow, {case.definition_id for case in cases})
+    return [_summary(ctx, case, open_rows[case.id], events[case.id], metadata[case.definition_id]) for case in cases]
 
 
 def list_cases(ctx: EngineContext, actor: Actor, *, matter_code: str | None = None, search: str = "",
                status: str | None = None, limit: int = 200) -> list[CaseSummary]:
+    """Cases the actor may see, newest first; ``search`` matches number or title literally."""
     with ctx.uow() as uow:
-        records = repo.visible_cases(uow.session, actor.user_id, staff_groups(actor), actor.in_any(ALL_CASES_GROUPS),
-                                     matter_code=matter_code, search=search, status=status, limit=limit)
-        return [_summary(uow.session, ctx, case) for case in records]
+        found = case_rows.visible_cases(uow, actor.user_id, staff_groups(actor), actor.in_any(ALL_CASES_GROUPS),
+                                        matter_code=matter_code, search=search, status=status, limit=limit)
+        return summaries(ctx, uow, found)
 
 
-def _load_visible(uow: Any, case_id: int, actor: Actor) -> CaseRecord:
-    case = uow.session.get(CaseRecord, case_id)
+def _load_visible(uow: UnitOfWork, case_id: int, actor: Actor) -> CaseRow:
+    case = case_rows.case_by_id(uow, case_id, with_state=True)
     # The same answer for "no such case" and "not yours", so case ids cannot be probed.
-    if case is None or not can_view_case(uow.session, case, actor):
+    if case is None or not can_view_case(uow, case, actor):
         raise CaseNotFound(case_id)
     return case
 
@@ -135,16 +149,17 @@ def case_detail(ctx: EngineContext, case_id: int, actor: Actor) -> CaseDetail:
                     actor_role=row.actor_role, occurred_at=row.occurred_at, values=json.loads(row.data_after or "{}"),
                     form_key=compiled.human_tasks[row.element_id].form_key
                     if row.element_id in compiled.human_tasks else "")
-            for row in repo.form_submissions(uow.session, case.id))
+            for row in history.form_submissions(uow, case.id))
         if not staff_groups(actor):
             # Applicants see their own submissions; departments' working notes stay internal (the
             # decisions reach them as documents).
             opinions = tuple(o for o in opinions if o.actor_id in (case.owner_id, case.started_by, actor.user_id))
         forms = {key: compiled.forms.get(key) for key in compiled.forms.keys()}
+        [summary] = summaries(ctx, uow, [case])
         return CaseDetail(
-            summary=_summary(uow.session, ctx, case), data=data,
-            open_tasks=tuple(TaskView.of(row, case) for row in repo.open_tasks_of_case(uow.session, case.id)),
-            documents=tuple(DocumentView.of(d) for d in repo.documents_of_case(uow.session, case.id)),
+            summary=summary, data=data,
+            open_tasks=tuple(TaskView.of(row, case) for row in tasks.open_tasks(uow, case.id)),
+            documents=tuple(DocumentView.of(d) for d in documents_of_case(uow, case.id)),
             opinions=opinions, metadata=compiled.metadata.as_dict(), definition_id=case.definition_id, forms=forms)
 
 
@@ -162,20 +177,20 @@ def task_page(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) ->
     values = {f.key: detail.data.get(f.key) for f in form.fields if f.key in detail.data}
     from_draft = False
     with ctx.uow() as uow:
-        saved = repo.draft(uow.session, actor.user_id, case_id, task_uuid)
+        saved = drafts.draft_data(uow, actor.user_id, case_id, task_uuid)
         if saved is not None:
-            values.update(json.loads(saved.data_json))
+            values.update(json.loads(saved))
             from_draft = True
     return TaskPage(case=detail, task=task, form=form, values=values, from_draft=from_draft, may_work=allowed,
-                    requested_items=_requested_items(task, form, detail.data))
+                    requested_items=_requested_items(task, form, detail.data, detail.metadata))
 
 
-def _requested_items(task: TaskView, form: FormDefinition, data: dict[str, Any]) -> tuple[str, ...]:
-    """The 补正 list a supplement task answers (department-specific key first, then the shared ones)."""
+def _requested_items(task: TaskView, form: FormDefinition, data: dict[str, Any],
+                     metadata: dict[str, Any]) -> tuple[str, ...]:
+    """The 补正 list a supplement task answers, from the keys its matter names (``[supplement_items]``)."""
     if not any(f.type == "filepicker" for f in form.fields) or "applicant" not in task.candidate_groups:
         return ()
-    prefix = task.element_id.split("_", 1)[0]
-    for key in (f"{prefix}_supplement_items", "missing_items", "review_missing_items", "supplement_items"):
+    for key in metadata.get("extra", {}).get("supplement_items", {}).get(task.element_id, ()):
         value = data.get(key)
         if isinstance(value, str) and value.strip():
             return tuple(line.strip() for line in value.splitlines() if line.strip())
@@ -186,7 +201,7 @@ def _requested_items(task: TaskView, form: FormDefinition, data: dict[str, Any])
 
 def _started_by(ctx: EngineContext, case_id: int) -> str:
     with ctx.uow() as uow:
-        case = uow.session.get(CaseRecord, case_id)
+        case = case_rows.case_by_id(uow, case_id)
         return case.started_by if case is not None else ""
 
 
@@ -194,12 +209,8 @@ def save_draft(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor, v
     """Keep unfinished form input (暂存) without validating or submitting it."""
     task_page(ctx, case_id, task_uuid, actor)  # same checks as opening the form
     with ctx.uow() as uow:
-        saved = repo.draft(uow.session, actor.user_id, case_id, task_uuid)
-        if saved is None:
-            saved = DraftRecord(owner=actor.user_id, case_id=case_id, task_uuid=task_uuid)
-            uow.session.add(saved)
-        saved.data_json = json.dumps(values, ensure_ascii=False, default=str)
-        saved.updated_at = ctx.clock.now()
+        drafts.save_draft(uow, actor.user_id, case_id, task_uuid, json.dumps(values, ensure_ascii=False, default=str),
+                          ctx.clock.now())
         uow.commit()
 
 

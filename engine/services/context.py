@@ -18,9 +18,9 @@ from engine.clock import SystemClock
 from engine.definitions.catalog import CompiledDefinition
 from engine.definitions.catalog import compile_definition
 from engine.errors import MatterNotFound
-from engine.persistence import repositories as repo
 from engine.persistence.database import Database
-from engine.persistence.records import DefinitionRecord
+from engine.persistence.repositories import definitions
+from engine.persistence.rows import DefinitionRow
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.functions import make_functions
 from engine.runtime.spiff.script_environment import PythonScriptEngine
@@ -93,14 +93,13 @@ class EngineContext:
             while len(self._workflows) > size:
                 self._workflows.popitem(last=False)
 
-    def cached_definition(self, definition_id: int) -> CompiledDefinition | None:
-        return self._definitions.get(definition_id)
-
-    def compiled(self, record: DefinitionRecord) -> CompiledDefinition:
-        """Parsed specs for a stored version, parsed once per process (versions never change)."""
+    def compiled(self, record: DefinitionRow) -> CompiledDefinition:
+        """Parsed specs for a stored version (read with its files), parsed once per process (versions never change)."""
         cached = self._definitions.get(record.id)
         if cached is not None:
             return cached
+        if record.files_json is None:
+            raise ValueError(f"definition {record.id} was read without its files")
         with self._lock:
             cached = self._definitions.get(record.id)
             if cached is None:
@@ -109,11 +108,25 @@ class EngineContext:
                 self._definitions[record.id] = cached
         return cached
 
-    def latest_definition(self, uow: UnitOfWork, matter_code: str) -> tuple[DefinitionRecord, CompiledDefinition]:
-        record = repo.latest_definition(uow.session, matter_code)
+    def compiled_by_id(self, uow: UnitOfWork, definition_id: int) -> CompiledDefinition:
+        """The compiled version ``definition_id``; its files are read only on the first use in this process."""
+        cached = self._definitions.get(definition_id)
+        if cached is not None:
+            return cached
+        record = definitions.definition(uow, definition_id, with_files=True)
+        if record is None:
+            raise LookupError(f"no definition {definition_id}")
+        return self.compiled(record)
+
+    def latest_definition(self, uow: UnitOfWork, matter_code: str) -> tuple[DefinitionRow, CompiledDefinition]:
+        """The matter's newest version and its compiled form.
+
+        :raise MatterNotFound: no version of the matter is deployed.
+        """
+        record = definitions.latest_definition(uow, matter_code)
         if record is None:
             raise MatterNotFound(matter_code)
-        return record, self.compiled(record)
+        return record, self.compiled_by_id(uow, record.id)
 
     def dispose(self) -> None:
         self.db.dispose()

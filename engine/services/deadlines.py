@@ -21,11 +21,18 @@ from engine.clock import CHINA_TZ
 from engine.errors import CaseNotFound
 from engine.errors import NotAllowed
 from engine.history import to_json
-from engine.persistence import repositories as repo
-from engine.persistence.records import CaseRecord
-from engine.persistence.records import HistoryEventRecord
-from engine.persistence.repositories import Session
+from engine.persistence.conflicts import translate_conflicts
+from engine.persistence.repositories.cases import case_by_id
+from engine.persistence.repositories.cases import lock_case
+from engine.persistence.repositories.cases import save_case
+from engine.persistence.repositories.definitions import definitions_metadata
+from engine.persistence.repositories.history import append_history
+from engine.persistence.repositories.history import status_events
+from engine.persistence.rows import CaseRow
+from engine.persistence.rows import HistoryRow
+from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.context import EngineContext
+from engine.state_names import deadline_state_name
 
 PAUSE_PAIRS = {6: 7, 9: 10}
 FINISHED_CODES = {2, 4, 5, 11, 12, 13, 14, 15}
@@ -43,6 +50,14 @@ class PermitDeadline:
     paused: tuple[tuple[date, date | None], ...]
     statutory_state: str
     promised_state: str
+
+    @property
+    def statutory_state_name(self) -> str:
+        return deadline_state_name(self.statutory_state)
+
+    @property
+    def promised_state_name(self) -> str:
+        return deadline_state_name(self.promised_state)
 
 
 @dataclass(frozen=True)
@@ -62,12 +77,20 @@ class CaseDeadlines:
     def is_paused(self) -> bool:
         return bool(self.paused) and self.paused[-1][1] is None
 
+    @property
+    def statutory_state_name(self) -> str:
+        return deadline_state_name(self.statutory_state)
+
+    @property
+    def promised_state_name(self) -> str:
+        return deadline_state_name(self.promised_state)
+
 
 def _local(moment: datetime) -> datetime:
     return moment.astimezone(CHINA_TZ)
 
 
-def compute_deadlines(ctx: EngineContext, case: CaseRecord, events: Sequence[HistoryEventRecord],
+def compute_deadlines(ctx: EngineContext, case: CaseRow, events: Sequence[HistoryRow],
                       metadata: Mapping[str, Any], calendar: WorkCalendar | None = None) -> CaseDeadlines | None:
     """Due dates from status/extension events; None before acceptance."""
     calendar = calendar or ctx.calendar
@@ -124,17 +147,17 @@ def compute_deadlines(ctx: EngineContext, case: CaseRecord, events: Sequence[His
         permits=tuple(permits))
 
 
-def metadata_of(session: Session, case: CaseRecord) -> dict[str, Any]:
-    return json.loads(repo.definition_of_case(session, case).metadata_json)
+def metadata_of(uow: UnitOfWork, case: CaseRow) -> dict[str, Any]:
+    """The parsed ``matter.toml`` of the version the case runs on."""
+    return definitions_metadata(uow, [case.definition_id])[case.definition_id]
 
 
 def case_deadlines(ctx: EngineContext, case_id: int) -> CaseDeadlines | None:
     with ctx.uow() as uow:
-        case = uow.session.get(CaseRecord, case_id)
+        case = case_by_id(uow, case_id)
         if case is None:
             raise CaseNotFound(case_id)
-        events = repo.status_events(uow.session, case_id)
-        return compute_deadlines(ctx, case, events, metadata_of(uow.session, case))
+        return compute_deadlines(ctx, case, status_events(uow, case_id), metadata_of(uow, case))
 
 
 def extend_deadline(ctx: EngineContext, case_id: int, days: int, reason: str, approver: Actor) -> CaseDeadlines:
@@ -148,19 +171,19 @@ def extend_deadline(ctx: EngineContext, case_id: int, days: int, reason: str, ap
         raise NotAllowed("延长办理期限须说明理由")
     if days < 1:
         raise NotAllowed("延长天数至少为 1 个工作日")
-    with ctx.uow() as uow:
-        case = repo.lock_case(uow.session, case_id)
+    with ctx.uow() as uow, translate_conflicts():
+        case = lock_case(uow, case_id)
         if case is None:
             raise CaseNotFound(case_id)
-        metadata = metadata_of(uow.session, case)
-        used = sum(int(e.to_state or 0) for e in repo.status_events(uow.session, case_id)
-                   if e.event_type == "deadline_extended")
+        metadata = metadata_of(uow, case)
+        used = sum(int(e.to_state or 0) for e in status_events(uow, case_id) if e.event_type == "deadline_extended")
         if used + days > metadata.get("extension_limit_wd", 0):
             raise NotAllowed(f"延长后超过本事项可延长的 {metadata.get('extension_limit_wd', 0)} 个工作日")
-        repo.append_history(uow.session, case, occurred_at=ctx.clock.now(), event_type="deadline_extended",
-                            actor_id=approver.user_id, actor_role=approver.role_label, to_state=str(days),
-                            data_after=to_json({"days": days, "reason": reason.strip()}))
+        append_history(uow, case, occurred_at=ctx.clock.now(), event_type="deadline_extended",
+                       actor_id=approver.user_id, actor_role=approver.role_label, to_state=str(days),
+                       data_after=to_json({"days": days, "reason": reason.strip()}))
         case.updated_at = ctx.clock.now()
+        save_case(uow, case)
         uow.commit()
     result = case_deadlines(ctx, case_id)
     assert result is not None

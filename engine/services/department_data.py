@@ -13,9 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from engine.persistence import repositories as repo
-from engine.persistence.records import CreditRecordRecord
-from engine.persistence.records import DepartmentRecord
+from engine.persistence.repositories import department_data as stored
 from engine.persistence.unit_of_work import UnitOfWork
 
 Operation = Callable[[Mapping[str, Any]], Any]
@@ -28,7 +26,7 @@ def make_operations(uow_factory: Callable[[], UnitOfWork]) -> dict[str, Operatio
         """基坑 review result held by 住建: ``passed`` / ``pending`` / ``missing``."""
         key = str(params.get("project_code") or "")
         with uow_factory() as uow:
-            record = repo.department_record(uow.session, "foundation_pit_review", key)
+            record = stored.department_record(uow, "foundation_pit_review", key)
             if record is None:
                 return {"status": "missing", "certificate_no": ""}
             data = json.loads(record.data_json or "{}")
@@ -38,8 +36,8 @@ def make_operations(uow_factory: Callable[[], UnitOfWork]) -> dict[str, Operatio
         """Whether the enterprise has unrepaired 失信 records (bars the commitment track)."""
         code = str(params.get("credit_code") or "")
         with uow_factory() as uow:
-            records = repo.active_credit_records(uow.session, code)
-            return {"clean": not records, "violations": len(records)}
+            violations = stored.active_credit_violations(uow, code)
+            return {"clean": not violations, "violations": violations}
 
     return {"foundation_pit_status": foundation_pit_status, "credit_status": credit_status}
 
@@ -50,16 +48,11 @@ OPERATION_NAMES = ("foundation_pit_status", "credit_status")
 def record_credit_violation(uow: UnitOfWork, credit_code: str, case_number: str, reason: str,
                             now: datetime) -> None:
     """Write a credit entry in the caller's transaction (with the state change that caused it)."""
-    uow.session.add(CreditRecordRecord(credit_code=credit_code, case_number=case_number, reason=reason,
-                                       recorded_at=now, is_repaired=False))
+    stored.stage_credit_record(uow, credit_code, case_number, reason, now)
 
 
 def upsert_department_record(uow: UnitOfWork, department: str, kind: str, key: str, status: str,
                              data: Mapping[str, Any], now: datetime) -> None:
-    record = repo.department_record(uow.session, kind, key)
-    if record is None:
-        record = DepartmentRecord(department=department, kind=kind, record_key=key)
-        uow.session.add(record)
-    record.status = status
-    record.data_json = json.dumps(dict(data), ensure_ascii=False)
-    record.updated_at = now
+    """Create or update what a department holds about ``key`` (in the caller's transaction)."""
+    stored.upsert_department_record(uow, department, kind, key, status, json.dumps(dict(data), ensure_ascii=False),
+                                    now)

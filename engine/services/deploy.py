@@ -9,14 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.actors import Actor
-from engine.definitions.catalog import collect_matter_files
+from engine.definitions.bundles import collect_matter_files
 from engine.definitions.catalog import compile_definition
 from engine.definitions.catalog import content_hash
 from engine.definitions.catalog import files_to_json
 from engine.errors import DefinitionInvalid
-from engine.persistence import repositories as repo
 from engine.persistence.conflicts import translate_duplicates
-from engine.persistence.records import DefinitionRecord
+from engine.persistence.repositories.definitions import definition_by_hash
+from engine.persistence.repositories.definitions import insert_definition
+from engine.persistence.repositories.definitions import latest_definition
+from engine.persistence.repositories.definitions import latest_definitions
 from engine.services.context import EngineContext
 from engine.services.views import DeployResult
 from engine.services.views import MatterView
@@ -33,18 +35,16 @@ def deploy_files(ctx: EngineContext, files: Mapping[str, str], actor: Actor) -> 
     code = compiled.metadata.code
     digest = content_hash(files)
     with ctx.uow() as uow:
-        existing = repo.definition_by_hash(uow.session, code, digest)
+        existing = definition_by_hash(uow, code, digest)
         if existing is not None:
             return DeployResult(code, existing.version, existing.id, created=False)
-        latest = repo.latest_definition(uow.session, code)
-        record = DefinitionRecord(matter_code=code, version=(latest.version + 1) if latest else 1,
-                                  content_hash=digest, files_json=files_to_json(files),
-                                  metadata_json=json.dumps(asdict(compiled.metadata), ensure_ascii=False),
-                                  deployed_at=ctx.clock.now(), deployed_by=actor.user_id)
-        uow.session.add(record)
+        latest = latest_definition(uow, code)
         # A concurrent deploy may take the same version number first: the unique constraint decides.
         with translate_duplicates("另一位设计人员正在部署同一事项，请稍后重试"):
-            uow.session.flush()
+            record = insert_definition(uow, matter_code=code, version=(latest.version + 1) if latest else 1,
+                                       content_hash=digest, files_json=files_to_json(files),
+                                       metadata_json=json.dumps(asdict(compiled.metadata), ensure_ascii=False),
+                                       now=ctx.clock.now(), deployed_by=actor.user_id)
             uow.commit()
         return DeployResult(code, record.version, record.id, created=True)
 
@@ -76,7 +76,7 @@ def deploy_path(ctx: EngineContext, path: Path, actor: Actor) -> list[DeployResu
 
 def list_matters(ctx: EngineContext) -> list[MatterView]:
     with ctx.uow() as uow:
-        return [MatterView.of(record) for record in repo.latest_definitions(uow.session)]
+        return [MatterView.of(record) for record in latest_definitions(uow)]
 
 
 @dataclass(frozen=True)

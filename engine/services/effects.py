@@ -15,55 +15,51 @@ from SpiffWorkflow.task import Task
 
 from engine.actors import Actor
 from engine.clock import CHINA_TZ
-from engine.definitions.catalog import BLZT_NAMES
-from engine.documents import DOCUMENT_TITLES
 from engine.documents import chinese_date
 from engine.documents import digest
 from engine.documents import render_document
 from engine.history import to_json
-from engine.persistence import repositories as repo
-from engine.persistence.records import CaseRecord
-from engine.persistence.records import CreditRecordRecord
-from engine.persistence.records import DocumentRecord
-from engine.persistence.repositories import Session
+from engine.persistence.repositories.department_data import stage_credit_record
+from engine.persistence.repositories.documents import count_documents
+from engine.persistence.repositories.documents import stage_document
+from engine.persistence.repositories.history import append_history
+from engine.persistence.rows import CaseRow
+from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.case import CaseRuntime
-
-PERMIT_NAMES = {"construction": "建筑工程施工许可证核发", "waste": "城市建筑垃圾处置核准",
-                "civil_defense": "人防工程审批", "hygiene": "公共场所卫生许可", "food": "食品经营许可"}
+from engine.state_names import BLZT_NAMES
 
 
 def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(data, ensure_ascii=False, default=str))
 
 
-def issue_document(session: Session, case: CaseRecord, runtime: CaseRuntime, key: str, element_id: str,
-                   permit: str, data: dict[str, Any], now: datetime, actor: Actor) -> DocumentRecord:
+def issue_document(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, key: str, element_id: str,
+                   permit: str, data: dict[str, Any], now: datetime, actor: Actor) -> None:
     metadata = runtime.definition.metadata
-    number = repo.count_documents(session, case.id) + 1
+    number = count_documents(uow, case.id) + 1
     document_no = f"{case.case_number}-{number:02d}"
     reason = data.get(f"{permit}_reason") or data.get("decision_reason") or data.get("reason") or ""
+    title = runtime.definition.document_title(key)  # matter data (engine/definitions/facts.py)
     context = {
-        "case": {"case_number": case.case_number, "received_at": case.received_at},
+        "title": title, "case": {"case_number": case.case_number, "received_at": case.received_at},
         "matter": metadata.as_dict(), "data": _json_safe(data), "document_no": document_no, "permit": permit,
-        "permit_name": PERMIT_NAMES.get(permit, ""), "reason": reason,
+        "permit_name": metadata.permit_name(permit) or "", "reason": reason,
         "issued_date": chinese_date(now.astimezone(CHINA_TZ)),
         "received_date": chinese_date(data.get("received_at") or case.received_at),
         "accepted_date": chinese_date(data.get("accepted_at") or ""),
     }
     html = render_document(runtime.definition.files, key, context)
-    record = DocumentRecord(case_id=case.id, doc_key=key, document_no=document_no,
-                            title=DOCUMENT_TITLES.get(key, key), permit=permit, element_id=element_id, html=html,
-                            sha256=digest(html), issued_at=now)
-    session.add(record)
-    repo.append_history(session, case, occurred_at=now, event_type="document_issued", actor_id=actor.user_id,
-                        actor_role=actor.role_label, element_id=element_id,
-                        element_name=runtime.definition.element_names.get(element_id, ""),
-                        data_after=to_json({"doc_key": key, "document_no": document_no, "title": record.title,
-                                            "permit": permit, "sha256": record.sha256}))
-    return record
+    sha256 = digest(html)
+    stage_document(uow, case_id=case.id, doc_key=key, document_no=document_no, title=title, permit=permit,
+                   element_id=element_id, html=html, sha256=sha256, issued_at=now)
+    append_history(uow, case, occurred_at=now, event_type="document_issued", actor_id=actor.user_id,
+                   actor_role=actor.role_label, element_id=element_id,
+                   element_name=runtime.definition.element_names.get(element_id, ""),
+                   data_after=to_json({"doc_key": key, "document_no": document_no, "title": title,
+                                       "permit": permit, "sha256": sha256}))
 
 
-def apply_effects(session: Session, case: CaseRecord, runtime: CaseRuntime, task: Task, element_id: str,
+def apply_effects(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, task: Task, element_id: str,
                   now: datetime, actor: Actor) -> None:
     props = runtime.definition.element_properties.get(element_id)
     if not props:
@@ -72,17 +68,16 @@ def apply_effects(session: Session, case: CaseRecord, runtime: CaseRuntime, task
     if "blzt" in props:
         code = int(props["blzt"])
         case.blzt = code
-        repo.append_history(session, case, occurred_at=now, event_type="status_changed", actor_id=actor.user_id,
-                            actor_role=actor.role_label, element_id=element_id,
-                            element_name=runtime.definition.element_names.get(element_id, ""), to_state=str(code),
-                            data_after=to_json({"blzt": code, "name": BLZT_NAMES[code], "permit": permit}))
+        append_history(uow, case, occurred_at=now, event_type="status_changed", actor_id=actor.user_id,
+                       actor_role=actor.role_label, element_id=element_id,
+                       element_name=runtime.definition.element_names.get(element_id, ""), to_state=str(code),
+                       data_after=to_json({"blzt": code, "name": BLZT_NAMES[code], "permit": permit}))
     if "document" in props:
-        issue_document(session, case, runtime, props["document"], element_id, permit, dict(task.data), now, actor)
+        issue_document(uow, case, runtime, props["document"], element_id, permit, dict(task.data), now, actor)
     if props.get("credit_violation") == "record":
         code = str(task.data.get("credit_code") or task.data.get("uscc") or "")
         reason = str(task.data.get("credit_violation_reason") or "未履行告知承诺")
-        session.add(CreditRecordRecord(credit_code=code, case_number=case.case_number, reason=reason,
-                                       recorded_at=now, is_repaired=False))
-        repo.append_history(session, case, occurred_at=now, event_type="credit_recorded", actor_id=actor.user_id,
-                            actor_role=actor.role_label, element_id=element_id,
-                            data_after=to_json({"credit_code": code, "reason": reason}))
+        stage_credit_record(uow, code, case.case_number, reason, now)
+        append_history(uow, case, occurred_at=now, event_type="credit_recorded", actor_id=actor.user_id,
+                       actor_role=actor.role_label, element_id=element_id,
+                       data_after=to_json({"credit_code": code, "reason": reason}))

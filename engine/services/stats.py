@@ -6,11 +6,12 @@ from collections import Counter
 from dataclasses import dataclass
 
 from engine.clock import CHINA_TZ
-from engine.definitions.catalog import BLZT_NAMES
-from engine.persistence import repositories as repo
+from engine.persistence.repositories.cases import all_cases
+from engine.persistence.repositories.definitions import definitions_metadata
+from engine.persistence.repositories.history import status_events_of_cases
 from engine.services.context import EngineContext
 from engine.services.deadlines import compute_deadlines
-from engine.services.deadlines import metadata_of
+from engine.state_names import blzt_name
 
 
 @dataclass(frozen=True)
@@ -33,31 +34,37 @@ class MatterStats:
 
 
 def matter_statistics(ctx: EngineContext) -> list[MatterStats]:
-    """Per matter: counts by 办理状态, on-time rate (finished by the promised date), average working days."""
+    """Per matter: counts by 办理状态, on-time rate (finished by the promised date), average working days.
+
+    Three queries whatever the number of cases: the cases, their status events, their versions' metadata.
+    """
     today = ctx.clock.now().astimezone(CHINA_TZ).date()
     rows: dict[str, dict] = {}
     with ctx.uow() as uow:
-        for case in repo.all_cases(uow.session):
-            metadata = metadata_of(uow.session, case)
-            entry = rows.setdefault(case.matter_code, {
-                "name": metadata["name"], "total": 0, "running": 0, "finished": 0, "status": Counter(), "on_time": 0,
-                "overdue": 0, "days": [], "promised": metadata["promised_limit_wd"],
-                "statutory": metadata["statutory_limit_wd"]})
-            entry["total"] += 1
-            entry["status"][BLZT_NAMES.get(case.blzt or 0, "办理中")] += 1
-            deadlines = compute_deadlines(ctx, case, repo.status_events(uow.session, case.id), metadata)
-            if case.status == "running":
-                entry["running"] += 1
-                if deadlines is not None and deadlines.promised_due < today:
-                    entry["overdue"] += 1
-                continue
-            entry["finished"] += 1
-            if deadlines is None or case.completed_at is None:
-                continue
-            done = case.completed_at.astimezone(CHINA_TZ).date()
-            if done <= deadlines.promised_due:
-                entry["on_time"] += 1
-            entry["days"].append(ctx.calendar.workdays_between(deadlines.accepted_on, done))
+        cases = all_cases(uow)
+        events = status_events_of_cases(uow, [case.id for case in cases])
+        metadatas = definitions_metadata(uow, {case.definition_id for case in cases})
+    for case in cases:
+        metadata = metadatas[case.definition_id]
+        entry = rows.setdefault(case.matter_code, {
+            "name": metadata["name"], "total": 0, "running": 0, "finished": 0, "status": Counter(), "on_time": 0,
+            "overdue": 0, "days": [], "promised": metadata["promised_limit_wd"],
+            "statutory": metadata["statutory_limit_wd"]})
+        entry["total"] += 1
+        entry["status"][blzt_name(case.blzt)] += 1
+        deadlines = compute_deadlines(ctx, case, events[case.id], metadata)
+        if case.status == "running":
+            entry["running"] += 1
+            if deadlines is not None and deadlines.promised_due < today:
+                entry["overdue"] += 1
+            continue
+        entry["finished"] += 1
+        if deadlines is None or case.completed_at is None:
+            continue
+        done = case.completed_at.astimezone(CHINA_TZ).date()
+        if done <= deadlines.promised_due:
+            entry["on_time"] += 1
+        entry["days"].append(ctx.calendar.workdays_between(deadlines.accepted_on, done))
     return [MatterStats(matter_code=code, matter_name=e["name"], total=e["total"], running=e["running"],
                         finished=e["finished"], by_status=dict(e["status"]), on_time=e["on_time"],
                         overdue_running=e["overdue"],

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from typing import Any
 from typing import TypeVar
@@ -20,12 +22,18 @@ from engine.actors import Actor
 from engine.clock import FixedClock
 from engine.errors import ConcurrentUpdate
 from engine.history import to_json
-from engine.persistence import repositories as repo
 from engine.persistence.conflicts import translate_conflicts
-from engine.persistence.records import CaseRecord
-from engine.persistence.records import HistorySnapshotRecord
-from engine.persistence.records import HumanTaskRecord
-from engine.persistence.repositories import Session
+from engine.persistence.repositories.cases import save_case
+from engine.persistence.repositories.history import append_history
+from engine.persistence.repositories.history import last_snapshot_seq
+from engine.persistence.repositories.history import stage_snapshot
+from engine.persistence.repositories.tasks import NewTask
+from engine.persistence.repositories.tasks import close_tasks
+from engine.persistence.repositories.tasks import insert_tasks
+from engine.persistence.repositories.tasks import open_tasks
+from engine.persistence.rows import CaseRow
+from engine.persistence.rows import TaskRow
+from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.case import CaseRuntime
 from engine.runtime.spiff.serializer import SERIALIZER_VERSION
 from engine.runtime.spiff.state_changes import Transition
@@ -47,7 +55,7 @@ def _element_of(runtime: CaseRuntime, transition: Transition) -> tuple[str, str,
     return bpmn_id, getattr(task.task_spec, "bpmn_name", None) or "", task
 
 
-def record_transitions(session: Session, case: CaseRecord, runtime: CaseRuntime, transitions: list[Transition],
+def record_transitions(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, transitions: list[Transition],
                        actor: Actor, now: datetime) -> None:
     for transition in transitions:
         if transition.to_state not in RECORDED_STATES:
@@ -62,24 +70,33 @@ def record_transitions(session: Session, case: CaseRecord, runtime: CaseRuntime,
                 and task.parent is not None:
             changed = {k: v for k, v in task.data.items() if task.parent.data.get(k, object()) != v}
             data_after = changed or None
-        repo.append_history(session, case, occurred_at=now, event_type="task_state_changed", actor_id=actor.user_id,
-                            actor_role=actor.role_label, element_id=element_id, element_name=element_name,
-                            task_uuid=transition.task_id, from_state=transition.from_state,
-                            to_state=transition.to_state, data_after=to_json(data_after))
+        append_history(uow, case, occurred_at=now, event_type="task_state_changed", actor_id=actor.user_id,
+                       actor_role=actor.role_label, element_id=element_id, element_name=element_name,
+                       task_uuid=transition.task_id, from_state=transition.from_state, to_state=transition.to_state,
+                       data_after=to_json(data_after))
         if transition.to_state == "COMPLETED" and task is not None:
-            apply_effects(session, case, runtime, task, element_id, now, actor)
+            apply_effects(uow, case, runtime, task, element_id, now, actor)
 
 
-def sync_human_tasks(session: Session, case: CaseRecord, runtime: CaseRuntime, actor: Actor, now: datetime,
-                     completed_task_id: str | None = None,
-                     open_rows: list[HumanTaskRecord] | None = None) -> list[HumanTaskRecord]:
-    """Make the worklist rows match the workflow's READY user tasks; return the open rows after."""
+@dataclass
+class WorklistChange:
+    """How a step changes the case's worklist: rows that stay open, rows it closes, tasks it opens."""
+
+    still_open: list[TaskRow] = field(default_factory=list)
+    closed: list[TaskRow] = field(default_factory=list)
+    opened: list[NewTask] = field(default_factory=list)
+
+
+def plan_worklist(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, actor: Actor, now: datetime,
+                  completed_task_id: str | None = None, open_rows: list[TaskRow] | None = None) -> WorklistChange:
+    """Which worklist rows must close (completed, or cancelled when their branch was cut off) and
+    which READY user tasks need a row, so that the worklist matches the workflow (nothing written)."""
     ready = {str(task.id): task for task in runtime.ready_human_tasks()}
-    still_open: list[HumanTaskRecord] = []
-    for row in repo.open_tasks_of_case(session, case.id) if open_rows is None else open_rows:
+    change = WorklistChange()
+    for row in open_tasks(uow, case.id) if open_rows is None else open_rows:
         if row.task_uuid in ready:
             ready.pop(row.task_uuid)
-            still_open.append(row)
+            change.still_open.append(row)
             continue
         task = runtime.workflow.get_task_from_id(UUID(row.task_uuid))
         done = task is not None and task.state == TaskState.COMPLETED
@@ -87,25 +104,25 @@ def sync_human_tasks(session: Session, case: CaseRecord, runtime: CaseRuntime, a
         row.completed_at = now
         row.completed_by = actor.user_id if done and row.task_uuid == completed_task_id else (
             row.completed_by if done else None)
+        change.closed.append(row)
     with clock_bound(FixedClock(now)):  # assignee/due expressions read the step's time
-        new_rows = [(task_id, task, runtime.assignee_for(task), runtime.due_for(task))
-                    for task_id, task in ready.items()]
-    for task_id, task, assignee, due in new_rows:
-        info = runtime.task_info(task)
-        row = HumanTaskRecord(case_id=case.id, task_uuid=task_id, element_id=info.element_id, name=info.name,
-                              lane=info.lane, candidate_groups="," + ",".join(info.candidate_groups) + ",",
-                              assignee=assignee, form_key=info.form_key, state="open", created_at=now,
-                              due_at=due)
-        session.add(row)
-        still_open.append(row)
-    return still_open
+        for task_id, task in ready.items():
+            info = runtime.task_info(task)
+            change.opened.append(NewTask(task_uuid=task_id, element_id=info.element_id, name=info.name,
+                                         lane=info.lane, candidate_groups=tuple(info.candidate_groups),
+                                         assignee=runtime.assignee_for(task), form_key=info.form_key,
+                                         due_at=runtime.due_for(task)))
+    return change
 
 
-def save_runtime(session: Session, case: CaseRecord, runtime: CaseRuntime, transitions: list[Transition],
+def save_runtime(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, transitions: list[Transition],
                  actor: Actor, now: datetime, completed_task_id: str | None = None,
-                 open_rows: list[HumanTaskRecord] | None = None) -> list[HumanTaskRecord]:
-    """Write the step: state blob, timer column, status, worklist rows, transition history.
+                 open_rows: list[TaskRow] | None = None) -> list[TaskRow]:
+    """Write the step: the case row (state blob, timer column, status, chain head), worklist rows,
+    and the staged history, documents and snapshot. Nothing may append history after this.
 
+    The case row's optimistic ``UPDATE`` is the step's first write, so a step that lost a race
+    fails there (``ConcurrentUpdate``) before it wrote anything, and the whole step can be retried.
     ``open_rows`` are the case's open worklist rows if the caller already loaded them (saves a
     query); the open rows after the step are returned.
     """
@@ -119,30 +136,32 @@ def save_runtime(session: Session, case: CaseRecord, runtime: CaseRuntime, trans
         case.error = runtime.failure.message
     if case.status == "completed" and case.completed_at is None:
         case.completed_at = now
-    record_transitions(session, case, runtime, transitions, actor, now)
-    rows = sync_human_tasks(session, case, runtime, actor, now, completed_task_id, open_rows)
+    record_transitions(uow, case, runtime, transitions, actor, now)
+    change = plan_worklist(uow, case, runtime, actor, now, completed_task_id, open_rows)
     if case.status != status_before and case.status in ("completed", "failed"):
-        repo.append_history(session, case, occurred_at=now, event_type=f"case_{case.status}", actor_id=actor.user_id,
-                            actor_role=actor.role_label,
-                            data_after=to_json({"error": case.error} if case.status == "failed" else None))
-    maybe_snapshot(session, case, actor, now)
-    return rows
+        append_history(uow, case, occurred_at=now, event_type=f"case_{case.status}", actor_id=actor.user_id,
+                       actor_role=actor.role_label,
+                       data_after=to_json({"error": case.error} if case.status == "failed" else None))
+    maybe_snapshot(uow, case, actor, now)
+    save_case(uow, case)
+    close_tasks(uow, change.closed)
+    return change.still_open + insert_tasks(uow, case.id, change.opened, now)
 
 
 SNAPSHOT_EVERY = 100
 """History rows between state snapshots: bounds how much an auditor's replay must re-execute."""
 
 
-def maybe_snapshot(session: Session, case: CaseRecord, actor: Actor, now: datetime) -> None:
+def maybe_snapshot(uow: UnitOfWork, case: CaseRow, actor: Actor, now: datetime) -> None:
     """Keep a copy of the state every ``SNAPSHOT_EVERY`` rows, its hash chained into the history."""
-    if case.history_seq < SNAPSHOT_EVERY:
+    if case.history_seq < SNAPSHOT_EVERY or case.state is None:
         return
-    if case.history_seq - repo.last_snapshot_seq(session, case.id) < SNAPSHOT_EVERY:
+    if case.history_seq - last_snapshot_seq(uow, case.id) < SNAPSHOT_EVERY:
         return
     digest = hashlib.sha256(case.state).hexdigest()
-    row = repo.append_history(session, case, occurred_at=now, event_type="snapshot_recorded", actor_id=actor.user_id,
-                              actor_role=actor.role_label, data_after=to_json({"sha256": digest}))
-    session.add(HistorySnapshotRecord(case_id=case.id, seq=row["seq"], state=case.state, sha256=digest))
+    row = append_history(uow, case, occurred_at=now, event_type="snapshot_recorded", actor_id=actor.user_id,
+                         actor_role=actor.role_label, data_after=to_json({"sha256": digest}))
+    stage_snapshot(uow, case.id, row["seq"], case.state, digest)
 
 
 def with_retries(attempts: int, step: Callable[[], T]) -> T:

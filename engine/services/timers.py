@@ -7,8 +7,10 @@ import threading
 
 from engine.actors import Actor
 from engine.errors import ConcurrentUpdate
-from engine.persistence import repositories as repo
 from engine.persistence.conflicts import translate_conflicts
+from engine.persistence.repositories.cases import due_timer_case_ids
+from engine.persistence.repositories.cases import lock_due_case
+from engine.persistence.repositories.history import append_history
 from engine.runtime.spiff.state_changes import capture
 from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.cases import load_runtime
@@ -22,16 +24,16 @@ def _fire_one(ctx: EngineContext, case_id: int) -> bool:
     """Fire the due timers of one case in its own transaction; False if another worker has it."""
     now = ctx.clock.now()
     with ctx.uow() as uow, translate_conflicts():
-        case = repo.lock_due_case(uow.session, case_id, now, skip_locked=uow.dialect == "postgresql")
+        case = lock_due_case(uow, case_id, now, skip_locked=uow.dialect == "postgresql")
         if case is None:
             return False  # locked by another worker, or already fired and moved on
         runtime = load_runtime(ctx, uow, case)
         actor = Actor.system()
         with clock_bound(ctx.clock), capture(runtime.workflow) as buffer:
             runtime.fire_due_timers()
-        repo.append_history(uow.session, case, occurred_at=now, event_type="timers_fired", actor_id=actor.user_id,
-                            actor_role=actor.role_label)
-        save_runtime(uow.session, case, runtime, buffer.transitions, actor, now)
+        append_history(uow, case, occurred_at=now, event_type="timers_fired", actor_id=actor.user_id,
+                       actor_role=actor.role_label)
+        save_runtime(uow, case, runtime, buffer.transitions, actor, now)
         uow.commit()
         ctx.keep_runtime(case.id, case.lock_version, runtime)
         return True
@@ -40,7 +42,7 @@ def _fire_one(ctx: EngineContext, case_id: int) -> bool:
 def fire_due_timers(ctx: EngineContext, limit: int = 100) -> int:
     """Fire timers of up to ``limit`` due cases; return how many cases this call advanced."""
     with ctx.uow() as uow:
-        candidates = repo.due_timer_case_ids(uow.session, ctx.clock.now(), limit, skip_locked=False)
+        candidates = due_timer_case_ids(uow, ctx.clock.now(), limit, skip_locked=False)
     fired = 0
     for case_id in candidates:
         try:

@@ -18,9 +18,13 @@ from typing import Any
 from engine.actors import Actor
 from engine.errors import EngineError
 from engine.errors import NotAllowed
-from engine.persistence import repositories as repo
-from engine.persistence.records import CaseRecord
-from engine.persistence.records import UploadRecord
+from engine.persistence.repositories.cases import case_by_id
+from engine.persistence.repositories.uploads import UploadRow
+from engine.persistence.repositories.uploads import attach_uploads
+from engine.persistence.repositories.uploads import insert_upload
+from engine.persistence.repositories.uploads import uploads_by_ids
+from engine.persistence.rows import CaseRow
+from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.access import can_view_case
 from engine.services.context import EngineContext
 
@@ -50,6 +54,10 @@ class StoredFile:
     def as_ref(self) -> dict[str, Any]:
         """The value a filepicker field holds in case data and history."""
         return {"id": self.id, "name": self.name, "sha256": self.sha256, "size": self.size, "type": self.content_type}
+
+    @classmethod
+    def of(cls, row: UploadRow) -> StoredFile:
+        return cls(row.id, row.original_name, row.sha256, row.size, row.content_type)
 
 
 def _content_type(data: bytes, filename: str) -> str | None:
@@ -90,29 +98,26 @@ def store_upload(ctx: EngineContext, data: bytes, filename: str, actor: Actor) -
             os.fsync(tmp.fileno())
         os.replace(tmp.name, target)
     with ctx.uow() as uow:
-        record = UploadRecord(sha256=digest, original_name=name, content_type=content_type, size=len(data),
-                              uploaded_by=actor.user_id, uploaded_at=ctx.clock.now())
-        uow.session.add(record)
-        uow.session.flush()
-        stored = StoredFile(record.id, name, digest, len(data), content_type)
+        row = insert_upload(uow, sha256=digest, original_name=name, content_type=content_type, size=len(data),
+                            uploaded_by=actor.user_id, now=ctx.clock.now())
         uow.commit()
-        return stored
+        return StoredFile.of(row)
 
 
 def open_upload(ctx: EngineContext, upload_id: int, actor: Actor) -> tuple[StoredFile, Path]:
     """The file for download, if the actor uploaded it or may view the case that references it."""
     with ctx.uow() as uow:
-        record = uow.session.get(UploadRecord, upload_id)
+        record = uploads_by_ids(uow, [upload_id]).get(upload_id)
         if record is None:
             raise NotAllowed("文件不存在或无权查看")
         allowed = record.uploaded_by == actor.user_id
         if not allowed and record.case_id is not None:
-            case = uow.session.get(CaseRecord, record.case_id)
-            allowed = case is not None and can_view_case(uow.session, case, actor)
+            case = case_by_id(uow, record.case_id)
+            allowed = case is not None and can_view_case(uow, case, actor)
         if not allowed:
             raise NotAllowed("文件不存在或无权查看")
         path = ctx.settings.uploads_dir / record.sha256[:2] / record.sha256
-        return StoredFile(record.id, record.original_name, record.sha256, record.size, record.content_type), path
+        return StoredFile.of(record), path
 
 
 def file_refs_in(values: dict[str, Any]) -> list[int]:
@@ -126,12 +131,9 @@ def file_refs_in(values: dict[str, Any]) -> list[int]:
     return ids
 
 
-def link_uploads(session: repo.Session, case: CaseRecord, values: dict[str, Any], actor: Actor) -> None:
+def link_uploads(uow: UnitOfWork, case: CaseRow, values: dict[str, Any], actor: Actor) -> None:
     """Attach the actor's own uploads referenced by a submitted form to the case (first use wins)."""
-    for upload_id in file_refs_in(values):
-        record = session.get(UploadRecord, upload_id)
-        if record is not None and record.case_id is None and record.uploaded_by == actor.user_id:
-            record.case_id = case.id
+    attach_uploads(uow, case.id, file_refs_in(values), actor.user_id)
 
 
 def resolve_refs(ctx: EngineContext, refs: list[Any], actor: Actor, case_id: int | None) -> list[dict[str, Any]]:
@@ -141,13 +143,13 @@ def resolve_refs(ctx: EngineContext, refs: list[Any], actor: Actor, case_id: int
     always come from our records, never from the request.
     """
     ids = [ref.get("id") for ref in refs if isinstance(ref, dict) and isinstance(ref.get("id"), int)]
-    resolved: list[dict[str, Any]] = []
     with ctx.uow() as uow:
-        for upload_id in ids:
-            record = uow.session.get(UploadRecord, upload_id)
-            if record is None or not (record.uploaded_by == actor.user_id or
-                                      (case_id is not None and record.case_id == case_id)):
-                continue
-            resolved.append(StoredFile(record.id, record.original_name, record.sha256, record.size,
-                                       record.content_type).as_ref())
+        found = uploads_by_ids(uow, ids)
+    resolved: list[dict[str, Any]] = []
+    for upload_id in ids:
+        record = found.get(upload_id)
+        if record is None or not (record.uploaded_by == actor.user_id or
+                                  (case_id is not None and record.case_id == case_id)):
+            continue
+        resolved.append(StoredFile.of(record).as_ref())
     return resolved

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from engine.persistence.records import CaseRecord
-from engine.persistence.records import DefinitionRecord
-from engine.persistence.records import DocumentRecord
-from engine.persistence.records import HistoryEventRecord
-from engine.persistence.records import HumanTaskRecord
+from engine.persistence.repositories.documents import DocumentRow
+from engine.persistence.rows import CaseRow
+from engine.persistence.rows import DefinitionRow
+from engine.persistence.rows import HistoryRow
+from engine.persistence.rows import TaskRow
+from engine.state_names import blzt_name
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,8 @@ class MatterView:
     metadata: dict[str, Any]
 
     @classmethod
-    def of(cls, record: DefinitionRecord) -> MatterView:
-        meta = json.loads(record.metadata_json)
+    def of(cls, record: DefinitionRow) -> MatterView:
+        meta = record.metadata
         return cls(code=record.matter_code, name=meta["name"], department=meta["department"],
                    case_type=meta["case_type"], statutory_limit_wd=meta["statutory_limit_wd"],
                    promised_limit_wd=meta["promised_limit_wd"], version=record.version, definition_id=record.id,
@@ -62,10 +63,10 @@ class TaskView:
     matter_code: str
 
     @classmethod
-    def of(cls, row: HumanTaskRecord, case: CaseRecord) -> TaskView:
+    def of(cls, row: TaskRow, case: CaseRow) -> TaskView:
         return cls(id=row.id, case_id=case.id, case_number=case.case_number, task_uuid=row.task_uuid,
                    element_id=row.element_id, name=row.name, lane=row.lane,
-                   candidate_groups=tuple(g for g in row.candidate_groups.split(",") if g), assignee=row.assignee,
+                   candidate_groups=row.groups, assignee=row.assignee,
                    form_key=row.form_key, state=row.state, created_at=row.created_at, due_at=row.due_at,
                    matter_code=case.matter_code)
 
@@ -90,9 +91,7 @@ class CaseView:
 
     @property
     def status_name(self) -> str:
-        from engine.definitions.catalog import BLZT_NAMES
-
-        return BLZT_NAMES.get(self.blzt or 0, "办理中")
+        return blzt_name(self.blzt)
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,7 @@ class HistoryView:
     row_hash: str
 
     @classmethod
-    def of(cls, row: HistoryEventRecord) -> HistoryView:
+    def of(cls, row: HistoryRow) -> HistoryView:
         def load(text: str | None) -> Any:
             return json.loads(text) if text else None
 
@@ -137,6 +136,6 @@ class DocumentView:
     issued_at: datetime
 
     @classmethod
-    def of(cls, row: DocumentRecord) -> DocumentView:
+    def of(cls, row: DocumentRow) -> DocumentView:
         return cls(id=row.id, doc_key=row.doc_key, document_no=row.document_no, title=row.title, permit=row.permit,
                    element_id=row.element_id, html=row.html, sha256=row.sha256, issued_at=row.issued_at)

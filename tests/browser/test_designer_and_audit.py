@@ -23,12 +23,11 @@ import pytest
 from sqlalchemy import text
 
 from engine.actors import Actor
-from engine.services import designer
+from engine.services import design
 from engine.services import tasks
 from engine.services.accounts import actor_for
 from engine.services.cases import case_documents
 from engine.services.cases import case_history
-from engine.services.cases import get_case
 from engine.services.cases import start_case
 from engine.services.context import EngineContext
 from engine.services.deploy import deploy_path
@@ -38,6 +37,7 @@ from tests.browser.conftest import fill_form
 from tests.browser.conftest import open_task
 from tests.browser.conftest import status_text
 from tests.browser.conftest import submit
+from tests.readback import get_case
 
 pytestmark = pytest.mark.browser
 
@@ -85,10 +85,10 @@ def operator_label(page: Any) -> str:
 def food_restored(live_server: LiveServer) -> Iterator[EngineContext]:
     """Leave food_business as shipped for the other tests: no draft, newest version = the shipped files."""
     ctx = live_server.ctx
-    before = designer.matter_versions(ctx, FOOD).latest.version
+    before = design.matter_versions(ctx, FOOD).latest.version
     yield ctx
-    designer.discard_draft(ctx, FOOD, DESIGNER)
-    if designer.matter_versions(ctx, FOOD).latest.version != before:
+    design.discard_draft(ctx, FOOD, DESIGNER)
+    if design.matter_versions(ctx, FOOD).latest.version != before:
         deploy_path(ctx, ctx.settings.processes_dir / FOOD, DESIGNER)
 
 
@@ -100,7 +100,7 @@ def open_modeler(page: Any, code: str) -> None:
 
 def test_a_problem_is_marked_on_its_element_and_deploy_is_refused(person, food_restored) -> None:  # type: ignore[no-untyped-def]
     ctx = food_restored
-    version = designer.matter_versions(ctx, FOOD).latest.version
+    version = design.matter_versions(ctx, FOOD).latest.version
     page = person("demo_designer")
     page.on("dialog", lambda dialog: dialog.accept())  # the deploy confirmation
     open_modeler(page, FOOD)
@@ -129,7 +129,7 @@ def test_a_problem_is_marked_on_its_element_and_deploy_is_refused(person, food_r
     message = wait_status(page, "#designer-status", "^流程定义校验未通过")
     assert message.startswith("流程定义校验未通过，共 1 个问题") and "[review]" in message, message
     assert page.locator("#designer-problem-list li").first.get_attribute("data-element") == "review"
-    assert designer.matter_versions(ctx, FOOD).latest.version == version
+    assert design.matter_versions(ctx, FOOD).latest.version == version
     page.goto("/")
     assert f"v{version}" in page.inner_text(f'tr[data-matter="{FOOD}"]')
 
@@ -140,12 +140,12 @@ def test_a_problem_is_marked_on_its_element_and_deploy_is_refused(person, food_r
     assert "草稿已丢弃" in page.inner_text(".flash")
     page.wait_for_selector("#designer[data-ready=true]")
     assert page.get_by_role("button", name="丢弃草稿").count() == 0
-    assert "scjg_review" in designer.open_draft(ctx, FOOD, DESIGNER).bpmn_xml
+    assert "scjg_review" in design.open_draft(ctx, FOOD, DESIGNER).bpmn_xml
 
 
 def test_deployed_limit_and_label_reach_new_cases_only(person, food_restored) -> None:  # type: ignore[no-untyped-def]
     ctx = food_restored
-    before = designer.matter_versions(ctx, FOOD).latest
+    before = design.matter_versions(ctx, FOOD).latest
     # A case started before the deploy, waiting at its application form.
     old = start_case(ctx, FOOD, actor(ctx, "demo_citizen"), {})
     old_task = next(t for t in old.open_tasks if t.element_id == "apply")
@@ -209,7 +209,7 @@ def test_deployed_limit_and_label_reach_new_cases_only(person, food_restored) ->
     assert re.search(r"/cases/\d+/tasks/[^/]+$", citizen.url), citizen.url
     assert operator_label(citizen).startswith(NEW_LABEL)
     new_id = int(citizen.url.split("/cases/")[1].split("/")[0])
-    new_definition = designer.matter_versions(ctx, FOOD).latest.definition_id
+    new_definition = design.matter_versions(ctx, FOOD).latest.definition_id
     assert get_case(ctx, new_id, with_data=False).definition_id == new_definition != before.definition_id
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from engine.definitions.bundles import collect_matter_files
 from engine.definitions.catalog import CompiledDefinition
-from engine.definitions.catalog import collect_matter_files
 from engine.definitions.catalog import compile_definition
 from tests.conftest import FIXTURES
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.definitions.catalog import collect_matter_files
+from engine.definitions.bundles import collect_matter_files
 from engine.definitions.catalog import compile_definition
 from engine.definitions.catalog import content_hash
 from engine.definitions.parser import SafeSpiffBpmnParser
@@ -15,6 +15,7 @@ from engine.errors import DefinitionProblem
 from engine.errors import UnsafeXml
 from engine.services.department_data import OPERATION_NAMES
 from engine.services.deploy import matter_dirs
+from tests.conftest import FIXTURES
 from tests.conftest import ROOT
 
 BPMN = "parallel_review.bpmn"
@@ -164,3 +165,63 @@ def test_content_hash_ignores_order_but_not_content(parallel_files: dict[str, st
     reordered = dict(reversed(list(parallel_files.items())))
     assert content_hash(reordered) == content_hash(parallel_files)
     assert content_hash({**parallel_files, BPMN: parallel_files[BPMN] + " "}) != content_hash(parallel_files)
+
+
+# -- matter facts: document titles and permits are matter data, never engine code ----------------
+
+
+def doc_review_files() -> dict[str, str]:
+    return collect_matter_files(FIXTURES / "matters" / "doc_review", FIXTURES / "forms")
+
+
+def test_document_titles_and_permit_names_come_from_the_matter_folder() -> None:
+    files = doc_review_files()
+    assert "_documents/documents.toml" in files  # frozen with the version, like the templates
+    compiled = compile_definition(files)
+    assert compiled.document_title("receipt") == "收件凭证"
+    assert compiled.metadata.permit_name("construction") == "建筑工程施工许可证核发"
+    # A matter may name a shared document its own way.
+    toml = files["matter.toml"] + '\n[documents.receipt]\ntitle = "收件回执"\n'
+    assert compile_definition({**files, "matter.toml": toml}).document_title("receipt") == "收件回执"
+
+
+def test_a_document_without_a_title_is_refused_naming_the_element() -> None:
+    files = doc_review_files()
+    titles = files["_documents/documents.toml"]
+    untitled = titles.replace('[permit]\ntitle = "准予行政许可决定书"\n', "")
+    assert untitled != titles
+    [problem] = problems_of({**files, "_documents/documents.toml": untitled})
+    assert (problem.file, problem.element_id) == ("doc_review.bpmn", "grant")
+    assert "文书“permit”没有名称" in problem.problem and "[documents.permit]" in problem.problem
+
+
+def test_a_permit_the_matter_does_not_define_is_refused_naming_the_element() -> None:
+    files = doc_review_files()
+    toml = files["matter.toml"].replace("[permits.construction]", "[permits.waste]")
+    [problem] = problems_of({**files, "matter.toml": toml})
+    assert (problem.file, problem.element_id) == ("doc_review.bpmn", "deny")
+    assert "许可“construction”未在 matter.toml 中定义" in problem.problem
+
+
+def test_matter_fact_tables_are_checked() -> None:
+    files = doc_review_files()
+    toml = files["matter.toml"].replace('name = "建筑工程施工许可证核发"', 'title = "x"')
+    toml += '\n[supplement_items]\nno_such_task = ["missing_items"]\n'
+    problems = {(p.element_id, p.problem) for p in problems_of({**files, "matter.toml": toml})}
+    assert any(key == "permits.construction" and "name" in text for key, text in problems)
+    fixed = files["matter.toml"] + '\n[supplement_items]\nno_such_task = ["missing_items"]\n'
+    [problem] = problems_of({**files, "matter.toml": fixed})
+    assert (problem.file, problem.element_id) == ("matter.toml", "supplement_items.no_such_task")
+    assert "不是本事项流程图中的人工任务" in problem.problem
+
+
+def test_versions_stored_before_titles_were_data_keep_their_titles() -> None:
+    """Older bundles have no documents.toml; their templates set the title themselves."""
+    files = {name: text for name, text in doc_review_files().items() if name != "_documents/documents.toml"}
+    files["_documents/receipt.html"] = '{% set title = "收件凭证" %}' + files["_documents/receipt.html"]
+    with pytest.raises(DefinitionInvalid):
+        compile_definition(files)  # acceptance_notice etc. have no title at all
+    for key, title in (("acceptance_notice", "受理通知书"), ("supplement_notice", "补正材料通知书"),
+                       ("permit", "准予行政许可决定书"), ("denial_decision", "不予行政许可决定书")):
+        files[f"_documents/{key}.html"] = f'{{% set title = "{title}" %}}' + files[f"_documents/{key}.html"]
+    assert compile_definition(files).document_title("receipt") == "收件凭证"

@@ -306,6 +306,22 @@ def test_uscc_rejects_malformed(code: object) -> None:
     assert not is_valid_uscc(code)
 
 
+def test_uscc_of_a_letter_authority_is_accepted() -> None:
+    """GB 32100: 登记管理部门 N (农业) registers rural collectives; stdnum's own validate wants 8 digits."""
+    from stdnum.cn import uscc
+
+    assert not uscc.is_valid("N2350100MA2XY1234M")  # why the format check is ours
+    assert is_valid_uscc("N2350100MA2XY1234M")
+    assert not is_valid_uscc("N2350100MA2XY1234N")
+
+
+def test_checksums_give_the_chinese_message_for_a_bad_number(permit: FormDefinition) -> None:
+    ok = validate_submission(permit, dict(VALID_HTML_POST, uscc="91350100M000100Y43", legal_id=VALID_ID))
+    assert ok.errors == {}
+    bad = validate_submission(permit, dict(VALID_HTML_POST, uscc="91350100M000100Y42", legal_id=VALID_ID[:17] + "1"))
+    assert bad.errors == {"uscc": "统一社会信用代码格式或校验位不正确", "legal_id": "居民身份证号码不正确"}
+
+
 def test_resident_id_standard_sample() -> None:
     assert is_valid_resident_id(VALID_ID)
     assert is_valid_resident_id(VALID_ID.lower())

@@ -24,6 +24,7 @@ from engine.services.timers import fire_due_timers
 from engine.services.views import CaseView
 from engine.settings import EngineSettings
 from tests.conftest import ROOT
+from tests.readback import get_case
 
 
 class Hall:
@@ -46,11 +47,11 @@ class Hall:
         return cases.start_case(self.ctx, matter, self.actor(starter), data or {})
 
     def open(self, case_id: int) -> list[str]:
-        return [t.element_id for t in cases.get_case(self.ctx, case_id, with_data=False).open_tasks]
+        return [t.element_id for t in get_case(self.ctx, case_id, with_data=False).open_tasks]
 
     def do(self, case_id: int, element_id: str, values: dict[str, Any], user: str | None = None) -> CaseView:
         """Complete the open task ``element_id`` as a member of its first candidate group."""
-        view = cases.get_case(self.ctx, case_id, with_data=False)
+        view = get_case(self.ctx, case_id, with_data=False)
         task = next((t for t in view.open_tasks if t.element_id == element_id), None)
         if task is None:
             raise TaskNotFound(f"{element_id} (open: {[t.element_id for t in view.open_tasks]})")
@@ -63,7 +64,7 @@ class Hall:
         return fire_due_timers(self.ctx)
 
     def case(self, case_id: int) -> CaseView:
-        return cases.get_case(self.ctx, case_id)
+        return get_case(self.ctx, case_id)
 
     def history(self, case_id: int):  # type: ignore[no-untyped-def]
         return cases.case_history(self.ctx, case_id)

@@ -126,7 +126,7 @@ def _long_case(ctx: EngineContext, rounds: int) -> int:
 
 
 def test_replay_from_a_snapshot_equals_replay_from_the_start(deployed: EngineContext, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from engine.persistence import repositories
+    from engine.services import audit
 
     case_id = _long_case(deployed, 45)
     history = cases.case_history(deployed, case_id)
@@ -134,12 +134,12 @@ def test_replay_from_a_snapshot_equals_replay_from_the_start(deployed: EngineCon
     assert snapshots, "a long case keeps snapshots"
     target = snapshots[-1] + 7
     fast = replay_case(deployed, case_id, target)
-    original = repositories.snapshot_before
-    monkeypatch.setattr(repositories, "snapshot_before", lambda *a: None)
+    original = audit.snapshot_before
+    monkeypatch.setattr(audit, "snapshot_before", lambda *a: None)
     slow = replay_case(deployed, case_id, target)
     assert (fast.open_tasks, fast.completed, fast.data, fast.flow_counts) == \
         (slow.open_tasks, slow.completed, slow.data, slow.flow_counts)
-    monkeypatch.setattr(repositories, "snapshot_before", original)
+    monkeypatch.setattr(audit, "snapshot_before", original)
     # A snapshot whose bytes no longer match its chained hash is not trusted: replay starts over.
     _execute(deployed, "UPDATE history_snapshots SET state = :junk WHERE case_id = :case", junk=b"junk",
              case=case_id)

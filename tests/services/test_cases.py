@@ -19,8 +19,10 @@ from engine.persistence.records import CaseRecord
 from engine.persistence.records import HistoryEventRecord
 from engine.services import cases
 from engine.services import tasks
+from engine.services.casework import list_cases
 from engine.services.context import EngineContext
 from tests.conftest import dept_actor
+from tests.readback import get_case
 from tests.services.conftest import VALID_APPLICATION
 
 
@@ -224,11 +226,28 @@ def test_workflow_cache_skips_restores_but_never_serves_stale_state(settings, cl
         # Another process (context) advances the case: the first one's cached copy is now stale.
         tasks.complete_task(other, second.id, _task(second, "submit").task_uuid, VALID_APPLICATION, applicant)
         assert len(restores) == 1
-        after = cases.get_case(one, second.id)
+        after = get_case(one, second.id)
         a_cb = _task(after, "a_cb")
         tasks.complete_task(one, second.id, a_cb.task_uuid, {"a_opinion": "approve"}, dept_actor("a_cb"))
         assert len(restores) == 3  # get_case restores; the step found its cached copy stale and restored
-        assert cases.get_case(one, second.id).data["a_opinion"] == "approve"
+        assert get_case(one, second.id).data["a_opinion"] == "approve"
     finally:
         one.dispose()
         other.dispose()
+
+
+def test_search_takes_percent_and_underscore_literally(deployed: EngineContext, applicant: Actor) -> None:
+    # LIKE wildcards typed into the search box must not match everything (or any one character).
+    for title in ("达标率100%工程", "一期_二期", "一期X二期", "普通工程"):
+        cases.start_case(deployed, "parallel_review", applicant, title=title)
+    window = Actor("window1", groups=frozenset({"window_clerk"}))
+
+    def found(search: str) -> list[str]:
+        return sorted(c.title for c in list_cases(deployed, window, search=search))
+
+    assert found("%") == ["达标率100%工程"]
+    assert found("_") == ["一期_二期"]
+    assert found("一期_二期") == ["一期_二期"]
+    assert found("\\") == []
+    assert found("一期") == ["一期X二期", "一期_二期"]
+    assert len(found("")) == 4

@@ -16,6 +16,7 @@ from engine.services import cases
 from engine.services import tasks
 from engine.services.context import EngineContext
 from tests.conftest import dept_actor
+from tests.readback import get_case
 from tests.services.conftest import VALID_APPLICATION
 
 
@@ -62,7 +63,7 @@ def test_two_clerks_completing_the_same_task_one_wins(deployed: EngineContext, a
     history = cases.case_history(deployed, view.id)
     submissions = [h for h in history if h.event_type == "form_submitted" and h.element_id == "a_cb"]
     assert len(submissions) == 1
-    final = cases.get_case(deployed, view.id)
+    final = get_case(deployed, view.id)
     assert final.data["a_comment"] == submissions[0].payload["a_comment"]  # the winner's data, whole
     assert [t.element_id for t in final.open_tasks if t.element_id.startswith("a_")] == ["a_sh"]
 
@@ -84,7 +85,7 @@ def test_parallel_branches_finishing_at_once_both_count(deployed: EngineContext,
         lambda: tasks.complete_task(deployed, view.id, b_pz.task_uuid, b_form, dept_actor("b_pz")),
     )
     assert [type(r).__name__ for r in results] == ["CaseView", "CaseView"]
-    final = cases.get_case(deployed, view.id)
+    final = get_case(deployed, view.id)
     assert final.status == "completed"
     assert (final.data["a_comment"], final.data["b_comment"]) == ("住建同意", "城管同意")
     assert final.data["both_approved"] is True

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,13 +12,13 @@ import pytest
 
 from engine.actors import Actor
 from engine.clock import FixedClock
-from engine.definitions.catalog import collect_matter_files
+from engine.definitions.bundles import collect_matter_files
 from engine.errors import DefinitionInvalid
 from engine.errors import FormDataInvalid
 from engine.errors import NotAllowed
 from engine.forms import validate_submission
 from engine.services import cases
-from engine.services import designer as design
+from engine.services import design
 from engine.services import tasks
 from engine.services.context import EngineContext
 from engine.services.deploy import list_matters
@@ -25,6 +27,7 @@ from engine.settings import PROJECT_ROOT
 from engine.settings import EngineSettings
 from tests.conftest import FIXTURES
 from tests.conftest import dept_actor
+from tests.readback import get_case
 from tests.services.conftest import VALID_APPLICATION
 
 BUNDLE = FIXTURES / "camunda_bundle"
@@ -151,7 +154,7 @@ def test_deploying_a_draft_makes_v2_and_running_cases_keep_v1(deployed: EngineCo
     versions = design.matter_versions(deployed, "parallel_review").versions
     assert [(v.version, v.running_cases) for v in versions] == [(1, 1), (2, 0)]
 
-    old_case = cases.get_case(deployed, old_case.id)
+    old_case = get_case(deployed, old_case.id)
     assert old_case.definition_id == versions[0].definition_id
     assert _task(old_case, "a_cb").name == "住建承办"
     new_case = _submitted(deployed, applicant)
@@ -237,12 +240,12 @@ def test_migration_moves_only_cases_whose_work_is_unchanged(deployed: EngineCont
     assert "待办环节“城管审核”（b_sh）在新版本中已删除" in reasons
     assert "已完成环节“城管承办”（b_cb）在新版本中有改动" in reasons
     # A dry run changes nothing.
-    assert cases.get_case(deployed, movable.id).definition_id == v1
+    assert get_case(deployed, movable.id).definition_id == v1
 
     results = {p.case_id: p for p in design.migrate_cases(deployed, "parallel_review", 2, designer)}
     assert results[movable.id].migrated and not results[stuck.id].migrated
-    moved = cases.get_case(deployed, movable.id)
-    assert moved.definition_id != v1 and cases.get_case(deployed, stuck.id).definition_id == v1
+    moved = get_case(deployed, movable.id)
+    assert moved.definition_id != v1 and get_case(deployed, stuck.id).definition_id == v1
     assert {t.task_uuid for t in moved.open_tasks} == {t.task_uuid for t in movable.open_tasks}
     history = cases.case_history(deployed, movable.id)
     migrated = [h for h in history if h.event_type == "case_migrated"]
@@ -269,11 +272,11 @@ def test_migration_keeps_a_waiting_timer_due(deployed: EngineContext, designer: 
     clock.advance(hours=5)
     [plan] = design.migrate_cases(deployed, "timer_review", 2, designer)
     assert plan.migrated, plan.reasons
-    moved = cases.get_case(deployed, view.id)
+    moved = get_case(deployed, view.id)
     assert moved.next_timer_due == due
     clock.set(due + timedelta(minutes=1))
     assert fire_due_timers(deployed) == 1
-    assert [t.element_id for t in cases.get_case(deployed, view.id).open_tasks] == ["escalate"]
+    assert [t.element_id for t in get_case(deployed, view.id).open_tasks] == ["escalate"]
 
 
 # -- Camunda Modeler bundles ---------------------------------------------------------------------
@@ -373,6 +376,38 @@ def test_camunda_form_ref_is_resolved_by_form_id(deployed: EngineContext, design
     result = design.import_camunda_bundle(deployed, files, BUNDLE_METADATA, designer)
     compiled = deployed.compiled(_definition(deployed, result.definition_id))
     assert compiled.human_tasks["Activity_apply"].form_key == "apply"
+
+
+@pytest.fixture
+def project_ctx(settings: EngineSettings, clock: FixedClock) -> Iterator[EngineContext]:
+    """A context over the project's own ``processes/`` and ``forms/`` (with ``_common`` and its forms)."""
+    context = EngineContext.create(replace(settings, processes_dir=PROJECT_ROOT / "processes",
+                                           forms_dir=PROJECT_ROOT / "forms"), clock)
+    yield context
+    context.dispose()
+
+
+def test_camunda_bundle_may_call_the_shared_reception(project_ctx: EngineContext, designer: Actor,
+                                                     applicant: Actor) -> None:
+    """Issue 14: the forms and templates of ``_common`` sub-processes are completed too, not only the upload's."""
+    deployed = project_ctx
+    files = _with(_bundle_files(), '<bpmn:sequenceFlow id="Flow_1b2u9rx" sourceRef="Activity_apply" '
+                                   'targetRef="Activity_review" />',
+                  '<bpmn:sequenceFlow id="Flow_1b2u9rx" sourceRef="Activity_apply" targetRef="Activity_limits" />'
+                  '<bpmn:scriptTask id="Activity_limits" name="设定时限" scriptFormat="python">'
+                  '<bpmn:script>promised_limit_wd = 10\nstatutory_limit_wd = 20</bpmn:script></bpmn:scriptTask>'
+                  '<bpmn:sequenceFlow id="Flow_limits" sourceRef="Activity_limits" targetRef="Activity_reception" />'
+                  '<bpmn:callActivity id="Activity_reception" name="收件与受理" calledElement="reception" />'
+                  '<bpmn:sequenceFlow id="Flow_received" sourceRef="Activity_reception" targetRef="Activity_review" />')
+    result = design.import_camunda_bundle(deployed, files, BUNDLE_METADATA, designer)
+    compiled = deployed.compiled(_definition(deployed, result.definition_id))
+    assert "_common/reception.bpmn" in compiled.files
+    assert "reception_check" in compiled.forms.keys() and "_documents/receipt.html" in compiled.files
+    view = cases.start_case(deployed, "outdoor_ad", applicant)
+    values = {"applicant_name": "滨江传媒有限公司", "uscc": "91350100M000100Y43", "location": "滨江路 1 号",
+              "area_m2": "12", "facility_type": "signboard", "contact_mobile": "13800138000"}
+    view = tasks.complete_task(deployed, view.id, _task(view, "Activity_apply").task_uuid, values, applicant)
+    assert view.status == "running" and view.open_tasks[0].element_id.startswith("rc_")
 
 
 def test_shipped_matters_pass_the_designer_checks(tmp_path: Path) -> None:

@@ -11,11 +11,12 @@ from engine.services import tasks
 from engine.services.context import EngineContext
 from engine.services.deadlines import case_deadlines
 from tests.conftest import dept_actor
+from tests.readback import get_case
 from tests.services.conftest import VALID_APPLICATION
 
 
 def _do(ctx: EngineContext, case_id: int, element: str, values: dict, actor: Actor):  # type: ignore[no-untyped-def]
-    view = cases.get_case(ctx, case_id, with_data=False)
+    view = get_case(ctx, case_id, with_data=False)
     task = next(t for t in view.open_tasks if t.element_id == element)
     return tasks.complete_task(ctx, case_id, task.task_uuid, values, actor)
 

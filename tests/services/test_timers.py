@@ -13,6 +13,7 @@ from engine.services.context import EngineContext
 from engine.services.timers import fire_due_timers
 from engine.services.timers import run_worker
 from tests.conftest import dept_actor
+from tests.readback import get_case
 
 
 def _elements(view) -> list[str]:  # type: ignore[no-untyped-def]
@@ -24,10 +25,10 @@ def test_timer_due_time_follows_the_injected_clock(deployed: EngineContext, cloc
     assert view.next_timer_due == clock.now() + timedelta(days=2)
     clock.advance(days=1, hours=23)
     assert fire_due_timers(deployed) == 0
-    assert _elements(cases.get_case(deployed, view.id)) == ["review"]
+    assert _elements(get_case(deployed, view.id)) == ["review"]
     clock.advance(hours=2)
     assert fire_due_timers(deployed) == 1
-    after = cases.get_case(deployed, view.id)
+    after = get_case(deployed, view.id)
     assert _elements(after) == ["escalate"]
     assert after.next_timer_due is None
     history = cases.case_history(deployed, view.id)
@@ -63,7 +64,7 @@ def test_several_workers_never_fire_one_timer_twice(deployed: EngineContext, clo
     for case_id in ids:
         history = cases.case_history(deployed, case_id)
         assert sum(1 for h in history if h.event_type == "timers_fired") == 1
-        assert _elements(cases.get_case(deployed, case_id)) == ["escalate"]
+        assert _elements(get_case(deployed, case_id)) == ["escalate"]
 
 
 def test_worker_loop_fires_and_stops(deployed: EngineContext, clock: FixedClock) -> None:
@@ -74,13 +75,13 @@ def test_worker_loop_fires_and_stops(deployed: EngineContext, clock: FixedClock)
     thread.start()
     try:
         for _ in range(200):
-            if _elements(cases.get_case(deployed, view.id)) == ["escalate"]:
+            if _elements(get_case(deployed, view.id)) == ["escalate"]:
                 break
             stop.wait(0.05)
     finally:
         stop.set()
         thread.join(10)
-    assert _elements(cases.get_case(deployed, view.id)) == ["escalate"]
+    assert _elements(get_case(deployed, view.id)) == ["escalate"]
 
 
 def test_task_due_date_and_worklist_colour(deployed: EngineContext, clock: FixedClock) -> None:
@@ -89,7 +90,7 @@ def test_task_due_date_and_worklist_colour(deployed: EngineContext, clock: Fixed
     view = cases.start_case(deployed, "timer_review", Actor.system())
     clock.advance(days=3)  # Mon 2025-09-29: the review timer fired; 督办 is due 2 working days later
     fire_due_timers(deployed)
-    escalate = next(t for t in cases.get_case(deployed, view.id).open_tasks if t.element_id == "escalate")
+    escalate = next(t for t in get_case(deployed, view.id).open_tasks if t.element_id == "escalate")
     assert escalate.due_at is not None
     # Tue 09-30 is one working day, then the National Day holiday: the second is Thu 10-09, 23:59:59 China time.
     assert escalate.due_at.isoformat() == "2025-10-09T15:59:59+00:00"

@@ -29,9 +29,9 @@ from engine.services import tasks
 from engine.services.accounts import actor_for
 from engine.services.cases import case_documents
 from engine.services.cases import case_history
-from engine.services.cases import get_case
 from engine.services.cases import start_case
 from engine.services.context import EngineContext
+from tests.readback import get_case
 
 APPLICATION = {  # as the browser posts it: numbers still strings
     "operator_name": "秦淮区老张面馆", "uscc": "91320100MA1M11110A", "legal_representative": "张老三",
@@ -138,7 +138,7 @@ def test_the_timeline_shows_every_row_forms_as_submitted_and_document_hashes(web
     assert json.dumps(submitted.payload, ensure_ascii=False, indent=2) in text_
     assert json.dumps(submitted.data_after, ensure_ascii=False, indent=2) in text_
     assert "提交原文" in page and "提交表单" in page and "环节状态变化" in page and "出具文书" in page
-    assert "就绪 → 完成" in page and "收件审查" in page
+    assert "待办 → 已完成" in page and "收件审查" in page
     # Who: the person and the role; when: China time (the clock is 10:00 in Nanjing).
     assert "【演示】市场监管局 审查员 赵敏" in page and "scjg_review" in page
     assert "2025-09-26 10:00:00" in page

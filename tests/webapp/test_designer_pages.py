@@ -10,9 +10,9 @@ from flask import Flask
 
 from engine.actors import Actor
 from engine.services import cases
-from engine.services.cases import get_case
-from engine.services.designer import matter_versions
+from engine.services.design import matter_versions
 from tests.conftest import FIXTURES
+from tests.readback import get_case
 
 CODE = "food_business"
 BUNDLE = FIXTURES / "camunda_bundle"

@@ -23,7 +23,6 @@ from flask import request
 
 from engine.actors import Actor
 from engine.clock import CHINA_TZ
-from engine.definitions.catalog import BLZT_NAMES
 from engine.documents import digest
 from engine.services import casework
 from engine.services.accounts import actor_for
@@ -43,6 +42,10 @@ from engine.services.deadlines import CaseDeadlines
 from engine.services.deadlines import case_deadlines
 from engine.services.deploy import list_matters
 from engine.services.views import HistoryView
+from engine.state_names import BLZT_NAMES
+from engine.state_names import CASE_STATUS_NAMES as CASE_STATUSES
+from engine.state_names import DEADLINE_STATE_NAMES as DEADLINE_STATES
+from engine.state_names import TASK_STATE_NAMES as TASK_STATES
 from webapp.security import current_actor
 from webapp.security import engine
 from webapp.security import requires
@@ -58,12 +61,6 @@ EVENT_NAMES = {
     "deadline_extended": "延长办理期限", "due_date_recomputed": "重算期限", "snapshot_recorded": "记录状态快照",
     "case_completed": "办件结束", "case_failed": "办件异常",
 }
-TASK_STATES = {
-    "FUTURE": "未到达", "LIKELY": "预计到达", "MAYBE": "可能到达", "READY": "就绪", "WAITING": "等待",
-    "STARTED": "进行中", "COMPLETED": "完成", "CANCELLED": "取消", "ERROR": "出错",
-}
-CASE_STATUSES = {"running": "办理中", "completed": "已结束", "failed": "异常"}
-DEADLINE_STATES = {"normal": "正常", "yellow": "临近", "red": "超期", "done": "已办结"}
 EXPORT_TYPES = {"xes": "application/xml", "csv": "text/csv; charset=utf-8"}
 
 

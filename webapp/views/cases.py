@@ -23,6 +23,7 @@ from engine.services.accounts import actor_for
 from engine.services.cases import case_documents
 from engine.services.cases import start_case
 from engine.services.uploads import open_upload
+from engine.state_names import CASE_STATUS_NAMES
 from webapp.formdata import parse_submission
 from webapp.security import current_actor
 from webapp.security import engine
@@ -90,7 +91,8 @@ def all_cases():  # type: ignore[no-untyped-def]
     status = request.args.get("status") or None
     search = request.args.get("q", "")
     rows = casework.list_cases(engine(), current_actor(), matter_code=matter, search=search, status=status)
-    return render_template("cases/list.html", cases=rows, q=search, matter=matter or "", status=status or "")
+    return render_template("cases/list.html", cases=rows, q=search, matter=matter or "", status=status or "",
+                           statuses=CASE_STATUS_NAMES)
 
 
 @bp.get("/cases/<int:case_id>")

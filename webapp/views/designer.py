@@ -25,7 +25,7 @@ from engine.clock import CHINA_TZ
 from engine.errors import DefinitionInvalid
 from engine.errors import DefinitionProblem
 from engine.errors import EngineError
-from engine.services import designer
+from engine.services import design
 from webapp.errors import STATUS
 from webapp.security import current_actor
 from webapp.security import engine
@@ -80,20 +80,20 @@ def _files_patch(body: dict[str, Any]) -> dict[str, str]:
 @bp.get("/")
 @requires(*DESIGNERS)
 def index():  # type: ignore[no-untyped-def]
-    return render_template("designer/index.html", matters=designer.designer_overview(engine()))
+    return render_template("designer/index.html", matters=design.designer_overview(engine()))
 
 
 @bp.get("/<code>")
 @requires(*DESIGNERS)
 def modeler(code: str):  # type: ignore[no-untyped-def]
-    return render_template("designer/modeler.html", draft=designer.open_draft(engine(), code, current_actor()),
-                           limit_labels=designer.LIMIT_LABELS)
+    return render_template("designer/modeler.html", draft=design.open_draft(engine(), code, current_actor()),
+                           limit_labels=design.LIMIT_LABELS)
 
 
 @bp.get("/<code>/draft")
 @requires(*DESIGNERS)
 def draft(code: str):  # type: ignore[no-untyped-def]
-    view = designer.open_draft(engine(), code, current_actor())
+    view = design.open_draft(engine(), code, current_actor())
     return jsonify(ok=True, main_bpmn=view.main_bpmn, bpmn=view.bpmn_xml, limits=view.limits, saved=view.saved,
                    base_version=view.base_version, latest_version=view.latest_version, form_keys=view.form_keys)
 
@@ -101,33 +101,33 @@ def draft(code: str):  # type: ignore[no-untyped-def]
 @bp.get("/<code>/diff")
 @requires(*DESIGNERS)
 def diff(code: str):  # type: ignore[no-untyped-def]
-    matter = designer.matter_versions(engine(), code)
+    matter = design.matter_versions(engine(), code)
     latest = matter.latest.version
     v_from = request.args.get("from", type=int) or max(latest - 1, 1)
     v_to = request.args.get("to", type=int) or latest
-    result = designer.diff_versions(engine(), code, v_from, v_to)
+    result = design.diff_versions(engine(), code, v_from, v_to)
     return render_template("designer/diff.html", matter=matter, diff=result)
 
 
 @bp.route("/<code>/migrate", methods=["GET", "POST"])
 @requires(*DESIGNERS)
 def migrate(code: str):  # type: ignore[no-untyped-def]
-    matter = designer.matter_versions(engine(), code)
+    matter = design.matter_versions(engine(), code)
     to_version = request.values.get("to", type=int) or matter.latest.version
     if request.method == "POST":
-        results = designer.migrate_cases(engine(), code, to_version, current_actor())
+        results = design.migrate_cases(engine(), code, to_version, current_actor())
         moved = sum(1 for r in results if r.migrated)
         flash(f"已将 {moved} 件办件迁移到第 {to_version} 版，{len(results) - moved} 件保留原版本")
         return render_template("designer/migrate.html", matter=matter, to_version=to_version, plans=results,
                                done=True)
-    plans = designer.plan_migration(engine(), code, to_version, current_actor())
+    plans = design.plan_migration(engine(), code, to_version, current_actor())
     return render_template("designer/migrate.html", matter=matter, to_version=to_version, plans=plans, done=False)
 
 
 @bp.get("/<code>/forms/<key>")
 @requires(*DESIGNERS)
 def form_editor(code: str, key: str):  # type: ignore[no-untyped-def]
-    return render_template("designer/form_editor.html", draft=designer.open_draft(engine(), code, current_actor()),
+    return render_template("designer/form_editor.html", draft=design.open_draft(engine(), code, current_actor()),
                            key=key)
 
 
@@ -139,7 +139,7 @@ def import_bundle():  # type: ignore[no-untyped-def]
     values = {key: request.form.get(key, "").strip() for key in IMPORT_FIELDS}
     files = {f.filename: f.read() for f in request.files.getlist("files") if f and f.filename}
     try:
-        result = designer.import_camunda_bundle(engine(), files, values, current_actor())
+        result = design.import_camunda_bundle(engine(), files, values, current_actor())
     except DefinitionInvalid as exc:
         return render_template("designer/import.html", values=values, problems=exc.problems), 422
     flash(f"已导入并部署“{values['name'] or result.matter_code}”第 {result.version} 版"
@@ -150,7 +150,7 @@ def import_bundle():  # type: ignore[no-untyped-def]
 @bp.post("/<code>/discard")
 @requires(*DESIGNERS)
 def discard(code: str):  # type: ignore[no-untyped-def]
-    designer.discard_draft(engine(), code, current_actor())
+    design.discard_draft(engine(), code, current_actor())
     flash("草稿已丢弃，已恢复为最新部署版本")
     return redirect(url_for("designer.modeler", code=code))
 
@@ -165,7 +165,7 @@ def save(code: str):  # type: ignore[no-untyped-def]
     limits = body.get("limits") or None
     if limits is not None and not isinstance(limits, dict):
         abort(400, description="limits 应为 JSON 对象")
-    view = designer.save_draft(engine(), code, _files_patch(body), current_actor(), limits=limits)
+    view = design.save_draft(engine(), code, _files_patch(body), current_actor(), limits=limits)
     return jsonify(ok=True, message="草稿已保存", limits=view.limits, updated_at=view.updated_at.isoformat()
                    if view.updated_at else None, form_keys=view.form_keys)
 
@@ -173,7 +173,7 @@ def save(code: str):  # type: ignore[no-untyped-def]
 @bp.post("/<code>/validate")
 @requires(*DESIGNERS)
 def validate(code: str):  # type: ignore[no-untyped-def]
-    problems = designer.validate_draft(engine(), code, current_actor(), _files_patch(_body()) or None)
+    problems = design.validate_draft(engine(), code, current_actor(), _files_patch(_body()) or None)
     message = "校验通过，可以部署" if not problems else f"发现 {len(problems)} 个问题"
     return jsonify(ok=not problems, message=message, problems=_problems(problems))
 
@@ -181,7 +181,7 @@ def validate(code: str):  # type: ignore[no-untyped-def]
 @bp.post("/<code>/deploy")
 @requires(*DESIGNERS)
 def deploy(code: str):  # type: ignore[no-untyped-def]
-    result = designer.deploy_draft(engine(), code, current_actor())
+    result = design.deploy_draft(engine(), code, current_actor())
     message = (f"已部署为第 {result.version} 版：新办件使用新版本，在办办件仍按原版本办理"
                if result.created else f"内容与第 {result.version} 版相同，未生成新版本")
     return jsonify(ok=True, message=message, version=result.version, created=result.created,
@@ -193,7 +193,7 @@ def deploy(code: str):  # type: ignore[no-untyped-def]
 @bp.get("/<code>/forms/<key>/schema")
 @requires(*DESIGNERS)
 def form_schema(code: str, key: str) -> Response:
-    text = designer.open_form(engine(), code, key, current_actor())
+    text = design.open_form(engine(), code, key, current_actor())
     return Response(text, mimetype="application/json")
 
 
@@ -201,7 +201,7 @@ def form_schema(code: str, key: str) -> Response:
 @requires(*DESIGNERS)
 def save_form(code: str, key: str):  # type: ignore[no-untyped-def]
     schema = json.dumps(_body().get("schema"), ensure_ascii=False, indent=2)
-    checked = designer.save_form(engine(), code, key, schema, current_actor())
+    checked = design.save_form(engine(), code, key, schema, current_actor())
     status = 200 if checked.form is not None else 422
     return jsonify(ok=checked.form is not None, errors=list(checked.errors),
                    message="表单已保存到草稿" if checked.form is not None else "表单有误，未保存"), status
@@ -210,7 +210,7 @@ def save_form(code: str, key: str):  # type: ignore[no-untyped-def]
 @bp.post("/<code>/forms/<key>/preview")
 @requires(*DESIGNERS)
 def preview_form(code: str, key: str):  # type: ignore[no-untyped-def]
-    checked = designer.check_form(json.dumps(_body().get("schema"), ensure_ascii=False), key)
+    checked = design.check_form(json.dumps(_body().get("schema"), ensure_ascii=False), key)
     html = render_template("designer/_preview.html", form=checked.form) if checked.form is not None else ""
     return jsonify(ok=checked.form is not None, html=html, errors=list(checked.errors))
 

@@ -58,13 +58,14 @@ _serializer = _make_serializer()
 SERIALIZER_VERSION = _serializer.VERSION
 
 
-def spec_diff(original: BpmnProcessSpec, new: BpmnProcessSpec) -> SpecDiff:
-    """SpiffWorkflow's comparison of two versions' specs, for moving running cases to a new version.
+def spec_diff(old: BpmnProcessSpec, new: BpmnProcessSpec) -> SpecDiff:
+    """SpiffWorkflow's comparison of two process specs (what case migration checks).
 
-    ``SpecDiff`` compares task specs through a serializer registry; it must be ours (it converts our
-    data types), and nothing outside this module touches the registry.
+    It compares task specs through the serializer's converters, so it must use this registry: ours
+    knows the spec classes our parser makes.
     """
-    return SpecDiff(_serializer.registry, original, new)
+    return SpecDiff(_serializer.registry, old, new)
+
 
 # -- finished-task fragments ---------------------------------------------------------------------
 # A long case (rework loops, many rounds of 补正) keeps every finished task in SpiffWorkflow's tree,

@@ -11,53 +11,23 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator
-from collections.abc import Mapping
-from dataclasses import dataclass
-from dataclasses import field as dc_field
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .errors import FormRegistryError
 from .errors import FormSchemaError
-from .errors import UnknownForm
+from .model import DATETIME_SUBTYPES
+from .model import DISPLAY_TYPES
+from .model import INPUT_TYPES
+from .model import LAYOUT_TYPES
+from .model import MAX_FORM_BYTES
+from .model import OPTION_TYPES
+from .model import TEXT_TYPES
+from .model import FormComponent
+from .model import FormDefinition
+from .model import FormField
 from .validators import DOMAIN_VALIDATORS
 
-__all__ = [
-    "DISPLAY_TYPES",
-    "INPUT_TYPES",
-    "LAYOUT_TYPES",
-    "MAX_FORM_BYTES",
-    "FormComponent",
-    "FormDefinition",
-    "FormField",
-    "FormRegistry",
-    "load_form",
-]
-
-MAX_FORM_BYTES = 512 * 1024
 MAX_GROUP_DEPTH = 16
-
-INPUT_TYPES = frozenset(
-    {
-        "textfield",
-        "textarea",
-        "number",
-        "select",
-        "radio",
-        "checkbox",
-        "checklist",
-        "taglist",
-        "datetime",
-        "filepicker",
-    }
-)
-LAYOUT_TYPES = frozenset({"group"})
-DISPLAY_TYPES = frozenset({"text", "spacer", "separator", "button"})
-OPTION_TYPES = frozenset({"select", "radio", "checklist", "taglist"})
-TEXT_TYPES = frozenset({"textfield", "textarea"})
-DATETIME_SUBTYPES = frozenset({"date", "time", "datetime"})
 
 # form-js writes "email"/"phone"; they map onto our domain validators of the same name.
 _VALIDATION_TYPES = frozenset({"email", "phone"})
@@ -68,85 +38,6 @@ _FIELD_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 # Form keys end up in URLs and file names.
 _FORM_KEY_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _HEADING_RE = re.compile(r"#{1,6}[ \t]+(.+?)[ \t#]*")
-
-
-@dataclass(frozen=True)
-class FormField:
-    """An input field with every rule the server enforces, already checked for consistency."""
-
-    key: str
-    type: str
-    label: str = ""
-    required: bool = False
-    pattern: str | None = None
-    min: float | None = None
-    max: float | None = None
-    min_length: int | None = None
-    max_length: int | None = None
-    options: tuple[tuple[str, str], ...] = ()
-    validator: str | None = None
-    subtype: str | None = None
-    multiple: bool = False
-    accept: str | None = None
-    description: str | None = None
-    default: Any = None
-    readonly: bool = False
-    disabled: bool = False
-    decimal_digits: int | None = None
-    properties: Mapping[str, str] = dc_field(default_factory=lambda: MappingProxyType({}))
-
-    @property
-    def has_static_options(self) -> bool:
-        """True when the option list is fixed in the schema; False for ``valuesKey`` (runtime) options.
-
-        The loader refuses an option field with neither, so an empty ``options`` always means dynamic.
-        """
-        return bool(self.options)
-
-    @property
-    def option_values(self) -> tuple[str, ...]:
-        return tuple(value for value, _label in self.options)
-
-
-@dataclass(frozen=True)
-class FormComponent:
-    """One node of the layout tree, in document order, so a renderer can walk it top to bottom.
-
-    ``raw`` keeps the original component object for presentation-only settings (spacer height,
-    button action, group outline) that the server does not need to understand.
-    """
-
-    type: str
-    id: str | None = None
-    key: str | None = None
-    label: str = ""
-    text: str | None = None
-    children: tuple[FormComponent, ...] = ()
-    field: FormField | None = None
-    raw: Mapping[str, Any] = dc_field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
-
-
-@dataclass(frozen=True)
-class FormDefinition:
-    """A loaded form: the layout tree for rendering and the flat field list for validation."""
-
-    key: str
-    title: str
-    components: tuple[FormComponent, ...]
-    fields: tuple[FormField, ...]
-    schema_version: int | None = None
-    raw: Mapping[str, Any] = dc_field(default_factory=dict, repr=False, compare=False)
-    _index: Mapping[str, FormField] = dc_field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_index", MappingProxyType({f.key: f for f in self.fields}))
-
-    def field(self, key: str) -> FormField:
-        """Return the input field with ``key``; raises ``KeyError`` when the form has none."""
-        return self._index[key]
-
-    def has_field(self, key: str) -> bool:
-        return key in self._index
 
 
 class _Loader:
@@ -501,7 +392,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"不允许 {name}")
 
 
-def _parse(text: str | bytes, key: str, source: str) -> tuple[FormDefinition | None, list[FormSchemaError]]:
+def parse_form(text: str | bytes, key: str, source: str) -> tuple[FormDefinition | None, list[FormSchemaError]]:
     """Parse and check one form; return the definition (if clean) and every problem found."""
     try:
         decoded = _decode(text, source)
@@ -544,81 +435,10 @@ def _parse(text: str | bytes, key: str, source: str) -> tuple[FormDefinition | N
 
 def load_form(text: str | bytes, key: str, source: str = "<string>") -> FormDefinition:
     """Load one form-js schema; raise ``FormSchemaError`` (with all problems in ``.problems``)."""
-    definition, problems = _parse(text, key, source)
+    definition, problems = parse_form(text, key, source)
     if problems:
         first = problems[0]
         first.problems = tuple(problems)
         raise first
     assert definition is not None
     return definition
-
-
-class FormRegistry:
-    """The set of forms the application knows, addressed by key (the ``.form`` file stem)."""
-
-    def __init__(self, definitions: Mapping[str, FormDefinition] | None = None) -> None:
-        self._forms: dict[str, FormDefinition] = dict(definitions or {})
-
-    @classmethod
-    def from_directory(cls, path: str | Path) -> FormRegistry:
-        """Load every ``*.form`` file in ``path`` (not recursive), reporting all broken files at once."""
-        directory = Path(path)
-        if not directory.is_dir():
-            raise FormRegistryError([FormSchemaError(str(directory), None, "表单目录不存在")])
-        sources: dict[str, tuple[str, str | bytes]] = {}
-        problems: list[FormSchemaError] = []
-        for file in sorted(directory.glob("*.form")):
-            if not file.is_file():
-                continue
-            try:
-                if file.stat().st_size > MAX_FORM_BYTES:
-                    problems.append(FormSchemaError(str(file), None, f"文件超过 {MAX_FORM_BYTES // 1024} KiB 上限"))
-                    continue
-                sources[file.stem] = (str(file), file.read_bytes())
-            except OSError as exc:
-                problems.append(FormSchemaError(str(file), None, f"无法读取文件：{exc.strerror or exc}"))
-        return cls._build(sources, problems)
-
-    @classmethod
-    def from_mapping(cls, texts: Mapping[str, str | bytes]) -> FormRegistry:
-        """Load forms kept as strings (e.g. stored with a deployed process version)."""
-        return cls._build({key: (key, text) for key, text in texts.items()}, [])
-
-    @classmethod
-    def _build(cls, sources: Mapping[str, tuple[str, str | bytes]], problems: list[FormSchemaError]) -> FormRegistry:
-        registry = cls()
-        for key, (source, text) in sources.items():
-            definition, found = _parse(text, key, source)
-            problems.extend(found)
-            if definition is not None:
-                registry._forms[key] = definition
-        if problems:
-            raise FormRegistryError(problems)
-        return registry
-
-    def add(self, definition: FormDefinition, *, replace: bool = False) -> None:
-        """Register a form; refuses to overwrite unless ``replace`` so key clashes are not silent."""
-        if definition.key in self._forms and not replace:
-            raise FormRegistryError([FormSchemaError(definition.key, None, "表单标识重复（duplicate form key）")])
-        self._forms[definition.key] = definition
-
-    def get(self, key: str) -> FormDefinition:
-        try:
-            return self._forms[key]
-        except (KeyError, TypeError):
-            raise UnknownForm(str(key)) from None
-
-    def keys(self) -> tuple[str, ...]:
-        return tuple(sorted(self._forms))
-
-    def __contains__(self, key: object) -> bool:
-        try:
-            return key in self._forms
-        except TypeError:  # unhashable key: certainly not a form key
-            return False
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.keys())
-
-    def __len__(self) -> int:
-        return len(self._forms)

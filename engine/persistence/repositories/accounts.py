@@ -1,0 +1,155 @@
+"""People who sign in, their sign-in attempts, API tokens and browser sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import update
+
+from engine.persistence.records import ApiTokenRecord
+from engine.persistence.records import LoginAttemptRecord
+from engine.persistence.records import UserRecord
+from engine.persistence.records import WebSessionRecord
+from engine.persistence.sql import connection
+
+if TYPE_CHECKING:
+    from engine.persistence.unit_of_work import UnitOfWork
+
+USERS = UserRecord.__table__
+ATTEMPTS = LoginAttemptRecord.__table__
+TOKENS = ApiTokenRecord.__table__
+SESSIONS = WebSessionRecord.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    id: int
+    username: str
+    display_name: str
+    password_hash: str
+    #: Comma-separated roles / candidate groups.
+    groups: str
+    department: str
+    credit_code: str
+    kind: str
+    id_number: str
+    mobile: str
+    is_demo: bool
+    is_active: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    username: str
+    display_name: str
+    password_hash: str
+    groups: str
+    department: str = ""
+    credit_code: str = ""
+    kind: str = "staff"
+    id_number: str = ""
+    mobile: str = ""
+    is_demo: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRow:
+    id: int
+    username: str
+    is_revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WebSessionRow:
+    id: int
+    username: str
+    expires_at: datetime
+    closed_at: datetime | None
+
+
+def _user(values: Mapping[str, Any]) -> UserRow:
+    return UserRow(**{column.name: values[column.name] for column in USERS.c})
+
+
+def user_by_username(uow: UnitOfWork, username: str) -> UserRow | None:
+    found = connection(uow).execute(select(*USERS.c).where(USERS.c.username == username)).mappings().first()
+    return _user(found) if found is not None else None
+
+
+def existing_usernames(uow: UnitOfWork, usernames: list[str]) -> set[str]:
+    query = select(USERS.c.username).where(USERS.c.username.in_(usernames))
+    return set(connection(uow).execute(query).scalars())
+
+
+def insert_users(uow: UnitOfWork, users: list[NewUser], now: datetime) -> None:
+    """Create accounts (active); a taken username fails on the unique constraint."""
+    if users:
+        connection(uow).execute(insert(USERS), [
+            {"username": u.username, "display_name": u.display_name, "password_hash": u.password_hash,
+             "groups": u.groups, "department": u.department, "credit_code": u.credit_code, "kind": u.kind,
+             "id_number": u.id_number, "mobile": u.mobile, "is_demo": u.is_demo, "is_active": True,
+             "created_at": now} for u in users])
+
+
+# -- sign-in attempts ----------------------------------------------------------------------------
+
+
+def record_login_attempt(uow: UnitOfWork, username: str, ip: str, now: datetime, succeeded: bool) -> None:
+    connection(uow).execute(insert(ATTEMPTS).values(username=username, ip=ip, attempted_at=now, succeeded=succeeded))
+
+
+def recent_login_failures(uow: UnitOfWork, since: datetime, username: str | None = None,
+                          ip: str | None = None) -> int:
+    query = select(func.count(ATTEMPTS.c.id)).where(ATTEMPTS.c.attempted_at >= since,
+                                                    ATTEMPTS.c.succeeded.is_(False))
+    if username is not None:
+        query = query.where(ATTEMPTS.c.username == username)
+    if ip is not None:
+        query = query.where(ATTEMPTS.c.ip == ip)
+    return int(connection(uow).execute(query).scalar() or 0)
+
+
+# -- API tokens ----------------------------------------------------------------------------------
+
+
+def insert_api_token(uow: UnitOfWork, token_hash: str, username: str, name: str, now: datetime) -> None:
+    connection(uow).execute(insert(TOKENS).values(token_hash=token_hash, username=username, name=name,
+                                                  created_at=now, is_revoked=False))
+
+
+def api_token(uow: UnitOfWork, token_hash: str) -> TokenRow | None:
+    query = select(TOKENS.c.id, TOKENS.c.username, TOKENS.c.is_revoked).where(TOKENS.c.token_hash == token_hash)
+    found = connection(uow).execute(query).mappings().first()
+    return TokenRow(**found) if found is not None else None
+
+
+def touch_api_token(uow: UnitOfWork, token_id: int, now: datetime) -> None:
+    connection(uow).execute(update(TOKENS).where(TOKENS.c.id == token_id).values(last_used_at=now))
+
+
+# -- browser sessions ----------------------------------------------------------------------------
+
+
+def insert_web_session(uow: UnitOfWork, token_hash: str, username: str, now: datetime, expires_at: datetime) -> None:
+    connection(uow).execute(insert(SESSIONS).values(token_hash=token_hash, username=username, created_at=now,
+                                                    expires_at=expires_at))
+
+
+def web_session(uow: UnitOfWork, token_hash: str) -> WebSessionRow | None:
+    query = (select(SESSIONS.c.id, SESSIONS.c.username, SESSIONS.c.expires_at, SESSIONS.c.closed_at)
+             .where(SESSIONS.c.token_hash == token_hash))
+    found = connection(uow).execute(query).mappings().first()
+    return WebSessionRow(**found) if found is not None else None
+
+
+def close_web_session(uow: UnitOfWork, session_id: int, now: datetime) -> None:
+    connection(uow).execute(update(SESSIONS).where(SESSIONS.c.id == session_id, SESSIONS.c.closed_at.is_(None))
+                            .values(closed_at=now))

@@ -1,0 +1,166 @@
+"""Cases: insert, load (and lock) for a step, save with an optimistic check, list what a user may see.
+
+Everything here is SQLAlchemy Core on the tables: a step reads one row and writes it back with one
+``UPDATE … WHERE id = ? AND lock_version = ?``; no ORM identity map or flush sits on the hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from engine.errors import ConcurrentUpdate
+from engine.persistence.records import CaseNumberCounterRecord
+from engine.persistence.records import CaseRecord
+from engine.persistence.records import HumanTaskRecord
+from engine.persistence.repositories.history import mark_saved
+from engine.persistence.rows import CaseRow
+from engine.persistence.sql import LIKE_ESCAPE
+from engine.persistence.sql import connection
+from engine.persistence.sql import contains_pattern
+from engine.persistence.sql import group_pattern
+
+if TYPE_CHECKING:
+    from engine.persistence.unit_of_work import UnitOfWork
+
+CASES = CaseRecord.__table__
+TASKS = HumanTaskRecord.__table__
+COUNTERS = CaseNumberCounterRecord.__table__
+
+#: Every column but the state blob: lists and access checks never need the workflow.
+_ROW_COLUMNS = tuple(column for column in CASES.c if column.name != "state")
+#: What a step writes back (``id``, the number and the start facts never change).
+_SAVED = ("definition_id", "status", "title", "owner_id", "serializer_version", "next_timer_due", "error", "blzt",
+          "updated_at", "completed_at", "history_seq", "history_hash")
+
+
+def _row(values: Mapping[str, Any], state: bytes | None = None) -> CaseRow:
+    return CaseRow(**{column.name: values[column.name] for column in _ROW_COLUMNS}, state=state)
+
+
+def _select(with_state: bool):  # type: ignore[no-untyped-def]
+    return select(*_ROW_COLUMNS, CASES.c.state) if with_state else select(*_ROW_COLUMNS)
+
+
+def _one(uow: UnitOfWork, query: Any, with_state: bool) -> CaseRow | None:
+    found = connection(uow).execute(query).mappings().first()
+    if found is None:
+        return None
+    return _row(found, found["state"] if with_state else None)
+
+
+def insert_case(uow: UnitOfWork, *, case_number: str, definition_id: int, matter_code: str, title: str,
+                owner_id: str | None, started_by: str, now: datetime) -> CaseRow:
+    """A new running case with an empty state and history; the first save writes its state."""
+    values = {"case_number": case_number, "definition_id": definition_id, "matter_code": matter_code,
+              "status": "running", "title": title, "owner_id": owner_id, "started_by": started_by,
+              "serializer_version": "", "next_timer_due": None, "error": None, "blzt": None, "received_at": now,
+              "created_at": now, "updated_at": now, "completed_at": None, "history_seq": 0, "history_hash": "",
+              "lock_version": 1}
+    result = connection(uow).execute(insert(CASES).values(state=b"", **values))
+    return CaseRow(id=int(result.inserted_primary_key[0]), **values, state=b"")
+
+
+def save_case(uow: UnitOfWork, case: CaseRow) -> None:
+    """Write the case back if nobody saved it since it was read, and bump its ``lock_version``.
+
+    The state blob is written only when it was loaded (a claim never touches it).
+
+    :raise ConcurrentUpdate: another writer saved the case first; nothing of this write happened.
+    """
+    values: dict[str, Any] = {name: getattr(case, name) for name in _SAVED}
+    if case.state is not None:
+        values["state"] = case.state
+    result = connection(uow).execute(update(CASES)
+                                     .where(CASES.c.id == case.id, CASES.c.lock_version == case.lock_version)
+                                     .values(lock_version=case.lock_version + 1, **values))
+    if result.rowcount != 1:
+        raise ConcurrentUpdate()
+    case.lock_version += 1
+    mark_saved(uow, case)
+
+
+def case_by_id(uow: UnitOfWork, case_id: int, *, with_state: bool = False) -> CaseRow | None:
+    return _one(uow, _select(with_state).where(CASES.c.id == case_id), with_state)
+
+
+def lock_case(uow: UnitOfWork, case_id: int) -> CaseRow | None:
+    """Load a case with its state for a step. PostgreSQL holds a row lock; SQLite relies on ``lock_version``."""
+    return _one(uow, _select(True).where(CASES.c.id == case_id).with_for_update(), True)
+
+
+def due_timer_case_ids(uow: UnitOfWork, now: datetime, limit: int, skip_locked: bool) -> list[int]:
+    """Cases with a timer due; on PostgreSQL rows another worker holds are skipped, not waited for."""
+    query = (select(CASES.c.id).where(CASES.c.next_timer_due <= now, CASES.c.status == "running")
+             .order_by(CASES.c.next_timer_due).limit(limit))
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return list(connection(uow).execute(query).scalars())
+
+
+def lock_due_case(uow: UnitOfWork, case_id: int, now: datetime, skip_locked: bool) -> CaseRow | None:
+    """The case (with state) if its timer is still due and (PostgreSQL) no other worker holds it; else None."""
+    query = _select(True).where(CASES.c.id == case_id, CASES.c.status == "running", CASES.c.next_timer_due <= now)
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return _one(uow, query, True)
+
+
+def next_case_sequence(uow: UnitOfWork, implementation_code: str, day: str) -> int:
+    """Atomically take the next daily sequence number (an upsert, safe under concurrency)."""
+    upsert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
+    statement = (upsert(COUNTERS)
+                 .values(implementation_code=implementation_code, day=day, last_seq=1)
+                 .on_conflict_do_update(index_elements=["implementation_code", "day"],
+                                        set_={"last_seq": COUNTERS.c.last_seq + 1})
+                 .returning(COUNTERS.c.last_seq))
+    return int(connection(uow).execute(statement).scalar_one())
+
+
+def visible_cases(uow: UnitOfWork, user_id: str, groups: frozenset[str], see_all: bool, *,
+                  matter_code: str | None = None, search: str = "", status: str | None = None,
+                  limit: int = 200) -> list[CaseRow]:
+    """Cases the user may see, newest first, with optional filters (the list form of ``can_view_case``).
+
+    ``search`` matches the case number or title literally: ``%`` and ``_`` are not wildcards.
+    """
+    query = _select(False)
+    if not see_all:
+        own = or_(CASES.c.owner_id == user_id, CASES.c.started_by == user_id)
+        if groups:
+            match = [TASKS.c.candidate_groups.like(group_pattern(g), escape=LIKE_ESCAPE) for g in sorted(groups)]
+            worked = select(TASKS.c.case_id).where(or_(TASKS.c.assignee == user_id, TASKS.c.completed_by == user_id,
+                                                       *match))
+            own = or_(own, CASES.c.id.in_(worked))
+        query = query.where(own)
+    if matter_code:
+        query = query.where(CASES.c.matter_code == matter_code)
+    if status:
+        query = query.where(CASES.c.status == status)
+    if search.strip():
+        pattern = contains_pattern(search.strip())
+        query = query.where(or_(CASES.c.case_number.like(pattern, escape=LIKE_ESCAPE),
+                                CASES.c.title.like(pattern, escape=LIKE_ESCAPE)))
+    rows = connection(uow).execute(query.order_by(CASES.c.id.desc()).limit(limit)).mappings()
+    return [_row(row) for row in rows]
+
+
+def running_cases(uow: UnitOfWork) -> list[CaseRow]:
+    rows = connection(uow).execute(_select(False).where(CASES.c.status == "running").order_by(CASES.c.id))
+    return [_row(row) for row in rows.mappings()]
+
+
+def all_cases(uow: UnitOfWork, limit: int = 10000) -> list[CaseRow]:
+    """The newest ``limit`` cases (without state), newest first."""
+    rows = connection(uow).execute(_select(False).order_by(CASES.c.id.desc()).limit(limit))
+    return [_row(row) for row in rows.mappings()]
+

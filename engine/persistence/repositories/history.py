@@ -1,0 +1,169 @@
+"""The append-only, hash-chained history of each case, and the state snapshots it vouches for.
+
+Rows are only ever inserted. ``append_history`` chains a row to the case's head (the case row
+carries the newest seq and hash) and stages it; the unit of work writes every staged row in one
+multi-row ``INSERT`` right before it commits, in the same transaction as the state they describe.
+Snapshots are staged the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy import select
+
+from engine.history import GENESIS_HASH
+from engine.history import row_digest
+from engine.persistence.records import CaseRecord
+from engine.persistence.records import HistoryEventRecord
+from engine.persistence.records import HistorySnapshotRecord
+from engine.persistence.rows import CaseRow
+from engine.persistence.rows import HistoryRow
+from engine.persistence.sql import connection
+from engine.persistence.sql import id_batches
+from engine.persistence.sql import stage_insert
+
+if TYPE_CHECKING:
+    from engine.persistence.unit_of_work import UnitOfWork
+
+HISTORY = HistoryEventRecord.__table__
+SNAPSHOTS = HistorySnapshotRecord.__table__
+CASES = CaseRecord.__table__
+_COLUMNS = tuple(HISTORY.c)
+#: Events deadlines are derived from (``services.deadlines``).
+STATUS_EVENTS = ("status_changed", "deadline_extended")
+
+_HEADS = "onewindow_history_heads"
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRow:
+    case_id: int
+    seq: int
+    state: bytes
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEvent:
+    """A history row with the case it belongs to (exports and heatmaps read many cases at once)."""
+
+    case_number: str
+    matter_code: str
+    event: HistoryRow
+
+
+def _row(values: Mapping[str, Any]) -> HistoryRow:
+    return HistoryRow(**{column.name: values[column.name] for column in _COLUMNS})
+
+
+def _rows(uow: UnitOfWork, query: Any) -> list[HistoryRow]:
+    return [_row(values) for values in connection(uow).execute(query).mappings()]
+
+
+def append_history(uow: UnitOfWork, case: CaseRow, **fields: Any) -> dict[str, Any]:
+    """Chain one row to the case's history and stage it; returns the row's values (with ``seq``).
+
+    The case's ``history_seq``/``history_hash`` move to the new row: the caller saves the case in
+    the same unit of work (``save_case``), and the unit of work refuses to commit a history row
+    whose case was not saved after it, so the chain head can never lag behind the rows.
+    """
+    seq = case.history_seq + 1
+    prev_hash = case.history_hash or GENESIS_HASH
+    values = {"case_id": case.id, "seq": seq, "prev_hash": prev_hash, "actor_role": "", "element_id": "",
+              "element_name": "", "task_uuid": "", "from_state": "", "to_state": "", "data_before": None,
+              "data_after": None, "payload": None}
+    values.update(fields)
+    values["row_hash"] = row_digest(values)
+    stage_insert(uow, HISTORY, values)
+    uow.session.info.setdefault(_HEADS, {})[case.id] = (seq, None)
+    case.history_seq = seq
+    case.history_hash = values["row_hash"]
+    return values
+
+
+def mark_saved(uow: UnitOfWork, case: CaseRow) -> None:
+    """Note that the case was saved with its current chain head (called by ``save_case``)."""
+    heads = uow.session.info.get(_HEADS)
+    if heads is not None and case.id in heads:
+        heads[case.id] = (heads[case.id][0], case.history_seq)
+
+
+def check_chain_heads(uow: UnitOfWork) -> None:
+    """Refuse to commit history rows whose case was not saved after the last of them.
+
+    Called by the unit of work right before it writes the staged rows and commits.
+
+    :raise RuntimeError: a bug: the stored chain head would not match the case's rows.
+    """
+    heads = uow.session.info.pop(_HEADS, {})
+    stale = sorted(case_id for case_id, (staged, saved) in heads.items() if staged != saved)
+    if stale:
+        raise RuntimeError(f"history appended to case(s) {stale} after they were last saved")
+
+
+def history_of_case(uow: UnitOfWork, case_id: int) -> list[HistoryRow]:
+    return _rows(uow, select(*_COLUMNS).where(HISTORY.c.case_id == case_id).order_by(HISTORY.c.seq))
+
+
+def status_events(uow: UnitOfWork, case_id: int) -> list[HistoryRow]:
+    """The case's status and deadline events, oldest first (what deadlines are derived from)."""
+    return status_events_of_cases(uow, [case_id]).get(case_id, [])
+
+
+def status_events_of_cases(uow: UnitOfWork, case_ids: Iterable[int]) -> dict[int, list[HistoryRow]]:
+    """Status and deadline events of many cases in one query, oldest first per case."""
+    found: dict[int, list[HistoryRow]] = {case_id: [] for case_id in case_ids}
+    for ids in id_batches(found):
+        query = (select(*_COLUMNS).where(HISTORY.c.case_id.in_(ids), HISTORY.c.event_type.in_(STATUS_EVENTS))
+                 .order_by(HISTORY.c.case_id, HISTORY.c.seq))
+        for row in _rows(uow, query):
+            found[row.case_id].append(row)
+    return found
+
+
+def form_submissions(uow: UnitOfWork, case_id: int) -> list[HistoryRow]:
+    return _rows(uow, select(*_COLUMNS).where(HISTORY.c.case_id == case_id, HISTORY.c.event_type == "form_submitted")
+                 .order_by(HISTORY.c.seq))
+
+
+def history_for_export(uow: UnitOfWork, matter_code: str | None, since: datetime | None,
+                       until: datetime | None) -> list[CaseEvent]:
+    """Every history row (optionally of one matter, within [since, until)), by case and seq."""
+    query = (select(CASES.c.case_number, CASES.c.matter_code, *_COLUMNS)
+             .join(CASES, CASES.c.id == HISTORY.c.case_id).order_by(HISTORY.c.case_id, HISTORY.c.seq))
+    if matter_code:
+        query = query.where(CASES.c.matter_code == matter_code)
+    if since is not None:
+        query = query.where(HISTORY.c.occurred_at >= since)
+    if until is not None:
+        query = query.where(HISTORY.c.occurred_at < until)
+    return [CaseEvent(values["case_number"], values["matter_code"], _row(values))
+            for values in connection(uow).execute(query).mappings()]
+
+
+# -- snapshots -----------------------------------------------------------------------------------
+
+
+def last_snapshot_seq(uow: UnitOfWork, case_id: int) -> int:
+    query = select(func.max(SNAPSHOTS.c.seq)).where(SNAPSHOTS.c.case_id == case_id)
+    return int(connection(uow).execute(query).scalar() or 0)
+
+
+def stage_snapshot(uow: UnitOfWork, case_id: int, seq: int, state: bytes, sha256: str) -> None:
+    """Keep a copy of the state, written with the history row that vouches for it."""
+    stage_insert(uow, SNAPSHOTS, {"case_id": case_id, "seq": seq, "state": state, "sha256": sha256})
+
+
+def snapshot_before(uow: UnitOfWork, case_id: int, seq: int) -> SnapshotRow | None:
+    """The newest snapshot taken at or before history row ``seq``."""
+    query = (select(SNAPSHOTS.c.case_id, SNAPSHOTS.c.seq, SNAPSHOTS.c.state, SNAPSHOTS.c.sha256)
+             .where(SNAPSHOTS.c.case_id == case_id, SNAPSHOTS.c.seq <= seq).order_by(SNAPSHOTS.c.seq.desc()).limit(1))
+    found = connection(uow).execute(query).mappings().first()
+    return SnapshotRow(**found) if found is not None else None

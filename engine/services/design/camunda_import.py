@@ -1,0 +1,182 @@
+"""Importing a Camunda Modeler 7 bundle (one ``.bpmn`` and its ``.form`` files) as a new matter or version.
+
+The diagram is checked like any draft, with Camunda-specific content explained (``checks``);
+``matter.toml`` is built from the import form, and ``camunda:formRef`` (Camunda 7.19+) is turned into
+the ``camunda:formKey`` the engine reads. Forms, templates and the shared sub-processes the diagram
+uses are completed from ``forms/`` and ``processes/`` like a folder deploy.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from engine.actors import Actor
+from engine.definitions.catalog import BPMN_NS
+from engine.definitions.catalog import CAMUNDA_NS
+from engine.definitions.catalog import FORMS_PREFIX
+from engine.definitions.catalog import METADATA_FILE
+from engine.definitions.safexml import parse_xml
+from engine.errors import DefinitionInvalid
+from engine.errors import DefinitionProblem
+from engine.errors import UnsafeXml
+from engine.persistence.repositories import definitions
+from engine.services.context import EngineContext
+from engine.services.deploy import deploy_files
+from engine.services.design.checks import check_bundle
+from engine.services.design.checks import complete_from_processes
+from engine.services.design.checks import unique
+from engine.services.design.common import FORM_KEY
+from engine.services.design.common import require_designer
+from engine.services.design.forms import check_form
+from engine.services.design.limits import LIMIT_KEYS
+from engine.services.views import DeployResult
+
+
+def _decode(name: str, data: bytes | str, problems: list[DefinitionProblem]) -> str | None:
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        problems.append(DefinitionProblem(name, "", "文件不是 UTF-8 编码的文本"))
+        return None
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def build_matter_toml(metadata: Mapping[str, Any], process_id: str) -> str:
+    """``matter.toml`` from import form fields; ``parse_metadata`` checks the result."""
+    lines = ["# 由 Camunda Modeler 文件导入生成"]
+    for key in ("code", "name", "department", "implementation_code"):
+        value = str(metadata.get(key) or "").strip()
+        if value:
+            lines.append(f"{key} = {_toml_value(value)}")
+    lines.append(f"process_id = {_toml_value(process_id)}")
+    case_type = str(metadata.get("case_type") or "").strip()
+    if case_type:
+        lines.append(f"case_type = {_toml_value(case_type)}")
+    for key in LIMIT_KEYS:
+        raw = metadata.get(key)
+        text = str(raw if raw is not None else "").strip()
+        if text.isdigit():
+            lines.append(f"{key} = {int(text)}")
+        elif text:
+            lines.append(f"{key} = {_toml_value(text)}")
+    for key in ("fee", "description"):
+        value = str(metadata.get(key) or "").strip()
+        if value:
+            lines.append(f"{key} = {_toml_value(value)}")
+    for key in ("legal_basis", "conditions", "starter_groups"):
+        raw = metadata.get(key)
+        items = [str(x).strip() for x in raw] if isinstance(raw, list | tuple) else \
+            [line.strip() for line in str(raw or "").replace(",", "\n").splitlines()] if key == "starter_groups" else \
+            [line.strip() for line in str(raw or "").splitlines()]
+        items = [item for item in items if item]
+        if items:
+            lines.append(f"{key} = {_toml_value(items)}")
+    return "\n".join(lines) + "\n"
+
+
+def _resolve_form_refs(root: etree._Element, forms: Mapping[str, str]) -> bool:
+    """Turn Camunda 7.19+ ``camunda:formRef`` (a form's id) into our ``camunda:formKey`` (its file name)."""
+    ids: dict[str, str] = {}
+    for key, text in forms.items():
+        try:
+            form_id = json.loads(text).get("id")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(form_id, str):
+            ids[form_id] = key
+    changed = False
+    for element in root.iter(f"{{{BPMN_NS}}}userTask", f"{{{BPMN_NS}}}startEvent"):
+        ref = element.get(f"{{{CAMUNDA_NS}}}formRef")
+        if ref and not element.get(f"{{{CAMUNDA_NS}}}formKey"):
+            key = ids.get(ref) or (ref if ref in forms else None)
+            if key is not None:
+                element.set(f"{{{CAMUNDA_NS}}}formKey", f"camunda-forms:app:{key}.form")
+                for attribute in ("formRef", "formRefBinding", "formRefVersion"):
+                    element.attrib.pop(f"{{{CAMUNDA_NS}}}{attribute}", None)
+                changed = True
+    return changed
+
+
+def import_camunda_bundle(ctx: EngineContext, files: Mapping[str, bytes | str], metadata: Mapping[str, Any],
+                          actor: Actor) -> DeployResult:
+    """Check and deploy a Camunda Modeler 7 bundle: one ``.bpmn`` and the ``.form`` files it uses.
+
+    ``matter.toml`` is built from ``metadata`` (code, name, department, implementation code, case type,
+    limits) with ``process_id`` taken from the diagram's executable process. Form keys may be
+    ``camunda-forms:app:<file>.form`` or plain keys; ``camunda:formRef`` is resolved by form id.
+
+    :raise DefinitionInvalid: every problem found, each naming file and element; nothing is stored.
+    """
+    require_designer(actor)
+    problems: list[DefinitionProblem] = []
+    bpmn: list[tuple[str, str]] = []
+    forms: dict[str, str] = {}
+    for raw_name, data in files.items():
+        name = Path(str(raw_name).replace("\\", "/")).name
+        lower = name.lower()
+        if lower.endswith(".bpmn"):
+            text = _decode(name, data, problems)
+            if text is not None:
+                bpmn.append((name, text))
+        elif lower.endswith(".form"):
+            key = name[: -len(".form")]
+            text = _decode(name, data, problems)
+            if not FORM_KEY.match(key):
+                problems.append(DefinitionProblem(name, "", "表单文件名只能包含字母、数字、下划线、点和连字符"))
+            elif text is not None:
+                checked = check_form(text, key)
+                problems.extend(DefinitionProblem(f"{FORMS_PREFIX}{name}", "", error) for error in checked.errors)
+                forms[key] = text
+        else:
+            problems.append(DefinitionProblem(name, "", "不支持的文件类型：只接受一个 .bpmn 文件和它使用的 .form 文件"))
+    if len(bpmn) != 1:
+        problems.append(DefinitionProblem("", "", "请上传且只上传一个 .bpmn 文件" if bpmn else "没有上传 .bpmn 文件"))
+        raise DefinitionInvalid(problems)
+    bpmn_name, bpmn_text = bpmn[0]
+    try:
+        tree = parse_xml(bpmn_text, bpmn_name, ctx.settings.max_xml_bytes)
+    except UnsafeXml as exc:
+        raise DefinitionInvalid([*problems, DefinitionProblem(bpmn_name, "", exc.message)]) from exc
+    root = tree.getroot()
+    processes = root.findall(f"{{{BPMN_NS}}}process")
+    executable = [p for p in processes if p.get("isExecutable") == "true"] or (processes if len(processes) == 1 else [])
+    process_id = ""
+    if len(executable) != 1:
+        problems.append(DefinitionProblem(bpmn_name, "", "流程图中应有且只有一个可执行流程（isExecutable=\"true\"）"
+                                          if executable or not processes else "流程图中没有流程（bpmn:process）"))
+    else:
+        process_id = executable[0].get("id", "")
+    if _resolve_form_refs(root, forms):
+        bpmn_text = etree.tostring(tree, xml_declaration=True, encoding="UTF-8").decode("utf-8")
+    bundle = {bpmn_name: bpmn_text, METADATA_FILE: build_matter_toml(metadata, process_id)}
+    bundle.update({f"{FORMS_PREFIX}{key}.form": text for key, text in forms.items()})
+    bundle = complete_from_processes(ctx, bundle)
+    code = str(metadata.get("code") or "").strip()
+    problems.extend(p for p in check_bundle(ctx, bundle) if not (process_id == "" and p.element_id == "process_id"))
+    if problems:
+        raise DefinitionInvalid(unique(problems))
+    with ctx.uow() as uow:
+        latest = definitions.latest_definition(uow, code)
+        existing = latest.metadata.get("process_id") if latest is not None else process_id
+        if existing != process_id:
+            raise DefinitionInvalid([DefinitionProblem(
+                METADATA_FILE, "code", f"事项“{code}”已存在且流程 id 不同（现有：{existing}），"
+                                       "请换一个事项代码或使用相同的流程 id")])
+    return deploy_files(ctx, bundle, actor)
+
