@@ -104,3 +104,32 @@ def test_not_runnable_says_why(parallel_compiled: CompiledDefinition) -> None:
         run_human_task(future)
     assert refused.value.reason.startswith("state is ") and "not READY" in refused.value.reason
     assert str(refused.value).startswith("a_pz: ")
+
+
+FAILING_SCRIPT_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs" targetNamespace="urn:test">
+  <bpmn:process id="failing" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="calc"/>
+    <bpmn:scriptTask id="calc"><bpmn:script>fee = missing_area * 2</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="calc" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_failing_script_marks_the_case_failed_naming_the_element() -> None:
+    from engine.definitions.parser import SafeSpiffBpmnParser
+
+    parser = SafeSpiffBpmnParser()
+    parser.add_bpmn_str(FAILING_SCRIPT_BPMN.encode(), "failing.bpmn")
+    workflow = BpmnWorkflow(parser.get_spec("failing"), {}, script_engine=make_script_engine())
+    runtime = CaseRuntime(None, workflow)  # type: ignore[arg-type] - run_engine needs only the workflow
+    assert runtime.status == "running"
+    runtime.run_engine()
+    assert runtime.status == "failed"
+    assert runtime.failure is not None
+    assert runtime.failure.element_id == "calc"
+    # The first line of SpiffWorkflow's message, which names the error; the rest is a code listing.
+    assert runtime.failure.detail.startswith("NameError:name 'missing_area' is not defined")
+    assert "\n" not in runtime.failure.detail
