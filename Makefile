@@ -21,10 +21,14 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-## Serve the app on the embedded SQLite database with demo accounts at http://127.0.0.1:5000
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+## Serve a demo (demo accounts, http cookies) on the embedded SQLite database at http://$(HOST):$(PORT)
+## (`make run PORT=8000`, `make run HOST=0.0.0.0`)
 run: install
-	$(BIN)/onewindow init
-	$(BIN)/onewindow serve --with-worker
+	$(BIN)/onewindow init --demo
+	ONEWINDOW_SECURE_COOKIES=0 $(BIN)/onewindow serve --with-worker --host $(HOST) --port $(PORT)
 
 ## Lint and run the whole test suite (SQLite, PostgreSQL and the browser), one worker per core
 # --dist loadfile: a module's tests share one worker, so module-scoped apps are built once per module.

@@ -60,6 +60,14 @@ class CaseNotFound(EngineError):
         super().__init__(f"未找到办件：{case_ref}")
 
 
+class DocumentNotFound(CaseNotFound):
+    """No such document on a case the actor sees (a ``CaseNotFound``: the same 404 as an unknown case)."""
+
+    def __init__(self, document_ref: object) -> None:
+        self.document_ref = self.case_ref = document_ref
+        EngineError.__init__(self, f"未找到文书：{document_ref}")
+
+
 class TaskNotFound(EngineError):
     def __init__(self, task_ref: object) -> None:
         self.task_ref = task_ref
@@ -73,6 +81,19 @@ class TaskNotReady(EngineError):
         self.task_name = task_name
         self.state = state
         super().__init__(f"任务“{task_name}”当前不可办理（状态：{state}），可能已被他人处理，请刷新。")
+
+
+class TaskAlreadyDone(TaskNotReady):
+    """The task was completed already (often by a colleague a moment ago): sending it again is pointless.
+
+    Distinct from ``ConcurrentUpdate`` (someone changed *another* part of the case; the same request
+    may succeed when sent again), so clients can stop instead of retrying.
+    """
+
+    def __init__(self, task_name: str) -> None:
+        self.task_name = task_name
+        self.state = "已办结"
+        EngineError.__init__(self, f"任务“{task_name}”已办结（可能已由他人办理），无需再次提交，请刷新查看下一步。")
 
 
 class NotAllowed(EngineError):

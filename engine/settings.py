@@ -19,6 +19,12 @@ def default_database_url() -> str:
     return f"sqlite:///{instance / 'onewindow.sqlite3'}"
 
 
+def default_uploads_dir() -> Path:
+    """``instance/uploads`` unless ``ONEWINDOW_UPLOADS_DIR`` names a folder every app server shares."""
+    configured = os.environ.get("ONEWINDOW_UPLOADS_DIR")
+    return Path(configured) if configured else PROJECT_ROOT / "instance" / "uploads"
+
+
 @dataclass(frozen=True)
 class PasswordHashing:
     """argon2id cost parameters for new password hashes.
@@ -50,7 +56,7 @@ class EngineSettings:
     #: case this process saved last skips deserializing it. 0 disables the cache.
     workflow_cache_size: int = 256
     #: Where uploaded materials are stored, one file per SHA-256.
-    uploads_dir: Path = PROJECT_ROOT / "instance" / "uploads"
+    uploads_dir: Path = field(default_factory=default_uploads_dir)
     #: Largest upload accepted, in bytes.
     max_upload_bytes: int = 20 * 1024 * 1024
     #: argon2id parameters for new password hashes (production strength unless a test says otherwise).

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import shutil
+import socket
+import sqlite3
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
+from engine.services.accounts import authenticate
+from engine.services.context import EngineContext
+from engine.settings import EngineSettings
 from tests.conftest import FIXTURES
 from tests.conftest import ROOT
+from webapp.logs import configure_logging
 
 
-def onewindow(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT)}
+def onewindow(*args: str, db: Path, **environ: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT), **environ}
     return subprocess.run([sys.executable, "-m", "webapp.cli", *args], capture_output=True, text=True, env=env,
                           cwd=ROOT, timeout=120)
 
@@ -36,7 +46,7 @@ def initialized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subproc
     with production argon2 parameters, seconds on 2 cores); tests that need an initialised database
     take a copy of it."""
     db = tmp_path_factory.mktemp("cli") / "ow.db"
-    return db, onewindow("init", db=db)
+    return db, onewindow("init", "--demo", db=db)
 
 
 @pytest.fixture
@@ -54,13 +64,57 @@ def test_init_deploys_and_lists_matters_and_demo_accounts(
     assert "food_business: v1（新版本）" in first.stdout
     assert "演示账号已创建：demo_window" in first.stdout
     assert "工作日历已初始化" in first.stdout
-    again = onewindow("init", db=db)
+    again = onewindow("init", "--demo", db=db)
     assert "food_business: v1（未变化）" in again.stdout and "演示账号" not in again.stdout
+    plain = onewindow("init", db=db)  # a demo database never gets a production administrator
+    assert plain.returncode == 0 and "管理员账号已创建" not in plain.stdout and "演示数据库" in plain.stdout
     listing = onewindow("matters", db=db)
     assert "食品经营许可" in listing.stdout
     deployed = onewindow("deploy", str(FIXTURES / "matters" / "parallel_review"), db=db)
     assert deployed.returncode == 2  # fixture forms are not in forms/: refused with the element named
     assert "a_review" in deployed.stderr
+
+
+def _users(db: Path) -> list[tuple[str, str, int]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT username, groups, is_demo FROM users ORDER BY id").fetchall()
+
+
+def test_production_init_creates_one_administrator_shown_once(tmp_path: Path) -> None:
+    db = tmp_path / "ow.db"
+    first = onewindow("init", db=db, ONEWINDOW_ADMIN_PASSWORD="")
+    assert first.returncode == 0, first.stderr
+    assert "管理员账号已创建：admin" in first.stdout and "演示账号" not in first.stdout
+    password = re.search(r"初始密码（只显示这一次，请立即妥善保存）：(\S+)", first.stdout).group(1)
+    assert len(password) >= 16
+    assert _users(db) == [("admin", "admin", 0)]
+    second = onewindow("init", db=db)
+    assert second.returncode == 0 and "管理员" not in second.stdout and password not in second.stdout
+    assert len(_users(db)) == 1
+    ctx = EngineContext.create(EngineSettings(database_url=f"sqlite:///{db}"))
+    try:
+        assert authenticate(ctx, "admin", password) is not None
+    finally:
+        ctx.dispose()
+    demo = onewindow("init", "--demo", db=db)  # public demo passwords never enter a real installation
+    assert demo.returncode == 2 and "正式账号" in demo.stderr
+    assert len(_users(db)) == 1
+
+
+def test_production_init_takes_the_admin_password_from_the_environment(tmp_path: Path) -> None:
+    db = tmp_path / "ow.db"
+    weak = onewindow("init", db=db, ONEWINDOW_ADMIN_PASSWORD="short")
+    assert weak.returncode == 2 and "至少 12 位" in weak.stderr
+    given = onewindow("init", db=db, ONEWINDOW_ADMIN_PASSWORD="given-by-the-operator-42",
+                      ONEWINDOW_ADMIN_USERNAME="root_admin")
+    assert given.returncode == 0, given.stderr
+    assert "管理员账号已创建：root_admin（密码取自 ONEWINDOW_ADMIN_PASSWORD）" in given.stdout
+    assert "given-by-the-operator-42" not in given.stdout
+    ctx = EngineContext.create(EngineSettings(database_url=f"sqlite:///{db}"))
+    try:
+        assert authenticate(ctx, "root_admin", "given-by-the-operator-42") is not None
+    finally:
+        ctx.dispose()
 
 
 def test_deploy_refuses_hostile_bpmn_with_a_clear_message(tmp_path: Path) -> None:
@@ -93,3 +147,63 @@ def test_verify_and_export_commands(initialized_db: Path, tmp_path: Path) -> Non
     out = tmp_path / "log.csv"
     exported = onewindow("export", "--format", "csv", "-o", str(out), db=db)
     assert exported.returncode == 0 and out.read_text(encoding="utf-8").startswith("case_id,matter,activity")
+
+
+def test_serve_refuses_to_start_in_production_without_a_secret_key(tmp_path: Path) -> None:
+    db = tmp_path / "ow.db"
+    assert onewindow("init", db=db).returncode == 0
+    env = {k: v for k, v in os.environ.items() if k != "ONEWINDOW_SECRET_KEY"}
+    result = subprocess.run([sys.executable, "-m", "webapp.cli", "serve", "--port", "1"], capture_output=True,
+                            text=True, cwd=ROOT, timeout=120,
+                            env={**env, "DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 2
+    assert "ONEWINDOW_SECRET_KEY" in result.stderr and "Traceback" not in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_serve_prints_where_to_open_and_the_demo_password(initialized_db: Path) -> None:
+    db = initialized_db
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT),
+           "ONEWINDOW_SECRET_KEY": "s" * 40}
+    server = subprocess.Popen([sys.executable, "-m", "webapp.cli", "serve", "--port", str(port), "--workers", "1"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    try:
+        assert server.stdout is not None
+        first, second = server.stdout.readline(), server.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in first and "演示环境" in first
+        assert "demo-1234" in second
+        body = ""
+        for _ in range(100):  # gunicorn binds after the lines are printed
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                    body = response.read().decode()
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert '"status":"ok"' in body.replace(" ", "")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/favicon.ico", timeout=5) as response:
+            assert response.status == 200 and response.read().startswith(b"\x00\x00\x01\x00")
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+
+
+def test_spiff_logging_is_warning_unless_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    spiff = logging.getLogger("spiff")
+    previous = spiff.level
+    try:
+        monkeypatch.delenv("ONEWINDOW_SPIFF_LOG_LEVEL", raising=False)
+        configure_logging()
+        assert not logging.getLogger("spiff.task").isEnabledFor(logging.INFO)
+        assert logging.getLogger("spiff.task").isEnabledFor(logging.WARNING)
+        monkeypatch.setenv("ONEWINDOW_SPIFF_LOG_LEVEL", "info")
+        configure_logging()
+        assert logging.getLogger("spiff.task").isEnabledFor(logging.INFO)
+    finally:
+        spiff.setLevel(previous)

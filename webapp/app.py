@@ -1,4 +1,13 @@
-"""Application factory. Configuration is read here and handed to the engine explicitly."""
+"""Application factory. Configuration is read here and handed to the engine explicitly.
+
+Production is the default. Whether an installation is a demo is read from its database (it holds
+demo accounts, created only by ``onewindow init --demo``); outside a demo the app refuses to start
+without a real secret key, and its session cookies are ``Secure``. A demo shows a 演示环境 banner.
+
+Environment: ``ONEWINDOW_SECRET_KEY`` (required in production, the same on every app server),
+``ONEWINDOW_SECURE_COOKIES`` (``1``/``0`` overrides the default: on in production, off in a demo
+served on http://127.0.0.1), ``ONEWINDOW_PROXY_HOPS`` (reverse proxies in front of the app).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask import send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.clock import Clock
+from engine.services.accounts import DEMO_PASSWORD
+from engine.services.bootstrap import is_demo_installation
 from engine.services.calendar import reload_calendar
 from engine.services.context import EngineContext
 from engine.settings import EngineSettings
 from webapp import errors
+from webapp import input_guard
 from webapp import security
 from webapp.views import api
 from webapp.views import audit
@@ -23,15 +36,21 @@ from webapp.views import auth
 from webapp.views import board
 from webapp.views import cases
 from webapp.views import designer
+from webapp.views import health
 from webapp.views import matters
 from webapp.views import work
 
+#: Shortest ``ONEWINDOW_SECRET_KEY`` accepted: it signs every session cookie.
+MIN_SECRET_LENGTH = 32
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
-def _secret_key(instance_path: Path) -> str:
-    """A per-installation secret kept in ``instance/`` so sessions survive restarts."""
-    configured = os.environ.get("ONEWINDOW_SECRET_KEY")
-    if configured:
-        return configured
+
+class StartupRefused(RuntimeError):
+    """The app will not serve as configured; the message says what to do (Chinese)."""
+
+
+def _demo_secret_key(instance_path: Path) -> str:
+    """A demo's secret kept in ``instance/`` so sessions survive restarts (one machine only)."""
     path = instance_path / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -40,37 +59,90 @@ def _secret_key(instance_path: Path) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
+def _secret_key(instance_path: Path, demo: bool) -> str:
+    configured = os.environ.get("ONEWINDOW_SECRET_KEY", "")
+    if configured:
+        if len(configured) < MIN_SECRET_LENGTH and not demo:
+            raise StartupRefused(f"ONEWINDOW_SECRET_KEY 太短（{len(configured)} 个字符），至少需要 {MIN_SECRET_LENGTH} "
+                                 "个随机字符，例如 python3 -c 'import secrets; print(secrets.token_hex(32))' 的输出")
+        return configured
+    if demo:
+        return _demo_secret_key(instance_path)
+    raise StartupRefused(
+        "拒绝启动：生产环境必须配置会话密钥。请设置环境变量 ONEWINDOW_SECRET_KEY（至少 32 个随机字符，"
+        "例如 python3 -c 'import secrets; print(secrets.token_hex(32))' 的输出；多台服务器须使用同一个值）。"
+        "只想试用？运行 make run（onewindow init --demo 创建演示环境）。")
+
+
+def _secure_cookies(demo: bool) -> bool:
+    configured = os.environ.get("ONEWINDOW_SECURE_COOKIES", "").strip().lower()
+    if configured in ("1", "true", "yes", "on"):
+        return True
+    if configured in ("0", "false", "no", "off"):
+        return False
+    return not demo
+
+
+def _is_demo(ctx: EngineContext) -> bool:
+    try:
+        return is_demo_installation(ctx)
+    except Exception:  # noqa: BLE001 - a database not yet initialised is no demo: production rules apply
+        return False
+
+
+def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None = None,
+               instance_path: Path | None = None) -> Flask:
+    """The app. ``config`` may set ``ONEWINDOW_DEMO`` (else read from the database) and any Flask key;
+    ``instance_path`` (default ``instance/``) holds a demo's generated secret key.
+
+    :raise StartupRefused: production without a usable secret key.
+    """
+    config = dict(config or {})
+    instance = instance_path or Path(__file__).resolve().parent.parent / "instance"
+    app = Flask(__name__, instance_path=str(instance))
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=os.environ.get("ONEWINDOW_SECURE_COOKIES", "0") == "1",
         MAX_CONTENT_LENGTH=60 * 1024 * 1024,
         PERMANENT_SESSION_LIFETIME=8 * 3600,
         JSON_AS_ASCII=False,
     )
-    if config:
-        app.config.update(config)
+    app.config.update(config)
     hops = int(os.environ.get("ONEWINDOW_PROXY_HOPS", "0") or 0)
     if hops:
         # Behind a reverse proxy: take the client address from X-Forwarded-For, so the sign-in rate
         # limit counts real clients instead of the proxy.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
     settings: EngineSettings = app.config.get("ENGINE_SETTINGS") or EngineSettings()
     ctx = EngineContext.create(settings, clock)
+    try:
+        demo = bool(config["ONEWINDOW_DEMO"]) if "ONEWINDOW_DEMO" in config else _is_demo(ctx)
+        app.config["ONEWINDOW_DEMO"] = demo
+        if "SESSION_COOKIE_SECURE" not in config:
+            app.config["SESSION_COOKIE_SECURE"] = _secure_cookies(demo)
+        if not app.config.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path), demo)
+    except StartupRefused:
+        ctx.dispose()
+        raise
     try:
         reload_calendar(ctx)
     except Exception:  # noqa: BLE001 - a database not yet initialised still serves; init seeds the calendar
         app.logger.warning("calendar tables not readable; using the bundled State Council calendar")
     app.extensions["onewindow"] = ctx
+    input_guard.init_app(app)
     errors.register(app)
     security.init_app(app)
-    for blueprint in (matters.bp, auth.bp, cases.bp, work.bp, board.bp, audit.bp, designer.bp, api.bp):
+    app.context_processor(lambda: {"demo_mode": app.config["ONEWINDOW_DEMO"], "demo_password": DEMO_PASSWORD})
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
+    for blueprint in (matters.bp, auth.bp, cases.bp, work.bp, board.bp, audit.bp, designer.bp, api.bp, health.bp):
         app.register_blueprint(blueprint)
     return app
+
+
+def _favicon():  # type: ignore[no-untyped-def]
+    """Browsers ask for ``/favicon.ico`` on every site (pages link the SVG one too)."""
+    return send_from_directory(STATIC_DIR, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400)
 
 
 def engine_context(app: Flask) -> EngineContext:

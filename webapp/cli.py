@@ -1,9 +1,9 @@
-"""The ``onewindow`` command: init, serve, worker, deploy, matters, workdays."""
+"""The ``onewindow`` command: init, serve, worker, deploy, matters, workdays, calendar, verify, export, backup."""
 
 from __future__ import annotations
 
 import argparse
-import logging
+import os
 import signal
 import subprocess
 import sys
@@ -15,6 +15,7 @@ from engine.actors import Actor
 from engine.errors import EngineError
 from engine.services.context import EngineContext
 from engine.settings import EngineSettings
+from webapp.logs import configure_logging
 
 CLI_ACTOR = Actor("cli", "命令行", frozenset({"designer", "admin"}))
 
@@ -29,7 +30,12 @@ def _print_deploys(results: list, unchanged: str) -> None:  # type: ignore[type-
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    """Migrate, seed the calendar, deploy ``processes/``; then the demo accounts (``--demo``) or,
+    by default, the one administrator of a production installation (created once)."""
     from engine.persistence.migrate import upgrade_database
+    from engine.services.bootstrap import add_demo_accounts
+    from engine.services.bootstrap import ensure_administrator
+    from engine.services.bootstrap import is_demo_installation
     from engine.services.calendar import seed_calendar
     from engine.services.deploy import deploy_path
 
@@ -41,12 +47,19 @@ def cmd_init(args: argparse.Namespace) -> int:
         if days:
             print(f"工作日历已初始化（{days} 个节假日/调休日）")
         _print_deploys(deploy_path(ctx, settings.processes_dir, CLI_ACTOR), unchanged="未变化")
-        try:
-            from engine.services.accounts import ensure_demo_accounts
-        except ImportError:
+        if args.demo:
+            for username in add_demo_accounts(ctx):
+                print(f"演示账号已创建：{username}")
             return 0
-        for username in ensure_demo_accounts(ctx):
-            print(f"演示账号已创建：{username}")
+        admin = ensure_administrator(ctx, os.environ.get("ONEWINDOW_ADMIN_PASSWORD") or None,
+                                     os.environ.get("ONEWINDOW_ADMIN_USERNAME") or "admin")
+        if admin is not None and admin.generated:
+            print(f"管理员账号已创建：{admin.username}")
+            print(f"初始密码（只显示这一次，请立即妥善保存）：{admin.password}")
+        elif admin is not None:
+            print(f"管理员账号已创建：{admin.username}（密码取自 ONEWINDOW_ADMIN_PASSWORD）")
+        elif is_demo_installation(ctx):
+            print("这是演示数据库（含演示账号），未创建管理员；生产环境请使用新的数据库")
     finally:
         ctx.dispose()
     return 0
@@ -95,14 +108,30 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """Check the configuration once (a refusal is a clear message, not a worker crash loop), say
+    where to open the app, then serve."""
+    from engine.services.accounts import DEMO_PASSWORD
+    from webapp.app import StartupRefused
     from webapp.app import create_app
 
+    try:
+        app = create_app()
+    except StartupRefused as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    demo = app.config["ONEWINDOW_DEMO"]
+    if not args.dev:
+        app.extensions["onewindow"].dispose()  # each gunicorn worker builds its own app and pool
+    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    print(f"一窗通办{'演示环境' if demo else ''}已启动，请在浏览器中打开 http://{shown}:{args.port}/", flush=True)
+    if demo:
+        print(f"演示账号（如 demo_citizen、demo_window、demo_admin）的密码均为 {DEMO_PASSWORD}", flush=True)
     worker = None
     if args.with_worker:
         worker = subprocess.Popen([sys.executable, "-m", "webapp.cli", "worker"])
     try:
         if args.dev:
-            create_app().run(host=args.host, port=args.port, debug=False, threaded=True)
+            app.run(host=args.host, port=args.port, debug=False, threaded=True)
             return 0
         from webapp.wsgi_server import serve
 
@@ -203,10 +232,29 @@ def cmd_calendar_close(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from engine.persistence.backup import backup_database
+
+    info = backup_database(EngineSettings().database_url, Path(args.file))
+    print(f"已备份到 {info.path}（{info.size} 字节，数据库结构版本 {info.revision}）")
+    print("上传的材料文件不在数据库中：请同时备份 instance/uploads/ 目录")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from engine.persistence.backup import restore_database
+
+    restore_database(Path(args.file), EngineSettings().database_url, force=args.force)
+    print(f"已从 {args.file} 恢复数据库；请运行 onewindow verify 核验办理记录，再启动服务")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="onewindow", description="一窗通办 管理命令")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("init", help="升级数据库并部署 processes/ 中的事项").set_defaults(func=cmd_init)
+    init = sub.add_parser("init", help="升级数据库、部署 processes/ 中的事项；首次运行创建管理员账号")
+    init.add_argument("--demo", action="store_true", help="创建演示账号（公开密码，仅供试用）而非管理员")
+    init.set_defaults(func=cmd_init)
     serve = sub.add_parser("serve", help="启动 Web 服务")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=5000)
@@ -247,11 +295,18 @@ def build_parser() -> argparse.ArgumentParser:
     close.add_argument("day")
     close.add_argument("name")
     close.set_defaults(func=cmd_calendar_close)
+    backup = sub.add_parser("backup", help="备份数据库（运行中也可安全备份）")
+    backup.add_argument("file")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="从备份恢复数据库（请先停止服务和定时器进程）")
+    restore.add_argument("file")
+    restore.add_argument("--force", action="store_true", help="覆盖已有办件或账号的数据库")
+    restore.set_defaults(func=cmd_restore)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

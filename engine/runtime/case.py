@@ -27,6 +27,7 @@ from engine.definitions.catalog import HumanTaskInfo
 from engine.errors import CaseFailed
 from engine.errors import FormDataInvalid
 from engine.errors import NotAllowed
+from engine.errors import TaskAlreadyDone
 from engine.errors import TaskNotFound
 from engine.errors import TaskNotReady
 from engine.forms import validate_submission
@@ -163,6 +164,8 @@ class CaseRuntime:
         if bpmn_id not in self.definition.human_tasks or not is_manual(task):
             raise NotAllowed("该环节由系统自动办理，不能人工提交")
         info = self.definition.human_tasks[bpmn_id]
+        if task.state == TaskState.COMPLETED:
+            raise TaskAlreadyDone(info.name)
         if not is_ready(task):
             state = state_name(task)
             raise TaskNotReady(info.name, STATE_NAMES_ZH.get(state, state))

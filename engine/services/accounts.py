@@ -8,7 +8,9 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
@@ -20,12 +22,17 @@ from engine.errors import NotAllowed
 from engine.forms import is_valid_mobile
 from engine.forms import is_valid_resident_id
 from engine.forms import is_valid_uscc
+from engine.hidden_chars import name_problem
 from engine.persistence.conflicts import translate_duplicates
 from engine.persistence.repositories import accounts as stored
+from engine.persistence.repositories import sign_ins
 from engine.persistence.repositories.accounts import NewUser
 from engine.persistence.repositories.accounts import UserRow
 from engine.services.context import EngineContext
 from engine.settings import PasswordHashing
+
+if TYPE_CHECKING:
+    from engine.persistence.unit_of_work import UnitOfWork
 
 DEMO_PASSWORD = "demo-1234"
 """Shared by every demo account and printed in the README: demo accounts are for trying the app only."""
@@ -159,10 +166,23 @@ def sign_in(ctx: EngineContext, username: str, password: str, ip: str) -> Actor:
     actor = authenticate(ctx, username, password)
     with ctx.uow() as uow:
         stored.record_login_attempt(uow, username, ip[:64], now, succeeded=actor is not None)
+        if actor is not None:
+            _prune_sign_in_records(uow, now)
         uow.commit()
     if actor is None:
         raise NotAllowed("用户名或密码不正确")
     return actor
+
+
+#: Sign-in attempts and ended sessions are kept this long (for a security review), then deleted, so
+#: neither table grows forever. Far longer than the rate-limit window and a session's lifetime.
+SIGN_IN_RECORDS_KEPT = timedelta(days=30)
+
+
+def _prune_sign_in_records(uow: UnitOfWork, now: datetime) -> tuple[int, int]:
+    """Delete attempts and ended sessions older than ``SIGN_IN_RECORDS_KEPT`` (run on each sign-in)."""
+    before = now - SIGN_IN_RECORDS_KEPT
+    return sign_ins.delete_login_attempts_before(uow, before), sign_ins.delete_sessions_ended_before(uow, before)
 
 
 def actor_for(ctx: EngineContext, username: str) -> Actor | None:
@@ -188,6 +208,8 @@ def register_applicant(ctx: EngineContext, form: Mapping[str, str]) -> Actor:
         errors["username"] = "用户名为 3–32 位字母、数字、下划线、点或连字符"
     if not values["display_name"] or len(values["display_name"]) > 100:
         errors["display_name"] = "请填写姓名或单位名称"
+    elif (problem := name_problem(values["display_name"])) is not None:
+        errors["display_name"] = f"姓名或单位名称{problem}，请重新输入"
     if values["kind"] not in ("citizen", "enterprise"):
         errors["kind"] = "请选择个人或企业"
     if values["kind"] == "citizen" and not is_valid_resident_id(values["id_number"]):

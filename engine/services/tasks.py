@@ -12,6 +12,7 @@ from engine.actors import may_work
 from engine.clock import CHINA_TZ
 from engine.errors import CaseNotFound
 from engine.errors import NotAllowed
+from engine.errors import TaskAlreadyDone
 from engine.errors import TaskNotFound
 from engine.errors import TaskNotReady
 from engine.history import to_json
@@ -128,6 +129,8 @@ def _open_row(uow: UnitOfWork, case_id: int, task_uuid: str) -> tuple[CaseRow, T
     if row is None:
         raise TaskNotFound(task_uuid)
     if row.state != "open":
+        if row.state == "completed":
+            raise TaskAlreadyDone(row.name)
         raise TaskNotReady(row.name, work_item_state_name(row.state))
     return case, row
 

@@ -118,11 +118,14 @@ def test_bundle_from_guide_to_rating(person, live_server) -> None:  # type: igno
     lookups = [h.data_after for h in case_history(live_server.ctx, case_id)
                if h.element_id == "zj_pit_check" and h.to_state == "COMPLETED"]
     assert lookups == [{"pit_review": {"status": "passed", "certificate_no": "JK-2025-777"}}]
+    assert applicant.locator(".case-panel .pit-review").count() == 0  # 住建's internal check is not the applicant's
 
     # 住建 and 城管 review in parallel.
     zj_cb, cg_cb = person("demo_zj_cb"), person("demo_cg_cb")
     assert has_task(zj_cb, "/work", "zj_chengban", number) and has_task(cg_cb, "/work", "cg_chengban", number)
     assert not has_task(zj_cb, "/work", "cg_chengban", number)  # each department sees its own queue only
+    zj_cb.goto(case_path)
+    assert zj_cb.locator(".case-panel .pit-review").get_attribute("data-status") == "passed"
     review(zj_cb, "zj_chengban", number, "pass", "材料齐全，符合法定条件。")
     review(cg_cb, "cg_chengban", number, "supplement", "消纳场受纳证明为复印件",
            cg_supplement_items="\n".join(SUPPLEMENT_ITEMS))

@@ -16,6 +16,8 @@ from engine.actors import Actor
 from engine.clock import FixedClock
 from engine.persistence.migrate import upgrade_database
 from engine.services.accounts import DEMO_PASSWORD
+from engine.services.accounts import actor_for
+from engine.services.accounts import create_api_token
 from engine.services.accounts import ensure_demo_accounts
 from engine.services.calendar import seed_calendar
 from engine.services.deploy import deploy_path
@@ -47,8 +49,10 @@ class User:
     """A browser-like session for one person: signs in, keeps the CSRF token, follows the UI's links."""
 
     def __init__(self, app: Flask, username: str, password: str = DEMO_PASSWORD) -> None:
+        self.app = app
         self.client: FlaskClient = app.test_client()
         self.username = username
+        self._token = ""
         self.client.get("/login")
         response = self.client.post("/login", data={"username": username, "password": password,
                                                     "csrf_token": self.csrf})
@@ -64,6 +68,16 @@ class User:
 
     def post(self, path: str, data: dict[str, Any] | None = None, **kw: Any):  # type: ignore[no-untyped-def]
         return self.client.post(path, data={**(data or {}), "csrf_token": self.csrf}, **kw)
+
+    def api(self, method: str, path: str, body: Any = None):  # type: ignore[no-untyped-def]
+        """Call the REST API as this person with a bearer token of theirs (none when not signed in)."""
+        headers = {}
+        if self.username:
+            if not self._token:
+                ctx = self.app.extensions["onewindow"]
+                self._token = create_api_token(ctx, actor_for(ctx, self.username), f"test {self.username}")
+            headers["Authorization"] = f"Bearer {self._token}"
+        return self.client.open(path, method=method, headers=headers, json=body)
 
     def task_link(self, page: str, element_id: str, case_number: str | None = None) -> str:
         """The 办理 link of a task row on a worklist page (data-task/data-case attributes)."""

@@ -98,13 +98,20 @@ def draft(code: str):  # type: ignore[no-untyped-def]
                    base_version=view.base_version, latest_version=view.latest_version, form_keys=view.form_keys)
 
 
+def _version_arg(name: str, latest: int, default: int) -> int:
+    """A version number from the request, or ``default`` unless it names an existing version (a number
+    out of range would otherwise reach the database as an overflow)."""
+    value = request.values.get(name, type=int)
+    return value if value is not None and 1 <= value <= latest else default
+
+
 @bp.get("/<code>/diff")
 @requires(*DESIGNERS)
 def diff(code: str):  # type: ignore[no-untyped-def]
     matter = design.matter_versions(engine(), code)
     latest = matter.latest.version
-    v_from = request.args.get("from", type=int) or max(latest - 1, 1)
-    v_to = request.args.get("to", type=int) or latest
+    v_from = _version_arg("from", latest, max(latest - 1, 1))
+    v_to = _version_arg("to", latest, latest)
     result = design.diff_versions(engine(), code, v_from, v_to)
     return render_template("designer/diff.html", matter=matter, diff=result)
 
@@ -113,7 +120,7 @@ def diff(code: str):  # type: ignore[no-untyped-def]
 @requires(*DESIGNERS)
 def migrate(code: str):  # type: ignore[no-untyped-def]
     matter = design.matter_versions(engine(), code)
-    to_version = request.values.get("to", type=int) or matter.latest.version
+    to_version = _version_arg("to", matter.latest.version, matter.latest.version)
     if request.method == "POST":
         results = design.migrate_cases(engine(), code, to_version, current_actor())
         moved = sum(1 for r in results if r.migrated)

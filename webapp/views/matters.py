@@ -26,8 +26,3 @@ def guide(code: str) -> str:
 @bp.get("/matters/<code>/diagram.bpmn")
 def diagram(code: str) -> Response:
     return Response(matter_guide(engine(), code).main_bpmn, mimetype="application/xml")
-
-
-@bp.get("/healthz")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}

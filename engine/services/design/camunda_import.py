@@ -71,7 +71,7 @@ def build_matter_toml(metadata: Mapping[str, Any], process_id: str) -> str:
     for key in LIMIT_KEYS:
         raw = metadata.get(key)
         text = str(raw if raw is not None else "").strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             lines.append(f"{key} = {int(text)}")
         elif text:
             lines.append(f"{key} = {_toml_value(text)}")

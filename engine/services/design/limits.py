@@ -35,9 +35,9 @@ def _parse_limits(limits: Mapping[str, Any]) -> tuple[dict[str, int], list[Defin
         text = str(raw if raw is not None else "").strip()
         if text == "":
             continue  # left empty: keep what matter.toml says
-        if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+        if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw <= 9999:
             values[key] = raw
-        elif text.isdigit() and len(text) <= 4:
+        elif text.isascii() and text.isdigit() and len(text) <= 4:  # not "²", which int() refuses
             values[key] = int(text)
         else:
             problems.append(DefinitionProblem(METADATA_FILE, key, f"{LIMIT_LABELS[key]}应为非负整数（工作日），"
