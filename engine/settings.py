@@ -60,6 +60,22 @@ class HallSettings:
 
 
 @dataclass(frozen=True)
+class PasswordHashing:
+    """argon2id cost parameters for new password hashes.
+
+    The defaults are RFC 9106's second recommended option (t=3, 64 MiB, p=4), argon2-cffi's own
+    default: about a quarter of a second per hash on a 2-core server, which is what makes a stolen
+    user table expensive to attack. They are settings (not constants) only so that the test suite,
+    which creates hundreds of accounts and sign-ins, can pass cheap ones; verification always reads
+    the parameters from the stored hash, so changing them never locks anybody out.
+    """
+
+    time_cost: int = 3
+    memory_cost_kib: int = 65536
+    parallelism: int = 4
+
+
+@dataclass(frozen=True)
 class EngineSettings:
     database_url: str = field(default_factory=default_database_url)
     processes_dir: Path = PROJECT_ROOT / "processes"
@@ -79,3 +95,5 @@ class EngineSettings:
     max_upload_bytes: int = 20 * 1024 * 1024
     #: The hall: its name, postal address and closing time (legal acceptance dates depend on it).
     hall: HallSettings = field(default_factory=HallSettings.from_environment)
+    #: argon2id parameters for new password hashes (production strength unless a test says otherwise).
+    password_hashing: PasswordHashing = field(default_factory=PasswordHashing)

@@ -42,8 +42,8 @@ from engine.forms import FormRegistry
 from engine.forms import FormRegistryError
 from engine.forms import FormSchemaError
 from engine.legal_time import ACCEPTANCE_MODES
-from engine.runtime.scripting import compile_expression
-from engine.runtime.scripting import compile_script
+from engine.runtime.sandbox import compile_expression
+from engine.runtime.sandbox import compile_script
 from engine.state_names import BLZT_NAMES
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"

@@ -17,7 +17,7 @@ from typing import Any
 
 from engine.calendar import WorkCalendar
 from engine.clock import CHINA_TZ
-from engine.runtime.timers import current_now
+from engine.runtime.spiff.timer_clock import current_now
 
 END_OF_DAY = time(23, 59, 59)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -28,11 +29,10 @@ from engine.persistence.repositories import sign_ins
 from engine.persistence.repositories.accounts import NewUser
 from engine.persistence.repositories.accounts import UserRow
 from engine.services.context import EngineContext
+from engine.settings import PasswordHashing
 
 if TYPE_CHECKING:
     from engine.persistence.unit_of_work import UnitOfWork
-
-_hasher = PasswordHasher()
 
 DEMO_PASSWORD = "demo-1234"
 """Shared by every demo account and printed in the README: demo accounts are for trying the app only."""
@@ -95,13 +95,21 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
 )
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+@functools.lru_cache(maxsize=4)
+def _hasher(params: PasswordHashing) -> PasswordHasher:
+    return PasswordHasher(time_cost=params.time_cost, memory_cost=params.memory_cost_kib,
+                          parallelism=params.parallelism)
+
+
+def hash_password(ctx: EngineContext, password: str) -> str:
+    """A new argon2id hash with the parameters the settings give (production strength by default)."""
+    return _hasher(ctx.settings.password_hashing).hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    """Check against the stored hash, whose own parameters argon2 reads (old hashes keep working)."""
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher(PasswordHashing()).verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -112,7 +120,7 @@ def ensure_demo_accounts(ctx: EngineContext) -> list[str]:
         existing = stored.existing_usernames(uow, [account.username for account in DEMO_ACCOUNTS])
         missing = [account for account in DEMO_ACCOUNTS if account.username not in existing]
         stored.insert_users(uow, [NewUser(username=a.username, display_name=a.display_name,
-                                          password_hash=hash_password(DEMO_PASSWORD), groups=",".join(a.groups),
+                                          password_hash=hash_password(ctx, DEMO_PASSWORD), groups=",".join(a.groups),
                                           department=a.department, credit_code=a.credit_code, kind=a.kind,
                                           is_demo=True) for a in missing], ctx.clock.now())
         uow.commit()
@@ -128,7 +136,7 @@ def authenticate(ctx: EngineContext, username: str, password: str) -> Actor | No
     with ctx.uow() as uow:
         user = stored.user_by_username(uow, username)
         if user is None or not user.is_active:
-            _hasher.hash(password)  # spend the same time as a real check
+            hash_password(ctx, password)  # spend the same time as a real check
             return None
         if not verify_password(user.password_hash, password):
             return None
@@ -225,7 +233,7 @@ def register_applicant(ctx: EngineContext, form: Mapping[str, str]) -> Actor:
         if errors:
             raise FormDataInvalid(errors, values)
         user = NewUser(username=values["username"], display_name=values["display_name"],
-                       password_hash=hash_password(password), groups="applicant",
+                       password_hash=hash_password(ctx, password), groups="applicant",
                        credit_code=values["credit_code"].upper() if values["kind"] == "enterprise" else "",
                        id_number=values["id_number"].upper() if values["kind"] == "citizen" else "",
                        mobile=values["mobile"], kind=values["kind"])

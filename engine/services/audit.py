@@ -46,7 +46,7 @@ from engine.persistence.repositories.history import snapshot_before
 from engine.persistence.rows import CaseRow
 from engine.persistence.rows import HistoryRow
 from engine.runtime.case import CaseRuntime
-from engine.runtime.timers import clock_bound
+from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.cases import definition_for_case
 from engine.services.context import EngineContext
 from engine.services.deadlines import CaseDeadlines

@@ -24,9 +24,9 @@ from engine.persistence.repositories import definitions
 from engine.persistence.rows import DefinitionRow
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.functions import make_functions
-from engine.runtime.scripting import PythonScriptEngine
-from engine.runtime.scripting import ServiceCall
-from engine.runtime.scripting import make_script_engine
+from engine.runtime.spiff.script_environment import PythonScriptEngine
+from engine.runtime.spiff.script_environment import ServiceCall
+from engine.runtime.spiff.script_environment import make_script_engine
 from engine.services.department_data import make_operations
 from engine.settings import EngineSettings
 

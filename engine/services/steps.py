@@ -36,9 +36,9 @@ from engine.persistence.rows import CaseRow
 from engine.persistence.rows import TaskRow
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.case import CaseRuntime
-from engine.runtime.serialization import SERIALIZER_VERSION
-from engine.runtime.timers import clock_bound
-from engine.runtime.transitions import Transition
+from engine.runtime.spiff.serializer import SERIALIZER_VERSION
+from engine.runtime.spiff.state_changes import Transition
+from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.effects import apply_effects
 
 #: Transitions worth an audit row. Predictions (FUTURE/LIKELY/MAYBE) are SpiffWorkflow's bookkeeping.

@@ -31,10 +31,10 @@ from engine.persistence.repositories.history import append_history
 from engine.persistence.rows import DefinitionRow
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.case import CaseRuntime
-from engine.runtime.serialization import dump_state
-from engine.runtime.serialization import restore_state
-from engine.runtime.serialization import spec_diff
-from engine.runtime.timers import clock_bound
+from engine.runtime.spiff.serializer import dump_state
+from engine.runtime.spiff.serializer import restore_state
+from engine.runtime.spiff.serializer import spec_diff
+from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.context import EngineContext
 from engine.services.design.common import require_designer
 from engine.services.design.diff import Signature
