@@ -8,6 +8,7 @@ it (``engine.policy.legal_time``).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from engine.actors import Actor
@@ -118,10 +119,17 @@ def case_legal_time(ctx: EngineContext, case_id: int, actor: Actor) -> CaseLegal
     view = deadlines.current_view(ctx.calendar, records, deadlines.china_today(ctx.clock.now()),
                                   case.status == "running")
     options = legal_time_options(ctx, case_id, actor)
-    if not seen.access.is_staff:  # the applicant side: the record (what the notices told them), no staff requests
-        options = LegalTimeOptions((), (), (), (), tuple(r for r in options.requests if r.status == "approved"))
+    shown = tuple(records[key] for key in sorted(records))
+    if not seen.access.is_staff:
+        # The applicant side reads what the notices told it (dates, pauses, extensions and their reasons),
+        # not who on the staff asked and approved, nor requests still being decided.
+        options = LegalTimeOptions((), (), (), (), tuple(
+            dataclasses.replace(r, requested_by="", decided_by=None) for r in options.requests
+            if r.status == "approved"))
+        shown = tuple(dataclasses.replace(r, extensions=tuple(
+            dataclasses.replace(e, requested_by="", approved_by="") for e in r.extensions)) for r in shown)
     return CaseLegalTime(case_id=case.id, case_number=case.case_number, matter_name=matter, deadlines=view,
-                         records=tuple(records[key] for key in sorted(records)), options=options)
+                         records=shown, options=options)
 
 
 def extension_request(ctx: EngineContext, request_id: int, actor: Actor) -> RequestPage:

@@ -98,6 +98,12 @@ def test_an_extension_is_asked_with_reasons_and_approved_only_by_the_deciding_he
     assert re.search(r'class="statutory-due"><span class="due[^"]*">2025-10-24<', after)  # 10-17 + 5 working days
     case_page = User(web_app, "demo_citizen").get(f"/cases/{case_id}").get_data(as_text=True)
     assert "延长办理期限告知书" in case_page  # the applicant is told
+    # The applicant reads the extension and its reason, not which staff asked and approved it.
+    own = ApiClient(web_app, "demo_citizen").get(f"/cases/{case_id}/deadlines").get_json()
+    [told] = own["extension_requests"]
+    assert (told["reason"], told["requested_by"], told["decided_by"]) == ("需对冷食类加工区补充现场核查", "", None)
+    [extension] = own["records"][0]["extensions"]
+    assert extension["days"] == 5 and extension["approved_by"] == "" and extension["requested_by"] == ""
 
 
 def test_the_api_asks_and_decides_extensions_and_runs_special_procedures(web_app: Flask) -> None:
