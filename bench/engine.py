@@ -61,7 +61,7 @@ from sqlalchemy import text  # noqa: E402
 from engine.actors import Actor  # noqa: E402
 from engine.persistence.base import Base  # noqa: E402
 from engine.persistence.database import normalize_url  # noqa: E402
-from engine.runtime.scripting import make_script_engine  # noqa: E402
+from engine.runtime.spiff.script_environment import make_script_engine  # noqa: E402
 from engine.services.cases import start_case  # noqa: E402
 from engine.services.context import EngineContext  # noqa: E402
 from engine.services.deploy import deploy_path  # noqa: E402

@@ -2,7 +2,7 @@
 
 Every "now" in the engine comes from a ``Clock`` handed in by the caller, so tests move time by
 hand instead of sleeping, and SpiffWorkflow's timer code sees the same time (see
-``engine.runtime.timers``).
+``engine.runtime.spiff.timer_clock``).
 """
 
 from __future__ import annotations

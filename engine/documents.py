@@ -37,6 +37,21 @@ def chinese_date(value: Any) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
+def chinese_datetime(value: Any) -> str:
+    """An aware moment (or ISO text) as China time: 2025年9月26日17时45分."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if not isinstance(value, datetime):
+        return chinese_date(value)
+    local = value.astimezone(CHINA_TZ) if value.tzinfo else value
+    return f"{chinese_date(local.date())}{local.hour}时{local.minute:02d}分"
+
+
 def show(value: Any) -> str:
     """Any form value as document text: lists joined with 、, numbers without trailing .0, blanks as —."""
     if value is None or value == "" or value == []:
@@ -57,6 +72,7 @@ def _environment(files: Mapping[str, str]) -> SandboxedEnvironment:
                  if name.startswith(DOCUMENTS_PREFIX)}
     env = SandboxedEnvironment(loader=DictLoader(templates), autoescape=True, undefined=Undefined)
     env.filters["cndate"] = chinese_date
+    env.filters["cndatetime"] = chinese_datetime
     env.filters["show"] = show
     return env
 
@@ -70,4 +86,4 @@ def digest(html: str) -> str:
     return hashlib.sha256(html.encode("utf-8")).hexdigest()
 
 
-__all__ = ["chinese_date", "digest", "render_document"]
+__all__ = ["chinese_date", "chinese_datetime", "digest", "render_document"]

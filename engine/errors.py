@@ -60,6 +60,14 @@ class CaseNotFound(EngineError):
         super().__init__(f"未找到办件：{case_ref}")
 
 
+class DocumentNotFound(CaseNotFound):
+    """No such document on a case the actor sees (a ``CaseNotFound``: the same 404 as an unknown case)."""
+
+    def __init__(self, document_ref: object) -> None:
+        self.document_ref = self.case_ref = document_ref
+        EngineError.__init__(self, f"未找到文书：{document_ref}")
+
+
 class TaskNotFound(EngineError):
     def __init__(self, task_ref: object) -> None:
         self.task_ref = task_ref

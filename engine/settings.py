@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +24,55 @@ def default_uploads_dir() -> Path:
     """``instance/uploads`` unless ``ONEWINDOW_UPLOADS_DIR`` names a folder every app server shares."""
     configured = os.environ.get("ONEWINDOW_UPLOADS_DIR")
     return Path(configured) if configured else PROJECT_ROOT / "instance" / "uploads"
+
+
+def default_closing_time() -> time:
+    """``ONEWINDOW_HALL_CLOSING_TIME`` (``HH:MM``, China time), else 17:30.
+
+    Acceptance or receipt at or after this time counts as on the next working day (see
+    ``engine.legal_time.legal_day``); the same rule dates the notice and the deadline record.
+    """
+    raw = os.environ.get("ONEWINDOW_HALL_CLOSING_TIME", "").strip()
+    if not raw:
+        return time(17, 30)
+    try:
+        return time.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(f"ONEWINDOW_HALL_CLOSING_TIME 应为 HH:MM（例如 17:30），而不是“{raw}”") from None
+
+
+@dataclass(frozen=True)
+class HallSettings:
+    """The hall (政务服务中心) as notices name it: where applicants reply in person or by post."""
+
+    name: str = "市政务服务中心"
+    #: Postal address printed on 补正 notices (邮寄补正材料); set ``ONEWINDOW_HALL_ADDRESS`` in production.
+    address: str = "（请设置 ONEWINDOW_HALL_ADDRESS）"
+    #: China time at which the hall closes on working days.
+    closing_time: time = field(default_factory=default_closing_time)
+
+    @classmethod
+    def from_environment(cls) -> HallSettings:
+        defaults = cls()
+        return cls(name=os.environ.get("ONEWINDOW_HALL_NAME", "").strip() or defaults.name,
+                   address=os.environ.get("ONEWINDOW_HALL_ADDRESS", "").strip() or defaults.address,
+                   closing_time=default_closing_time())
+
+
+@dataclass(frozen=True)
+class PasswordHashing:
+    """argon2id cost parameters for new password hashes.
+
+    The defaults are RFC 9106's second recommended option (t=3, 64 MiB, p=4), argon2-cffi's own
+    default: about a quarter of a second per hash on a 2-core server, which is what makes a stolen
+    user table expensive to attack. They are settings (not constants) only so that the test suite,
+    which creates hundreds of accounts and sign-ins, can pass cheap ones; verification always reads
+    the parameters from the stored hash, so changing them never locks anybody out.
+    """
+
+    time_cost: int = 3
+    memory_cost_kib: int = 65536
+    parallelism: int = 4
 
 
 @dataclass(frozen=True)
@@ -45,3 +95,7 @@ class EngineSettings:
     uploads_dir: Path = field(default_factory=default_uploads_dir)
     #: Largest upload accepted, in bytes.
     max_upload_bytes: int = 20 * 1024 * 1024
+    #: The hall: its name, postal address and closing time (legal acceptance dates depend on it).
+    hall: HallSettings = field(default_factory=HallSettings.from_environment)
+    #: argon2id parameters for new password hashes (production strength unless a test says otherwise).
+    password_hashing: PasswordHashing = field(default_factory=PasswordHashing)

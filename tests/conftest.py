@@ -25,11 +25,15 @@ from engine.persistence.base import Base
 from engine.persistence.database import normalize_url
 from engine.services.context import EngineContext
 from engine.settings import EngineSettings
+from engine.settings import PasswordHashing
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PG_ADMIN_URL = os.environ.get("ONEWINDOW_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+#: argon2's cheapest parameters: the suite signs in hundreds of times, and a production-strength hash
+#: costs a quarter of a second on 2 cores. tests/test_password_hashing.py proves production stays strong.
+FAST_PASSWORD_HASHING = PasswordHashing(time_cost=1, memory_cost_kib=8, parallelism=1)
 
 
 def _pg_available() -> str | None:
@@ -84,10 +88,11 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def settings(database_url: str) -> EngineSettings:
+def settings(database_url: str, tmp_path: Path) -> EngineSettings:
     # Workflow cache off: every step deserializes, so the restore path is what the suite exercises.
     return EngineSettings(database_url=database_url, processes_dir=FIXTURES / "matters",
-                          forms_dir=FIXTURES / "forms", workflow_cache_size=0)
+                          forms_dir=FIXTURES / "forms", workflow_cache_size=0, uploads_dir=tmp_path / "uploads",
+                          password_hashing=FAST_PASSWORD_HASHING)
 
 
 @pytest.fixture

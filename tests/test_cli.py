@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -39,10 +40,27 @@ def test_workdays_add(tmp_path: Path, start: str, days: str, expected: str) -> N
     assert result.stdout.strip() == expected
 
 
-def test_init_deploys_and_lists_matters_and_demo_accounts(tmp_path: Path) -> None:
-    db = tmp_path / "ow.db"
-    first = onewindow("init", "--demo", db=db)
+@pytest.fixture(scope="module")
+def initialized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """One ``onewindow init`` for the module (it deploys every matter and hashes ~30 demo passwords
+    with production argon2 parameters, seconds on 2 cores); tests that need an initialised database
+    take a copy of it."""
+    db = tmp_path_factory.mktemp("cli") / "ow.db"
+    return db, onewindow("init", "--demo", db=db)
+
+
+@pytest.fixture
+def initialized_db(initialized: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> Path:
+    source, result = initialized
+    assert result.returncode == 0, result.stderr
+    return Path(shutil.copy(source, tmp_path / "ow.db"))
+
+
+def test_init_deploys_and_lists_matters_and_demo_accounts(
+        initialized: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+    source, first = initialized
     assert first.returncode == 0, first.stderr
+    db = Path(shutil.copy(source, tmp_path / "ow.db"))
     assert "food_business: v1（新版本）" in first.stdout
     assert "演示账号已创建：demo_window" in first.stdout
     assert "工作日历已初始化" in first.stdout
@@ -111,9 +129,8 @@ def test_deploy_refuses_hostile_bpmn_with_a_clear_message(tmp_path: Path) -> Non
     assert "evil/evil.bpmn" in result.stderr and "DOCTYPE" in result.stderr
 
 
-def test_calendar_add_year_reports_bad_lines(tmp_path: Path) -> None:
-    db = tmp_path / "ow.db"
-    assert onewindow("init", "--demo", db=db).returncode == 0
+def test_calendar_add_year_reports_bad_lines(initialized_db: Path, tmp_path: Path) -> None:
+    db = initialized_db
     notice = tmp_path / "2027.txt"
     notice.write_text("2027-01-01 休 元旦\n2027-02-30 休 春节\n", encoding="utf-8")
     bad = onewindow("calendar", "add-year", "2027", str(notice), db=db)
@@ -123,9 +140,8 @@ def test_calendar_add_year_reports_bad_lines(tmp_path: Path) -> None:
     assert good.returncode == 0 and "2027 年放假安排已录入" in good.stdout
 
 
-def test_verify_and_export_commands(tmp_path: Path) -> None:
-    db = tmp_path / "ow.db"
-    assert onewindow("init", db=db).returncode == 0
+def test_verify_and_export_commands(initialized_db: Path, tmp_path: Path) -> None:
+    db = initialized_db
     clean = onewindow("verify", db=db)
     assert clean.returncode == 0 and "0 个异常" in clean.stdout
     out = tmp_path / "log.csv"
@@ -150,9 +166,8 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_serve_prints_where_to_open_and_the_demo_password(tmp_path: Path) -> None:
-    db = tmp_path / "ow.db"
-    assert onewindow("init", "--demo", db=db).returncode == 0
+def test_serve_prints_where_to_open_and_the_demo_password(initialized_db: Path) -> None:
+    db = initialized_db
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT),
            "ONEWINDOW_SECRET_KEY": "s" * 40}

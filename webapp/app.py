@@ -27,6 +27,7 @@ from engine.services.bootstrap import is_demo_installation
 from engine.services.calendar import reload_calendar
 from engine.services.context import EngineContext
 from engine.settings import EngineSettings
+from webapp import china_time
 from webapp import errors
 from webapp import input_guard
 from webapp import security
@@ -37,6 +38,7 @@ from webapp.views import board
 from webapp.views import cases
 from webapp.views import designer
 from webapp.views import health
+from webapp.views import legal_time
 from webapp.views import matters
 from webapp.views import work
 
@@ -132,10 +134,12 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.extensions["onewindow"] = ctx
     input_guard.init_app(app)
     errors.register(app)
+    china_time.init_app(app)
     security.init_app(app)
     app.context_processor(lambda: {"demo_mode": app.config["ONEWINDOW_DEMO"], "demo_password": DEMO_PASSWORD})
     app.add_url_rule("/favicon.ico", "favicon", _favicon)
-    for blueprint in (matters.bp, auth.bp, cases.bp, work.bp, board.bp, audit.bp, designer.bp, api.bp, health.bp):
+    for blueprint in (matters.bp, auth.bp, cases.bp, work.bp, board.bp, audit.bp, designer.bp, api.bp, health.bp,
+                      legal_time.bp):
         app.register_blueprint(blueprint)
     return app
 

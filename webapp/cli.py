@@ -10,11 +10,13 @@ import sys
 import threading
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from engine.actors import Actor
 from engine.errors import EngineError
 from engine.services.context import EngineContext
 from engine.settings import EngineSettings
+from webapp.cli_catalogue import add_commands as add_catalogue_commands
 from webapp.logs import configure_logging
 
 CLI_ACTOR = Actor("cli", "命令行", frozenset({"designer", "admin"}))
@@ -29,6 +31,15 @@ def _print_deploys(results: list, unchanged: str) -> None:  # type: ignore[type-
         print(f"{result.matter_code}: v{result.version}（{'新版本' if result.created else unchanged}）")
 
 
+def _print_hall(result: Any) -> None:
+    if result.organisation:
+        print("已载入示例大厅的组织机构（processes/_catalogue/organisation）")
+    if result.sample is not None:
+        print(f"已载入示例事项库：{result.sample.count('added')} 个事项（数据说明：示例数据）")
+    if result.seeded:
+        print(f"已由 matter.toml 生成事项库条目：{'、'.join(result.seeded)}")
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     """Migrate, seed the calendar, deploy ``processes/``; then the demo accounts (``--demo``) or,
     by default, the one administrator of a production installation (created once)."""
@@ -37,6 +48,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     from engine.services.bootstrap import ensure_administrator
     from engine.services.bootstrap import is_demo_installation
     from engine.services.calendar import seed_calendar
+    from engine.services.catalogue.seed import seed_catalogue
+    from engine.services.deadline_backfill import backfill_deadlines
     from engine.services.deploy import deploy_path
 
     settings = EngineSettings()
@@ -47,6 +60,10 @@ def cmd_init(args: argparse.Namespace) -> int:
         if days:
             print(f"工作日历已初始化（{days} 个节假日/调休日）")
         _print_deploys(deploy_path(ctx, settings.processes_dir, CLI_ACTOR), unchanged="未变化")
+        derived = backfill_deadlines(ctx, CLI_ACTOR)
+        if derived:
+            print(f"已为 {derived} 个此前受理的办件写入期限记录（依办理记录推算）")
+        _print_hall(seed_catalogue(ctx, CLI_ACTOR, with_sample=not args.no_sample))
         if args.demo:
             for username in add_demo_accounts(ctx):
                 print(f"演示账号已创建：{username}")
@@ -254,6 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     init = sub.add_parser("init", help="升级数据库、部署 processes/ 中的事项；首次运行创建管理员账号")
     init.add_argument("--demo", action="store_true", help="创建演示账号（公开密码，仅供试用）而非管理员")
+    init.add_argument("--no-sample", action="store_true",
+                      help="不载入示例大厅（组织机构与 150 余项示例事项），用于载入本地实施清单的正式环境")
     init.set_defaults(func=cmd_init)
     serve = sub.add_parser("serve", help="启动 Web 服务")
     serve.add_argument("--host", default="127.0.0.1")
@@ -302,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("file")
     restore.add_argument("--force", action="store_true", help="覆盖已有办件或账号的数据库")
     restore.set_defaults(func=cmd_restore)
+    add_catalogue_commands(sub)
     return parser
 
 

@@ -1,4 +1,10 @@
-"""Turn a posted HTML form (fields and files) into the values a task form is validated against."""
+"""Decode a posted HTML task form (fields and files) into the engine's ``FormInput``, without the form.
+
+The wire format is the one ``_macros/forms.html`` writes: every field as a list of strings, the
+files a file field keeps as JSON in ``<key>__kept``, new files as multipart parts, and the pressed
+button in ``action``. Which fields the form has, and which take one value or several, is the
+engine's business (``engine.services.submissions``), so this module reads no definition.
+"""
 
 from __future__ import annotations
 
@@ -8,39 +14,36 @@ from typing import Any
 from werkzeug.datastructures import FileStorage
 from werkzeug.datastructures import MultiDict
 
-from engine.actors import Actor
-from engine.forms import FormDefinition
-from engine.services.context import EngineContext
-from engine.services.uploads import UploadRejected
-from engine.services.uploads import resolve_refs
-from engine.services.uploads import store_upload
+from engine.services.submissions import FormInput
+from engine.services.submissions import NewFile
+
+KEPT_SUFFIX = "__kept"
+NOT_FIELDS = frozenset({"csrf_token", "action"})
 
 
-def parse_submission(ctx: EngineContext, form: FormDefinition, fields: MultiDict[str, str],
-                     files: MultiDict[str, FileStorage], actor: Actor,
-                     case_id: int | None) -> tuple[dict[str, Any], dict[str, str]]:
-    """Values per form field, plus upload errors. New files are stored at once (never lost)."""
-    data: dict[str, Any] = {}
-    upload_errors: dict[str, str] = {}
-    for field in form.fields:
-        key = field.key
-        if field.type == "filepicker":
-            try:
-                kept = json.loads(fields.get(f"{key}__kept") or "[]")
-            except json.JSONDecodeError:
-                kept = []
-            refs = resolve_refs(ctx, kept if isinstance(kept, list) else [], actor, case_id)
-            for upload in files.getlist(key):
-                if not upload or not upload.filename:
-                    continue
-                try:
-                    refs.append(store_upload(ctx, upload.read(ctx.settings.max_upload_bytes + 1), upload.filename,
-                                             actor).as_ref())
-                except UploadRejected as exc:
-                    upload_errors[key] = exc.message
-            data[key] = refs
-        elif field.type in ("checklist", "taglist"):
-            data[key] = fields.getlist(key)
-        elif key in fields:
-            data[key] = fields.get(key)
-    return data, upload_errors
+def _kept(raw: str | None) -> list[Any]:
+    try:
+        kept = json.loads(raw or "[]")
+    except json.JSONDecodeError:
+        return []
+    return kept if isinstance(kept, list) else []
+
+
+def form_input(fields: MultiDict[str, str], files: MultiDict[str, FileStorage], max_file_bytes: int) -> FormInput:
+    """The posted values (lists), kept file references and new files; a file is read up to one byte past the cap,
+    so the engine can tell an over-size file from one that just fits."""
+    values: dict[str, list[Any]] = {}
+    for key in fields:
+        if key in NOT_FIELDS:
+            continue
+        if key.endswith(KEPT_SUFFIX):
+            values[key.removesuffix(KEPT_SUFFIX)] = _kept(fields.get(key))
+        else:
+            values.setdefault(key, fields.getlist(key))
+    new_files: dict[str, tuple[NewFile, ...]] = {}
+    for key in files:
+        chosen = tuple(NewFile(upload.filename, upload.read(max_file_bytes + 1))
+                       for upload in files.getlist(key) if upload and upload.filename)
+        if chosen:
+            new_files[key] = chosen
+    return FormInput(values, new_files, as_draft=fields.get("action") == "draft", listed=True)

@@ -275,6 +275,25 @@ class WorkCalendar:
         - ``extension_wd`` (延长, approved by the head of the office) adds working days.
         - ``provisional`` is True if any day from receipt to the due date lies in an unknown year.
         """
+        receipt_day = self.effective_receipt_day(received_at, office_close)
+        result = self.due_after(receipt_day, limit_wd, paused=paused, extension_wd=extension_wd, now=now)
+        received_local = received_at.astimezone(_CHINA_TZ) if received_at.tzinfo is not None else received_at
+        return DueDate(due=result.due, provisional=result.provisional or self.is_provisional(received_local.date()))
+
+    def due_after(
+        self,
+        start_day: date,
+        limit_wd: int,
+        *,
+        paused: Sequence[tuple[date, date | None]] = (),
+        extension_wd: int = 0,
+        now: date | None = None,
+    ) -> DueDate:
+        """The deadline ``limit_wd`` (+ ``extension_wd``) working days after ``start_day``, pauses frozen.
+
+        ``start_day`` is the legal day the period starts on (acceptance, already moved past closing
+        time and rest days by the caller); it is not counted itself. Pauses as in ``due_date``.
+        """
         if limit_wd < 1:
             raise ValueError(f"limit_wd must be >= 1, got {limit_wd}")
         if extension_wd < 0:
@@ -296,10 +315,9 @@ class WorkCalendar:
             while d < end:
                 frozen.add(d)
                 d += _ONE_DAY
-        receipt_day = self.effective_receipt_day(received_at, office_close)
-        due = self._walk(receipt_day, limit_wd + extension_wd, frozenset(frozen))
-        received_local = received_at.astimezone(_CHINA_TZ) if received_at.tzinfo is not None else received_at
-        return DueDate(due=due, provisional=self._any_provisional(received_local.date(), due))
+        start_day = _as_date(start_day)
+        due = self._walk(start_day, limit_wd + extension_wd, frozenset(frozen))
+        return DueDate(due=due, provisional=self._any_provisional(start_day, due))
 
     def deadline_state(self, due: date, today: date, finished: bool = False, warn_wd: int = 2) -> DeadlineState:
         """Traffic light for a case: done / red (overdue) / yellow (due soon) / normal.

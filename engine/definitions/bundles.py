@@ -2,7 +2,8 @@
 
 A bundle is frozen when deployed: the matter's diagrams and ``matter.toml``, the shared
 sub-processes it may call (``_common/``), and the forms and document templates (with the shared
-titles file) its diagrams name, all copied in. A later edit of a shared form or template therefore
+titles file) its diagrams name, plus the notices the engine issues itself (延期告知书, 特别程序告知书),
+all copied in. A later edit of a shared form or template therefore
 makes a new version instead of changing running cases underneath them. Deploying a folder, saving
 a designer draft and importing a Camunda Modeler bundle all complete their files here, so they
 agree on what a version holds.
@@ -22,6 +23,7 @@ from engine.definitions.catalog import readable_roots
 from engine.definitions.catalog import referenced_documents
 from engine.definitions.catalog import referenced_form_keys
 from engine.definitions.facts import DOCUMENT_TITLES_FILE
+from engine.legal_time import ENGINE_DOCUMENTS
 
 #: A form's or template's key is its file name (no directories, nothing a path could escape with).
 FILE_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
@@ -60,7 +62,7 @@ def complete_bundle(files: Mapping[str, str], *, forms_dir: Path, documents_dir:
     bpmn_texts = _bpmn_texts(bundle)
     for key in sorted(k for k in referenced_form_keys(bpmn_texts) if FILE_KEY.match(k)):
         _add(bundle, f"{FORMS_PREFIX}{key}.form", forms_dir / f"{key}.form")
-    documents = sorted(k for k in referenced_documents(bpmn_texts) if FILE_KEY.match(k))
+    documents = sorted({k for k in referenced_documents(bpmn_texts) if FILE_KEY.match(k)} | set(ENGINE_DOCUMENTS))
     if documents:
         for shared in (LAYOUT_TEMPLATE, DOCUMENT_TITLES_FILE):
             _add(bundle, DOCUMENTS_PREFIX + shared, documents_dir / shared)

@@ -41,8 +41,9 @@ from engine.forms import FormDefinition
 from engine.forms import FormRegistry
 from engine.forms import FormRegistryError
 from engine.forms import FormSchemaError
-from engine.runtime.scripting import compile_expression
-from engine.runtime.scripting import compile_script
+from engine.legal_time import ACCEPTANCE_MODES
+from engine.runtime.sandbox import compile_expression
+from engine.runtime.sandbox import compile_script
 from engine.state_names import BLZT_NAMES
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -78,7 +79,7 @@ class HumanTaskInfo:
 
 
 #: Element properties the engine acts on when the element completes (see processes/README.md).
-KNOWN_PROPERTIES = ("blzt", "document", "permit", "credit_violation")
+KNOWN_PROPERTIES = ("blzt", "document", "permit", "credit_violation", "acceptance")
 
 
 @dataclass
@@ -286,6 +287,9 @@ def _check_properties(checker: _Checker, file: str, element_id: str, props: dict
                                                   collected.metadata))
     if "credit_violation" in props and props["credit_violation"] != "record":
         checker.add(file, element_id, "credit_violation 只能为 record")
+    if "acceptance" in props and (props["acceptance"] not in ACCEPTANCE_MODES or props.get("blzt") != "3"):
+        checker.add(file, element_id,
+                    f"acceptance（受理方式）只能用于 blzt=3 的环节，取值为 {'、'.join(ACCEPTANCE_MODES)}")
 
 
 def _check_bpmn_tree(checker: _Checker, file: str, root: etree._Element, collected: _Collected) -> None:

@@ -16,6 +16,7 @@ from dataclasses import field
 from typing import Any
 
 from engine.errors import DefinitionProblem
+from engine.legal_time import limit_problems
 
 CASE_TYPES = ("即办件", "承诺件")
 _IMPLEMENTATION_CODE = re.compile(r"^[0-9A-Z]{31}$")
@@ -150,6 +151,8 @@ def parse_metadata(text: str, source: str) -> tuple[MatterMetadata | None, list[
         lane_roles = {}
 
     _check_fact_tables(raw, problem)
+    for key, message in limit_problems(raw):
+        problem(key, message)
 
     lists: dict[str, tuple[str, ...]] = {}
     for key in ("legal_basis", "conditions", "starter_groups"):

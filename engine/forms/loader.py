@@ -392,6 +392,18 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"不允许 {name}")
 
 
+def _check_required_when(loader: _Loader) -> None:
+    by_key = {f.key: f for f in loader.fields}
+    for form_field in loader.fields:
+        raw = form_field.properties.get("requiredWhen")
+        if raw is None:
+            continue
+        condition = form_field.required_when
+        other = by_key.get(condition[0]) if condition else None
+        if condition is None or other is None or (other.options and condition[1] not in other.option_values):
+            loader.problem(form_field.key, f"properties.requiredWhen {raw!r} 应为“字段键=选项值”，且该字段与选项存在")
+
+
 def parse_form(text: str | bytes, key: str, source: str) -> tuple[FormDefinition | None, list[FormSchemaError]]:
     """Parse and check one form; return the definition (if clean) and every problem found."""
     try:
@@ -413,6 +425,7 @@ def parse_form(text: str | bytes, key: str, source: str) -> tuple[FormDefinition
 
     loader = _Loader(source)
     components = loader.components(document["components"], "", 0)
+    _check_required_when(loader)
     if loader.problems:
         return None, loader.problems
 

@@ -72,6 +72,19 @@ class FormField:
     def option_values(self) -> tuple[str, ...]:
         return tuple(value for value, _label in self.options)
 
+    @property
+    def required_when(self) -> tuple[str, str] | None:
+        """``properties.requiredWhen = "<key>=<value>"``: required when that option is chosen (else None).
+
+        For lists a decision needs (the 补正 items once "需补正" is chosen): form-js has no "required
+        if", and an empty list would produce a notice asking for nothing.
+        """
+        raw = self.properties.get("requiredWhen")
+        if not raw or "=" not in raw:
+            return None
+        key, _, value = raw.partition("=")
+        return key.strip(), value.strip()
+
 
 @dataclass(frozen=True)
 class FormComponent:

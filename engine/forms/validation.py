@@ -96,7 +96,28 @@ def validate_submission(form: FormDefinition, data: Mapping[str, Any]) -> Valida
             echo = _echo(raw)
             if echo is not _MISSING:
                 values[form_field.key] = echo
+    _check_required_when(form, values, errors)
     return ValidationResult(values=values, errors=errors)
+
+
+def _check_required_when(form: FormDefinition, values: Mapping[str, Any], errors: dict[str, str]) -> None:
+    """A field required by another's choice (``properties.requiredWhen``) must hold something that is not blank."""
+    for form_field in form.fields:
+        condition = form_field.required_when
+        if condition is None or form_field.key in errors:
+            continue
+        key, wanted = condition
+        chosen = values.get(key)
+        if chosen != wanted and not (isinstance(chosen, list) and wanted in chosen):
+            continue
+        value = values.get(form_field.key)
+        if isinstance(value, str):
+            value = [line for line in value.splitlines() if line.strip()]
+        if not value:
+            other = form.field(key)
+            label = dict(other.options).get(wanted, wanted)
+            errors[form_field.key] = form_field.properties.get("requiredWhenMessage") or (
+                f"选择“{label}”时，须填写“{_name(form_field)}”，不能为空")
 
 
 def _fetch(data: Mapping[str, Any], form_field: FormField) -> Any:

@@ -349,6 +349,50 @@ class WebSessionRecord(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
+class CaseDeadlineRecord(Base):
+    """One revision of a case's (or a permit's) deadline record; the newest per (case, permit) is current.
+
+    Written at acceptance and on every pause, resumption, extension, closing and calendar change,
+    always beside the history row that says why (``seq``), so the record as it stood after any history
+    row can be read back. ``record_json`` is ``engine.legal_time.DeadlineRecord.to_json()``.
+    """
+
+    __tablename__ = "case_deadlines"
+    __table_args__ = (UniqueConstraint("case_id", "permit", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    #: "" for the case as a whole, else the permit key of a bundle (两证打包审).
+    permit: Mapped[str] = mapped_column(String(64), default="")
+    #: The history row this revision was written with.
+    seq: Mapped[int] = mapped_column(Integer)
+    accepted_on: Mapped[date] = mapped_column(Date)
+    statutory_due: Mapped[date] = mapped_column(Date)
+    promised_due: Mapped[date] = mapped_column(Date)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    record_json: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DeadlineRequestRecord(Base):
+    """A request to extend a decision's time limit (延长期限, 行政许可法 art. 42) and its decision."""
+
+    __tablename__ = "deadline_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    permit: Mapped[str] = mapped_column(String(64), default="")
+    days: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: pending / approved / refused
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+
 # The organisation's and the catalogue's tables live in modules of their own; importing them here
 # registers them on ``Base.metadata`` wherever the records are loaded (migrations, tests, the app).
 import engine.persistence.catalogue_records  # noqa: E402,F401

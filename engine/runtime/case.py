@@ -2,7 +2,8 @@
 
 This layer knows SpiffWorkflow and the compiled definition, not the database. It enforces what
 SpiffWorkflow 3.2 does not: ``Task.run()`` runs a task in any state, so we check READY, manual and
-the actor's groups before touching it; form values are validated against the task's form first.
+the actor's groups before touching it (and run it only through ``spiff.task_run.run_human_task``);
+form values are validated against the task's form first.
 """
 
 from __future__ import annotations
@@ -30,9 +31,13 @@ from engine.errors import TaskAlreadyDone
 from engine.errors import TaskNotFound
 from engine.errors import TaskNotReady
 from engine.forms import validate_submission
-from engine.runtime.scripting import PythonScriptEngine
-from engine.runtime.serialization import dump_state
-from engine.runtime.serialization import restore_state
+from engine.runtime.spiff.script_environment import PythonScriptEngine
+from engine.runtime.spiff.serializer import dump_state
+from engine.runtime.spiff.serializer import restore_state
+from engine.runtime.spiff.task_run import is_manual
+from engine.runtime.spiff.task_run import is_ready
+from engine.runtime.spiff.task_run import run_human_task
+from engine.runtime.spiff.task_run import state_name
 from engine.state_names import TASK_STATE_NAMES as STATE_NAMES_ZH
 
 #: SpiffWorkflow's names for the three timer kinds (timeDate, timeDuration, timeCycle).
@@ -156,13 +161,13 @@ class CaseRuntime:
                        applicant_ids: tuple[str | None, ...] = ()) -> HumanTaskInfo:
         """Raise unless ``actor`` may work ``task`` now (READY, manual, in a candidate group, not claimed by others)."""
         bpmn_id = task.task_spec.bpmn_id
-        if bpmn_id not in self.definition.human_tasks or not task.task_spec.manual:
+        if bpmn_id not in self.definition.human_tasks or not is_manual(task):
             raise NotAllowed("该环节由系统自动办理，不能人工提交")
         info = self.definition.human_tasks[bpmn_id]
         if task.state == TaskState.COMPLETED:
             raise TaskAlreadyDone(info.name)
-        if task.state != TaskState.READY:
-            state = TaskState.get_name(task.state)
+        if not is_ready(task):
+            state = state_name(task)
             raise TaskNotReady(info.name, STATE_NAMES_ZH.get(state, state))
         if not may_work(info.candidate_groups, actor, applicant_ids):
             raise NotAllowed(f"您无权办理“{info.name}”（办理角色：{'、'.join(info.candidate_groups)}）")
@@ -184,7 +189,7 @@ class CaseRuntime:
         before = {key: copy.deepcopy(task.data.get(key)) for key in result.values}
         task.data.update(copy.deepcopy(result.values))
         self._ready = None
-        task.run()
+        run_human_task(task)
         self.run_engine()
         return Submission(task_id=str(task.id), element_id=info.element_id, raw=copy.deepcopy(raw),
                           values=copy.deepcopy(result.values), before=before)

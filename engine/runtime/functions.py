@@ -17,7 +17,7 @@ from typing import Any
 
 from engine.calendar import WorkCalendar
 from engine.clock import CHINA_TZ
-from engine.runtime.timers import current_now
+from engine.runtime.spiff.timer_clock import current_now
 
 END_OF_DAY = time(23, 59, 59)
 
@@ -36,17 +36,22 @@ def _as_datetime(value: Any) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=CHINA_TZ)
 
 
-def make_functions(calendar: Callable[[], WorkCalendar]) -> dict[str, Callable[..., Any]]:
-    """The sandbox's extra globals; ``calendar`` is asked each call so newly added years apply."""
+def make_functions(calendar: Callable[[], WorkCalendar],
+                   closing_time: time = time(17, 30)) -> dict[str, Callable[..., Any]]:
+    """The sandbox's extra globals; ``calendar`` is asked each call so newly added years apply.
+
+    ``closing_time`` is the hall's (settings): a start at or after it, or on a rest day, counts from
+    the next working day, exactly as the deadline record counts (``engine.legal_time``).
+    """
 
     def workday_deadline(n: int, start: Any = None) -> str:
         """End (23:59:59 China time) of the n-th working day after ``start`` (default: now)."""
-        due = calendar().due_date(_as_datetime(start), int(n)).due
+        due = calendar().due_date(_as_datetime(start), int(n), office_close=closing_time).due
         return datetime.combine(due, END_OF_DAY, CHINA_TZ).isoformat()
 
     def workday_due_date(n: int, start: Any = None) -> str:
         """The n-th working day after ``start`` as an ISO date, for notices and certificates."""
-        return calendar().due_date(_as_datetime(start), int(n)).due.isoformat()
+        return calendar().due_date(_as_datetime(start), int(n), office_close=closing_time).due.isoformat()
 
     def now_iso() -> str:
         return current_now().astimezone(CHINA_TZ).isoformat(timespec="seconds")

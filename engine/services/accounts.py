@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -29,11 +30,10 @@ from engine.persistence.repositories.accounts import NewUser
 from engine.persistence.repositories.accounts import UserRow
 from engine.services.context import EngineContext
 from engine.services.organisation.groups import user_groups
+from engine.settings import PasswordHashing
 
 if TYPE_CHECKING:
     from engine.persistence.unit_of_work import UnitOfWork
-
-_hasher = PasswordHasher()
 
 DEMO_PASSWORD = "demo-1234"
 """Shared by every demo account and printed in the README: demo accounts are for trying the app only."""
@@ -68,7 +68,7 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
                 credit_code="91320100MA1N2B3C40"),
     DemoAccount("demo_window", "【演示】综合受理窗口 王芳", ("window_clerk",), "政务服务中心"),
     DemoAccount("demo_fallback", "【演示】兜底窗口 李强", ("window_clerk", "fallback_clerk"), "政务服务中心"),
-    DemoAccount("demo_supervisor", "【演示】窗口负责人 周敏", ("supervisor", "window_supervisor", "chief"),
+    DemoAccount("demo_supervisor", "【演示】窗口负责人 周敏", ("supervisor", "window_supervisor"),
                 "政务服务中心"),
     DemoAccount("demo_agent", "【演示】项目代办员 吴刚", ("project_agent",), "政务服务中心"),
     DemoAccount("demo_zj_cb", "【演示】住建局 承办 孙丽", ("zj_chengban", "zj_review"), "住房和城乡建设局"),
@@ -77,16 +77,21 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("demo_cg_cb", "【演示】城管局 承办 陈静", ("cg_chengban",), "城市管理局"),
     DemoAccount("demo_cg_sh", "【演示】城管局 审核 褚红", ("cg_shenhe",), "城市管理局"),
     DemoAccount("demo_cg_pz", "【演示】城管局 批准 卫东", ("cg_pizhun",), "城市管理局"),
+    # 作出决定部门的负责人: the only approvers of an extension (行政许可法 art. 42), per matter.toml [decision].
+    DemoAccount("demo_zj_fzr", "【演示】住建局 负责人 高峰", ("zj_fzr",), "住房和城乡建设局"),
+    DemoAccount("demo_cg_fzr", "【演示】城管局 负责人 林涛", ("cg_fzr",), "城市管理局"),
     DemoAccount("demo_rf", "【演示】人防办 审查 蒋华", ("rf_review",), "人民防空办公室"),
     DemoAccount("demo_fg", "【演示】发改委 审查 沈涛", ("fg_review",), "发展和改革委员会"),
     DemoAccount("demo_zrgh", "【演示】自然资源和规划局 审查 韩梅", ("zrgh_review",), "自然资源和规划局"),
     DemoAccount("demo_jg", "【演示】监管执法 核查 杨帆", ("jg_inspector",), "综合行政执法局"),
     DemoAccount("demo_scjg_review", "【演示】市场监管局 审查员 赵敏", ("scjg_review",), "市场监督管理局"),
     DemoAccount("demo_scjg_chief", "【演示】市场监管局 科长 钱伟", ("scjg_chief",), "市场监督管理局"),
+    DemoAccount("demo_scjg_fzr", "【演示】市场监管局 负责人 邓华", ("scjg_fzr",), "市场监督管理局"),
     DemoAccount("demo_ws_review", "【演示】卫健委 审查员 朱琳", ("ws_review",), "卫生健康委员会"),
     DemoAccount("demo_wsjd1", "【演示】卫生监督员 秦岭", ("wsjd_inspector",), "卫生健康委员会"),
     DemoAccount("demo_wsjd2", "【演示】卫生监督员 尤佳", ("wsjd_inspector",), "卫生健康委员会"),
     DemoAccount("demo_ws_chief", "【演示】卫健委 科长 许诺", ("ws_chief",), "卫生健康委员会"),
+    DemoAccount("demo_ws_fzr", "【演示】卫健委 负责人 唐宁", ("ws_fzr",), "卫生健康委员会"),
     DemoAccount("demo_fc", "【演示】住建交易 核验 何平", ("fc_trade",), "住房和城乡建设局"),
     DemoAccount("demo_tax", "【演示】税务 核税 吕洋", ("tax_assess",), "税务局"),
     DemoAccount("demo_djjg", "【演示】不动产登记 施雨", ("djjg_review", "djjg_register", "djjg_certify"),
@@ -97,13 +102,21 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
 )
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+@functools.lru_cache(maxsize=4)
+def _hasher(params: PasswordHashing) -> PasswordHasher:
+    return PasswordHasher(time_cost=params.time_cost, memory_cost=params.memory_cost_kib,
+                          parallelism=params.parallelism)
+
+
+def hash_password(ctx: EngineContext, password: str) -> str:
+    """A new argon2id hash with the parameters the settings give (production strength by default)."""
+    return _hasher(ctx.settings.password_hashing).hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    """Check against the stored hash, whose own parameters argon2 reads (old hashes keep working)."""
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher(PasswordHashing()).verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -136,7 +149,7 @@ def authenticate(ctx: EngineContext, username: str, password: str) -> Actor | No
     with ctx.uow() as uow:
         user = stored.user_by_username(uow, username)
         if user is None or not user.is_active:
-            _hasher.hash(password)  # spend the same time as a real check
+            hash_password(ctx, password)  # spend the same time as a real check
             return None
         if not verify_password(user.password_hash, password):
             return None
@@ -233,7 +246,7 @@ def register_applicant(ctx: EngineContext, form: Mapping[str, str]) -> Actor:
         if errors:
             raise FormDataInvalid(errors, values)
         user = NewUser(username=values["username"], display_name=values["display_name"],
-                       password_hash=hash_password(password), groups="applicant",
+                       password_hash=hash_password(ctx, password), groups="applicant",
                        credit_code=values["credit_code"].upper() if values["kind"] == "enterprise" else "",
                        id_number=values["id_number"].upper() if values["kind"] == "citizen" else "",
                        mobile=values["mobile"], kind=values["kind"])

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import quoteattr
@@ -35,10 +34,11 @@ from engine.errors import NotAllowed
 from engine.history import GENESIS_HASH
 from engine.history import HASHED_FIELDS
 from engine.history import row_digest
+from engine.legal_time import DeadlineRecord
 from engine.persistence.repositories.cases import all_cases
 from engine.persistence.repositories.cases import case_by_id
+from engine.persistence.repositories.deadlines import revisions_of_case
 from engine.persistence.repositories.definitions import definition
-from engine.persistence.repositories.history import STATUS_EVENTS
 from engine.persistence.repositories.history import SnapshotRow
 from engine.persistence.repositories.history import history_for_export
 from engine.persistence.repositories.history import history_of_case
@@ -46,13 +46,11 @@ from engine.persistence.repositories.history import snapshot_before
 from engine.persistence.rows import CaseRow
 from engine.persistence.rows import HistoryRow
 from engine.runtime.case import CaseRuntime
-from engine.runtime.timers import clock_bound
+from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.cases import definition_for_case
 from engine.services.context import EngineContext
-from engine.services.deadlines import FINISHED_CODES
 from engine.services.deadlines import CaseDeadlines
-from engine.services.deadlines import compute_deadlines
-from engine.services.deadlines import metadata_of
+from engine.services.deadlines import current_view
 
 AUDIT_GROUPS = frozenset({"auditor", "admin"})
 
@@ -267,7 +265,8 @@ def replay_case(ctx: EngineContext, case_id: int, upto_seq: int) -> ReplayState:
     first = 1
     for row in rows[:upto]:  # what the status and documents were is read straight from the rows
         if row.event_type == "status_changed":
-            blzt = int(row.to_state)
+            # After 补正（结束）/特别程序（结束） the case shows the code it returned to.
+            blzt = int(json.loads(row.data_after or "{}").get("shown") or row.to_state)
         elif row.event_type == "document_issued":
             documents.append(json.loads(row.data_after or "{}").get("title", ""))
     with clock_bound(clock):
@@ -394,34 +393,22 @@ def matter_diagram(ctx: EngineContext, matter_code: str) -> AuditDiagram:
 
 
 def deadlines_at(ctx: EngineContext, case_id: int, seq: int) -> CaseDeadlines | None:
-    """The due dates as they stood right after history row ``seq``, judged on that row's (China) day.
+    """The deadline record as it stood right after history row ``seq``, judged on that row's (China) day.
 
-    Only the status and extension rows up to ``seq`` count, so a replayed step shows whether the case
-    was already overdue then, not whether it is overdue now.
+    Only the revisions written up to ``seq`` count, so a replayed step shows whether the case was
+    already overdue then, not whether it is overdue now.
     """
     with ctx.uow() as uow:
-        case = case_by_id(uow, case_id)
-        if case is None:
+        if case_by_id(uow, case_id) is None:
             raise CaseNotFound(case_id)
         rows = history_of_case(uow, case_id)
         if not rows:
             return None
         upto = max(1, min(seq, len(rows)))
         moment = rows[upto - 1].occurred_at
-        events = [e for e in rows[:upto] if e.event_type in STATUS_EVENTS]
-        codes = [int(e.to_state) for e in events if e.event_type == "status_changed"]
-        finished = bool(codes and codes[-1] in FINISHED_CODES) or any(
-            r.event_type in ("case_completed", "case_failed") for r in rows[:upto])
-        then = replace(ctx, clock=FixedClock(moment))
-        result = compute_deadlines(then, case, events, metadata_of(uow, case))
-    if result is None:
-        return None
-    day = moment.astimezone(CHINA_TZ).date()
-
-    def state(due: Any) -> str:
-        return str(ctx.calendar.deadline_state(due, day, finished))
-
-    return replace(result, finished=finished, statutory_state=state(result.statutory_due),
-                   promised_state=state(result.promised_due),
-                   permits=tuple(replace(p, statutory_state=state(p.statutory_due),
-                                         promised_state=state(p.promised_due)) for p in result.permits))
+        records: dict[str, DeadlineRecord] = {}
+        for revision in revisions_of_case(uow, case_id):
+            if revision.seq <= upto:
+                records[revision.record.permit] = revision.record
+    ended = any(r.event_type in ("case_completed", "case_failed") for r in rows[:upto])
+    return current_view(ctx.calendar, records, moment.astimezone(CHINA_TZ).date(), not ended)

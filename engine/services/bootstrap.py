@@ -80,7 +80,7 @@ def ensure_administrator(ctx: EngineContext, password: str | None = None,
         generated = password is None
         password = password or secrets.token_urlsafe(15)
         accounts.insert_users(uow, [NewUser(username=username, display_name="系统管理员",
-                                            password_hash=hash_password(password), groups=",".join(ADMIN_GROUPS),
+                                            password_hash=hash_password(ctx, password), groups=",".join(ADMIN_GROUPS),
                                             department="系统管理")], ctx.clock.now())
         with translate_duplicates(f"用户名 {username} 已被占用，请用 ONEWINDOW_ADMIN_USERNAME 另选一个"):
             uow.commit()

@@ -17,17 +17,16 @@ from engine.calendar import WorkCalendar
 from engine.calendar import national_days_from_chinesecalendar
 from engine.calendar import parse_state_council_notice
 from engine.errors import NotAllowed
-from engine.history import to_json
 from engine.persistence.conflicts import translate_conflicts
 from engine.persistence.repositories import calendar as stored
 from engine.persistence.repositories.cases import running_cases
 from engine.persistence.repositories.cases import save_case
-from engine.persistence.repositories.definitions import definitions_metadata
-from engine.persistence.repositories.history import append_history
-from engine.persistence.repositories.history import status_events_of_cases
+from engine.persistence.repositories.deadlines import current_deadlines_of_cases
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.context import EngineContext
-from engine.services.deadlines import compute_deadlines
+from engine.services.deadlines import china_today
+from engine.services.deadlines import current_view
+from engine.services.deadlines import write_change
 
 CALENDAR_ADMIN_GROUPS = frozenset({"admin"})
 
@@ -73,31 +72,35 @@ def _require_admin(actor: Actor) -> None:
 
 def _recompute_running(ctx: EngineContext, uow: UnitOfWork, old: WorkCalendar, new: WorkCalendar, actor: Actor,
                        reason: dict[str, Any]) -> list[tuple[str, date, date]]:
-    """Audit every running case whose due dates move under the new calendar (same transaction).
+    """Move the stored deadline of every running case the new calendar changes (same transaction, audited).
 
-    Each moved case gets a history row and is saved with its lock checked: a case that took a step
-    meanwhile makes the whole change fail as a conflict rather than lose either write.
+    Each moved case gets a history row and a new revision of each moved record, and is saved with its
+    lock checked: a case that took a step meanwhile makes the whole change fail as a conflict rather
+    than lose either write.
     """
     moved: list[tuple[str, date, date]] = []
     now = ctx.clock.now()
-    cases = running_cases(uow)
-    all_events = status_events_of_cases(uow, [case.id for case in cases])
-    metadatas = definitions_metadata(uow, {case.definition_id for case in cases})
+    today = china_today(now)
+    cases = [case for case in running_cases(uow)]
+    records = current_deadlines_of_cases(uow, [case.id for case in cases])
     for case in cases:
-        events = all_events[case.id]
-        metadata = metadatas[case.definition_id]
-        before = compute_deadlines(ctx, case, events, metadata, old)
-        after = compute_deadlines(ctx, case, events, metadata, new)
-        if before is None or after is None or (before.statutory_due, before.promised_due) == \
-                (after.statutory_due, after.promised_due):
+        before = {key: record.recomputed(old, today) if not record.is_closed else record
+                  for key, record in records[case.id].items()}
+        after = {key: record.recomputed(new, today) if not record.is_closed else record
+                 for key, record in records[case.id].items()}
+        if not before or before == after:
             continue
-        moved.append((case.case_number, before.statutory_due, after.statutory_due))
-        append_history(uow, case, occurred_at=now, event_type="due_date_recomputed", actor_id=actor.user_id,
-                       actor_role=actor.role_label,
-                       data_before=to_json({"statutory_due": before.statutory_due, "promised_due": before.promised_due,
-                                            "provisional": before.provisional}),
-                       data_after=to_json({"statutory_due": after.statutory_due, "promised_due": after.promised_due,
-                                           "provisional": after.provisional, **reason}))
+        old_view = current_view(old, before, today, True)
+        new_view = current_view(new, after, today, True)
+        assert old_view is not None and new_view is not None
+        moved.append((case.case_number, old_view.statutory_due, new_view.statutory_due))
+        write_change(uow, case, records[case.id], after, "due_date_recomputed", now, actor,
+                     detail={"statutory_due": new_view.statutory_due.isoformat(),
+                             "promised_due": new_view.promised_due.isoformat(),
+                             "provisional": new_view.provisional, **reason},
+                     detail_before={"statutory_due": old_view.statutory_due.isoformat(),
+                                    "promised_due": old_view.promised_due.isoformat(),
+                                    "provisional": old_view.provisional})
         save_case(uow, case)
     return moved
 

@@ -12,6 +12,7 @@ from engine.definitions.catalog import CompiledDefinition
 from engine.errors import CaseNotFound
 from engine.errors import NotAllowed
 from engine.history import to_json
+from engine.legal_time import limits_for
 from engine.persistence.conflicts import translate_conflicts
 from engine.persistence.repositories.cases import case_by_id
 from engine.persistence.repositories.cases import insert_case
@@ -23,8 +24,8 @@ from engine.persistence.rows import CaseRow
 from engine.persistence.rows import TaskRow
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.case import CaseRuntime
-from engine.runtime.timers import clock_bound
-from engine.runtime.transitions import capture
+from engine.runtime.spiff.state_changes import capture
+from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.catalogue.starting import entry_for_start
 from engine.services.context import EngineContext
 from engine.services.steps import save_runtime
@@ -43,7 +44,7 @@ def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[st
     """Start a case on the newest version of a matter and run it to its first wait.
 
     The case records the 事项库 entry version it starts on (``catalogue_code``, or the entry with the
-    matter's own code if there is one) and takes its 实施编码 and name from it.
+    matter's own code if there is one) and takes its 实施编码, name and limits from it.
 
     :raise MatterNotFound: no deployed version, or ``catalogue_code`` names no entry.
     :raise NotAllowed: the actor may not start this matter, or its entry is 停用.
@@ -60,7 +61,10 @@ def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[st
         day = local_day(ctx)
         seq = next_case_sequence(uow, implementation_code, f"{day:%Y%m%d}")
         number = format_case_number(implementation_code, day, seq)
-        initial = dict(data or {})
+        # The limits (the numbers, never dates) for diagrams that read them, from their one source
+        # (``legal_time.limits_for``: the entry version when there is one, else matter.toml).
+        limits = limits_for(compiled.metadata, entry.entry if entry is not None else None)
+        initial = {**limits.case_data(), **dict(data or {})}
         initial.setdefault("case_number", number)
         with clock_bound(ctx.clock), capture(None) as buffer:
             runtime = CaseRuntime.start(compiled, ctx.script_engine, initial)
@@ -72,7 +76,7 @@ def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[st
             started["catalogue"] = {"code": entry.code, "version": entry.version}
         append_history(uow, case, occurred_at=now, event_type="case_started", actor_id=actor.user_id,
                        actor_role=actor.role_label, data_after=to_json(started))
-        open_rows = save_runtime(uow, case, runtime, buffer.transitions, actor, now, open_rows=[])
+        open_rows = save_runtime(uow, case, runtime, buffer.transitions, actor, now, open_rows=[], legal=ctx.legal)
         view = case_view(case, runtime, open_rows)
         uow.commit()
         ctx.keep_runtime(case.id, case.lock_version, runtime)

@@ -1,46 +1,59 @@
-"""What people look at: case lists, a case's detail, a task's page, drafts.
+"""What people look at: case lists, a case as each viewer may see it, a task's page, drafts.
 
-Every function takes the actor and applies ``access.can_view_case`` / ``actors.may_work``, so
-the web views and the API only parse requests and render what comes back.
+Every function takes the actor and goes through the access policy (``services.access.visible_case``,
+``engine.policy``), so the HTML pages and the REST API render the same ``CaseProjection``: an
+applicant gets its own submissions, the documents served on it, status and deadlines; staff get
+every department's opinions and the working data too.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from datetime import datetime
 from typing import Any
 
 from engine.actors import APPLICANT_GROUP
 from engine.actors import Actor
-from engine.actors import may_work
-from engine.errors import CaseNotFound
+from engine.definitions.catalog import CompiledDefinition
+from engine.errors import DocumentNotFound
 from engine.errors import FormDataInvalid
 from engine.errors import NotAllowed
 from engine.errors import TaskAlreadyDone
 from engine.errors import TaskNotFound
 from engine.forms import FormDefinition
 from engine.forms import validate_submission
+from engine.legal_time import DeadlineRecord
 from engine.persistence.repositories import cases as case_rows
 from engine.persistence.repositories import definitions
 from engine.persistence.repositories import drafts
 from engine.persistence.repositories import history
 from engine.persistence.repositories import tasks
+from engine.persistence.repositories.deadlines import current_deadlines_of_cases
 from engine.persistence.repositories.documents import documents_of_case
 from engine.persistence.rows import CaseRow
-from engine.persistence.rows import HistoryRow
 from engine.persistence.rows import TaskRow
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services.access import ALL_CASES_GROUPS
-from engine.services.access import can_view_case
-from engine.services.access import staff_groups
+from engine.policy import Audience
+from engine.policy.projection import TimelineEvent
+from engine.policy.projection import applicant_data
+from engine.policy.projection import applicant_timeline
+from engine.policy.projection import masked_case_number
+from engine.services.access import VisibleCase
+from engine.services.access import list_filter
+from engine.services.access import task_parties
+from engine.services.access import visible_case
 from engine.services.cases import definition_for_case
 from engine.services.cases import load_runtime
 from engine.services.context import EngineContext
 from engine.services.deadlines import CaseDeadlines
-from engine.services.deadlines import compute_deadlines
+from engine.services.deadlines import china_today
+from engine.services.deadlines import current_view
 from engine.services.views import DocumentView
+from engine.services.views import HistoryView
 from engine.services.views import TaskView
 from engine.state_names import blzt_name
 
@@ -63,44 +76,59 @@ class CaseSummary:
 
 
 @dataclass(frozen=True)
-class Opinion:
-    """A submitted form as it was submitted: the earlier opinions a reviewer reads."""
+class SubmittedForm:
+    """A form as it was submitted (申请, 补正, a department's opinion): what the next person reads."""
 
     seq: int
     element_id: str
     element_name: str
     actor_id: str
-    actor_role: str
     occurred_at: datetime
     values: dict[str, Any]
     form_key: str
 
 
 @dataclass(frozen=True)
-class CaseDetail:
+class CaseProjection:
+    """A case as one viewer may see it: the one object behind the case page and the REST API.
+
+    The applicant side (``audience`` applicant) gets its own submissions and data, its own open
+    tasks, the documents served on it and the milestones; staff get every submission, every open
+    task and the case's working data. ``timeline`` holds the milestones for every audience (the
+    full hash chain is ``case_history``'s).
+    """
+
+    audience: Audience
     summary: CaseSummary
-    data: dict[str, Any]
     open_tasks: tuple[TaskView, ...]
+    #: Task uuids of ``open_tasks`` the viewer may open and submit now.
+    workable: tuple[str, ...]
     documents: tuple[DocumentView, ...]
-    opinions: tuple[Opinion, ...]
-    metadata: dict[str, Any]
-    definition_id: int
-    forms: dict[str, FormDefinition]
+    submissions: tuple[SubmittedForm, ...]
+    timeline: tuple[TimelineEvent, ...]
+    data: dict[str, Any]
+    #: The forms of ``submissions``, to show each as the form it was submitted on.
+    forms: Mapping[str, FormDefinition]
+    #: The matter's published metadata (``matter.toml``) of the version the case runs on.
+    metadata: Mapping[str, Any]
+
+    @property
+    def is_staff(self) -> bool:
+        return self.audience is Audience.STAFF
 
 
 @dataclass(frozen=True)
 class TaskPage:
-    case: CaseDetail
+    case: CaseProjection
     task: TaskView
     form: FormDefinition
     values: dict[str, Any]
     from_draft: bool
-    may_work: bool
     #: For a 补正 task: exactly the items the notice asked for, so the applicant supplies those.
     requested_items: tuple[str, ...] = ()
 
 
-def _summary(ctx: EngineContext, case: CaseRow, open_rows: list[TaskRow], events: list[HistoryRow],
+def _summary(ctx: EngineContext, case: CaseRow, open_rows: list[TaskRow], records: dict[str, DeadlineRecord],
              metadata: dict[str, Any]) -> CaseSummary:
     # "住建局施工许可科·承办", not just "承办": parallel branches have steps of the same name.
     steps = tuple(f"{row.lane}·{row.name}" if row.lane else row.name for row in open_rows)
@@ -108,86 +136,188 @@ def _summary(ctx: EngineContext, case: CaseRow, open_rows: list[TaskRow], events
                        matter_name=metadata["name"], title=case.title, status=case.status, blzt=case.blzt,
                        status_name=blzt_name(case.blzt), owner_id=case.owner_id, received_at=case.received_at,
                        completed_at=case.completed_at, current_steps=steps,
-                       deadlines=compute_deadlines(ctx, case, events, metadata))
+                       deadlines=current_view(ctx.calendar, records, china_today(ctx.clock.now()),
+                                              case.status == "running"))
 
 
 def summaries(ctx: EngineContext, uow: UnitOfWork, cases: list[CaseRow]) -> list[CaseSummary]:
-    """Summaries of many cases in a constant number of queries (current steps, status events, matters)."""
+    """Summaries of many cases in a constant number of queries (current steps, deadline records, matters)."""
     ids = [case.id for case in cases]
     open_rows = tasks.open_tasks_of_cases(uow, ids)
-    events = history.status_events_of_cases(uow, ids)
+    events = current_deadlines_of_cases(uow, ids)
     metadata = definitions.definitions_metadata(uow, {case.definition_id for case in cases})
     return [_summary(ctx, case, open_rows[case.id], events[case.id], metadata[case.definition_id]) for case in cases]
 
 
 def list_cases(ctx: EngineContext, actor: Actor, *, matter_code: str | None = None, search: str = "",
-               status: str | None = None, limit: int = 200) -> list[CaseSummary]:
-    """Cases the actor may see, newest first; ``search`` matches number or title literally."""
+               status: str | None = None, limit: int = 200, own_only: bool = False) -> list[CaseSummary]:
+    """Cases the actor may see, newest first; ``search`` matches number or title literally.
+
+    :param own_only: only the actor's own applications (我的办件), not cases they see as staff or filed for others.
+    """
+    rule = list_filter(actor)
     with ctx.uow() as uow:
-        found = case_rows.visible_cases(uow, actor.user_id, staff_groups(actor), actor.in_any(ALL_CASES_GROUPS),
-                                        matter_code=matter_code, search=search, status=status, limit=limit)
-        return summaries(ctx, uow, found)
+        found = case_rows.visible_cases(uow, rule.user_id, rule.groups, rule.see_all, matter_code=matter_code,
+                                        search=search, status=status, limit=limit)
+        return summaries(ctx, uow, [case for case in found if not own_only or case.owner_id == actor.user_id])
 
 
-def _load_visible(uow: UnitOfWork, case_id: int, actor: Actor) -> CaseRow:
-    case = case_rows.case_by_id(uow, case_id, with_state=True)
-    # The same answer for "no such case" and "not yours", so case ids cannot be probed.
-    if case is None or not can_view_case(uow, case, actor):
-        raise CaseNotFound(case_id)
-    return case
+@dataclass(frozen=True)
+class BoardRow:
+    """A running case as the hall's public board (大屏) shows it to anyone: no title, no applicant, number masked."""
+
+    masked_number: str
+    matter_name: str
+    status_name: str
+    promised_due: date | None
+    promised_state: str
 
 
-def case_detail(ctx: EngineContext, case_id: int, actor: Actor) -> CaseDetail:
-    """Everything the case page shows; raises ``CaseNotFound`` for cases the actor may not see."""
+def public_board(ctx: EngineContext, limit: int = 50) -> list[BoardRow]:
+    """Every running case, newest first, in the public projection (the board needs no sign-in)."""
     with ctx.uow() as uow:
-        case = _load_visible(uow, case_id, actor)
-        compiled = definition_for_case(ctx, uow, case)
-        runtime = load_runtime(ctx, uow, case)
-        data = runtime.data
-        ctx.keep_runtime(case.id, case.lock_version, runtime)
-        opinions = tuple(
-            Opinion(seq=row.seq, element_id=row.element_id, element_name=row.element_name, actor_id=row.actor_id,
-                    actor_role=row.actor_role, occurred_at=row.occurred_at, values=json.loads(row.data_after or "{}"),
-                    form_key=compiled.human_tasks[row.element_id].form_key
-                    if row.element_id in compiled.human_tasks else "")
-            for row in history.form_submissions(uow, case.id))
-        if not staff_groups(actor):
-            # Applicants see their own submissions; departments' working notes stay internal (the
-            # decisions reach them as documents).
-            opinions = tuple(o for o in opinions if o.actor_id in (case.owner_id, case.started_by, actor.user_id))
-        forms = {key: compiled.forms.get(key) for key in compiled.forms.keys()}
-        [summary] = summaries(ctx, uow, [case])
-        return CaseDetail(
-            summary=summary, data=data,
-            open_tasks=tuple(TaskView.of(row, case) for row in tasks.open_tasks(uow, case.id)),
-            documents=tuple(DocumentView.of(d) for d in documents_of_case(uow, case.id)),
-            opinions=opinions, metadata=compiled.metadata.as_dict(), definition_id=case.definition_id, forms=forms)
+        found = case_rows.visible_cases(uow, "", frozenset(), True, status="running", limit=limit)
+        return [BoardRow(masked_case_number(s.case_number), s.matter_name, s.status_name,
+                         s.deadlines.promised_due if s.deadlines else None,
+                         s.deadlines.promised_state if s.deadlines else "normal")
+                for s in summaries(ctx, uow, found)]
+
+
+def _applicant_forms(compiled: CompiledDefinition) -> Iterator[FormDefinition]:
+    """The forms of the tasks offered to the applicant group (申请, 补正, 评价)."""
+    for info in compiled.human_tasks.values():
+        if APPLICANT_GROUP in info.candidate_groups and info.form_key:
+            yield compiled.forms.get(info.form_key)
+
+
+def _case_data(ctx: EngineContext, uow: UnitOfWork, case: CaseRow) -> dict[str, Any]:
+    """The workflow's data (staff eyes only): this process's live copy if current, else restored."""
+    runtime = ctx.take_runtime(case.id, case.lock_version)
+    if runtime is None:
+        runtime = load_runtime(ctx, uow, case if case.state is not None else
+                               case_rows.case_by_id(uow, case.id, with_state=True))
+    ctx.keep_runtime(case.id, case.lock_version, runtime)
+    return dict(runtime.data)
+
+
+def _project(ctx: EngineContext, uow: UnitOfWork, seen: VisibleCase, data: dict[str, Any] | None) -> CaseProjection:
+    """The viewer's projection of a visible case; ``data``: the workflow data if the caller has it already.
+
+    For the applicant side nothing is restored: its data is read from history (``applicant_data``).
+    """
+    case, access = seen.case, seen.access
+    compiled = definition_for_case(ctx, uow, case)
+    parties = seen.parties_by_task
+    rows = history.history_of_case(uow, case.id)
+    submitted = [row for row in rows if row.event_type == "form_submitted"
+                 and access.sees_submission(parties.get(row.task_uuid))]
+    submissions = tuple(SubmittedForm(
+        seq=row.seq, element_id=row.element_id, element_name=row.element_name, actor_id=row.actor_id,
+        occurred_at=row.occurred_at, values=json.loads(row.data_after or "{}"),
+        form_key=compiled.human_tasks[row.element_id].form_key if row.element_id in compiled.human_tasks else "")
+        for row in submitted)
+    if access.is_staff:
+        data = data if data is not None else _case_data(ctx, uow, case)
+    else:
+        started = next((json.loads(row.data_after or "{}") for row in rows if row.event_type == "case_started"), {})
+        fields = frozenset(f.key for form in _applicant_forms(compiled) for f in form.fields)
+        data = applicant_data(started.get("data") or {}, (s.values for s in submissions), fields)
+    open_rows = [row for row in seen.open_tasks if access.sees_task(task_parties(row))]
+    [summary] = summaries(ctx, uow, [case])
+    return CaseProjection(
+        audience=access.audience, summary=summary, open_tasks=tuple(TaskView.of(row, case) for row in open_rows),
+        workable=tuple(row.task_uuid for row in open_rows if access.may_work(task_parties(row))),
+        documents=tuple(DocumentView.of(d) for d in documents_of_case(uow, case.id)), submissions=submissions,
+        timeline=applicant_timeline(rows, parties), data=data,
+        forms={s.form_key: compiled.forms.get(s.form_key) for s in submissions if s.form_key},
+        metadata=compiled.metadata.as_dict())
+
+
+def case_projection(ctx: EngineContext, case_id: int, actor: Actor, *,
+                    data: dict[str, Any] | None = None) -> CaseProjection:
+    """The case as the actor may see it (the case page, ``GET /api/v1/cases/<id>``).
+
+    :param data: the workflow data when the caller just ran a step (saves restoring it for staff).
+    :raise CaseNotFound: no such case, or not the actor's to see.
+    """
+    with ctx.uow() as uow:
+        return _project(ctx, uow, visible_case(uow, case_id, actor), data)
+
+
+def case_timeline(ctx: EngineContext, case_id: int, actor: Actor) -> tuple[Audience, tuple[Any, ...]]:
+    """The case's history as the actor may read it: the milestones for the applicant side, the full chain for staff.
+
+    :raise CaseNotFound: no such case, or not the actor's to see.
+    """
+    with ctx.uow() as uow:
+        seen = visible_case(uow, case_id, actor)
+        rows = history.history_of_case(uow, case_id)
+        if seen.access.is_staff:
+            return Audience.STAFF, tuple(HistoryView.of(row) for row in rows)
+        return Audience.APPLICANT, applicant_timeline(rows, seen.parties_by_task)
+
+
+def case_document(ctx: EngineContext, case_id: int, document_id: int, actor: Actor) -> DocumentView:
+    """One issued document of a case the actor may see (served on the applicant, so every viewer's).
+
+    :raise CaseNotFound: no such case, or not the actor's; ``DocumentNotFound``: no such document on it.
+    """
+    with ctx.uow() as uow:
+        visible_case(uow, case_id, actor)
+        found = next((d for d in documents_of_case(uow, case_id) if d.id == document_id), None)
+    if found is None:
+        raise DocumentNotFound(document_id)
+    return DocumentView.of(found)
+
+
+def _workable(uow: UnitOfWork, case_id: int, task_uuid: str, actor: Actor, *,
+              with_state: bool = False) -> tuple[VisibleCase, TaskRow]:
+    """The case and the open task the actor is about to work, or the error that says why not.
+
+    :raise CaseNotFound: the case is not the actor's to see.
+    :raise TaskNotFound: no such open task, or one the actor's side does not see (a department's, for an applicant).
+    :raise TaskAlreadyDone: the task was completed (by anyone) and the actor's side sees it.
+    :raise NotAllowed: the actor sees the task but may not work it (another's claim, another role).
+    """
+    seen = visible_case(uow, case_id, actor, with_state=with_state)
+    row = seen.open_task(task_uuid)
+    if row is None:
+        done = next((r for r in seen.tasks if r.task_uuid == task_uuid and r.state == "completed"), None)
+        if done is not None and seen.access.sees_task(task_parties(done)):
+            raise TaskAlreadyDone(done.name)  # a second tab or a retried request: done, not missing
+        raise TaskNotFound(task_uuid)
+    if not seen.access.sees_task(task_parties(row)):
+        raise TaskNotFound(task_uuid)
+    if not seen.access.may_work(task_parties(row)):
+        raise NotAllowed(f"您无权办理“{row.name}”")
+    return seen, row
+
+
+def task_form(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) -> tuple[str, FormDefinition]:
+    """The name and form of a task the actor may work now (errors as ``_workable``); reads no workflow."""
+    with ctx.uow() as uow:
+        seen, row = _workable(uow, case_id, task_uuid, actor)
+        return row.name, definition_for_case(ctx, uow, seen.case).forms.get(row.form_key)
 
 
 def task_page(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) -> TaskPage:
-    """The task form with its current values (a saved draft wins), beside the case's materials."""
-    detail = case_detail(ctx, case_id, actor)
-    task = next((t for t in detail.open_tasks if t.task_uuid == task_uuid), None)
-    if task is None:
-        with ctx.uow() as uow:
-            row = tasks.task_row(uow, case_id, task_uuid)
-        if row is not None and row.state == "completed":
-            raise TaskAlreadyDone(row.name)  # a second tab or a retried request: done, not missing
-        raise TaskNotFound(task_uuid)
-    allowed = may_work(task.candidate_groups, actor, (detail.summary.owner_id, _started_by(ctx, case_id))) and \
-        task.assignee in (None, actor.user_id)
-    if not allowed:
-        raise NotAllowed(f"您无权办理“{task.name}”")
-    form = detail.forms[task.form_key]
-    values = {f.key: detail.data.get(f.key) for f in form.fields if f.key in detail.data}
-    from_draft = False
+    """The task form with its current values (a saved draft wins), beside the case as the actor sees it.
+
+    :raise CaseNotFound, TaskNotFound, TaskAlreadyDone, NotAllowed: see ``_workable``.
+    """
     with ctx.uow() as uow:
+        seen, row = _workable(uow, case_id, task_uuid, actor, with_state=True)
+        data = _case_data(ctx, uow, seen.case)  # the form's current values: the workflow's, not the projection's
+        projection = _project(ctx, uow, seen, data if seen.access.is_staff else None)
         saved = drafts.draft_data(uow, actor.user_id, case_id, task_uuid)
-        if saved is not None:
-            values.update(json.loads(saved))
-            from_draft = True
-    return TaskPage(case=detail, task=task, form=form, values=values, from_draft=from_draft, may_work=allowed,
-                    requested_items=_requested_items(task, form, detail.data, detail.metadata))
+        compiled = definition_for_case(ctx, uow, seen.case)
+    form = compiled.forms.get(row.form_key)
+    task = TaskView.of(row, seen.case)
+    values = {f.key: data[f.key] for f in form.fields if f.key in data}
+    if saved is not None:
+        values.update(json.loads(saved))
+    return TaskPage(case=projection, task=task, form=form, values=values, from_draft=saved is not None,
+                    requested_items=_requested_items(task, form, data, compiled.metadata.as_dict()))
 
 
 def _requested_items(task: TaskView, form: FormDefinition, data: dict[str, Any],
@@ -204,16 +334,13 @@ def _requested_items(task: TaskView, form: FormDefinition, data: dict[str, Any],
     return ()
 
 
-def _started_by(ctx: EngineContext, case_id: int) -> str:
-    with ctx.uow() as uow:
-        case = case_rows.case_by_id(uow, case_id)
-        return case.started_by if case is not None else ""
-
-
 def save_draft(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor, values: dict[str, Any]) -> None:
-    """Keep unfinished form input (暂存) without validating or submitting it."""
-    task_page(ctx, case_id, task_uuid, actor)  # same checks as opening the form
+    """Keep unfinished form input (暂存) without validating or submitting it.
+
+    :raise CaseNotFound, TaskNotFound, NotAllowed: as for opening the form (``_workable``).
+    """
     with ctx.uow() as uow:
+        _workable(uow, case_id, task_uuid, actor)
         drafts.save_draft(uow, actor.user_id, case_id, task_uuid, json.dumps(values, ensure_ascii=False, default=str),
                           ctx.clock.now())
         uow.commit()
@@ -232,10 +359,7 @@ def application_prefill(ctx: EngineContext, matter_code: str, raw: Mapping[str, 
     with ctx.uow() as uow:
         _record, compiled = ctx.latest_definition(uow, matter_code)
     forms: dict[str, FormDefinition] = {}
-    for info in compiled.human_tasks.values():
-        if APPLICANT_GROUP not in info.candidate_groups or not info.form_key:
-            continue
-        form = compiled.forms.get(info.form_key)
+    for form in _applicant_forms(compiled):
         for form_field in form.fields:
             if not (form_field.readonly or form_field.disabled or form_field.type == "filepicker"):
                 forms.setdefault(form_field.key, form)

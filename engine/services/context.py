@@ -18,14 +18,15 @@ from engine.clock import SystemClock
 from engine.definitions.catalog import CompiledDefinition
 from engine.definitions.catalog import compile_definition
 from engine.errors import MatterNotFound
+from engine.legal_time import LegalClock
 from engine.persistence.database import Database
 from engine.persistence.repositories import definitions
 from engine.persistence.rows import DefinitionRow
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.functions import make_functions
-from engine.runtime.scripting import PythonScriptEngine
-from engine.runtime.scripting import ServiceCall
-from engine.runtime.scripting import make_script_engine
+from engine.runtime.spiff.script_environment import PythonScriptEngine
+from engine.runtime.spiff.script_environment import ServiceCall
+from engine.runtime.spiff.script_environment import make_script_engine
 from engine.services.department_data import make_operations
 from engine.settings import EngineSettings
 
@@ -40,8 +41,6 @@ class EngineContext:
     services: Mapping[str, ServiceCall] = field(default_factory=dict)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     _definitions: dict[int, CompiledDefinition] = field(default_factory=dict)
-    #: 事项库 versions never change: what a process read of one is kept here (``services.catalogue.limits``).
-    catalogue_cache: dict[int, Any] = field(default_factory=dict)
     _workflows: OrderedDict[int, tuple[int, Any]] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -54,7 +53,7 @@ class EngineContext:
         services = dict(services or {})
         entries, years = national_days_from_chinesecalendar()
         holder: list[EngineContext] = []
-        all_functions = make_functions(lambda: holder[0].calendar)
+        all_functions = make_functions(lambda: holder[0].calendar, settings.hall.closing_time)
         all_functions.update(functions or {})
         operations = make_operations(lambda: UnitOfWork(db.session_factory))
         operations.update(services)
@@ -66,6 +65,11 @@ class EngineContext:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db.session_factory)
+
+    @property
+    def legal(self) -> LegalClock:
+        """The calendar and hall every legal date is counted with (the calendar reloads when edited)."""
+        return LegalClock(self.calendar, self.settings.hall)
 
     def take_runtime(self, case_id: int, lock_version: int) -> Any:
         """The live runtime this process saved for the case at ``lock_version``, removed from the cache.

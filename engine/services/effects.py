@@ -15,10 +15,13 @@ from SpiffWorkflow.task import Task
 
 from engine.actors import Actor
 from engine.clock import CHINA_TZ
+from engine.definitions.catalog import CompiledDefinition
 from engine.documents import chinese_date
 from engine.documents import digest
 from engine.documents import render_document
 from engine.history import to_json
+from engine.legal_time import LegalClock
+from engine.persistence.repositories.deadlines import current_deadlines
 from engine.persistence.repositories.department_data import stage_credit_record
 from engine.persistence.repositories.documents import count_documents
 from engine.persistence.repositories.documents import stage_document
@@ -26,6 +29,8 @@ from engine.persistence.repositories.history import append_history
 from engine.persistence.rows import CaseRow
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.case import CaseRuntime
+from engine.services import deadlines
+from engine.services.catalogue.limits import case_limits
 from engine.state_names import BLZT_NAMES
 
 
@@ -33,13 +38,36 @@ def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(data, ensure_ascii=False, default=str))
 
 
-def issue_document(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, key: str, element_id: str,
-                   permit: str, data: dict[str, Any], now: datetime, actor: Actor) -> None:
-    metadata = runtime.definition.metadata
+def _legal_context(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinition, permit: str,
+                   legal: LegalClock | None) -> dict[str, Any]:
+    """What every document may print of legal time: the stored deadline records, the permit's
+    deciding department and limits, and the hall (where and by when to reply)."""
+    limits = case_limits(uow, case, definition.metadata)
+    own = limits.for_permit(permit)
+    records = {key: record.to_json() for key, record in current_deadlines(uow, case.id).items()}
+    hall = legal.hall if legal is not None else None
+    own_record = records.get(permit) or records.get("")
+    accepted = {"accepted_date": chinese_date(own_record["accepted_on"])} if own_record else {}
+    return {**accepted, "deadline": own_record, "deadlines": records,
+            "signer": own.department, "limits": {"statutory_limit_wd": own.statutory_wd,
+                                                 "promised_limit_wd": own.promised_wd,
+                                                 "extension_limit_wd": own.extension_wd,
+                                                 "supplement_limit_wd": limits.supplement_limit_wd,
+                                                 "supplement_outcome": limits.supplement_outcome,
+                                                 "supplement_pause_basis": own.supplement_pause_basis},
+            "hall": {"name": hall.name, "address": hall.address,
+                     "closing_time": hall.closing_time.strftime("%H:%M")} if hall else {}}
+
+
+def issue_document(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinition, key: str, element_id: str,
+                   permit: str, data: dict[str, Any], now: datetime, actor: Actor,
+                   legal: LegalClock | None = None, extra: dict[str, Any] | None = None) -> None:
+    """Render, freeze and record a document; ``extra`` adds context (an extension's facts, …)."""
+    metadata = definition.metadata
     number = count_documents(uow, case.id) + 1
     document_no = f"{case.case_number}-{number:02d}"
     reason = data.get(f"{permit}_reason") or data.get("decision_reason") or data.get("reason") or ""
-    title = runtime.definition.document_title(key)  # matter data (engine/definitions/facts.py)
+    title = definition.document_title(key)  # matter data (engine/definitions/facts.py)
     context = {
         "title": title, "case": {"case_number": case.case_number, "received_at": case.received_at},
         "matter": metadata.as_dict(), "data": _json_safe(data), "document_no": document_no, "permit": permit,
@@ -47,33 +75,47 @@ def issue_document(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, key: st
         "issued_date": chinese_date(now.astimezone(CHINA_TZ)),
         "received_date": chinese_date(data.get("received_at") or case.received_at),
         "accepted_date": chinese_date(data.get("accepted_at") or ""),
+        **_legal_context(uow, case, definition, permit, legal), **(extra or {}),
     }
-    html = render_document(runtime.definition.files, key, context)
+    html = render_document(definition.files, key, context)
     sha256 = digest(html)
     stage_document(uow, case_id=case.id, doc_key=key, document_no=document_no, title=title, permit=permit,
                    element_id=element_id, html=html, sha256=sha256, issued_at=now)
     append_history(uow, case, occurred_at=now, event_type="document_issued", actor_id=actor.user_id,
                    actor_role=actor.role_label, element_id=element_id,
-                   element_name=runtime.definition.element_names.get(element_id, ""),
+                   element_name=definition.element_names.get(element_id, ""),
                    data_after=to_json({"doc_key": key, "document_no": document_no, "title": title,
                                        "permit": permit, "sha256": sha256}))
+    if legal is not None:
+        deadlines.record_document(uow, case, definition, key, permit, element_id, now, actor, legal)
 
 
 def apply_effects(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, task: Task, element_id: str,
-                  now: datetime, actor: Actor) -> None:
-    props = runtime.definition.element_properties.get(element_id)
+                  now: datetime, actor: Actor, legal: LegalClock | None = None) -> None:
+    definition = runtime.definition
+    props = definition.element_properties.get(element_id)
     if not props:
         return
     permit = props.get("permit", "")
+    data = dict(task.data)
     if "blzt" in props:
         code = int(props["blzt"])
-        case.blzt = code
+        previous = case.blzt
+        shown = deadlines.shown_code(uow, case, code, permit)
+        case.blzt = shown
         append_history(uow, case, occurred_at=now, event_type="status_changed", actor_id=actor.user_id,
                        actor_role=actor.role_label, element_id=element_id,
-                       element_name=runtime.definition.element_names.get(element_id, ""), to_state=str(code),
-                       data_after=to_json({"blzt": code, "name": BLZT_NAMES[code], "permit": permit}))
+                       element_name=definition.element_names.get(element_id, ""), to_state=str(code),
+                       data_after=to_json({"blzt": code, "name": BLZT_NAMES[code], "permit": permit,
+                                           **({"shown": shown} if shown != code else {})}))
+        if legal is not None:
+            if code == 3:
+                deadlines.record_acceptance(uow, case, definition, props, data, element_id, now, actor, legal)
+            else:
+                deadlines.record_status(uow, case, definition, code, permit, element_id, data, now, actor, legal,
+                                        previous)
     if "document" in props:
-        issue_document(uow, case, runtime, props["document"], element_id, permit, dict(task.data), now, actor)
+        issue_document(uow, case, definition, props["document"], element_id, permit, data, now, actor, legal)
     if props.get("credit_violation") == "record":
         code = str(task.data.get("credit_code") or task.data.get("uscc") or "")
         reason = str(task.data.get("credit_violation_reason") or "未履行告知承诺")

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from engine.clock import CHINA_TZ
 from engine.persistence.repositories.cases import all_cases
+from engine.persistence.repositories.deadlines import current_deadlines_of_cases
 from engine.persistence.repositories.definitions import definitions_metadata
-from engine.persistence.repositories.history import status_events_of_cases
 from engine.services.context import EngineContext
-from engine.services.deadlines import compute_deadlines
+from engine.services.deadlines import current_view
 from engine.state_names import blzt_name
 
 
@@ -36,13 +36,13 @@ class MatterStats:
 def matter_statistics(ctx: EngineContext) -> list[MatterStats]:
     """Per matter: counts by 办理状态, on-time rate (finished by the promised date), average working days.
 
-    Three queries whatever the number of cases: the cases, their status events, their versions' metadata.
+    Three queries whatever the number of cases: the cases, their deadline records, their versions' metadata.
     """
     today = ctx.clock.now().astimezone(CHINA_TZ).date()
     rows: dict[str, dict] = {}
     with ctx.uow() as uow:
         cases = all_cases(uow)
-        events = status_events_of_cases(uow, [case.id for case in cases])
+        records = current_deadlines_of_cases(uow, [case.id for case in cases])
         metadatas = definitions_metadata(uow, {case.definition_id for case in cases})
     for case in cases:
         metadata = metadatas[case.definition_id]
@@ -52,7 +52,7 @@ def matter_statistics(ctx: EngineContext) -> list[MatterStats]:
             "statutory": metadata["statutory_limit_wd"]})
         entry["total"] += 1
         entry["status"][blzt_name(case.blzt)] += 1
-        deadlines = compute_deadlines(ctx, case, events[case.id], metadata)
+        deadlines = current_view(ctx.calendar, records[case.id], today, case.status == "running")
         if case.status == "running":
             entry["running"] += 1
             if deadlines is not None and deadlines.promised_due < today:
@@ -61,7 +61,8 @@ def matter_statistics(ctx: EngineContext) -> list[MatterStats]:
         entry["finished"] += 1
         if deadlines is None or case.completed_at is None:
             continue
-        done = case.completed_at.astimezone(CHINA_TZ).date()
+        # Decided on time: the day the clock stopped (the decision), else the day the case ended.
+        done = deadlines.closed_on or case.completed_at.astimezone(CHINA_TZ).date()
         if done <= deadlines.promised_due:
             entry["on_time"] += 1
         entry["days"].append(ctx.calendar.workdays_between(deadlines.accepted_on, done))

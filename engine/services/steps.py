@@ -22,6 +22,7 @@ from engine.actors import Actor
 from engine.clock import FixedClock
 from engine.errors import ConcurrentUpdate
 from engine.history import to_json
+from engine.legal_time import LegalClock
 from engine.persistence.conflicts import translate_conflicts
 from engine.persistence.repositories.cases import save_case
 from engine.persistence.repositories.history import append_history
@@ -35,9 +36,9 @@ from engine.persistence.rows import CaseRow
 from engine.persistence.rows import TaskRow
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.case import CaseRuntime
-from engine.runtime.serialization import SERIALIZER_VERSION
-from engine.runtime.timers import clock_bound
-from engine.runtime.transitions import Transition
+from engine.runtime.spiff.serializer import SERIALIZER_VERSION
+from engine.runtime.spiff.state_changes import Transition
+from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.effects import apply_effects
 
 #: Transitions worth an audit row. Predictions (FUTURE/LIKELY/MAYBE) are SpiffWorkflow's bookkeeping.
@@ -56,7 +57,7 @@ def _element_of(runtime: CaseRuntime, transition: Transition) -> tuple[str, str,
 
 
 def record_transitions(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, transitions: list[Transition],
-                       actor: Actor, now: datetime) -> None:
+                       actor: Actor, now: datetime, legal: LegalClock | None = None) -> None:
     for transition in transitions:
         if transition.to_state not in RECORDED_STATES:
             continue
@@ -75,7 +76,7 @@ def record_transitions(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, tra
                        task_uuid=transition.task_id, from_state=transition.from_state, to_state=transition.to_state,
                        data_after=to_json(data_after))
         if transition.to_state == "COMPLETED" and task is not None:
-            apply_effects(uow, case, runtime, task, element_id, now, actor)
+            apply_effects(uow, case, runtime, task, element_id, now, actor, legal)
 
 
 @dataclass
@@ -117,14 +118,15 @@ def plan_worklist(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, actor: A
 
 def save_runtime(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, transitions: list[Transition],
                  actor: Actor, now: datetime, completed_task_id: str | None = None,
-                 open_rows: list[TaskRow] | None = None) -> list[TaskRow]:
+                 open_rows: list[TaskRow] | None = None, *, legal: LegalClock) -> list[TaskRow]:
     """Write the step: the case row (state blob, timer column, status, chain head), worklist rows,
     and the staged history, documents and snapshot. Nothing may append history after this.
 
     The case row's optimistic ``UPDATE`` is the step's first write, so a step that lost a race
     fails there (``ConcurrentUpdate``) before it wrote anything, and the whole step can be retried.
     ``open_rows`` are the case's open worklist rows if the caller already loaded them (saves a
-    query); the open rows after the step are returned.
+    query); the open rows after the step are returned. ``legal`` (calendar and hall) keeps the
+    case's deadline record in step with its status codes; every step that runs the workflow gives it.
     """
     status_before = case.status
     case.state = runtime.dump()
@@ -136,7 +138,7 @@ def save_runtime(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, transitio
         case.error = runtime.failure.message
     if case.status == "completed" and case.completed_at is None:
         case.completed_at = now
-    record_transitions(uow, case, runtime, transitions, actor, now)
+    record_transitions(uow, case, runtime, transitions, actor, now, legal)
     change = plan_worklist(uow, case, runtime, actor, now, completed_task_id, open_rows)
     if case.status != status_before and case.status in ("completed", "failed"):
         append_history(uow, case, occurred_at=now, event_type=f"case_{case.status}", actor_id=actor.user_id,

@@ -19,10 +19,9 @@ from engine.history import to_json
 from engine.persistence.conflicts import translate_conflicts
 from engine.persistence.repositories.cases import lock_case
 from engine.persistence.repositories.cases import save_case
-from engine.persistence.repositories.definitions import definitions_metadata
+from engine.persistence.repositories.deadlines import current_deadlines_of_cases
 from engine.persistence.repositories.drafts import delete_drafts
 from engine.persistence.repositories.history import append_history
-from engine.persistence.repositories.history import status_events_of_cases
 from engine.persistence.repositories.tasks import assign_row
 from engine.persistence.repositories.tasks import claim_row
 from engine.persistence.repositories.tasks import open_tasks
@@ -32,12 +31,12 @@ from engine.persistence.repositories.tasks import worklist
 from engine.persistence.rows import CaseRow
 from engine.persistence.rows import TaskRow
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.runtime.timers import clock_bound
-from engine.runtime.transitions import capture
+from engine.runtime.spiff.state_changes import capture
+from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.cases import case_view
 from engine.services.cases import load_runtime
 from engine.services.context import EngineContext
-from engine.services.deadlines import compute_deadlines
+from engine.services.deadlines import current_view
 from engine.services.steps import save_runtime
 from engine.services.steps import with_retries
 from engine.services.uploads import link_uploads
@@ -69,11 +68,10 @@ def list_work_items(ctx: EngineContext, actor: Actor, *, matter_code: str | None
         pairs = worklist(uow, sorted(actor.groups), actor.user_id, matter_code=matter_code)
         # Only tasks without a due date of their own fall back on their case's promised date.
         cases = {case.id: case for row, case in pairs if row.due_at is None}
-        events = status_events_of_cases(uow, cases)
-        metadata = definitions_metadata(uow, {case.definition_id for case in cases.values()})
+        records = current_deadlines_of_cases(uow, cases)
     promised: dict[int, date | None] = {}
     for case_id, case in cases.items():
-        deadlines = compute_deadlines(ctx, case, events[case_id], metadata[case.definition_id])
+        deadlines = current_view(ctx.calendar, records[case_id], today, case.status == "running")
         promised[case_id] = deadlines.promised_due if deadlines is not None else None
     items = []
     for row, case in pairs:
@@ -110,7 +108,7 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
                            task_uuid=submission.task_id, data_before=to_json(submission.before),
                            data_after=to_json(submission.values), payload=to_json(submission.raw))
             open_rows = save_runtime(uow, case, runtime, buffer.transitions, actor, now,
-                                     completed_task_id=task_uuid, open_rows=open_rows)
+                                     completed_task_id=task_uuid, open_rows=open_rows, legal=ctx.legal)
             link_uploads(uow, case, submission.values, actor)
             delete_drafts(uow, case.id, task_uuid)
             view = case_view(case, runtime, open_rows)

@@ -11,8 +11,8 @@ from engine.persistence.conflicts import translate_conflicts
 from engine.persistence.repositories.cases import due_timer_case_ids
 from engine.persistence.repositories.cases import lock_due_case
 from engine.persistence.repositories.history import append_history
-from engine.runtime.timers import clock_bound
-from engine.runtime.transitions import capture
+from engine.runtime.spiff.state_changes import capture
+from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.cases import load_runtime
 from engine.services.context import EngineContext
 from engine.services.steps import save_runtime
@@ -33,7 +33,7 @@ def _fire_one(ctx: EngineContext, case_id: int) -> bool:
             runtime.fire_due_timers()
         append_history(uow, case, occurred_at=now, event_type="timers_fired", actor_id=actor.user_id,
                        actor_role=actor.role_label)
-        save_runtime(uow, case, runtime, buffer.transitions, actor, now)
+        save_runtime(uow, case, runtime, buffer.transitions, actor, now, legal=ctx.legal)
         uow.commit()
         ctx.keep_runtime(case.id, case.lock_version, runtime)
         return True

@@ -19,14 +19,13 @@ from engine.actors import Actor
 from engine.errors import EngineError
 from engine.errors import NotAllowed
 from engine.hidden_chars import strip_hidden
-from engine.persistence.repositories.cases import case_by_id
 from engine.persistence.repositories.uploads import UploadRow
 from engine.persistence.repositories.uploads import attach_uploads
 from engine.persistence.repositories.uploads import insert_upload
 from engine.persistence.repositories.uploads import uploads_by_ids
 from engine.persistence.rows import CaseRow
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services.access import can_view_case
+from engine.services.access import may_download
 from engine.services.context import EngineContext
 
 #: Accepted material types, recognised by their first bytes (the file name's extension is not trusted).
@@ -123,16 +122,12 @@ def store_upload(ctx: EngineContext, data: bytes, filename: str, actor: Actor) -
 
 
 def open_upload(ctx: EngineContext, upload_id: int, actor: Actor) -> tuple[StoredFile, Path]:
-    """The file for download, if the actor uploaded it or may view the case that references it."""
+    """The file for download, if the actor uploaded it or the access policy lets them have it (``may_download``)."""
     with ctx.uow() as uow:
         record = uploads_by_ids(uow, [upload_id]).get(upload_id)
         if record is None:
             raise NotAllowed("文件不存在或无权查看")
-        allowed = record.uploaded_by == actor.user_id
-        if not allowed and record.case_id is not None:
-            case = case_by_id(uow, record.case_id)
-            allowed = case is not None and can_view_case(uow, case, actor)
-        if not allowed:
+        if not may_download(uow, record, actor):
             raise NotAllowed("文件不存在或无权查看")
         path = content_path(ctx.settings.uploads_dir, record.sha256)
         return StoredFile.of(record), path

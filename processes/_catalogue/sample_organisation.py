@@ -89,7 +89,7 @@ ORGANS: tuple[Organ, ...] = (
         leaders("zj", "住建局")), phone="0000-6010101",
         chain=("zj_chengban", "zj_shenhe", "zj_pizhun", "zj_fzr"), inspectors="zj_hecha"),
     Organ("cg", f"{COUNTY}城市管理局", "城管局", credit_code(1958301), (
-        Department("cg_ztb", "渣土管理办公室", (
+        Department("cg_ztb", "市政市容管理科（渣土管理办公室）", (
             Post("cg_chengban", "渣土处置承办", "承办"), Post("cg_shenhe", "渣土处置审核", "审核"),
             Post("cg_pizhun", "渣土处置批准", "批准"), Post("cg_hecha", "渣土处置现场核查", "核查"))),
         leaders("cg", "城管局")), phone="0000-6010102",
@@ -129,13 +129,17 @@ ORGANS: tuple[Organ, ...] = (
         leaders("ws", "卫健委")), phone="0000-6010108",
         chain=("ws_review", "ws_shenhe", "ws_chief", "ws_fzr"), inspectors="wsjd_inspector"),
     Organ("tax", f"国家税务总局{COUNTY}税务局", "税务局", credit_code(1958356), (
-        Department("tax_zh", "第一税务分局", (Post("tax_assess", "核税", "承办"),)),
-        leaders("tax", "税务局")), review_organ=f"国家税务总局{CITY}税务局", phone="0000-6010109"),
+        Department("tax_zh", "第一税务分局", (
+            Post("tax_assess", "核税", "承办"), Post("tax_shenhe", "税务审核", "审核"), Post("tax_pizhun", "税务批准", "批准"))),
+        leaders("tax", "税务局")), review_organ=f"国家税务总局{CITY}税务局", phone="0000-6010109",
+        chain=("tax_assess", "tax_shenhe", "tax_pizhun", "tax_fzr")),
     Organ("djjg", f"{COUNTY}不动产登记中心", "不动产登记中心", "12320100MB1957428P", (
         Department("djjg_dj", "登记科", (
-            Post("djjg_review", "登记审核", "审核"), Post("djjg_register", "登簿", "批准"),
-            Post("djjg_certify", "缮证", "其他"))),
-        leaders("djjg", "不动产登记中心")), phone="0000-6010110"),
+            Post("djjg_review", "登记审核", "承办"), Post("djjg_shenhe", "登记复审", "审核"),
+            Post("djjg_register", "登簿", "批准"), Post("djjg_certify", "缮证", "其他"),
+            Post("djjg_hecha", "实地查看", "核查"))),
+        leaders("djjg", "不动产登记中心")), phone="0000-6010110",
+        chain=("djjg_review", "djjg_shenhe", "djjg_register", "djjg_fzr"), inspectors="djjg_hecha"),
     regular("jt", "交通运输局", f"{COUNTY}交通运输局", 1958369, "运输管理科", phone="0000-6010111"),
     regular("ny", "农业农村局", f"{COUNTY}农业农村局", 1958372, "行政许可科", phone="0000-6010112"),
     regular("sl", "水利局", f"{COUNTY}水利局", 1958385, "水政水资源科", phone="0000-6010113"),

@@ -11,7 +11,6 @@ a browser here. Without Chromium or the ``playwright`` package the tests are ski
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import shutil
@@ -32,12 +31,13 @@ from werkzeug.serving import make_server
 from engine.actors import Actor
 from engine.clock import FixedClock
 from engine.persistence.migrate import upgrade_database
-from engine.services import accounts
 from engine.services.accounts import DEMO_PASSWORD
+from engine.services.accounts import ensure_demo_accounts
 from engine.services.calendar import seed_calendar
 from engine.services.context import EngineContext
 from engine.services.deploy import deploy_path
 from engine.settings import EngineSettings
+from tests.conftest import FAST_PASSWORD_HASHING
 from webapp import create_app
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -76,16 +76,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     tmp = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{tmp / 'browser.sqlite3'}"
     upgrade_database(url)
-    settings = EngineSettings(database_url=url, uploads_dir=tmp / "uploads")
+    settings = EngineSettings(database_url=url, uploads_dir=tmp / "uploads", password_hashing=FAST_PASSWORD_HASHING)
     clock = FixedClock(datetime(2025, 9, 26, 2, 0, tzinfo=UTC))
     app = create_app({"SECRET_KEY": "browser-test-secret", "ENGINE_SETTINGS": settings}, clock=clock)
     ctx = app.extensions["onewindow"]
     deploy_path(ctx, settings.processes_dir, Actor("designer", groups=frozenset({"designer"})))
-    # The ~30 demo accounts share one password: hash it once (real argon2 parameters, so every sign-in
-    # still pays the real verification) instead of once per account, which takes seconds on 2 cores.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(accounts, "hash_password", functools.lru_cache(maxsize=4)(accounts.hash_password))
-        accounts.ensure_demo_accounts(ctx)
+    ensure_demo_accounts(ctx)
     seed_calendar(ctx, Actor("admin", groups=frozenset({"admin"})))
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="onewindow-live-server", daemon=True)

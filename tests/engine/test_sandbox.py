@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from engine.errors import ExpressionRefused
-from engine.runtime.scripting import RestrictedEnvironment
-from engine.runtime.scripting import make_script_engine
-from engine.runtime.serialization import dump_state
-from engine.runtime.serialization import restore_state
+from engine.runtime.spiff.script_environment import RestrictedEnvironment
+from engine.runtime.spiff.script_environment import make_script_engine
+from engine.runtime.spiff.serializer import dump_state
+from engine.runtime.spiff.serializer import restore_state
 
 
 @pytest.fixture
@@ -84,3 +85,51 @@ def test_restored_workflow_gets_the_sandbox_back(parallel_compiled) -> None:  # 
     workflow.do_engine_steps()
     restored = restore_state(dump_state(workflow), parallel_compiled.spec, parallel_compiled.subprocess_specs, engine)
     assert isinstance(restored.script_engine.environment, RestrictedEnvironment)
+
+
+def test_a_loop_whose_body_starts_with_continue_is_still_stopped(env: RestrictedEnvironment) -> None:
+    # The budget check is the first statement of every loop body, so no `continue` can skip it.
+    with pytest.raises(ExpressionRefused, match="CPU"):
+        env.execute("while True:\n    continue\n    x = 1", {})
+
+
+def test_long_loops_within_the_budget_finish(env: RestrictedEnvironment) -> None:
+    # The clock is read every 256 iterations, but only an exhausted budget stops a script.
+    context: dict = {"n": 0}
+    env.execute("for i in range(5000):\n    n += 1\nt = sum(x for x in range(5000))", context)
+    assert context["n"] == 5000 and context["t"] == sum(range(5000))
+
+
+@pytest.mark.parametrize(("payload", "kind"), [("x = 1\nimport os", "import"), ("x = 1\nfrom os import path", "from")])
+def test_import_refusal_names_the_line_and_the_reason(env: RestrictedEnvironment, payload: str, kind: str) -> None:
+    # Designers read this message at deploy time; it must point at the offending statement.
+    with pytest.raises(ExpressionRefused) as refused:
+        env.execute(payload, {})
+    assert "Line 2" in str(refused.value)
+    assert "import statements are not allowed in diagram scripts" in str(refused.value)
+
+
+def test_the_sandbox_builtins_are_exactly_the_allowed_ones() -> None:
+    import builtins
+
+    from engine.runtime.sandbox import _bounded_range
+    from engine.runtime.sandbox import _build_builtins
+
+    allowed = _build_builtins()
+    for name in ("sum", "min", "max", "sorted", "any", "all", "enumerate", "dict", "list", "map", "filter",
+                 "reversed", "zip", "len", "round", "abs", "str", "int", "float", "bool", "tuple"):
+        assert allowed[name] is getattr(builtins, name), name
+    assert allowed["range"] is _bounded_range
+    for name in ("setattr", "delattr", "open", "eval", "exec", "compile", "__import__", "getattr", "globals",
+                 "type", "vars", "input"):
+        assert name not in allowed, name
+
+
+def test_service_calls_pass_plain_and_wrapped_parameters_and_refuse_unknown_operations() -> None:
+    seen: list[dict] = []
+    env = RestrictedEnvironment(services={"lookup": lambda params: seen.append(dict(params)) or {"名称": "滨江"}})
+    answer = env.call_service({}, "lookup", {"code": {"value": "913501"}, "year": 2025})
+    assert seen == [{"code": "913501", "year": 2025}]
+    assert json.loads(answer) == {"名称": "滨江"}
+    with pytest.raises(ExpressionRefused, match="未注册的服务任务操作：missing"):
+        env.call_service({}, "missing", {})

@@ -12,9 +12,9 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 from engine.definitions.catalog import CompiledDefinition
-from engine.runtime.scripting import make_script_engine
-from engine.runtime.serialization import dump_state
-from engine.runtime.serialization import restore_state
+from engine.runtime.spiff.script_environment import make_script_engine
+from engine.runtime.spiff.serializer import dump_state
+from engine.runtime.spiff.serializer import restore_state
 
 APPLICATION = {"project_name": "某项目", "uscc": "91350100M000100Y43", "area_m2": 1200, "contact_mobile": "13800138000"}
 

@@ -19,6 +19,8 @@ from engine.persistence.base import Base
 from engine.services import cases
 from engine.services import tasks
 from engine.services.context import EngineContext
+from engine.services.deadlines import CaseDeadlines
+from engine.services.deadlines import case_deadlines
 from engine.services.deploy import deploy_path
 from engine.services.timers import fire_due_timers
 from engine.services.views import CaseView
@@ -68,6 +70,16 @@ class Hall:
 
     def history(self, case_id: int):  # type: ignore[no-untyped-def]
         return cases.case_history(self.ctx, case_id)
+
+    def deadlines(self, case_id: int) -> CaseDeadlines | None:
+        """The stored deadline record, as every page and the API show it."""
+        return case_deadlines(self.ctx, case_id)
+
+    def due_dates(self, case_id: int) -> tuple[str, str]:
+        """(promised, statutory) due dates of the stored record, as ISO dates."""
+        record = self.deadlines(case_id)
+        assert record is not None, "the case has no deadline record (not accepted)"
+        return record.promised_due.isoformat(), record.statutory_due.isoformat()
 
 
 @pytest.fixture

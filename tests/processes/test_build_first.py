@@ -131,7 +131,7 @@ def test_happy_path_commitments_kept_to_permits_acceptance_and_rating(hall: Hall
     assert data["credit_check"] == {"clean": True, "violations": 0}
     assert data["eligible"] is True and data["ineligible_reason"] == ""
     assert data["accepted_at"] == "2025-09-26T10:00:00+08:00"
-    assert data["promised_due_date"] == "2025-10-11"  # 6 working days (10-11 is a 调休 Saturday)
+    assert hall.due_dates(case_id)[0] == "2025-10-11"  # 6 working days (10-11 is a 调休 Saturday)
     assert data["construction_unit"] == FILING["enterprise_name"]
 
     hall.advance(days=14)  # well before both commitment deadlines: nothing fires

@@ -7,6 +7,7 @@ deadline below is one a clerk could check on the State Council calendar.
 
 from __future__ import annotations
 
+from datetime import date
 from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from engine.errors import FormDataInvalid
+from engine.services.cases import case_documents
 from tests.processes.conftest import Hall
 
 CN = timezone(timedelta(hours=8))
@@ -91,8 +93,7 @@ def test_accepted_at_the_window_reviewed_granted_picked_up_and_rated(hall: Hall)
     assert data["reception_result"] == "accepted" and data["acceptance_mode"] == "normal"
     assert data["received_at"] == data["accepted_at"] == RECEIVED
     # Counted from the day after acceptance, skipping the National Day holiday: 5 and 10 working days.
-    assert data["promised_due_date"] == "2025-10-10"
-    assert data["statutory_due_date"] == "2025-10-16"
+    assert hall.due_dates(case_id) == ("2025-10-10", "2025-10-16")
     assert data["deferred_items"] == ""
 
     review_and_grant(hall, case_id)
@@ -153,7 +154,7 @@ def test_supplement_before_acceptance_then_accepted_and_granted(hall: Hall) -> N
     data = hall.case(case_id).data
     assert data["received_at"] == RECEIVED
     assert data["accepted_at"] == "2025-10-20T10:00:00+08:00"
-    assert (data["promised_due_date"], data["statutory_due_date"]) == ("2025-10-27", "2025-11-03")
+    assert hall.due_dates(case_id) == ("2025-10-27", "2025-11-03")
     assert data["supplement_rounds"] == 1 and data["supplement_received_at"] == "2025-10-20T10:00:00+08:00"
 
     review_and_grant(hall, case_id)
@@ -163,18 +164,25 @@ def test_supplement_before_acceptance_then_accepted_and_granted(hall: Hall) -> N
     assert statuses(hall, case_id) == [1, 3, 8, 11]
 
 
-def test_applicant_who_never_supplements_is_withdrawn_after_30_working_days(hall: Hall) -> None:
+def test_applicant_who_never_supplements_before_acceptance_is_refused_in_writing(hall: Hall) -> None:
+    """Before acceptance, a missed 补正 deadline (30 working days, matter.toml) means 视为放弃申请:
+    a 不予受理决定书 is issued, not a silent 已撤件."""
     case_id = apply(hall)
     hall.do(case_id, "rc_check", {"reception_decision": "supplement", "missing_items": "营业执照复印件"})
+    notice = [d for d in case_documents(hall.ctx, case_id) if d.doc_key == "supplement_notice"][0].html
+    assert "请于 2025年11月13日 前补正" in notice
     assert move_to(hall, at("2025-11-13", "23:00:00")) == 0
     assert hall.open(case_id) == ["rc_supplement"]
     assert move_to(hall, at("2025-11-14")) == 1
     view = hall.case(case_id)
     assert view.status == "completed" and hall.open(case_id) == []
-    assert view.data["reception_result"] == "withdrawn"
+    assert view.data["reception_result"] == "abandoned"
     assert ("rc_supplement", "CANCELLED") in history(hall, case_id)
     assert completed(hall, case_id)[-2:] == ["gw_accepted", "end_not_accepted"]
-    assert statuses(hall, case_id) == [1, 2]
+    assert statuses(hall, case_id) == [1, 5]
+    assert documents(hall, case_id)[-1] == "refusal_notice"
+    refusal = case_documents(hall.ctx, case_id)[-1].html
+    assert "补正期限至 2025年11月13日" in refusal and "视为放弃申请" in refusal and "不予受理" in refusal
     assert "review" not in completed(hall, case_id)
 
 
@@ -205,9 +213,14 @@ def test_supplement_during_review_never_supplied_ends_the_case(hall: Hall) -> No
     assert hall.case(case_id).next_timer_due == at("2025-11-13", "23:59:59")
     assert move_to(hall, at("2025-11-14")) == 1
     view = hall.case(case_id)
-    assert view.status == "completed" and view.data["case_result"] == "withdrawn"
-    assert statuses(hall, case_id) == [1, 3, 8, 6, 2]
+    # After acceptance the matter's configured outcome: 不予许可, with its reason, in a written decision.
+    assert view.status == "completed" and view.data["case_result"] == "denied"
+    assert statuses(hall, case_id) == [1, 3, 8, 6, 13]
     assert completed(hall, case_id)[-1] == "end_withdrawn"
+    denial = case_documents(hall.ctx, case_id)[-1]
+    assert denial.doc_key == "denial_decision" and "补正期限（2025-11-13）" in denial.html
+    record = hall.deadlines(case_id)
+    assert record is not None and record.finished and record.closed_on == date(2025, 11, 14)
 
 
 # -- refusals --------------------------------------------------------------------------------------
@@ -254,7 +267,7 @@ def test_no_action_for_five_working_days_counts_as_accepted_on_the_day_of_receip
     data = hall.case(case_id).data
     assert data["acceptance_mode"] == "auto" and data["reception_result"] == "accepted"
     assert data["accepted_at"] == data["received_at"] == RECEIVED
-    assert (data["promised_due_date"], data["statutory_due_date"]) == ("2025-10-10", "2025-10-16")
+    assert hall.due_dates(case_id) == ("2025-10-10", "2025-10-16")
     assert ("rc_check", "CANCELLED") in history(hall, case_id)
     assert {"rc_check_timeout", "rc_auto_accept"} <= set(completed(hall, case_id))
     assert statuses(hall, case_id) == [1, 3]

@@ -92,9 +92,8 @@ def test_normal_procedure_approved_and_delivered(hall_hygiene: Hall) -> None:
     hall = hall_hygiene
     case_id = apply_and_accept(hall)
     assert hall.open(case_id) == ["written_review"]  # choose_commitment == 'no': 一般程序
-    data = hall.case(case_id).data
     # Accepted Fri 2025-09-26: promised 5 and statutory 20 working days (National Day week is off).
-    assert (data["promised_due_date"], data["statutory_due_date"]) == ("2025-10-10", "2025-10-30")
+    assert hall.due_dates(case_id) == ("2025-10-10", "2025-10-30")
     through_review(hall, case_id)
     assert hall.open(case_id) == ["approve"]
     view = hall.do(case_id, "approve", {"chief_decision": "grant", "chief_opinion": "同意发证"})
@@ -141,7 +140,8 @@ def test_supplement_during_review_pauses_then_approved(hall_hygiene: Hall) -> No
     hall.do(case_id, "supplement", {"supplement_description": "已补交健康证明和布局图"})
     assert hall.open(case_id) == ["receive_supplement"]
     view = hall.do(case_id, "receive_supplement", {"supplement_received": True})
-    assert view.blzt == 7 and hall.open(case_id) == ["written_review"]  # back to 书面审查
+    # 补正（结束） recorded; the case shows 部门开始办理 again and is back at 书面审查.
+    assert view.blzt == 8 and status_codes(hall, case_id)[-1] == 7 and hall.open(case_id) == ["written_review"]
 
     through_review(hall, case_id)
     hall.do(case_id, "approve", {"chief_decision": "grant", "chief_opinion": "同意"})

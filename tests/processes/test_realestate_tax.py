@@ -79,7 +79,7 @@ def test_three_branches_are_open_at_once_after_acceptance(hall_re: Hall) -> None
     assert sorted(hall.open(case_id)) == PARALLEL
     groups = {t.element_id: t.candidate_groups for t in view.open_tasks}
     assert groups == {"trade_check": ("fc_trade",), "tax_assess": ("tax_assess",), "reg_review": ("djjg_review",)}
-    assert (view.data["promised_due_date"], view.data["statutory_due_date"]) == ("2025-10-10", "2025-11-13")
+    assert hall.due_dates(case_id) == ("2025-10-10", "2025-11-13")
     assert view.data["tax_paid"] is False
 
 

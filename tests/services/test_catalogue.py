@@ -26,12 +26,10 @@ from engine.services.catalogue.references import lookups
 from engine.services.catalogue.tables import export_catalogue
 from engine.services.catalogue.tables import import_catalogue
 from engine.services.context import EngineContext
-from engine.services.deadlines import extend_deadline
 from engine.services.organisation.demo import ensure_sample_organisation
 from engine.tabular import ImportRefused
 
 ADMIN = Actor("admin1", "管理员", frozenset({"admin"}))
-CHIEF = Actor("chief1", "负责人", frozenset({"chief"}))
 #: 临江县交通运输局 in the sample organisation.
 JT_CREDIT = "11320100MB1958369K"
 
@@ -93,23 +91,21 @@ def test_a_case_records_the_version_it_started_on_and_runs_on_its_limits(hall: E
     save_entry(hall, ADMIN, _cells(hall, ENTRY))
     old = cases.start_case(hall, "parallel_review", applicant)
     assert old.case_number.startswith(ENTRY.implementation_code)  # the 办件编号 prefix is the entry's 实施编码
-    with pytest.raises(NotAllowed, match="可延长的 0 个工作日"):
-        extend_deadline(hall, old.id, 2, "需专家论证", CHIEF)
     save_entry(hall, ADMIN, _cells(hall, replace(ENTRY, promised_limit_wd=3, extension_limit_wd=10)),
                editing=ENTRY.code)
     new = cases.start_case(hall, "parallel_review", applicant)
+    assert (old.data["promised_limit_wd"], new.data["promised_limit_wd"]) == (5, 3)  # what the diagram reads
     with hall.uow() as uow:
         old_row, new_row = case_by_id(uow, old.id), case_by_id(uow, new.id)
         versions = {v.version: v.id for v in stored.history_of_entry(uow, ENTRY.code)}
-    assert old_row is not None and new_row is not None
-    assert (old_row.catalogue_version_id, new_row.catalogue_version_id) == (versions[1], versions[2])
-    matter_toml = {"statutory_limit_wd": 20, "promised_limit_wd": 5, "extension_limit_wd": 0}
-    assert case_limits(hall, old_row, matter_toml).promised_limit_wd == 5
-    assert case_limits(hall, new_row, matter_toml).promised_limit_wd == 3
-    assert case_limits(hall, new_row, matter_toml).source == "catalogue"
-    assert case_limits(hall, new_row, matter_toml).extension_limit_wd == 10
-    with pytest.raises(NotAllowed, match="可延长的 0 个工作日"):
-        extend_deadline(hall, old.id, 2, "需专家论证", CHIEF)  # the old case keeps its version's rule
+        assert old_row is not None and new_row is not None
+        assert (old_row.catalogue_version_id, new_row.catalogue_version_id) == (versions[1], versions[2])
+        metadata = hall.compiled_by_id(uow, new_row.definition_id).metadata
+        old_limits, new_limits = case_limits(uow, old_row, metadata), case_limits(uow, new_row, metadata)
+    assert (old_limits.case.promised_wd, old_limits.case.extension_wd) == (5, 0)  # keeps the version it started on
+    assert (new_limits.case.promised_wd, new_limits.case.extension_wd) == (3, 10)
+    assert new_limits.case.head_group == "jt_fzr"  # the entry's 负责人 approves its extensions
+    assert new_limits.case.staff_groups == ("jt_chengban", "jt_shenhe", "jt_pizhun")
 
 
 def test_a_retired_entry_takes_no_new_cases(hall: EngineContext, applicant: Actor) -> None:

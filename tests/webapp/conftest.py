@@ -16,10 +16,13 @@ from engine.actors import Actor
 from engine.clock import FixedClock
 from engine.persistence.migrate import upgrade_database
 from engine.services.accounts import DEMO_PASSWORD
+from engine.services.accounts import actor_for
+from engine.services.accounts import create_api_token
 from engine.services.accounts import ensure_demo_accounts
 from engine.services.calendar import seed_calendar
 from engine.services.deploy import deploy_path
 from engine.settings import EngineSettings
+from tests.conftest import FAST_PASSWORD_HASHING
 from webapp import create_app
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -30,7 +33,7 @@ def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     tmp = tmp_path_factory.mktemp("web")
     url = f"sqlite:///{tmp / 'web.sqlite3'}"
     upgrade_database(url)
-    settings = EngineSettings(database_url=url, uploads_dir=tmp / "uploads")
+    settings = EngineSettings(database_url=url, uploads_dir=tmp / "uploads", password_hashing=FAST_PASSWORD_HASHING)
     from datetime import datetime
     clock = FixedClock(datetime(2025, 9, 26, 2, 0, tzinfo=UTC))
     app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "ENGINE_SETTINGS": settings}, clock=clock)
@@ -46,8 +49,10 @@ class User:
     """A browser-like session for one person: signs in, keeps the CSRF token, follows the UI's links."""
 
     def __init__(self, app: Flask, username: str, password: str = DEMO_PASSWORD) -> None:
+        self.app = app
         self.client: FlaskClient = app.test_client()
         self.username = username
+        self._token = ""
         self.client.get("/login")
         response = self.client.post("/login", data={"username": username, "password": password,
                                                     "csrf_token": self.csrf})
@@ -63,6 +68,16 @@ class User:
 
     def post(self, path: str, data: dict[str, Any] | None = None, **kw: Any):  # type: ignore[no-untyped-def]
         return self.client.post(path, data={**(data or {}), "csrf_token": self.csrf}, **kw)
+
+    def api(self, method: str, path: str, body: Any = None):  # type: ignore[no-untyped-def]
+        """Call the REST API as this person with a bearer token of theirs (none when not signed in)."""
+        headers = {}
+        if self.username:
+            if not self._token:
+                ctx = self.app.extensions["onewindow"]
+                self._token = create_api_token(ctx, actor_for(ctx, self.username), f"test {self.username}")
+            headers["Authorization"] = f"Bearer {self._token}"
+        return self.client.open(path, method=method, headers=headers, json=body)
 
     def task_link(self, page: str, element_id: str, case_number: str | None = None) -> str:
         """The 办理 link of a task row on a worklist page (data-task/data-case attributes)."""

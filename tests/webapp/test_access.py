@@ -1,13 +1,20 @@
-"""Who may open which page: every HTML route × every kind of user, CSRF, sign-in limits, sessions, headers.
+"""Who may open which route: every route of the app (pages and REST API) × every kind of user, CSRF,
+sign-in limits, sessions, headers.
 
-The policy is the grid ``POLICY_GRID`` below, one row per route and method, one column per role; a
-route added to the app without a row fails ``test_every_route_has_a_policy_row``. Outcomes:
+The authorization matrix is the grid ``POLICY_GRID`` below, one row per route and method of the
+Flask route table, one column per role; a route added to the app without a row fails
+``test_every_route_has_a_policy_row``. API rows are requested with the role's bearer token. Outcomes:
 
-* ``200`` the page (or ``401``/``422``: the form shown again with its error),
+* ``200``/``201`` the page or answer (or ``400``/``401``/``422``: the form or body refused with its error),
 * ``go`` a redirect onward (the action was done),
-* ``login`` a redirect to ``/login`` (sign-in required),
-* ``403`` the user is known but the role may not do this,
+* ``login`` a redirect to ``/login`` (sign-in required); ``401`` on the API without a token,
+* ``403`` the user sees the case (or is known) but the role may not do this,
 * ``404`` the case (or task, file, document) is not the user's to see: the same answer as "no such thing".
+
+The roles are the relations of ``engine.policy`` (applicant, another applicant, window, fallback
+window, a reviewer of the case's department, of another department, supervisor, designer, auditor,
+administrator, anonymous). A walk-in applicant with a 查询码 (``Relation.QUERY_CODE``) gets a column
+when the legal-core issue adds the look-up.
 """
 
 from __future__ import annotations
@@ -41,8 +48,8 @@ ROLES: dict[str, str | None] = {
     "enterprise": "demo_enterprise",  # another applicant
     "window": "demo_window",  # window_clerk
     "fallback": "demo_fallback",  # window_clerk + fallback_clerk
-    "zj": "demo_zj_cb",  # 住建 reviewer: no task on a food case
-    "scjg": "demo_scjg_review",  # 市场监管 reviewer: sees the case once its review task exists
+    "zj": "demo_zj_cb",  # 住建 reviewer: another department, never a task on a food case
+    "scjg": "demo_scjg_review",  # 市场监管 reviewer: the case's department once its review task exists
     "designer": "demo_designer",
     "auditor": "demo_auditor",
     "admin": "demo_admin",
@@ -84,11 +91,21 @@ GET  /cases/<int:case_id>                        login 200   404   200   200   4
 GET  /cases/<int:case_id>/documents/<int:document_id>
                                                  login 200   404   200   200   404   404   404   200   200   200
 GET  /files/<int:upload_id>                      login 200   404   200   200   404   404   404   200   200   200
-# The window's task: window clerks work it; who sees the case but may not work it gets 403 (claim: any non-clerk).
-GET  /cases/<int:case_id>/tasks/<task_uuid>      login 403   404   200   200   404   404   404   403   403   403
-POST /cases/<int:case_id>/tasks/<task_uuid>      login 403   404   go    go    404   404   404   403   403   403
+# The window's task: window clerks work it; staff who see the case but may not work it get 403; the applicant
+# does not see the window's step (404, like the cases others do not see); the claim is for staff only.
+GET  /cases/<int:case_id>/tasks/<task_uuid>      login 404   404   200   200   404   404   404   403   403   403
+POST /cases/<int:case_id>/tasks/<task_uuid>      login 404   404   go    go    404   404   404   403   403   403
 POST /cases/<int:case_id>/tasks/<task_uuid>/<action>
-                                                 login 403   403   go    go    403   403   403   403   403   403
+                                                 login 403   403   go    go    404   404   404   403   403   403
+# Legal time (办理期限): staff who see the case read it; only the deciding department's staff ask for an extension
+# or a 特别程序 (市场监管 here, who has no task yet: 404), only its head decides (request 0 does not exist: 404).
+GET  /cases/<int:case_id>/legal-time             login 403   403   200   200   404   404   404   200   200   200
+POST /cases/<int:case_id>/extensions             login 403   403   403   403   404   404   404   403   403   403
+POST /cases/<int:case_id>/special-procedures     login 403   403   403   403   404   404   404   403   403   403
+POST /cases/<int:case_id>/special-procedures/end login 403   403   403   403   404   404   404   403   403   403
+GET  /extensions                                 login 403   403   200   200   200   200   200   200   200   200
+GET  /extensions/<int:request_id>                login 403   403   404   404   404   404   404   404   404   404
+POST /extensions/<int:request_id>/decision       login 403   403   404   404   404   404   404   404   404   404
 # Audit (审计): auditors and administrators only, read-only GETs (the export is a download).
 GET  /audit                                      login 403   403   403   403   403   403   403   200   200   403
 GET  /audit/cases/<int:case_id>                  login 403   403   403   403   403   403   403   200   200   403
@@ -116,6 +133,38 @@ GET  /designer/<code>/forms/<key>/schema         login 403   403   403   403   4
 POST /designer/<code>/forms/<key>/preview        login 403   403   403   403   403   403   400   403   400   403
 GET  /designer/import                            login 403   403   403   403   403   403   200   403   200   403
 POST /designer/import                            login 403   403   403   403   403   403   422   403   422   403
+# REST API (bearer token; the document is public). Starting a case: applicants and window clerks.
+GET  /api/v1/openapi.json                        200   200   200   200   200   200   200   200   200   200   200
+GET  /api/v1/matters                             401   200   200   200   200   200   200   200   200   200   200
+GET  /api/v1/matters/<code>                      401   200   200   200   200   200   200   200   200   200   200
+POST /api/v1/matters/<code>/cases                401   201   201   201   201   403   403   403   403   403   403
+GET  /api/v1/cases                               401   200   200   200   200   200   200   200   200   200   200
+GET  /api/v1/tasks                               401   200   200   200   200   200   200   200   200   200   200
+# The case through the API: the same rule as the page.
+GET  /api/v1/cases/<int:case_id>                 401   200   404   200   200   404   404   404   200   200   200
+GET  /api/v1/cases/<int:case_id>/history         401   200   404   200   200   404   404   404   200   200   200
+GET  /api/v1/cases/<int:case_id>/documents/<int:document_id>
+                                                 401   200   404   200   200   404   404   404   200   200   200
+# The window's task through the API: claim (then released again); release of an unclaimed task is refused to
+# all who see the case; complete with an empty form: 422 for who may work it, nothing stored.
+POST /api/v1/cases/<int:case_id>/tasks/<task_uuid>/claim
+                                                 401   403   404   200   200   404   404   404   403   403   403
+POST /api/v1/cases/<int:case_id>/tasks/<task_uuid>/release
+                                                 401   403   404   403   403   404   404   404   403   403   403
+POST /api/v1/cases/<int:case_id>/tasks/<task_uuid>/complete
+                                                 401   404   404   422   422   404   404   404   403   403   403
+# Legal time through the API: whoever sees the case reads its deadline record (the applicant too); only the
+# deciding department's staff ask or start a 特别程序 (nobody here: 403 to all who see the case); request 0: 404.
+GET  /api/v1/cases/<int:case_id>/deadlines       401   200   404   200   200   404   404   404   200   200   200
+POST /api/v1/cases/<int:case_id>/extensions      401   403   404   403   403   404   404   404   403   403   403
+POST /api/v1/cases/<int:case_id>/special-procedures
+                                                 401   403   404   403   403   404   404   404   403   403   403
+POST /api/v1/cases/<int:case_id>/special-procedures/end
+                                                 401   403   404   403   403   404   404   404   403   403   403
+GET  /api/v1/extensions                          401   200   200   200   200   200   200   200   200   200   200
+GET  /api/v1/extensions/<int:request_id>         401   404   404   404   404   404   404   404   404   404   404
+POST /api/v1/extensions/<int:request_id>/decision
+                                                 401   404   404   404   404   404   404   404   404   404   404
 """
 
 #: Once the window accepted the case it waits at 市场监管's review: the 市场监管 reviewer sees it now.
@@ -125,9 +174,21 @@ GET  /cases/<int:case_id>                        login 200   404   200   200   4
 GET  /cases/<int:case_id>/documents/<int:document_id>
                                                  login 200   404   200   200   404   200   404   200   200   200
 GET  /files/<int:upload_id>                      login 200   404   200   200   404   200   404   200   200   200
-GET  /cases/<int:case_id>/tasks/<task_uuid>      login 403   404   403   403   404   200   404   403   403   403
-# The finished 收件审查: "already done" (409) to whoever sees the case, the same 404 as ever to the others.
-GET  /cases/<int:case_id>/tasks/<rc_task_uuid>   login 409   404   409   409   404   409   404   409   409   409
+GET  /cases/<int:case_id>/tasks/<task_uuid>      login 404   404   403   403   404   200   404   403   403   403
+# The finished 收件审查: "already done" (409) to staff who see the case; the applicant never saw the window's step
+# and gets the same 404 as the others.
+GET  /cases/<int:case_id>/tasks/<rc_task_uuid>   login 404   404   409   409   404   409   404   409   409   409
+GET  /api/v1/cases/<int:case_id>                 401   200   404   200   200   404   200   404   200   200   200
+GET  /api/v1/cases/<int:case_id>/history         401   200   404   200   200   404   200   404   200   200   200
+POST /api/v1/cases/<int:case_id>/tasks/<task_uuid>/complete
+                                                 401   404   404   403   403   404   422   404   403   403   403
+POST /api/v1/cases/<int:case_id>/tasks/<rc_task_uuid>/complete
+                                                 401   404   404   409   409   404   409   404   409   409   409
+# Accepted: 市场监管's reviewer is the deciding department's staff now; an empty request is refused for its reason.
+GET  /cases/<int:case_id>/legal-time             login 403   403   200   200   404   200   404   200   200   200
+POST /cases/<int:case_id>/extensions             login 403   403   403   403   404   422   404   403   403   403
+GET  /api/v1/cases/<int:case_id>/deadlines       401   200   404   200   200   404   200   404   200   200   200
+POST /api/v1/cases/<int:case_id>/extensions      401   403   404   403   403   404   422   404   403   403   403
 """
 
 
@@ -136,6 +197,7 @@ class Request:
     """What the walk sends where a route needs more than its URL."""
 
     data: dict[str, Any] = field(default_factory=dict)  # form fields of a POST (the CSRF token is added)
+    json: Any = None  # the JSON body of an API POST
     fresh: bool = False  # the request ends the session: use a throwaway sign-in
     undo: str = ""  # POSTed after a successful request to restore the prepared state
 
@@ -149,6 +211,14 @@ REQUESTS: dict[tuple[str, str], Request] = {
     ("POST", "/cases/<int:case_id>/tasks/<task_uuid>"): Request({"action": "draft", "reception_note": "草稿"}),
     ("POST", "/cases/<int:case_id>/tasks/<task_uuid>/<action>"): Request(  # claim (签收), then release again
         undo="/cases/{case_id}/tasks/{task_uuid}/release"),
+    ("POST", "/api/v1/matters/<code>/cases"): Request(json={}),
+    ("POST", "/api/v1/cases/<int:case_id>/tasks/<task_uuid>/claim"): Request(
+        undo="/api/v1/cases/{case_id}/tasks/{task_uuid}/release"),
+    ("POST", "/api/v1/cases/<int:case_id>/tasks/<task_uuid>/complete"): Request(json={"data": {}}),
+    ("POST", "/api/v1/cases/<int:case_id>/extensions"): Request(json={}),
+    ("POST", "/api/v1/cases/<int:case_id>/special-procedures"): Request(json={}),
+    ("POST", "/api/v1/cases/<int:case_id>/special-procedures/end"): Request(json={}),
+    ("POST", "/api/v1/extensions/<int:request_id>/decision"): Request(json={"approve": True}),
 }
 
 
@@ -175,8 +245,10 @@ class Anonymous(User):
     """A browser that has opened the sign-in page (so it holds a CSRF token) but not signed in."""
 
     def __init__(self, app: Flask) -> None:
+        self.app = app
         self.client = app.test_client()
         self.username = ""
+        self._token = ""
         self.client.get("/login")
 
 
@@ -215,6 +287,7 @@ def prepare_case(app: Flask) -> dict[str, Any]:
         "task_uuid": task_link.split("/")[-1],
         "document_id": int(re.search(rf'href="/cases/{case_id}/documents/(\d+)"', page).group(1)),
         "upload_id": int(re.search(r'href="/files/(\d+)"', page).group(1)),
+        "request_id": 0,  # no such extension request: the grid checks the gate; test_legal_time_pages the rest
     }
 
 
@@ -237,19 +310,23 @@ def _walk(app: Flask, people: dict[str, User], table: dict[tuple[str, str], dict
         url = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule).format(**ids)
         for role, expected in outcomes.items():
             person = _person(app, role) if request.fresh else people[role]
-            response = person.get(url) if method == "GET" else person.post(url, dict(request.data))
+            if url.startswith("/api/"):
+                response = person.api(method, url, request.json)
+            else:
+                response = person.get(url) if method == "GET" else person.post(url, dict(request.data))
             got = _outcome(response)
             response.close()
             if got != expected:
                 wrong.append(f"{method} {url} as {role}: expected {expected}, got {got}")
             if request.undo and got == "go":
                 assert person.post(request.undo.format(**ids)).status_code == 302
+            elif request.undo and got == "200":
+                assert person.api("POST", request.undo.format(**ids)).status_code == 200
     return wrong
 
 
 def test_every_route_has_a_policy_row(web_app: Flask) -> None:
-    routes = {(method, rule.rule) for rule in web_app.url_map.iter_rules()
-              if rule.endpoint != "static" and not rule.rule.startswith("/api/")
+    routes = {(method, rule.rule) for rule in web_app.url_map.iter_rules() if rule.endpoint != "static"
               for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert routes - POLICY.keys() == set(), "new routes need a row in POLICY_GRID (who may open them?)"
     assert POLICY.keys() - routes == set(), "POLICY_GRID rows for routes that no longer exist"
@@ -307,6 +384,12 @@ def test_only_the_window_labels_a_case_as_entered_at_the_counter(people: dict[st
     assert citizen.post("/matters/food_business/apply", {"applicant_username": "demo_enterprise"}).status_code == 403
     assert people["window"].post("/window/walk-in", {"matter": "food_business",
                                                      "walk_in_name": "来访者"}).status_code == 302
+    window = people["window"]
+    listed = window.get("/cases").get_data(as_text=True).count("data-case=")
+    unknown = window.post("/matters/food_business/apply", {"applicant_username": "no_such_person"})
+    assert unknown.status_code == 302 and urlsplit(unknown.location).path == "/window"
+    assert "申请人账号“no_such_person”不存在" in window.get("/window").get_data(as_text=True)
+    assert listed and window.get("/cases").get_data(as_text=True).count("data-case=") == listed  # none started
 
 
 # -- CSRF ----------------------------------------------------------------------------------------

@@ -4,36 +4,80 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from flask import Flask
+from jsonschema import Draft202012Validator
 
 from engine.services.accounts import actor_for
 from engine.services.accounts import create_api_token
 from tests.webapp.test_journey import APPLICATION
+from webapp import create_app
+from webapp.errors import ERROR_CODES
+from webapp.views import api as api_module
+from webapp.views import api_schemas as schemas
+from webapp.views.api import api_document
+from webapp.views.openapi import UndocumentedRoute
+from webapp.views.openapi import openapi_document
 
 API = "/api/v1"
 
 
+def documented_schema(spec: dict[str, Any], method: str, path: str, status: int) -> dict[str, Any]:
+    """The schema the OpenAPI document promises for this answer (fails if it promises none).
+
+    An error for a path or method the API does not have (404, 405) is still an ``Error``.
+    """
+    error = {"$ref": "#/components/schemas/Error"}
+    for template, item in spec["paths"].items():
+        if re.fullmatch(re.sub(r"\\{\w+\\}", "[^/]+", re.escape(template)), path.split("?")[0]):
+            operation = item.get(method.lower())
+            if operation is None and status >= 400:
+                return error
+            assert operation is not None, f"{method} {path}: not documented"
+            response = operation["responses"].get(str(status))
+            assert response is not None, f"{method} {path}: status {status} not documented"
+            if "$ref" in response:
+                response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+            return response["content"]["application/json"]["schema"]
+    assert status >= 400, f"{path}: no documented path"
+    return error
+
+
+def assert_documented(spec: dict[str, Any], method: str, path: str, response: Any) -> None:
+    """The body matches the documented schema of its status: the document cannot drift from the code."""
+    schema = documented_schema(spec, method, path, response.status_code)
+    validator = Draft202012Validator({**schema, "components": spec["components"]},
+                                     format_checker=Draft202012Validator.FORMAT_CHECKER)
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(response.get_json())]
+    assert errors == [], f"{method} {path} ({response.status_code}): " + "; ".join(errors[:5])
+
+
 class ApiClient:
-    """One system calling the API with its bearer token."""
+    """One system calling the API with its bearer token; every answer is checked against the OpenAPI document."""
 
     def __init__(self, app: Flask, username: str) -> None:
         ctx = app.extensions["onewindow"]
         self.token = create_api_token(ctx, actor_for(ctx, username), f"test {username}")
         self.client = app.test_client()
+        self.spec = api_document(app)
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
+    def _checked(self, method: str, path: str, response: Any) -> Any:
+        assert_documented(self.spec, method, path, response)
+        return response
+
     def get(self, path: str, **kw: Any):  # type: ignore[no-untyped-def]
-        return self.client.get(API + path, headers=self._headers(), **kw)
+        return self._checked("GET", path, self.client.get(API + path, headers=self._headers(), **kw))
 
     def post(self, path: str, body: Any = None, **kw: Any):  # type: ignore[no-untyped-def]
-        if body is None:
-            return self.client.post(API + path, headers=self._headers(), **kw)
-        return self.client.post(API + path, headers=self._headers(), json=body, **kw)
+        if body is not None:
+            kw["json"] = body
+        return self._checked("POST", path, self.client.post(API + path, headers=self._headers(), **kw))
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +139,20 @@ def test_matters_and_guide(api) -> None:  # type: ignore[no-untyped-def]
     assert missing.status_code == 404 and missing.get_json()["error"] == "MatterNotFound"
 
 
+def test_bad_query_and_body_are_refused_with_the_parameter_named(api) -> None:  # type: ignore[no-untyped-def]
+    client = api("demo_citizen")
+    for query, message in (("limit=abc", "“limit”须为整数"), ("limit=%C2%B2", "“limit”须为整数"),
+                           ("limit=1_0", "“limit”须为整数"), ("limit=0", "“limit”须不小于 1"),
+                           ("limit=201", "“limit”须不大于 200"), ("colour=red", "“colour”不是可接受的参数")):
+        response = client.get(f"/cases?{query}")
+        assert response.status_code == 400 and response.get_json()["message"] == message, query
+    assert len(client.get("/cases?limit=1&matter=").get_json()["items"]) <= 1  # an empty parameter is no filter
+    for body, message in (([1], "请求体须为 JSON 对象"), ({"data": [1]}, "“data”须为 JSON 对象"),
+                          ({"date": {}}, "“date”不是可接受的参数")):
+        response = client.post("/matters/food_business/cases", body)
+        assert response.status_code == 400 and response.get_json()["message"] == message, body
+
+
 # -- the journey ---------------------------------------------------------------------------------
 
 
@@ -148,7 +206,8 @@ def test_food_licence_through_the_api(api) -> None:  # type: ignore[no-untyped-d
     work = clerk.get("/tasks?matter=food_business").get_json()["items"]
     check = next(t for t in work if t["case_id"] == case_id and t["element_id"] == "rc_check")
     base = f"/cases/{case_id}/tasks/{check['task_uuid']}"
-    assert citizen.post(f"{base}/complete", {"data": {"reception_decision": "accept"}}).status_code == 403
+    # The window's step is not the applicant's to see: the same 404 as a task that does not exist.
+    assert citizen.post(f"{base}/complete", {"data": {"reception_decision": "accept"}}).status_code == 404
     claimed = clerk.post(f"{base}/claim")
     assert claimed.status_code == 200 and claimed.get_json()["assignee"] == "demo_window"
     assert api("demo_fallback").post(f"{base}/claim").status_code == 403  # first to claim owns it
@@ -214,5 +273,45 @@ def test_openapi_is_public_valid_and_complete(web_app: Flask) -> None:
     documented = {(path, method) for path, item in spec["paths"].items() for method in item if method != "parameters"}
     routed = {(_openapi_path(r.rule), m.lower()) for r in rules for m in r.methods - {"HEAD", "OPTIONS"}}
     assert documented == routed
+    # Every error code the app can answer under a documented status is listed there, with whether to retry.
+    responses = spec["components"]["responses"]
+    for code, entry in ERROR_CODES.items():
+        if str(entry.status) in responses:
+            documented = responses[str(entry.status)]
+            assert code in documented["content"]["application/json"]["schema"]["allOf"][1]["properties"]["code"][
+                "enum"], code
+            assert (code in documented["x-retry-codes"]) == entry.retry, code
+    assert responses["409"]["x-retry-codes"] == ["conflict_retry"]
     validator = pytest.importorskip("openapi_spec_validator")
     validator.validate(spec)
+
+
+@dataclass(frozen=True)
+class Code:
+    status: int
+    description: str
+    retry: bool
+
+
+def test_each_error_status_documents_its_codes_and_which_to_retry(web_app: Flask) -> None:
+    codes = {"task_already_done": Code(409, "任务已办结", False), "conflict_retry": Code(409, "稍候重试", True),
+             "not_found": Code(404, "不存在", False)}
+    spec = openapi_document(web_app, "api", info=api_module.INFO, error_model=schemas.Error,
+                            error_responses=api_module.ERROR_RESPONSES, path_parameters=api_module.PATH_PARAMETERS,
+                            security_scheme=api_module.SECURITY_SCHEME, error_codes=codes)
+    conflict = spec["components"]["responses"]["409"]
+    assert conflict["x-retry-codes"] == ["conflict_retry"]
+    assert conflict["content"]["application/json"]["schema"]["allOf"][1]["properties"]["code"]["enum"] == \
+        ["task_already_done", "conflict_retry"]
+    assert "`conflict_retry`：稍候重试（可重试）" in conflict["description"]
+    assert "`task_already_done`：任务已办结（勿重试）" in conflict["description"]
+    assert spec["components"]["responses"]["404"]["x-retry-codes"] == []
+    pytest.importorskip("openapi_spec_validator").validate(spec)
+
+
+def test_a_route_without_an_operation_fails_the_document(web_app: Flask) -> None:
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "ENGINE_SETTINGS": web_app.extensions["onewindow"].settings})
+    app.add_url_rule(f"{API}/cases/<int:case_id>/undocumented", "api.undocumented", lambda case_id: {})
+    with pytest.raises(UndocumentedRoute, match="undocumented"):
+        api_document(app)
+    app.extensions["onewindow"].dispose()

@@ -8,6 +8,7 @@ import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from flask import Flask
@@ -19,6 +20,7 @@ from engine.services.bootstrap import add_demo_accounts
 from engine.services.bootstrap import ensure_administrator
 from engine.services.context import EngineContext
 from engine.settings import EngineSettings
+from engine.settings import PasswordHashing
 from tests.databases import migrated_database
 from tests.webapp.test_api import API
 from tests.webapp.test_api import ApiClient
@@ -28,7 +30,17 @@ from webapp.app import StartupRefused
 from webapp.errors import ERROR_CODES
 
 GOOD_SECRET = "k" * 40
-_cached_hash = functools.lru_cache(maxsize=4)(accounts.hash_password)
+_real_hash = accounts.hash_password
+
+
+@functools.lru_cache(maxsize=4)
+def _hash_once(hashing: PasswordHashing, password: str) -> str:
+    return _real_hash(SimpleNamespace(settings=SimpleNamespace(password_hashing=hashing)), password)  # type: ignore[arg-type]
+
+
+def _cached_hash(ctx: EngineContext, password: str) -> str:
+    """``hash_password`` with its (settings, password) result kept: the demo accounts share one password."""
+    return _hash_once(ctx.settings.password_hashing, password)
 
 
 def quick_demo_accounts(ctx: EngineContext) -> None:

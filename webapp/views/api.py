@@ -1,22 +1,23 @@
-"""The REST API (``/api/v1``): JSON over the same engine services as the pages.
+"""The REST API (``/api/v1``): JSON over the same engine services, and the same projections, as the pages.
 
 Systems authenticate with ``Authorization: Bearer <token>`` (tokens are issued on the account page).
 A signed-in browser session may read (GET) as well; every state-changing call needs the bearer
-token, because the API skips the CSRF check that protects the pages' forms. Engine errors become
-JSON in ``webapp.errors``: ``{"error", "message", "errors"?}`` with 404/403/409/422.
+token, because the API skips the CSRF check that protects the pages' forms. Each view declares its
+operation (``webapp.views.openapi.operation``) with the pydantic schemas of ``api_schemas``, which
+validate the query and body, shape the answer and generate ``/api/v1/openapi.json``. Engine errors
+become JSON in ``webapp.errors``: ``{"error", "code", "message", "errors"?, "incident"?}``; the document
+lists each status's ``code`` values from ``webapp.errors.ERROR_CODES`` and which of them to retry.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from datetime import date
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint
+from flask import Flask
 from flask import abort
+from flask import current_app
 from flask import g
 from flask import request
 from flask import url_for
@@ -24,22 +25,27 @@ from flask.blueprints import BlueprintSetupState
 
 from engine.actors import Actor
 from engine.services import casework
+from engine.services import deadline_requests as legal
+from engine.services import deadline_views as legal_views
+from engine.services import task_actions
 from engine.services import tasks
 from engine.services.accounts import actor_for_token
-from engine.services.cases import case_history
-from engine.services.cases import start_case
+from engine.services.applications import file_application
 from engine.services.deploy import list_matters
 from engine.services.deploy import matter_guide
-from engine.services.uploads import resolve_refs
-from engine.services.views import MatterView
+from engine.services.submissions import FormInput
+from engine.services.submissions import submit_task
+from webapp.errors import ERROR_CODES
 from webapp.security import SAFE_METHODS
 from webapp.security import engine
+from webapp.views import api_schemas as s
+from webapp.views.openapi import openapi_document
+from webapp.views.openapi import operation
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 PUBLIC_ENDPOINTS = {"api.openapi"}
 UNAUTHORIZED = {"error": "unauthorized", "message": "需要有效的访问令牌"}
-MAX_LIST = 200
 
 
 @bp.record_once
@@ -89,345 +95,213 @@ def _actor() -> Actor:
     return actor
 
 
-def _body_data() -> dict[str, Any]:
-    """The ``data`` object of a JSON body; an empty body means no data."""
-    if not request.get_data(cache=True):
-        return {}
-    body = request.get_json(force=True, silent=True)
-    if not isinstance(body, dict):
-        abort(400, description="请求体须为 JSON 对象")
-    data = body.get("data", {})
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        abort(400, description="“data”须为 JSON 对象")
-    return data
+# -- shaping ---------------------------------------------------------------------------------------
 
 
-# -- serialization -------------------------------------------------------------------------------
+def _fields(view: Any) -> dict[str, Any]:
+    """A frozen engine view's fields by name (not recursively: the schemas read nested views themselves)."""
+    return {f.name: getattr(view, f.name) for f in dataclasses.fields(view)}
 
 
-def to_json(value: Any) -> Any:
-    """Dataclasses, dates and containers as plain JSON values (dates and times as ISO 8601 strings)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): to_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_json(v) for v in value]
-    if isinstance(value, set | frozenset):
-        return sorted(to_json(v) for v in value)
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
-
-
-def _matter(matter: MatterView) -> dict[str, Any]:
-    return {"code": matter.code, "name": matter.name, "department": matter.department,
-            "case_type": matter.case_type, "statutory_limit_wd": matter.statutory_limit_wd,
-            "promised_limit_wd": matter.promised_limit_wd, "version": matter.version}
-
-
-def _summary(summary: casework.CaseSummary) -> dict[str, Any]:
-    body = to_json(summary)
-    if summary.deadlines is not None:
-        body["deadlines"]["is_paused"] = summary.deadlines.is_paused
-    return body
-
-
-def _document(doc: Any, *, with_html: bool = False) -> dict[str, Any]:
-    body = {"id": doc.id, "doc_key": doc.doc_key, "title": doc.title, "document_no": doc.document_no,
-            "permit": doc.permit, "element_id": doc.element_id, "sha256": doc.sha256,
-            "issued_at": to_json(doc.issued_at)}
-    if with_html:
-        body["html"] = doc.html
-    return body
-
-
-def _detail(detail: casework.CaseDetail) -> dict[str, Any]:
-    return {**_summary(detail.summary), "open_tasks": to_json(detail.open_tasks),
-            "documents": [_document(d) for d in detail.documents], "data": to_json(detail.data)}
-
-
-def _limit() -> int:
-    raw = request.args.get("limit", "")
-    if not raw:
-        return MAX_LIST
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIST:
-        abort(400, description=f"limit 须为 1–{MAX_LIST} 的整数")
-    return int(raw)
+def _detail(case: casework.CaseProjection) -> s.CaseDetail:
+    """The projection as the API's case body: the summary's fields at the top, then the rest."""
+    parts = {key: value for key, value in _fields(case).items() if key not in ("summary", "forms", "metadata")}
+    return s.CaseDetail.model_validate({**_fields(case.summary), **parts, "audience": case.audience.value})
 
 
 # -- matters -------------------------------------------------------------------------------------
 
 
 @bp.get("/matters")
+@operation("listMatters", "事项列表", s.MatterList)
 def matters():  # type: ignore[no-untyped-def]
-    return {"items": [_matter(m) for m in list_matters(engine())]}
+    return s.MatterList(items=list_matters(engine()))
 
 
 @bp.get("/matters/<code>")
+@operation("getMatter", "办事指南", s.MatterGuide, errors=(404,))
 def matter(code: str):  # type: ignore[no-untyped-def]
     guide = matter_guide(engine(), code)
-    return {**_matter(guide.matter), "definition_id": guide.matter.definition_id,
-            "content_hash": guide.matter.content_hash, "metadata": to_json(guide.matter.metadata),
-            "task_names": list(guide.task_names)}
+    return s.MatterGuide.model_validate({**_fields(guide.matter), "task_names": guide.task_names})
 
 
 @bp.post("/matters/<code>/cases")
-def start(code: str):  # type: ignore[no-untyped-def]
+@operation("startCase", "申办（以令牌所属用户身份）", s.CaseDetail, status=201, errors=(400, 403, 404, 422),
+           body=s.StartCaseBody, description="data 可预填申请人表单的字段，逐项按表单规则校验；其他字段返回 422。")
+def start(code: str, body: s.StartCaseBody):  # type: ignore[no-untyped-def]
     """Start a case as the token's actor; ``data`` prefills the applicant's forms (checked first)."""
-    ctx, actor = engine(), _actor()
-    raw = _body_data()
-    prefill = casework.application_prefill(ctx, code, raw) if raw else {}
-    view = start_case(ctx, code, actor, prefill)
-    body = _detail(casework.case_detail(ctx, view.id, actor))
-    return body, 201, {"Location": url_for("api.case", case_id=view.id)}
+    filed = file_application(engine(), code, _actor(), prefill=body.data)
+    return _detail(filed.case), {"Location": url_for("api.case", case_id=filed.case_id)}
 
 
 # -- cases ---------------------------------------------------------------------------------------
 
 
 @bp.get("/cases")
-def cases():  # type: ignore[no-untyped-def]
-    rows = casework.list_cases(engine(), _actor(), matter_code=request.args.get("matter") or None,
-                               search=request.args.get("q", ""), status=request.args.get("status") or None,
-                               limit=_limit())
-    return {"items": [_summary(row) for row in rows]}
+@operation("listCases", "可见办件列表", s.CaseList, errors=(400,), query=s.CaseQuery)
+def cases(query: s.CaseQuery):  # type: ignore[no-untyped-def]
+    return s.CaseList(items=casework.list_cases(engine(), _actor(), matter_code=query.matter, search=query.q,
+                                                status=query.status, limit=query.limit))
 
 
 @bp.get("/cases/<int:case_id>")
+@operation("getCase", "办件详情", s.CaseDetail, errors=(404,),
+           description="按调用者的身份投影：申请人只见本人的申请与补正、送达的文书、状态和期限；工作人员另见各部门意见与办理数据。")
 def case(case_id: int):  # type: ignore[no-untyped-def]
-    return _detail(casework.case_detail(engine(), case_id, _actor()))
+    return _detail(casework.case_projection(engine(), case_id, _actor()))
 
 
 @bp.get("/cases/<int:case_id>/history")
+@operation("getCaseHistory", "办理记录", s.CaseHistory, errors=(404,),
+           description="申请人得到办理进程（audience=applicant）；工作人员与审计得到完整的哈希链记录（audience=staff）。")
 def history(case_id: int):  # type: ignore[no-untyped-def]
-    ctx = engine()
-    casework.case_detail(ctx, case_id, _actor())  # access check: 404 for cases the actor may not see
-    return {"items": to_json(case_history(ctx, case_id))}
+    audience, items = casework.case_timeline(engine(), case_id, _actor())
+    return s.CaseHistory.model_validate({"audience": audience.value, "items": items})
 
 
 @bp.get("/cases/<int:case_id>/documents/<int:document_id>")
+@operation("getDocument", "文书正文", s.DocumentContent, errors=(404,))
 def document(case_id: int, document_id: int):  # type: ignore[no-untyped-def]
-    detail = casework.case_detail(engine(), case_id, _actor())
-    doc = next((d for d in detail.documents if d.id == document_id), None)
-    if doc is None:
-        abort(404)
-    return _document(doc, with_html=True)
+    return s.DocumentContent.model_validate(casework.case_document(engine(), case_id, document_id, _actor()))
 
 
 # -- tasks ---------------------------------------------------------------------------------------
 
 
 @bp.get("/tasks")
-def worklist():  # type: ignore[no-untyped-def]
-    rows = tasks.list_worklist(engine(), _actor(), matter_code=request.args.get("matter") or None)
-    return {"items": to_json(rows)}
+@operation("listTasks", "待办任务（本人的及所在岗位未签收的）", s.TaskList, errors=(400,), query=s.TaskQuery)
+def worklist(query: s.TaskQuery):  # type: ignore[no-untyped-def]
+    return s.TaskList(items=tasks.list_worklist(engine(), _actor(), matter_code=query.matter))
 
 
 @bp.post("/cases/<int:case_id>/tasks/<task_uuid>/claim")
+@operation("claimTask", "签收任务", s.Task, errors=(403, 404, 409))
 def claim(case_id: int, task_uuid: str):  # type: ignore[no-untyped-def]
-    ctx, actor = engine(), _actor()
-    casework.case_detail(ctx, case_id, actor)  # the same 404 as reading a case the actor may not see
-    return to_json(tasks.claim_task(ctx, case_id, task_uuid, actor))
+    return s.Task.model_validate(task_actions.claim_task(engine(), case_id, task_uuid, _actor()))
 
 
 @bp.post("/cases/<int:case_id>/tasks/<task_uuid>/release")
+@operation("releaseTask", "退回岗位队列", s.Task, errors=(403, 404, 409))
 def release(case_id: int, task_uuid: str):  # type: ignore[no-untyped-def]
-    ctx, actor = engine(), _actor()
-    casework.case_detail(ctx, case_id, actor)
-    return to_json(tasks.release_task(ctx, case_id, task_uuid, actor))
+    return s.Task.model_validate(task_actions.release_task(engine(), case_id, task_uuid, _actor()))
 
 
 @bp.post("/cases/<int:case_id>/tasks/<task_uuid>/complete")
-def complete(case_id: int, task_uuid: str):  # type: ignore[no-untyped-def]
+@operation("completeTask", "提交任务表单", s.CaseDetail, errors=(400, 403, 404, 409, 422), body=s.CompleteTaskBody,
+           body_required=True, description='文件字段传 [{"id": 上传编号}]，仅本人上传或本办件已有的文件有效。')
+def complete(case_id: int, task_uuid: str, body: s.CompleteTaskBody):  # type: ignore[no-untyped-def]
     """Submit a task's form. Files are referenced as ``[{"id": <upload id>}]`` and re-read from our records."""
+    result = submit_task(engine(), case_id, task_uuid, _actor(), FormInput(body.data), with_page=False)
+    result.raise_for_problem()
+    assert result.case is not None
+    return _detail(result.case)
+
+
+# -- legal time: deadlines, extensions (art. 42), 特别程序 (art. 45) ---------------------------------
+
+
+def _legal_time(view: legal_views.CaseLegalTime) -> s.LegalTime:
+    return s.LegalTime.model_validate({"case_id": view.case_id, "case_number": view.case_number,
+                                       "deadlines": view.deadlines, "records": list(view.records),
+                                       "extension_requests": list(view.options.requests)})
+
+
+@bp.get("/cases/<int:case_id>/deadlines")
+@operation("getCaseDeadlines", "办理期限（存储的期限记录与延期申请）", s.LegalTime, errors=(404,),
+           description="页面、文书与统计读取的同一份期限记录：受理日期、所用时限、暂停（补正、特别程序）及其法定依据、延期、办结日期。")
+def case_deadlines(case_id: int):  # type: ignore[no-untyped-def]
+    return _legal_time(legal_views.case_legal_time(engine(), case_id, _actor()))
+
+
+@bp.post("/cases/<int:case_id>/extensions")
+@operation("requestExtension", "申请延长办理期限", s.ExtensionRequest, status=201, errors=(403, 404, 422),
+           body=s.ExtensionBody, body_required=True,
+           description="作出决定部门的承办人员提出，须写明理由；在办件办结前、法定期限届满前提出，且不超过事项规定的可延长时限。"
+                       "提出后待该部门负责人批准，期限不变。")
+def request_extension(case_id: int, body: s.ExtensionBody):  # type: ignore[no-untyped-def]
     ctx, actor = engine(), _actor()
-    page = casework.task_page(ctx, case_id, task_uuid, actor)  # visibility, task and work checks
-    values = _body_data()
-    for form_field in page.form.fields:
-        if form_field.type == "filepicker" and form_field.key in values:
-            refs = values[form_field.key]
-            values[form_field.key] = resolve_refs(ctx, refs if isinstance(refs, list) else [], actor, case_id)
-    tasks.complete_task(ctx, case_id, task_uuid, values, actor)
-    return _detail(casework.case_detail(ctx, case_id, actor))
+    legal_views.case_legal_time(ctx, case_id, actor)  # 404 for a case the actor may not see
+    made = legal.request_extension(ctx, case_id, actor, days=body.days, reason=body.reason, permit=body.permit)
+    return s.ExtensionRequest.model_validate(made), {"Location": url_for("api.extension", request_id=made.id)}
+
+
+@bp.get("/extensions")
+@operation("listExtensionRequests", "待本人批准的延期申请", s.ExtensionRequestList)
+def extensions():  # type: ignore[no-untyped-def]
+    return s.ExtensionRequestList(items=legal_views.pending_extensions(engine(), _actor()))
+
+
+@bp.get("/extensions/<int:request_id>")
+@operation("getExtensionRequest", "延期申请", s.ExtensionRequestDetail, errors=(404,))
+def extension(request_id: int):  # type: ignore[no-untyped-def]
+    page = legal_views.extension_request(engine(), request_id, _actor())
+    return s.ExtensionRequestDetail.model_validate({**_fields(page.request), "case_number": page.case_number,
+                                                    "may_decide": page.may_decide, "deadlines": page.deadlines})
+
+
+@bp.post("/extensions/<int:request_id>/decision")
+@operation("decideExtension", "批准或不予批准延期", s.ExtensionRequest, errors=(403, 404), body=s.ExtensionDecisionBody,
+           body_required=True,
+           description="只有作出决定部门的负责人可以批准（不是窗口负责人，也不是系统管理员）；批准后期限记录随之变更，"
+                       "并向申请人出具延长办理期限告知书。")
+def decide_extension(request_id: int, body: s.ExtensionDecisionBody):  # type: ignore[no-untyped-def]
+    ctx, actor = engine(), _actor()
+    legal_views.extension_request(ctx, request_id, actor)  # 404 before 403
+    return s.ExtensionRequest.model_validate(legal.decide_extension(ctx, request_id, actor, approve=body.approve,
+                                                                    note=body.note))
+
+
+@bp.post("/cases/<int:case_id>/special-procedures")
+@operation("startSpecialProcedure", "启动特别程序（暂停计时）", s.LegalTime, status=201, errors=(403, 404, 422),
+           body=s.SpecialProcedureBody, body_required=True,
+           description="行政许可法第四十五条：事项规定的特别程序所需时间不计入期限；出具特别程序告知书。")
+def start_special_procedure(case_id: int, body: s.SpecialProcedureBody):  # type: ignore[no-untyped-def]
+    ctx, actor = engine(), _actor()
+    legal_views.case_legal_time(ctx, case_id, actor)
+    legal.start_special_procedure(ctx, case_id, actor, kind=body.kind, reason=body.reason,
+                                  expected_days=body.expected_days, permit=body.permit)
+    return _legal_time(legal_views.case_legal_time(ctx, case_id, actor))
+
+
+@bp.post("/cases/<int:case_id>/special-procedures/end")
+@operation("endSpecialProcedure", "结束特别程序（恢复计时）", s.LegalTime, errors=(403, 404, 422),
+           body=s.SpecialProcedureEndBody, body_required=True,
+           description="记录特别程序结束之日：该期间不计入期限，并出具告知书写明实际期间与调整后的办结日期。")
+def end_special_procedure(case_id: int, body: s.SpecialProcedureEndBody):  # type: ignore[no-untyped-def]
+    ctx, actor = engine(), _actor()
+    legal_views.case_legal_time(ctx, case_id, actor)
+    legal.end_special_procedure(ctx, case_id, actor, result=body.result, permit=body.permit)
+    return _legal_time(legal_views.case_legal_time(ctx, case_id, actor))
 
 
 # -- OpenAPI -------------------------------------------------------------------------------------
 
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-def _items(name: str) -> dict[str, Any]:
-    return {"type": "object", "required": ["items"],
-            "properties": {"items": {"type": "array", "items": _ref(name)}}}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+PATH_PARAMETERS = {"code": "事项编码", "case_id": "办件内部编号", "task_uuid": "任务标识（task_uuid）",
+                   "document_id": "文书编号", "request_id": "延期申请编号"}
+ERROR_RESPONSES = {400: "请求体或参数格式不正确", 401: "缺少或无效的访问令牌", 403: "无权执行此操作",
+                   404: "不存在，或无权查看", 409: "任务已办结或不可办理（勿重试），或办件刚被他人更新（可重试）",
+                   413: "请求体超过大小上限", 422: "表单填写有误，errors 列出各字段的问题",
+                   500: "系统内部错误，incident 为事件编号"}
+INFO = {"title": "一窗通办 OneWindow API", "version": "1.0.0",
+        "description": "使用 Authorization: Bearer <令牌> 调用；已登录的浏览器会话只能读取（GET）。"
+                       "错误统一返回 Error，其 code 为稳定的错误码：每个错误状态下列出可能的 code，"
+                       "x-retry-codes 为可原样重试的 code（如 conflict_retry，稍候随机等待后重试），"
+                       "其余 code 重试无意义（如 task_already_done：任务已办结，请重新读取办件）。"
+                       "时间（date-time）均为北京时间，带 +08:00 偏移；日期（date）为北京时间的日历日。"}
+SECURITY_SCHEME = {"type": "http", "scheme": "bearer", "description": "在账户页面签发的访问令牌（ow_…）"}
 
 
-def _errors(*codes: int) -> dict[str, Any]:
-    names = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict",
-             422: "Invalid"}
-    return {str(code): {"$ref": f"#/components/responses/{names[code]}"} for code in codes}
-
-
-def _param(name: str, where: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"name": name, "in": where, "required": where == "path", "schema": schema, "description": description}
-
-
-_STR = {"type": "string"}
-_INT = {"type": "integer"}
-_DATE = {"type": "string", "format": "date"}
-_TIME = {"type": "string", "format": "date-time"}
-_CASE_ID = _param("case_id", "path", _INT, "办件内部编号")
-_TASK_UUID = _param("task_uuid", "path", _STR, "任务标识（task_uuid）")
-_DATA_BODY = {"required": False, "content": {"application/json": {"schema": {
-    "type": "object", "properties": {"data": {"type": "object", "additionalProperties": True}}}}}}
-
-
-def _obj(required: list[str], properties: dict[str, Any], description: str = "") -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "object", "required": required, "properties": properties}
-    if description:
-        schema["description"] = description
-    return schema
-
-
-_MATTER_PROPS = {"code": _STR, "name": _STR, "department": _STR, "case_type": _STR, "statutory_limit_wd": _INT,
-                 "promised_limit_wd": _INT, "version": _INT}
-_PERMIT_PROPS = {"key": _STR, "name": _STR, "statutory_due": _DATE, "promised_due": _DATE,
-                 "paused": {"type": "array", "description": "补正/特别程序暂停区间 [开始, 结束]，未结束时结束为 null",
-                            "items": {"type": "array", "prefixItems": [_DATE, _nullable(_DATE)]}},
-                 "statutory_state": _STR, "promised_state": _STR}
-_SUMMARY_PROPS = {"id": _INT, "case_number": _STR, "matter_code": _STR, "matter_name": _STR, "title": _STR,
-                  "status": _STR, "blzt": _nullable(_INT), "status_name": _STR, "owner_id": _nullable(_STR),
-                  "received_at": _TIME, "completed_at": _nullable(_TIME),
-                  "current_steps": {"type": "array", "items": _STR},
-                  "deadlines": _nullable(_ref("Deadlines"))}
-_TASK_PROPS = {"id": _INT, "case_id": _INT, "case_number": _STR, "task_uuid": _STR, "element_id": _STR,
-               "name": _STR, "lane": _STR, "candidate_groups": {"type": "array", "items": _STR},
-               "assignee": _nullable(_STR), "form_key": _STR, "state": _STR, "created_at": _TIME,
-               "due_at": _nullable(_TIME), "matter_code": _STR}
-_DOCUMENT_PROPS = {"id": _INT, "doc_key": _STR, "title": _STR, "document_no": _STR, "permit": _STR,
-                   "element_id": _STR, "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-                   "issued_at": _TIME}
-_HISTORY_PROPS = {"seq": _INT, "occurred_at": _TIME, "event_type": _STR, "actor_id": _STR, "actor_role": _STR,
-                  "element_id": _STR, "element_name": _STR, "task_uuid": _STR, "from_state": _STR, "to_state": _STR,
-                  "data_before": {}, "data_after": {}, "payload": {}, "row_hash": _STR}
-
-SCHEMAS: dict[str, Any] = {
-    "Error": _obj(["error", "message"], {
-        "error": _STR, "message": {"type": "string", "description": "中文说明"},
-        "errors": {"type": "object", "additionalProperties": _STR, "description": "字段 → 错误说明（仅 422）"}}),
-    "Matter": _obj(list(_MATTER_PROPS), _MATTER_PROPS, "事项（最新部署版本）"),
-    "MatterGuide": {"allOf": [_ref("Matter"), _obj(
-        ["definition_id", "content_hash", "metadata", "task_names"],
-        {"definition_id": _INT, "content_hash": _STR, "metadata": {"type": "object"},
-         "task_names": {"type": "array", "items": _STR}})], "description": "办事指南"},
-    "PermitDeadline": _obj(list(_PERMIT_PROPS), _PERMIT_PROPS),
-    "Deadlines": _obj(
-        ["accepted_on", "statutory_due", "promised_due", "extension_wd", "paused", "provisional",
-         "statutory_state", "promised_state", "finished", "is_paused", "permits"],
-        {"accepted_on": _DATE, "statutory_due": _DATE, "promised_due": _DATE, "extension_wd": _INT,
-         "paused": _PERMIT_PROPS["paused"], "provisional": {"type": "boolean"}, "statutory_state": _STR,
-         "promised_state": _STR, "finished": {"type": "boolean"}, "is_paused": {"type": "boolean"},
-         "permits": {"type": "array", "items": _ref("PermitDeadline")}}, "办理时限（工作日已换算为日期）"),
-    "CaseSummary": _obj(list(_SUMMARY_PROPS), _SUMMARY_PROPS, "办件概要"),
-    "Task": _obj(list(_TASK_PROPS), _TASK_PROPS, "人工任务"),
-    "Document": _obj(list(_DOCUMENT_PROPS), _DOCUMENT_PROPS, "已出具的文书（不含正文）"),
-    "DocumentContent": {"allOf": [_ref("Document"), _obj(["html"], {"html": _STR})],
-                        "description": "文书正文；sha256 为 UTF-8 正文的摘要"},
-    "CaseDetail": {"allOf": [_ref("CaseSummary"), _obj(["open_tasks", "documents", "data"], {
-        "open_tasks": {"type": "array", "items": _ref("Task")},
-        "documents": {"type": "array", "items": _ref("Document")},
-        "data": {"type": "object", "additionalProperties": True}})], "description": "办件详情"},
-    "HistoryEvent": _obj(list(_HISTORY_PROPS), _HISTORY_PROPS, "办理记录（哈希链）"),
-}
-
-RESPONSES: dict[str, Any] = {
-    "BadRequest": _json(_ref("Error"), "请求体或参数格式不正确"),
-    "Unauthorized": _json(_ref("Error"), "缺少或无效的访问令牌"),
-    "Forbidden": _json(_ref("Error"), "无权执行此操作"),
-    "NotFound": _json(_ref("Error"), "不存在，或无权查看"),
-    "Conflict": _json(_ref("Error"), "任务已被处理或办件刚被他人更新"),
-    "Invalid": _json(_ref("Error"), "表单填写有误，errors 列出各字段的问题"),
-}
-
-
-def _op(summary: str, ok: dict[str, Any], *errors: int, status: str = "200", **extra: Any) -> dict[str, Any]:
-    return {"summary": summary, "responses": {status: ok, **_errors(401, *errors)}, **extra}
-
-
-PATHS: dict[str, Any] = {
-    "/matters": {"get": _op("事项列表", _json(_items("Matter"), "事项"), operationId="listMatters")},
-    "/matters/{code}": {
-        "parameters": [_param("code", "path", _STR, "事项编码")],
-        "get": _op("办事指南", _json(_ref("MatterGuide"), "事项及其指南"), 404, operationId="getMatter")},
-    "/matters/{code}/cases": {
-        "parameters": [_param("code", "path", _STR, "事项编码")],
-        "post": _op("申办（以令牌所属用户身份）", _json(_ref("CaseDetail"), "已创建的办件"), 400, 403, 404, 422,
-                    status="201", operationId="startCase", requestBody=_DATA_BODY,
-                    description="data 可预填申请人表单的字段，逐项按表单规则校验；其他字段返回 422。")},
-    "/cases": {"get": _op("可见办件列表", _json(_items("CaseSummary"), "办件"), 400, operationId="listCases",
-                          parameters=[_param("matter", "query", _STR, "事项编码"),
-                                      _param("status", "query", _STR, "状态（running、completed 等）"),
-                                      _param("q", "query", _STR, "办件编号或标题检索"),
-                                      _param("limit", "query", {"type": "integer", "minimum": 1,
-                                                                "maximum": MAX_LIST}, "最多返回条数")])},
-    "/cases/{case_id}": {
-        "parameters": [_CASE_ID],
-        "get": _op("办件详情", _json(_ref("CaseDetail"), "办件"), 404, operationId="getCase")},
-    "/cases/{case_id}/history": {
-        "parameters": [_CASE_ID],
-        "get": _op("办理记录", _json(_items("HistoryEvent"), "按序号排列的记录"), 404, operationId="getCaseHistory")},
-    "/cases/{case_id}/documents/{document_id}": {
-        "parameters": [_CASE_ID, _param("document_id", "path", _INT, "文书编号")],
-        "get": _op("文书正文", _json(_ref("DocumentContent"), "文书"), 404, operationId="getDocument")},
-    "/tasks": {"get": _op("待办任务（本人的及所在岗位未签收的）", _json(_items("Task"), "任务"),
-                          operationId="listTasks", parameters=[_param("matter", "query", _STR, "事项编码")])},
-    "/cases/{case_id}/tasks/{task_uuid}/claim": {
-        "parameters": [_CASE_ID, _TASK_UUID],
-        "post": _op("签收任务", _json(_ref("Task"), "已签收的任务"), 403, 404, 409, operationId="claimTask")},
-    "/cases/{case_id}/tasks/{task_uuid}/release": {
-        "parameters": [_CASE_ID, _TASK_UUID],
-        "post": _op("退回岗位队列", _json(_ref("Task"), "已退回的任务"), 403, 404, 409, operationId="releaseTask")},
-    "/cases/{case_id}/tasks/{task_uuid}/complete": {
-        "parameters": [_CASE_ID, _TASK_UUID],
-        "post": _op("提交任务表单", _json(_ref("CaseDetail"), "提交后的办件"), 400, 403, 404, 409, 422,
-                    operationId="completeTask", requestBody={**_DATA_BODY, "required": True},
-                    description='文件字段传 [{"id": 上传编号}]，仅本人上传或本办件已有的文件有效。')},
-    "/openapi.json": {"get": {"summary": "本接口说明（OpenAPI 3.1）", "operationId": "getOpenApi", "security": [],
-                              "responses": {"200": {"description": "OpenAPI 文档",
-                                                    "content": {"application/json": {"schema": {
-                                                        "type": "object"}}}}}}},
-}
-
-OPENAPI: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {"title": "一窗通办 OneWindow API", "version": "1.0.0",
-             "description": "使用 Authorization: Bearer <令牌> 调用；已登录的浏览器会话只能读取（GET）。"
-                            "错误统一返回 Error：404 不存在或无权查看，403 无权操作，409 冲突，422 表单有误。"},
-    "servers": [{"url": "/api/v1"}],
-    "security": [{"bearerAuth": []}],
-    "paths": PATHS,
-    "components": {"schemas": SCHEMAS, "responses": RESPONSES,
-                   "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
-                                                      "description": "在账户页面签发的访问令牌（ow_…）"}}},
-}
+def api_document(app: Flask) -> dict[str, Any]:
+    """This app's API document, built once from the route table and the schemas."""
+    document = app.extensions.get("onewindow_openapi")
+    if document is None:
+        document = app.extensions["onewindow_openapi"] = openapi_document(
+            app, bp.name, info=INFO, error_model=s.Error, error_responses=ERROR_RESPONSES,
+            path_parameters=PATH_PARAMETERS, security_scheme=SECURITY_SCHEME, error_codes=ERROR_CODES)
+    return document
 
 
 @bp.get("/openapi.json")
+@operation("getOpenApi", "本接口说明（OpenAPI 3.1）", None, public=True)
 def openapi():  # type: ignore[no-untyped-def]
-    return OPENAPI
+    return api_document(current_app._get_current_object())  # type: ignore[attr-defined]

@@ -23,29 +23,27 @@ from flask import request
 
 from engine.actors import Actor
 from engine.clock import CHINA_TZ
-from engine.documents import digest
 from engine.services import casework
-from engine.services.accounts import actor_for
-from engine.services.audit import AuditDiagram
 from engine.services.audit import case_diagram
-from engine.services.audit import deadlines_at
 from engine.services.audit import export_csv
 from engine.services.audit import export_xes
 from engine.services.audit import matter_diagram
-from engine.services.audit import matter_heatmap
 from engine.services.audit import mining_events
-from engine.services.audit import replay_case
 from engine.services.audit import require_auditor
 from engine.services.audit import verify_history
-from engine.services.cases import case_history
+from engine.services.audit_pages import ReplayStep
+from engine.services.audit_pages import audit_case_check
+from engine.services.audit_pages import audit_case_page
+from engine.services.audit_pages import audit_heatmap
+from engine.services.audit_pages import audit_replay
 from engine.services.deadlines import CaseDeadlines
-from engine.services.deadlines import case_deadlines
 from engine.services.deploy import list_matters
 from engine.services.views import HistoryView
 from engine.state_names import BLZT_NAMES
 from engine.state_names import CASE_STATUS_NAMES as CASE_STATUSES
 from engine.state_names import DEADLINE_STATE_NAMES as DEADLINE_STATES
 from engine.state_names import TASK_STATE_NAMES as TASK_STATES
+from webapp.china_time import china_time
 from webapp.security import current_actor
 from webapp.security import engine
 from webapp.security import requires
@@ -59,6 +57,9 @@ EVENT_NAMES = {
     "status_changed": "办理状态变更", "document_issued": "出具文书", "credit_recorded": "记录失信信息",
     "timers_fired": "定时触发", "task_claimed": "签收", "task_released": "退回岗位队列", "task_delegated": "转办",
     "deadline_extended": "延长办理期限", "due_date_recomputed": "重算期限", "snapshot_recorded": "记录状态快照",
+    "deadline_opened": "写入期限记录（受理）", "deadline_paused": "期限暂停", "deadline_resumed": "期限恢复计算",
+    "deadline_closed": "停止计时（已决定）", "extension_requested": "申请延长办理期限",
+    "extension_refused": "不予批准延期",
     "case_completed": "办件结束", "case_failed": "办件异常",
 }
 EXPORT_TYPES = {"xes": "application/xml", "csv": "text/csv; charset=utf-8"}
@@ -73,10 +74,15 @@ def _auditor() -> Actor:
 # -- formatting ----------------------------------------------------------------------------------
 
 
-@bp.app_template_filter("audit_time")
 def audit_time(value: datetime | None) -> str:
-    """A stored (UTC) moment as China time."""
-    return value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+    """A stored (UTC) moment as China time, to the second (what audit pages show)."""
+    return china_time(value, "%Y-%m-%d %H:%M:%S")
+
+
+@bp.app_template_filter("event_name")
+def event_name(event_type: str) -> str:
+    """A history event type in Chinese (the case pages' 办理进程 and the audit timeline)."""
+    return EVENT_NAMES.get(event_type, event_type)
 
 
 @bp.app_template_filter("audit_json")
@@ -90,7 +96,7 @@ def _state_name(state: str) -> str:
 
 def describe(row: HistoryView) -> str:
     """What a history row records, in Chinese."""
-    label = EVENT_NAMES.get(row.event_type, row.event_type)
+    label = event_name(row.event_type)
     if row.event_type == "status_changed" and row.to_state.isdigit():
         return f"{label}：{row.to_state} {BLZT_NAMES.get(int(row.to_state), '')}"
     if row.event_type == "document_issued" and isinstance(row.data_after, dict):
@@ -98,15 +104,6 @@ def describe(row: HistoryView) -> str:
     if row.event_type == "deadline_extended":
         return f"{label} {row.to_state} 个工作日"
     return label
-
-
-def _people(ids: set[str]) -> dict[str, str]:
-    names = {"system": "系统"}
-    for user_id in ids - names.keys():
-        actor = actor_for(engine(), user_id)
-        if actor is not None and actor.name:
-            names[user_id] = actor.name
-    return names
 
 
 def _deadline_json(deadlines: CaseDeadlines | None) -> dict[str, Any] | None:
@@ -122,32 +119,28 @@ def _deadline_json(deadlines: CaseDeadlines | None) -> dict[str, Any] | None:
 # -- replay --------------------------------------------------------------------------------------
 
 
-def _seq(raw: str | None, total: int) -> int:
+def _seq(raw: str | None) -> int | None:
+    """The ``seq`` parameter; anything but a number means "the last step"."""
     try:
-        seq = int(raw) if raw else total
+        return int(raw) if raw else None
     except ValueError:
-        seq = total
-    return max(1, min(seq, total)) if total else 0
+        return None
 
 
-def replay_payload(case_id: int, seq: int, diagram: AuditDiagram) -> dict[str, Any]:
-    """The case right after history row ``seq``, rebuilt from history, in diagram terms.
+def replay_payload(step: ReplayStep) -> dict[str, Any]:
+    """A replay step in diagram terms, as the page's script reads it.
 
-    Elements of called processes (收件与受理, 出件与好差评) are shown on their call activity. The last
-    step is the case as it stands now, so its deadline is judged today; earlier steps on their own day.
+    Elements of called processes (收件与受理, 出件与好差评) are shown on their call activity.
     """
-    ctx = engine()
-    state = replay_case(ctx, case_id, seq)
-    deadlines = case_deadlines(ctx, case_id) if state.seq == state.total else deadlines_at(ctx, case_id, state.seq)
-    overdue = deadlines is not None and deadlines.promised_state == "red"
+    state, diagram, deadlines = step.state, step.diagram, step.deadlines
     names = diagram.element_names
     event = dict(state.event)
     stamp = datetime.fromisoformat(event["occurred_at"])
     element_id = event.get("element_id") or ""
-    event.update(label=EVENT_NAMES.get(event["event_type"], event["event_type"]), at=audit_time(stamp),
+    event.update(label=event_name(event["event_type"]), at=audit_time(stamp),
                  element_name=event.get("element_name") or names.get(element_id, ""),
                  shown_on=diagram.called_in.get(element_id, element_id),
-                 actor_name=_people({event["actor_id"]}).get(event["actor_id"], event["actor_id"]),
+                 actor_name=step.people.get(event["actor_id"], event["actor_id"]),
                  to_state_name=_state_name(event.get("to_state") or ""))
     open_tasks = [{"id": t, "name": names.get(t) or t, "shown_on": diagram.called_in.get(t, t)}
                   for t in state.open_tasks]
@@ -157,19 +150,12 @@ def replay_payload(case_id: int, seq: int, diagram: AuditDiagram) -> dict[str, A
         "active": sorted({t["shown_on"] for t in open_tasks}),
         "completed": sorted(set(state.completed)),
         "flow_counts": state.flow_counts,
-        "overdue": overdue,
+        "overdue": deadlines is not None and deadlines.promised_state == "red",
         "deadline": _deadline_json(deadlines),
         "blzt": state.blzt, "blzt_name": BLZT_NAMES.get(state.blzt or 0, "—"),
         "documents": list(state.documents),
         "data": state.data,
     }
-
-
-def _replay_or_error(case_id: int, seq: int, diagram: AuditDiagram) -> tuple[dict[str, Any] | None, str]:
-    try:
-        return replay_payload(case_id, seq, diagram), ""
-    except Exception as exc:  # noqa: BLE001 - the timeline stays readable even if a (tampered) history won't replay
-        return None, f"无法按历史记录回放到第 {seq} 步：{exc}"
 
 
 def _json(payload: Any, status: int = 200) -> Response:
@@ -197,22 +183,13 @@ def index():  # type: ignore[no-untyped-def]
 @requires(*AUDITORS)
 def case(case_id: int):  # type: ignore[no-untyped-def]
     """Every history row of one case, its documents with hashes, and the diagram with replay."""
-    ctx, actor = engine(), _auditor()
-    detail = casework.case_detail(ctx, case_id, actor)
-    history = case_history(ctx, case_id)
-    diagram = case_diagram(ctx, case_id)
-    seq = _seq(request.args.get("seq"), len(history))
-    state, replay_error = _replay_or_error(case_id, seq, diagram) if history else (None, "没有历史记录")
-    check = verify_history(ctx, case_id)[0]
-    recorded = {row.data_after.get("document_no"): row.data_after.get("sha256") for row in history
-                if row.event_type == "document_issued" and isinstance(row.data_after, dict)}
-    documents = [{"doc": d, "content_ok": digest(d.html) == d.sha256, "recorded": recorded.get(d.document_no),
-                  "history_ok": recorded.get(d.document_no) == d.sha256} for d in detail.documents]
+    page = audit_case_page(engine(), case_id, current_actor(), _seq(request.args.get("seq")))
+    state = replay_payload(page.replay) if page.replay is not None else None
     return render_template(
-        "audit/case.html", case=detail, s=detail.summary, history=history, diagram=diagram, seq=seq,
-        total=len(history), state=state, replay_error=replay_error,
+        "audit/case.html", case=page.case, s=page.case.summary, history=page.history, diagram=page.diagram,
+        seq=page.seq, total=len(page.history), state=state, replay_error=page.replay_error,
         state_json=json.dumps(state, ensure_ascii=False, default=str) if state else "",
-        check=check, documents=documents, people=_people({h.actor_id for h in history}), describe=describe,
+        check=page.check, documents=page.documents, people=page.people, describe=describe,
         state_name=_state_name, deadline_states=DEADLINE_STATES)
 
 
@@ -220,13 +197,8 @@ def case(case_id: int):  # type: ignore[no-untyped-def]
 @requires(*AUDITORS)
 def replay(case_id: int) -> Response:
     """One replay step as JSON (the page's slider and 上一步/下一步 fetch this)."""
-    ctx = engine()
-    _auditor()
-    total = len(case_history(ctx, case_id))
-    if not total:
-        abort(404)
-    payload, error = _replay_or_error(case_id, _seq(request.args.get("seq"), total), case_diagram(ctx, case_id))
-    return _json(payload) if payload is not None else _json({"error": error}, 500)
+    step, error = audit_replay(engine(), case_id, current_actor(), _seq(request.args.get("seq")))
+    return _json(replay_payload(step)) if step is not None else _json({"error": error}, 500)
 
 
 @bp.get("/cases/<int:case_id>/diagram.bpmn")
@@ -250,11 +222,8 @@ def verify():  # type: ignore[no-untyped-def]
 @bp.get("/cases/<int:case_id>/verify")
 @requires(*AUDITORS)
 def verify_case(case_id: int):  # type: ignore[no-untyped-def]
-    _auditor()
-    check = verify_history(engine(), case_id)[0]
-    history = case_history(engine(), case_id)
-    bad = next((h for h in history if check.first_bad_seq is not None and h.seq == check.first_bad_seq), None)
-    return render_template("audit/verify_case.html", check=check, bad=bad, describe=describe,
+    page = audit_case_check(engine(), case_id, current_actor())
+    return render_template("audit/verify_case.html", check=page.check, bad=page.bad, describe=describe,
                            state_name=_state_name)
 
 
@@ -262,15 +231,11 @@ def verify_case(case_id: int):  # type: ignore[no-untyped-def]
 @requires(*AUDITORS)
 def heatmap(code: str):  # type: ignore[no-untyped-def]
     """The matter's newest diagram with how often each element ran and how long it took."""
-    _auditor()
-    ctx = engine()
-    diagram = matter_diagram(ctx, code)
-    heat = matter_heatmap(ctx, code)
-    name = next((m.name for m in list_matters(ctx) if m.code == code), code)
-    data = {h.element_id: {"runs": h.runs, "avg": h.avg_workdays, "name": h.name} for h in heat}
-    return render_template("audit/heatmap.html", matter=code, matter_name=name, diagram=diagram, heat=heat,
-                           heat_json=json.dumps(data, ensure_ascii=False),
-                           max_runs=max((h.runs for h in heat), default=0))
+    page = audit_heatmap(engine(), code, current_actor())
+    data = {h.element_id: {"runs": h.runs, "avg": h.avg_workdays, "name": h.name} for h in page.heat}
+    return render_template("audit/heatmap.html", matter=code, matter_name=page.matter_name, diagram=page.diagram,
+                           heat=page.heat, heat_json=json.dumps(data, ensure_ascii=False),
+                           max_runs=max((h.runs for h in page.heat), default=0))
 
 
 @bp.get("/heatmap/<code>/diagram.bpmn")

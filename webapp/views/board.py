@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint
 from flask import render_template
 
-from engine.actors import Actor
 from engine.services import casework
 from engine.services.stats import matter_statistics
 from webapp.security import engine
@@ -13,14 +12,10 @@ from webapp.security import requires
 
 bp = Blueprint("board", __name__)
 
-BOARD_ACTOR = Actor("board", "大屏", frozenset({"auditor"}))
-
-
 @bp.get("/board")
 def board():  # type: ignore[no-untyped-def]
     """Running cases with masked numbers and their deadline colour; refreshes itself without JavaScript."""
-    cases = casework.list_cases(engine(), BOARD_ACTOR, status="running", limit=50)
-    return render_template("board/board.html", cases=cases, stats=matter_statistics(engine()))
+    return render_template("board/board.html", cases=casework.public_board(engine()), stats=matter_statistics(engine()))
 
 
 @bp.get("/stats")

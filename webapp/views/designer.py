@@ -8,7 +8,6 @@ page can show them next to the diagram; the HTML pages get the usual error page.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint
@@ -21,7 +20,6 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
-from engine.clock import CHINA_TZ
 from engine.errors import DefinitionInvalid
 from engine.errors import DefinitionProblem
 from engine.errors import EngineError
@@ -35,12 +33,6 @@ bp = Blueprint("designer", __name__, url_prefix="/designer")
 DESIGNERS = ("designer", "admin")
 IMPORT_FIELDS = ("code", "name", "department", "implementation_code", "case_type", "statutory_limit_wd",
                  "promised_limit_wd", "extension_limit_wd", "fee", "legal_basis")
-
-
-@bp.app_template_filter("designer_time")
-def designer_time(value: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored (UTC) moment in China time."""
-    return value.astimezone(CHINA_TZ).strftime(pattern) if value else ""
 
 
 def _problems(problems: list[DefinitionProblem]) -> list[dict[str, str]]:

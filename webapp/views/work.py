@@ -6,6 +6,7 @@ from flask import Blueprint
 from flask import render_template
 from flask import request
 
+from engine.services.deadline_views import pending_extensions
 from engine.services.deploy import list_matters
 from engine.services.tasks import list_work_items
 from engine.services.tasks import list_worklist
@@ -30,7 +31,7 @@ def worklist():  # type: ignore[no-untyped-def]
     mine = [i for i in items if i.task.assignee == actor.user_id]
     queue = [i for i in items if i.task.assignee is None]
     return render_template("work/worklist.html", mine=mine, queue=queue, matters=list_matters(engine()),
-                           matter=matter or "", q=search)
+                           matter=matter or "", q=search, extensions=pending_extensions(engine(), actor))
 
 
 @bp.get("/window")

@@ -8,7 +8,6 @@ Snapshots are staged the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +25,6 @@ from engine.persistence.records import HistorySnapshotRecord
 from engine.persistence.rows import CaseRow
 from engine.persistence.rows import HistoryRow
 from engine.persistence.sql import connection
-from engine.persistence.sql import id_batches
 from engine.persistence.sql import stage_insert
 
 if TYPE_CHECKING:
@@ -36,8 +34,6 @@ HISTORY = HistoryEventRecord.__table__
 SNAPSHOTS = HistorySnapshotRecord.__table__
 CASES = CaseRecord.__table__
 _COLUMNS = tuple(HISTORY.c)
-#: Events deadlines are derived from (``services.deadlines``).
-STATUS_EVENTS = ("status_changed", "deadline_extended")
 
 _HEADS = "onewindow_history_heads"
 
@@ -110,22 +106,6 @@ def check_chain_heads(uow: UnitOfWork) -> None:
 
 def history_of_case(uow: UnitOfWork, case_id: int) -> list[HistoryRow]:
     return _rows(uow, select(*_COLUMNS).where(HISTORY.c.case_id == case_id).order_by(HISTORY.c.seq))
-
-
-def status_events(uow: UnitOfWork, case_id: int) -> list[HistoryRow]:
-    """The case's status and deadline events, oldest first (what deadlines are derived from)."""
-    return status_events_of_cases(uow, [case_id]).get(case_id, [])
-
-
-def status_events_of_cases(uow: UnitOfWork, case_ids: Iterable[int]) -> dict[int, list[HistoryRow]]:
-    """Status and deadline events of many cases in one query, oldest first per case."""
-    found: dict[int, list[HistoryRow]] = {case_id: [] for case_id in case_ids}
-    for ids in id_batches(found):
-        query = (select(*_COLUMNS).where(HISTORY.c.case_id.in_(ids), HISTORY.c.event_type.in_(STATUS_EVENTS))
-                 .order_by(HISTORY.c.case_id, HISTORY.c.seq))
-        for row in _rows(uow, query):
-            found[row.case_id].append(row)
-    return found
 
 
 def form_submissions(uow: UnitOfWork, case_id: int) -> list[HistoryRow]:

@@ -68,6 +68,11 @@ def open_tasks(uow: UnitOfWork, case_id: int) -> list[TaskRow]:
                  .order_by(TASKS.c.id))
 
 
+def tasks_of_case(uow: UnitOfWork, case_id: int) -> list[TaskRow]:
+    """Every worklist row of the case, open and done, in the order they were opened (the access policy's facts)."""
+    return _rows(uow, select(*_TASK_COLUMNS).where(TASKS.c.case_id == case_id).order_by(TASKS.c.id))
+
+
 def open_tasks_of_cases(uow: UnitOfWork, case_ids: Iterable[int]) -> dict[int, list[TaskRow]]:
     """Open rows of many cases in one query (lists show each case's current steps)."""
     found: dict[int, list[TaskRow]] = {case_id: [] for case_id in case_ids}
@@ -160,14 +165,6 @@ def assign_row(uow: UnitOfWork, row: TaskRow, user_id: str, now: datetime) -> No
     connection(uow).execute(update(TASKS).where(TASKS.c.id == row.id, TASKS.c.state == "open")
                             .values(assignee=user_id, claimed_at=now))
     row.assignee, row.claimed_at = user_id, now
-
-
-def case_has_task_for(uow: UnitOfWork, case_id: int, groups: frozenset[str], user_id: str) -> bool:
-    """Whether any task of the case (open or done) was offered to one of ``groups`` or worked by the user."""
-    match = [TASKS.c.candidate_groups.like(group_pattern(g), escape=LIKE_ESCAPE) for g in sorted(groups)]
-    query = select(TASKS.c.id).where(TASKS.c.case_id == case_id,
-                                     or_(TASKS.c.assignee == user_id, TASKS.c.completed_by == user_id, *match)).limit(1)
-    return connection(uow).execute(query).first() is not None
 
 
 def open_tasks_held_by(uow: UnitOfWork, user_id: str) -> list[TaskRow]:

@@ -32,6 +32,7 @@ from engine.services.catalogue.references import lookups
 from engine.services.catalogue.tables import CatalogueImport
 from engine.services.catalogue.tables import import_catalogue
 from engine.services.context import EngineContext
+from engine.services.organisation.demo import ensure_sample_organisation
 
 SAMPLE_FILE = "sample_catalogue.xlsx"
 SEED_NOTE = "由 matter.toml 生成"
@@ -69,9 +70,10 @@ def entry_from_metadata(metadata: Mapping[str, Any], organs_by_credit_code: Mapp
         "extension_limit_wd": int(metadata.get("extension_limit_wd", 0)), "fees": fees, "materials": materials,
         "process": metadata["code"],
     }
-    for key in ("special_procedures",):
-        if key in extra:
-            extra[key] = tuple(extra[key])
+    # Facts legal time reads from matter.toml itself seed the entry from there (one place each).
+    top = metadata.get("extra", {})
+    values["special_procedures"] = tuple(top.get("special_procedures", ()))
+    values["fzr_post"] = str((top.get("decision") or {}).get("head_group", ""))
     values.update({key: extra[key] for key in extra if key in CatalogueEntry.__dataclass_fields__})
     values.setdefault("department_code", "")
     values.setdefault("result_name", "")
@@ -80,6 +82,8 @@ def entry_from_metadata(metadata: Mapping[str, Any], organs_by_credit_code: Mapp
 
 @dataclass(frozen=True)
 class SeedResult:
+    #: The sample hall's organisation was loaded (into an installation that had none).
+    organisation: bool
     sample: CatalogueImport | None
     seeded: tuple[str, ...]
 
@@ -100,6 +104,8 @@ def seed_drawn_entries(ctx: EngineContext, actor: Actor) -> list[str]:
             if "catalogue" not in metadata.get("extra", {}) or stored.current_entry(uow, definition.matter_code):
                 continue
             entry = entry_from_metadata(metadata, by_credit)
+            if not entry.organ_code:
+                continue  # its organ is not in this installation's organisation (yet): nothing to seed
             errors = check_entry(entry, found.refs)
             if errors:
                 problems.append(f"{definition.matter_code}/matter.toml：" + "；".join(errors.values()))
@@ -118,9 +124,15 @@ def catalogue_is_empty(ctx: EngineContext) -> bool:
 
 
 def seed_catalogue(ctx: EngineContext, actor: Actor, *, with_sample: bool = True) -> SeedResult:
-    """First load (idempotent): the sample hall into an empty catalogue, then the drawn matters' seeds."""
+    """First load (idempotent): the sample hall's organisation into an installation without one and its
+    catalogue into an empty catalogue (unless ``with_sample`` is False), then the drawn matters' seeds.
+
+    Once loaded, the sample is data like any other: later runs never load it again, so nothing an
+    administrator changed is overwritten.
+    """
+    organisation = with_sample and ensure_sample_organisation(ctx)
     sample = None
     path = ctx.settings.catalogue_dir / SAMPLE_FILE
     if with_sample and path.is_file() and catalogue_is_empty(ctx):
         sample = import_catalogue(ctx, actor, path.read_bytes(), path.name)
-    return SeedResult(sample, tuple(seed_drawn_entries(ctx, actor)))
+    return SeedResult(organisation, sample, tuple(seed_drawn_entries(ctx, actor)))

@@ -10,12 +10,14 @@ other sheets, such as the 填写说明 an export adds, are ignored.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.actors import Actor
 from engine.catalogue.columns import COLUMNS
 from engine.catalogue.columns import HEADERS
 from engine.catalogue.columns import REQUIRED
+from engine.catalogue.columns import OrgNames
 from engine.catalogue.columns import entry_from_cells
 from engine.catalogue.columns import entry_row
 from engine.catalogue.entry import LEVELS
@@ -91,18 +93,20 @@ def guide_rows() -> list[list[str]]:
     return [[header, notes.get(header, "")] for header in HEADERS]
 
 
-def _entries_table(ctx: EngineContext) -> list[list[str]]:
-    with ctx.uow() as uow:
-        names = lookups(uow).names
-        return [entry_row(version.entry, names) for version in stored.current_entries(uow)]
+def catalogue_file(entries: Sequence[CatalogueEntry], names: OrgNames, fmt: str) -> bytes:
+    """The catalogue table of ``entries`` (in the order given) as ``csv`` or ``xlsx`` bytes."""
+    rows = [entry_row(entry, names) for entry in entries]
+    if fmt == "csv":
+        return write_csv(HEADERS, rows)
+    return write_xlsx([(SHEET, HEADERS, rows), (GUIDE_SHEET, ("列", "填写说明"), guide_rows())])
 
 
 def export_catalogue(ctx: EngineContext, fmt: str) -> bytes:
     """Every entry (current versions, 停用 ones included), by code, as ``csv`` or ``xlsx``."""
-    rows = _entries_table(ctx)
-    if fmt == "csv":
-        return write_csv(HEADERS, rows)
-    return write_xlsx([(SHEET, HEADERS, rows), (GUIDE_SHEET, ("列", "填写说明"), guide_rows())])
+    with ctx.uow() as uow:
+        names = lookups(uow).names
+        entries = [version.entry for version in stored.current_entries(uow)]
+    return catalogue_file(entries, names, fmt)
 
 
 def entries_sheet(sheets: list[Sheet]) -> Sheet:

@@ -31,10 +31,10 @@ from engine.persistence.repositories.history import append_history
 from engine.persistence.rows import DefinitionRow
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.case import CaseRuntime
-from engine.runtime.serialization import dump_state
-from engine.runtime.serialization import restore_state
-from engine.runtime.serialization import spec_diff
-from engine.runtime.timers import clock_bound
+from engine.runtime.spiff.serializer import dump_state
+from engine.runtime.spiff.serializer import restore_state
+from engine.runtime.spiff.serializer import spec_diff
+from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.context import EngineContext
 from engine.services.design.common import require_designer
 from engine.services.design.diff import Signature
@@ -249,7 +249,7 @@ def _migrate_one(ctx: EngineContext, matter_code: str, to_version: int, plan: Mi
         append_history(uow, case, occurred_at=now, event_type="case_migrated", actor_id=actor.user_id,
                        actor_role=actor.role_label, data_before=to_json({"definition_version": old_version}),
                        data_after=to_json({"from_version": old_version, "to_version": target.version}))
-        save_runtime(uow, case, runtime, [], actor, now)
+        save_runtime(uow, case, runtime, [], actor, now, legal=ctx.legal)
         uow.commit()
         return MigrationPlan(plan.case_id, plan.case_number, plan.title, old_version, to_version, True,
                              (f"已从第 {old_version} 版迁移到第 {target.version} 版",),

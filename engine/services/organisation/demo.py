@@ -82,7 +82,7 @@ def ensure_demo_accounts(ctx: EngineContext) -> list[str]:
         missing = [a for a in wanted if a.username not in existing]
         if not missing:
             return []
-        password_hash = hash_password(DEMO_PASSWORD)  # one public password: one hash serves them all
+        password_hash = hash_password(ctx, DEMO_PASSWORD)  # one public password: one hash serves them all
         roles_of = {a.username: [g for g in a.groups if g in STAFF_ROLES or g == APPLICANT_ROLE] for a in missing}
         stored.insert_users(uow, [NewUser(username=a.username, display_name=a.display_name,
                                           password_hash=password_hash, groups=",".join(roles_of[a.username]),

@@ -197,7 +197,8 @@ def _sync(uow: UnitOfWork, admin: Actor, now: datetime, user: UserRow, *, kind: 
     return changed
 
 
-def apply_staff(uow: UnitOfWork, admin: Actor, now: datetime, clean: dict[str, Any], *, password: str | None = None,
+def apply_staff(uow: UnitOfWork, admin: Actor, now: datetime, clean: dict[str, Any], *,
+                password_hash: str | None = None,
                 successor: str | None = None, dry_run: bool = False) -> StaffChange:
     """Create or change a staff account from checked values; hand back work it can no longer do."""
     existing = accounts.user_by_username(uow, clean["username"])
@@ -220,7 +221,7 @@ def apply_staff(uow: UnitOfWork, admin: Actor, now: datetime, clean: dict[str, A
     if existing is None:
         with translate_duplicates(f"用户名 {clean['username']} 已被占用"):
             accounts.insert_users(uow, [NewUser(username=clean["username"], display_name=clean["display_name"],
-                                                password_hash=hash_password(password) if password else NO_PASSWORD,
+                                                password_hash=password_hash or NO_PASSWORD,
                                                 groups=profile["groups"], department=clean["department"],
                                                 mobile=clean["mobile"])], now)
         record_change(uow, admin, now, area=AREA, event_type="user_created", subject=f"user:{clean['username']}",
@@ -266,7 +267,8 @@ def save_staff(ctx: EngineContext, admin: Actor, values: Mapping[str, Any], *,
             raise FormDataInvalid(errors, {k: str(values.get(k) or "") for k in STAFF_FIELDS})
         is_new = accounts.user_by_username(uow, clean["username"]) is None
         password = secrets.token_urlsafe(12) if is_new else None
-        result = apply_staff(uow, admin, ctx.clock.now(), clean, password=password, successor=successor)
+        result = apply_staff(uow, admin, ctx.clock.now(), clean, successor=successor,
+                             password_hash=hash_password(ctx, password) if password else None)
         uow.commit()
     if password is not None:
         return StaffChange(result.username, result.outcome, result.changes, password, result.handed_back)
@@ -332,7 +334,7 @@ def reset_password(ctx: EngineContext, admin: Actor, username: str) -> str:
     with ctx.uow() as uow:
         user = _lookup_user(uow, username)
         now = ctx.clock.now()
-        accounts.update_user(uow, user.id, {"password_hash": hash_password(password)})
+        accounts.update_user(uow, user.id, {"password_hash": hash_password(ctx, password)})
         record_change(uow, admin, now, area=AREA, event_type="user_password_reset", subject=f"user:{username}",
                       summary=f"重置工作人员“{user.display_name}”（{username}）的密码")
         uow.commit()

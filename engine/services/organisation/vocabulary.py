@@ -27,7 +27,6 @@ STAFF_ROLES: dict[str, str] = {
     "admin": "系统管理员",
     "designer": "流程设计员",
     "auditor": "审计员",
-    "chief": "负责人（审批延期）",
 }
 APPLICANT_ROLE = "applicant"
 #: Group names a post may not take: they would hand a role to everyone holding the post.

@@ -1,11 +1,14 @@
-"""Capture every task state change SpiffWorkflow makes during one step.
+"""Capture every task state change SpiffWorkflow makes during one step (a patch of ``Task._set_state``).
 
-SpiffWorkflow 3.2 has no event API; every state change goes through ``Task._set_state`` (it also
-logs there, but the log record lacks the previous state, so using it would need a snapshot of the
-whole task tree per step, which grows with the case). We wrap ``_set_state`` once so that, while a
-step is capturing, each change is appended with its previous and new state to a per-step buffer
-held in a context variable; steps running in parallel threads never see each other's changes.
-Outside a capture the wrapper costs one context-variable read.
+Upstream behaviour relied on: SpiffWorkflow 3.2 has no event API, and every state change of a live
+task goes through ``Task._set_state`` (the ``state`` setter, ``_ready``, ``run``, ``complete``,
+``cancel``, ``error`` all call it; only ``Task.__init__`` and the deserializers assign ``_state``
+directly). It logs there too, but the log record lacks the previous state, so using it would need a
+snapshot of the whole task tree per step, which grows with the case. We wrap ``_set_state`` once so
+that, while a step is capturing, each change is appended with its previous and new state to a
+per-step buffer held in a context variable; steps running in parallel threads never see each
+other's changes. Outside a capture the wrapper costs one context-variable read.
+tests/engine/test_spiff_upstream.py fails if another code path starts setting ``_state``.
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
-"""Make SpiffWorkflow's timers read our injected clock.
+"""Make SpiffWorkflow's timers read our injected clock (a patch of a module global).
 
-SpiffWorkflow 3.2 computes timer due times with ``datetime.now(timezone.utc)`` inside
-``SpiffWorkflow.bpmn.specs.event_definitions.timer``. We replace that module's ``datetime`` name
-with a subclass whose ``now()`` asks the clock bound for the current step (a context variable, so
-concurrent requests in threads each see their own clock). Outside a step it is the real clock.
+Upstream behaviour changed: SpiffWorkflow 3.2 has no clock injection; it computes timer due times
+and decides whether a timer fired with ``datetime.now(timezone.utc)``, read from the module global
+``datetime`` of ``SpiffWorkflow.bpmn.specs.event_definitions.timer`` (the only module of the package
+that reads the wall clock). We replace that global with a subclass whose ``now()`` asks the clock
+bound for the current step (a context variable, so concurrent requests in threads each see their
+own clock). Outside a step it is the real clock. tests/engine/test_spiff_upstream.py fails if the
+timer module stops reading that global or another module starts reading the wall clock.
 """
 
 from __future__ import annotations

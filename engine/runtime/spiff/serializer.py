@@ -1,11 +1,23 @@
-"""Workflow state <-> compressed text, without the spec.
+"""Workflow state <-> compressed text, without the spec: our customisation of SpiffWorkflow's serializer.
 
 The spec (the parsed diagram) is identical for every case of a definition version, so it is kept
 once per version in memory and injected on restore; only the runtime state is stored per case.
-Two SpiffWorkflow 3.2 traps are handled here: child task data is stored as a delta against the
-parent, so ``tasks`` must be restored parent-before-child (we re-order defensively, and we store
-plain text, never JSONB, so key order survives); and the restored workflow comes back with an
-unrestricted script engine, so ``restore_state`` always re-attaches ours.
+
+Upstream behaviours changed or relied on here (each pinned by tests/engine/test_spiff_upstream.py):
+
+- **Spec converter replaced.** ``BpmnWorkflowSerializer`` writes the whole process spec into every
+  serialization; we register a converter that writes a placeholder, and rely on
+  ``DictionaryConverter.restore`` passing non-dict values through, so the cached parsed spec put in
+  the dict before ``from_dict`` is used as is.
+- **Task converter wrapped (finished-task fragment cache).** ``to_dict`` converts every task of the
+  tree on every save; we wrap the registry's task converter so COMPLETED/CANCELLED tasks are encoded
+  once and spliced in as text. Relies on the private ``registry._encoder_mode`` flag and
+  ``serializer._encoder_cls``, as SpiffWorkflow's own ``serialize_json`` does.
+- **Tasks re-ordered parent-first before restore.** 3.2 stores child task data as a delta against
+  the parent and rebuilds it in dict order, so any other order (JSONB, ``sort_keys``) silently loses
+  data. We store plain text and re-order defensively anyway.
+- **Script engine re-attached.** ``from_dict`` returns a workflow with the default unrestricted
+  engine; ``restore_state`` always attaches ours (see ``script_environment``).
 """
 
 from __future__ import annotations
@@ -26,7 +38,8 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine.runtime.scripting import PythonScriptEngine
+from engine.runtime.spiff.script_environment import PythonScriptEngine
+from engine.runtime.spiff.script_environment import attach_script_engine
 
 SPEC_PLACEHOLDER = "__spec_injected__"
 
@@ -52,6 +65,7 @@ def spec_diff(old: BpmnProcessSpec, new: BpmnProcessSpec) -> SpecDiff:
     knows the spec classes our parser makes.
     """
     return SpecDiff(_serializer.registry, old, new)
+
 
 # -- finished-task fragments ---------------------------------------------------------------------
 # A long case (rework loops, many rounds of 补正) keeps every finished task in SpiffWorkflow's tree,
@@ -143,12 +157,3 @@ def restore_state(blob: bytes, spec: BpmnProcessSpec, subprocess_specs: dict[str
     workflow = _serializer.from_dict(dct)
     attach_script_engine(workflow, script_engine)
     return workflow
-
-
-def attach_script_engine(workflow: BpmnWorkflow, script_engine: PythonScriptEngine) -> None:
-    """Give the workflow our sandboxed engine (3.2 restores the unsafe default).
-
-    Sub-workflows (call activities) have no engine of their own: their ``script_engine`` property
-    reads the top workflow's, so setting it here covers them.
-    """
-    workflow.script_engine = script_engine

@@ -1,12 +1,14 @@
-"""Sandboxed evaluation of everything a diagram can execute.
+"""The sandbox policy for everything a diagram can execute (knows RestrictedPython, not SpiffWorkflow).
 
 SpiffWorkflow's default script environment hands scripts, gateway conditions, timer expressions
 and DMN cells straight to ``exec``/``eval`` with real builtins, so anyone who can deploy a diagram
 could run ``__import__('os').system(...)`` on the server. Here every such snippet is compiled with
 RestrictedPython (no imports, no underscore attributes, guarded item and attribute access) and runs
 under a per-thread CPU budget checked in every loop iteration, which works in any thread (unlike
-SIGALRM). Task data is deep-copied before a script runs, because SpiffWorkflow 3.2 shares nested
-values between tasks and a script would otherwise rewrite completed tasks' data.
+SIGALRM). Task data is deep-copied into the scope, because SpiffWorkflow 3.2 shares nested values
+between tasks and a script would otherwise rewrite completed tasks' data. The environment that
+plugs this policy into SpiffWorkflow is ``engine.runtime.spiff.script_environment``; the deploy-time
+linter (``engine.definitions.catalog``) compiles every expression with the same functions.
 
 Not stopped: memory bombs such as ``'x' * 10**10`` inside one C-level operation. That is why only
 process designers may deploy diagrams and every expression is linted at deploy time.
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import json
 import math
 import operator
 import threading
@@ -38,8 +39,6 @@ from RestrictedPython.Guards import full_write_guard
 from RestrictedPython.Guards import guarded_iter_unpack_sequence
 from RestrictedPython.Guards import guarded_unpack_sequence
 from RestrictedPython.Guards import safer_getattr
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
-from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from engine.errors import ExpressionRefused
 
@@ -163,69 +162,36 @@ def compile_script(source: str) -> types.CodeType:
     return result.code
 
 
-def _is_data(key: str, value: Any) -> bool:
+def is_data(key: str, value: Any) -> bool:
     """Which names left behind by a script count as task data (not helpers, modules or guards)."""
     if key.startswith("_") or key in _GUARDS:
         return False
     return not (callable(value) or isinstance(value, types.ModuleType))
 
 
-ServiceCall = Callable[[Mapping[str, Any]], Any]
+def make_scope(context: Mapping[str, Any], external: Mapping[str, Any] | None,
+               functions: Mapping[str, Any]) -> dict[str, Any]:
+    """Globals for one snippet: a deep copy of the task data, then our functions, then the guards.
+
+    Underscore keys in task data are dropped, so data can never replace ``__builtins__`` or a guard.
+    """
+    scope: dict[str, Any] = {k: v for k, v in copy.deepcopy(dict(context)).items() if not k.startswith("_")}
+    scope.update(external or {})
+    scope.update(functions)
+    scope.update(_GUARDS)
+    return scope
 
 
-class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
-    """SpiffWorkflow script environment that runs everything through RestrictedPython."""
-
-    def __init__(self, functions: Mapping[str, Callable[..., Any]] | None = None,
-                 services: Mapping[str, ServiceCall] | None = None, time_limit_s: float = 1.0) -> None:
-        super().__init__(dict(functions or {}))
-        self.services = dict(services or {})
-        self.time_limit_s = time_limit_s
-
-    def _globals(self, context: Mapping[str, Any], external: Mapping[str, Any] | None) -> dict[str, Any]:
-        scope: dict[str, Any] = {k: v for k, v in copy.deepcopy(dict(context)).items() if not k.startswith("_")}
-        scope.update(external or {})
-        scope.update(self.globals)
-        scope.update(_GUARDS)
-        return scope
-
-    def _run(self, code: types.CodeType, scope: dict[str, Any], mode: str) -> Any:
-        outer_deadline, outer_limit = _budget.deadline, _budget.limit_s
-        if outer_deadline is math.inf:
-            _budget.deadline = time.thread_time() + self.time_limit_s
-            _budget.limit_s = self.time_limit_s
-        try:
-            if mode == "eval":
-                return eval(code, scope)  # noqa: S307 - compiled by RestrictedPython above
-            exec(code, scope)  # noqa: S102 - compiled by RestrictedPython above
-            return None
-        finally:
-            _budget.deadline, _budget.limit_s = outer_deadline, outer_limit
-
-    def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
-        return self._run(compile_expression(expression), self._globals(context, external_context), "eval")
-
-    def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
-        scope = self._globals(context, external_context)
-        self._run(compile_script(script), scope, "exec")
-        hidden = set(self.globals) | set(external_context or {})
-        result = {k: v for k, v in scope.items() if k not in hidden and _is_data(k, v)}
-        context.clear()
-        context.update(result)
-        return True
-
-    def call_service(self, context: dict[str, Any], operation_name: str = "",
-                     operation_params: Mapping[str, Any] | None = None, **kwargs: Any) -> str:
-        service = self.services.get(operation_name)
-        if service is None:
-            raise ExpressionRefused(f"未注册的服务任务操作：{operation_name}")
-        params = {name: spec.get("value") if isinstance(spec, Mapping) else spec
-                  for name, spec in (operation_params or {}).items()}
-        return json.dumps(service(params), ensure_ascii=False)
-
-
-def make_script_engine(functions: Mapping[str, Callable[..., Any]] | None = None,
-                       services: Mapping[str, ServiceCall] | None = None,
-                       time_limit_s: float = 1.0) -> PythonScriptEngine:
-    """The only script engine a workflow of ours is ever given (re-attached after every restore)."""
-    return PythonScriptEngine(environment=RestrictedEnvironment(functions, services, time_limit_s))
+def run_code(code: types.CodeType, scope: dict[str, Any], mode: str, time_limit_s: float) -> Any:
+    """``eval`` (mode "eval") or ``exec`` compiled code under the CPU budget (nested calls share the outer one)."""
+    outer_deadline, outer_limit = _budget.deadline, _budget.limit_s
+    if outer_deadline is math.inf:
+        _budget.deadline = time.thread_time() + time_limit_s
+        _budget.limit_s = time_limit_s
+    try:
+        if mode == "eval":
+            return eval(code, scope)  # noqa: S307 - compiled by RestrictedPython above
+        exec(code, scope)  # noqa: S102 - compiled by RestrictedPython above
+        return None
+    finally:
+        _budget.deadline, _budget.limit_s = outer_deadline, outer_limit
