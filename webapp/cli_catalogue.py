@@ -18,6 +18,15 @@ from engine.tabular import table_format
 OUTCOMES = {"added": "新增", "changed": "修改", "unchanged": "未变"}
 
 
+def _readable(path: str) -> bytes:
+    """The file's bytes, after its name says it is a table (so a wrong name is refused before reading)."""
+    table_format(path)
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise TableUnreadable(f"无法读取文件 {path}：{exc.strerror or exc}") from exc
+
+
 def _run(args: argparse.Namespace, work: Any) -> int:
     from webapp.cli import CLI_ACTOR
 
@@ -47,8 +56,7 @@ def cmd_catalogue_import(args: argparse.Namespace) -> int:
     from engine.services.catalogue.tables import import_catalogue
 
     def work(ctx: EngineContext, actor: Actor) -> int:
-        result = import_catalogue(ctx, actor, Path(args.file).read_bytes(), Path(args.file).name,
-                                  dry_run=args.dry_run)
+        result = import_catalogue(ctx, actor, _readable(args.file), Path(args.file).name, dry_run=args.dry_run)
         for change in result.changes:
             if change.outcome == "changed":
                 print(f"修改 {change.code} {change.name}")
@@ -68,8 +76,7 @@ def cmd_org_import(args: argparse.Namespace) -> int:
     from engine.services.organisation.importing import import_organisation
 
     def work(ctx: EngineContext, actor: Actor) -> int:
-        result = import_organisation(ctx, actor, Path(args.file).read_bytes(), Path(args.file).name,
-                                     dry_run=args.dry_run)
+        result = import_organisation(ctx, actor, _readable(args.file), Path(args.file).name, dry_run=args.dry_run)
         counts = "，".join(f"{label} {result.count(key)} 项" for key, label in OUTCOMES.items())
         print(f"{'试导入（未作修改）' if args.dry_run else '已导入'}{result.kind_label}：{counts}")
         return 0
