@@ -52,6 +52,7 @@ lint: install-test
 bench: install-test
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/replay.py
+	$(BIN)/python bench/catalogue.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache mutants

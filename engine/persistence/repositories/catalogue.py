@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
@@ -136,30 +137,67 @@ def history_of_entry(uow: UnitOfWork, code: str) -> list[CatalogueVersion]:
     return [_version(v) for v in connection(uow).execute(query).mappings()]
 
 
-def add_version(uow: UnitOfWork, entry: CatalogueEntry, *, now: datetime, by: str, note: str) -> CatalogueVersion:
-    """Store ``entry`` as the next version of its code (creating the entry on its first version)."""
+def current_entries_by_code(uow: UnitOfWork, codes: Iterable[str]) -> dict[str, CatalogueVersion]:
+    """Current versions of the given codes (those that exist), in one query per 5,000 codes."""
+    wanted = sorted(set(codes))
+    found: dict[str, CatalogueVersion] = {}
+    for start in range(0, len(wanted), 5000):
+        query = _current_query().where(ENTRIES.c.code.in_(wanted[start:start + 5000]))
+        for values in connection(uow).execute(query).mappings():
+            version = _version(values)
+            found[version.code] = version
+    return found
+
+
+def add_versions(uow: UnitOfWork, entries: list[CatalogueEntry], *, now: datetime, by: str,
+                 note: str) -> list[CatalogueVersion]:
+    """Store each entry as the next version of its code (creating entries on their first version).
+
+    A constant number of statements for any number of entries: the heads are read (and locked) in one
+    query, new entries and all versions inserted in one multi-row ``INSERT`` each, and the heads moved
+    with one ``UPDATE`` per row checked against the version read, so a concurrent edit of any of them
+    makes the whole batch fail with ``ConcurrentUpdate`` instead of one edit silently winning.
+    """
+    if not entries:
+        return []
     conn = connection(uow)
-    content = entry_json(entry)
-    digest = hashlib.sha256(content.encode("utf-8")).hexdigest()
-    head = conn.execute(select(ENTRIES.c.id, ENTRIES.c.current_version).where(ENTRIES.c.code == entry.code)
-                        .with_for_update()).first()
-    summary = {"name": entry.name, "implementation_code": entry.implementation_code, "organ_code": entry.organ_code,
-               "process": entry.process, "is_active": entry.active, "updated_at": now}
-    if head is None:
-        entry_id = int(conn.execute(insert(ENTRIES).values(code=entry.code, current_version=0, current_version_id=0,
-                                                           **summary).returning(ENTRIES.c.id)).scalar_one())
-        number = 1
-    else:
-        entry_id, number = int(head[0]), int(head[1]) + 1
-    version_id = int(conn.execute(insert(VERSIONS).values(
-        entry_id=entry_id, version=number, content_json=content, content_hash=digest, created_at=now, created_by=by,
-        note=note[:200]).returning(VERSIONS.c.id)).scalar_one())
-    # The optimistic check: a concurrent edit that moved the head first makes this update match nothing.
-    moved = conn.execute(update(ENTRIES).where(ENTRIES.c.id == entry_id, ENTRIES.c.current_version == number - 1)
-                         .values(current_version=number, current_version_id=version_id, **summary))
-    if moved.rowcount != 1:
-        raise ConcurrentUpdate("该事项刚被他人修改，您的修改未保存，请刷新后重试")
-    return CatalogueVersion(version_id, entry_id, number, now, by, note[:200], entry)
+    codes = [entry.code for entry in entries]
+    heads = {row.code: (int(row.id), int(row.current_version)) for row in conn.execute(
+        select(ENTRIES.c.id, ENTRIES.c.code, ENTRIES.c.current_version).where(ENTRIES.c.code.in_(codes))
+        .with_for_update())}
+
+    def summary(entry: CatalogueEntry) -> dict[str, Any]:
+        return {"name": entry.name, "implementation_code": entry.implementation_code,
+                "organ_code": entry.organ_code, "process": entry.process, "is_active": entry.active, "updated_at": now}
+
+    new = [entry for entry in entries if entry.code not in heads]
+    if new:
+        rows = [{"code": entry.code, "current_version": 0, "current_version_id": 0, **summary(entry)} for entry in new]
+        ids = conn.execute(insert(ENTRIES).returning(ENTRIES.c.id, sort_by_parameter_order=True), rows).scalars()
+        heads.update({entry.code: (int(entry_id), 0) for entry, entry_id in zip(new, ids, strict=True)})
+    contents = [entry_json(entry) for entry in entries]
+    version_rows = [{"entry_id": heads[entry.code][0], "version": heads[entry.code][1] + 1, "content_json": content,
+                     "content_hash": hashlib.sha256(content.encode("utf-8")).hexdigest(), "created_at": now,
+                     "created_by": by, "note": note[:200]} for entry, content in zip(entries, contents, strict=True)]
+    version_ids = list(conn.execute(insert(VERSIONS).returning(VERSIONS.c.id, sort_by_parameter_order=True),
+                                    version_rows).scalars())
+    moved = conn.execute(
+        update(ENTRIES).where(ENTRIES.c.id == bindparam("head_id"), ENTRIES.c.current_version == bindparam("was"))
+        .values(current_version=bindparam("now_version"), current_version_id=bindparam("version_id"),
+                name=bindparam("s_name"), implementation_code=bindparam("s_code"), organ_code=bindparam("s_organ"),
+                process=bindparam("s_process"), is_active=bindparam("s_active"), updated_at=bindparam("s_at")),
+        [{"head_id": heads[e.code][0], "was": heads[e.code][1], "now_version": heads[e.code][1] + 1, "version_id": vid,
+          "s_name": e.name, "s_code": e.implementation_code, "s_organ": e.organ_code, "s_process": e.process,
+          "s_active": e.active, "s_at": now} for e, vid in zip(entries, version_ids, strict=True)])
+    if moved.rowcount not in (-1, len(entries)):
+        raise ConcurrentUpdate("事项刚被他人修改，您的修改未保存，请刷新后重试")
+    return [CatalogueVersion(int(vid), heads[e.code][0], heads[e.code][1] + 1, now, by, note[:200], e)
+            for e, vid in zip(entries, version_ids, strict=True)]
+
+
+def add_version(uow: UnitOfWork, entry: CatalogueEntry, *, now: datetime, by: str, note: str) -> CatalogueVersion:
+    """Store ``entry`` as the next version of its code (see ``add_versions``)."""
+    return add_versions(uow, [entry], now=now, by=by, note=note)[0]
 
 
 # -- files ---------------------------------------------------------------------------------------

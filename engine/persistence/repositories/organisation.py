@@ -302,6 +302,14 @@ def append_audit(uow: UnitOfWork, *, occurred_at: datetime, actor_id: str, actor
         subject=subject[:100], summary=summary[:500], data_before=data_before, data_after=data_after))
 
 
+def append_audits(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
+    """Add many rows (``append_audit``'s keywords each) in one statement."""
+    if rows:
+        connection(uow).execute(insert(AUDIT), [
+            {**row, "actor_role": row["actor_role"][:200], "subject": row["subject"][:100],
+             "summary": row["summary"][:500]} for row in rows])
+
+
 def audit_log(uow: UnitOfWork, *, area: str | None = None, subject: str | None = None,
               limit: int = 200) -> list[AuditRow]:
     """Newest first."""

@@ -27,7 +27,8 @@ from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.catalogue.references import Lookups
 from engine.services.catalogue.references import lookups
 from engine.services.context import EngineContext
-from engine.services.organisation.audit import record_change
+from engine.services.organisation.audit import change_row
+from engine.services.organisation.audit import record_changes
 from engine.services.organisation.audit import require_admin
 
 AREA = "catalogue"
@@ -53,26 +54,51 @@ def diff_entries(old: CatalogueEntry, new: CatalogueEntry, names: OrgNames) -> d
     return {COLUMNS[key]: (before[key], after[key]) for key in COLUMNS if before[key] != after[key]}
 
 
+def apply_entries(uow: UnitOfWork, actor: Actor, now: datetime, entries: list[CatalogueEntry], names: OrgNames, *,
+                  note: str, dry_run: bool = False, current: dict[str, CatalogueVersion] | None = None,
+                  ) -> list[EntryChange]:
+    """Store each checked entry as a new version unless it equals its current one; audit what changed.
+
+    ``current`` may hold the current versions already read (code -> version); a batch of any size
+    takes a constant number of statements.
+    """
+    current = current if current is not None else stored.current_entries_by_code(uow, [e.code for e in entries])
+    changes: list[EntryChange] = []
+    storing: list[CatalogueEntry] = []
+    for entry in entries:
+        old = current.get(entry.code)
+        if old is not None and old.entry == entry:
+            changes.append(EntryChange(entry.code, entry.name, "unchanged", {}, old.version))
+            continue
+        diff = diff_entries(old.entry, entry, names) if old is not None else {}
+        changes.append(EntryChange(entry.code, entry.name, "changed" if old is not None else "added", diff))
+        storing.append(entry)
+    if dry_run or not storing:
+        return changes
+    versions = {v.code: v for v in stored.add_versions(uow, storing, now=now, by=actor.user_id, note=note)}
+    audits = []
+    for index, change in enumerate(changes):
+        if change.code not in versions or change.outcome == "unchanged":
+            continue
+        number = versions[change.code].version
+        changes[index] = EntryChange(change.code, change.name, change.outcome, change.changes, number)
+        if change.outcome == "added":
+            summary = f"新增事项“{change.name}”（{change.code}）第 1 版（{note}）"
+        else:
+            summary = f"修改事项“{change.name}”（{change.code}）为第 {number} 版（{note}）：{'、'.join(change.changes)}"
+        audits.append(change_row(
+            actor, now, area=AREA, event_type=f"entry_{'created' if change.outcome == 'added' else 'changed'}",
+            subject=f"entry:{change.code}", summary=summary,
+            before={k: v[0] for k, v in change.changes.items()} if change.changes else None,
+            after={k: v[1] for k, v in change.changes.items()} if change.changes else {"version": number}))
+    record_changes(uow, audits)
+    return changes
+
+
 def apply_entry(uow: UnitOfWork, actor: Actor, now: datetime, entry: CatalogueEntry, names: OrgNames, *,
                 note: str, dry_run: bool = False) -> EntryChange:
-    """Store a checked entry as a new version unless it equals the current one; audit what changed."""
-    current = stored.current_entry(uow, entry.code)
-    if current is not None and current.entry == entry:
-        return EntryChange(entry.code, entry.name, "unchanged", {}, current.version)
-    changes = diff_entries(current.entry, entry, names) if current is not None else {}
-    outcome = "changed" if current is not None else "added"
-    if dry_run:
-        return EntryChange(entry.code, entry.name, outcome, changes)
-    version = stored.add_version(uow, entry, now=now, by=actor.user_id, note=note)
-    if current is None:
-        summary = f"新增事项“{entry.name}”（{entry.code}）第 1 版（{note}）"
-    else:
-        summary = f"修改事项“{entry.name}”（{entry.code}）为第 {version.version} 版（{note}）：{'、'.join(changes)}"
-    record_change(uow, actor, now, area=AREA, event_type=f"entry_{'created' if current is None else 'changed'}",
-                  subject=f"entry:{entry.code}", summary=summary,
-                  before={k: v[0] for k, v in changes.items()} if changes else None,
-                  after={k: v[1] for k, v in changes.items()} if changes else {"version": version.version})
-    return EntryChange(entry.code, entry.name, outcome, changes, version.version)
+    """``apply_entries`` for one entry."""
+    return apply_entries(uow, actor, now, [entry], names, note=note, dry_run=dry_run)[0]
 
 
 def parse_and_check(found: Lookups, cells: Mapping[str, str]) -> tuple[CatalogueEntry | None, dict[str, str]]:

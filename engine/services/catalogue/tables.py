@@ -33,7 +33,7 @@ from engine.persistence.conflicts import translate_conflicts
 from engine.persistence.repositories import catalogue as stored
 from engine.services.catalogue.editing import WHAT
 from engine.services.catalogue.editing import EntryChange
-from engine.services.catalogue.editing import apply_entry
+from engine.services.catalogue.editing import apply_entries
 from engine.services.catalogue.references import lookups
 from engine.services.context import EngineContext
 from engine.services.organisation.audit import require_admin
@@ -132,10 +132,13 @@ def import_catalogue(ctx: EngineContext, actor: Actor, data: bytes, filename: st
         problems: list[RowProblem] = []
         entries: list[CatalogueEntry] = []
         first_row: dict[str, int] = {}
+        header_of_code = next((h for h, key in keys.items() if key == "code"), "")
+        current_by_code = stored.current_entries_by_code(
+            uow, [row.cells.get(header_of_code, "").strip() for row in sheet.rows])
         for row in sheet.rows:
             cells = {keys[header]: text for header, text in row.cells.items()}
             code = cells.get("code", "").strip()
-            current = stored.current_entry(uow, code) if code else None
+            current = current_by_code.get(code)
             entry, errors = entry_from_cells(cells, found.names, base=current.entry if current else None)
             if entry is not None:
                 errors = check_entry(entry, found.refs)
@@ -148,8 +151,8 @@ def import_catalogue(ctx: EngineContext, actor: Actor, data: bytes, filename: st
                 entries.append(entry)
         if problems:
             raise ImportRefused(problems)
-        changes = tuple(apply_entry(uow, actor, now, entry, found.names, note=f"导入 {filename[-150:]}",
-                                    dry_run=dry_run) for entry in entries)
+        changes = tuple(apply_entries(uow, actor, now, entries, found.names, note=f"导入 {filename[-150:]}",
+                                      dry_run=dry_run, current=current_by_code))
         listed = {entry.code for entry in entries}
         not_in_file = tuple(v.code for v in stored.current_entries(uow) if v.code not in listed)
         if not dry_run:

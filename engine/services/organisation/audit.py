@@ -8,6 +8,7 @@ from typing import Any
 from engine.actors import Actor
 from engine.errors import NotAllowed
 from engine.persistence.repositories.organisation import append_audit
+from engine.persistence.repositories.organisation import append_audits
 from engine.persistence.unit_of_work import UnitOfWork
 
 ADMIN_GROUP = "admin"
@@ -26,11 +27,22 @@ def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def change_row(actor: Actor, now: Any, *, area: str, event_type: str, subject: str, summary: str,
+               before: Any = None, after: Any = None) -> dict[str, Any]:
+    """One audit row's values (for ``record_changes``, which writes many in one statement)."""
+    return {"occurred_at": now, "actor_id": actor.user_id, "actor_role": actor.role_label, "area": area,
+            "event_type": event_type, "subject": subject, "summary": summary, "data_before": _json(before),
+            "data_after": _json(after)}
+
+
 def record_change(uow: UnitOfWork, actor: Actor, now: Any, *, area: str, event_type: str, subject: str,
                   summary: str, before: Any = None, after: Any = None) -> None:
-    append_audit(uow, occurred_at=now, actor_id=actor.user_id, actor_role=actor.role_label, area=area,
-                 event_type=event_type, subject=subject, summary=summary, data_before=_json(before),
-                 data_after=_json(after))
+    append_audit(uow, **change_row(actor, now, area=area, event_type=event_type, subject=subject, summary=summary,
+                                   before=before, after=after))
+
+
+def record_changes(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
+    append_audits(uow, rows)
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
