@@ -31,6 +31,8 @@ from webapp import china_time
 from webapp import errors
 from webapp import input_guard
 from webapp import security
+from webapp.views import admin
+from webapp.views import admin_catalogue
 from webapp.views import api
 from webapp.views import audit
 from webapp.views import auth
@@ -139,7 +141,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.context_processor(lambda: {"demo_mode": app.config["ONEWINDOW_DEMO"], "demo_password": DEMO_PASSWORD})
     app.add_url_rule("/favicon.ico", "favicon", _favicon)
     for blueprint in (matters.bp, auth.bp, cases.bp, work.bp, board.bp, audit.bp, designer.bp, api.bp, health.bp,
-                      legal_time.bp):
+                      legal_time.bp, admin.bp, admin_catalogue.bp):
         app.register_blueprint(blueprint)
     return app
 

@@ -133,6 +133,30 @@ GET  /designer/<code>/forms/<key>/schema         login 403   403   403   403   4
 POST /designer/<code>/forms/<key>/preview        login 403   403   403   403   403   403   400   403   400   403
 GET  /designer/import                            login 403   403   403   403   403   403   200   403   200   403
 POST /designer/import                            login 403   403   403   403   403   403   422   403   422   403
+# Administration (系统管理): administrators only; empty forms are refused (422) and change nothing; the sample
+# codes of the walk (food_business as a post, as a catalogue entry of this app) do not exist (404).
+GET  /admin/                                     login 403   403   403   403   403   403   403   403   200   403
+GET  /admin/units/<kind>/<code>                  login 403   403   403   403   403   403   403   403   404   403
+POST /admin/units/<kind>                         login 403   403   403   403   403   403   403   403   422   403
+POST /admin/units/<kind>/<code>/members          login 403   403   403   403   403   403   403   403   422   403
+POST /admin/import                               login 403   403   403   403   403   403   403   403   422   403
+GET  /admin/staff                                login 403   403   403   403   403   403   403   403   200   403
+POST /admin/staff                                login 403   403   403   403   403   403   403   403   422   403
+GET  /admin/staff/<username>                     login 403   403   403   403   403   403   403   403   200   403
+POST /admin/staff/<username>/deactivate          login 403   403   403   403   403   403   403   403   422   403
+POST /admin/staff/<username>/password            login 403   403   403   403   403   403   403   403   422   403
+GET  /admin/log                                  login 403   403   403   403   403   403   403   403   200   403
+GET  /admin/catalogue                            login 403   403   403   403   403   403   403   403   200   403
+GET  /admin/catalogue/new                        login 403   403   403   403   403   403   403   403   200   403
+POST /admin/catalogue/new                        login 403   403   403   403   403   403   403   403   422   403
+GET  /admin/catalogue/<code>                     login 403   403   403   403   403   403   403   403   404   403
+POST /admin/catalogue/<code>                     login 403   403   403   403   403   403   403   403   404   403
+GET  /admin/catalogue/export/<fmt>               login 403   403   403   403   403   403   403   403   200   403
+POST /admin/catalogue/import                     login 403   403   403   403   403   403   403   403   422   403
+GET  /admin/catalogue/files                      login 403   403   403   403   403   403   403   403   200   403
+POST /admin/catalogue/files                      login 403   403   403   403   403   403   403   403   422   403
+# Published catalogue files (blank forms, samples) are public; an unknown one is 404 for everyone.
+GET  /catalogue/files/<sha256>                   404   404   404   404   404   404   404   404   404   404   404
 # REST API (bearer token; the document is public). Starting a case: applicants and window clerks.
 GET  /api/v1/openapi.json                        200   200   200   200   200   200   200   200   200   200   200
 GET  /api/v1/matters                             401   200   200   200   200   200   200   200   200   200   200
@@ -288,6 +312,8 @@ def prepare_case(app: Flask) -> dict[str, Any]:
         "document_id": int(re.search(rf'href="/cases/{case_id}/documents/(\d+)"', page).group(1)),
         "upload_id": int(re.search(r'href="/files/(\d+)"', page).group(1)),
         "request_id": 0,  # no such extension request: the grid checks the gate; test_legal_time_pages the rest
+        # Administration: a post code, a staff account, an export format, a published file that does not exist.
+        "kind": "post", "username": "demo_zj_cb", "fmt": "csv", "sha256": "0" * 16,
     }
 
 

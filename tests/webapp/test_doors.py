@@ -78,7 +78,9 @@ def _ids(web_app: Flask, granted: dict[str, Any]) -> dict[str, list[Any]]:
     return {"case_id": [granted["case_id"]], "document_id": [d["id"] for d in body["documents"]],
             "task_uuid": sorted({h["task_uuid"] for h in history if h["task_uuid"]}),
             "upload_id": sorted(uploads | {granted["working_file"]}), "code": ["food_business"],
-            "key": ["review_opinion"], "request_id": [0]}  # an extension's reason is the applicant's to read anyway
+            "key": ["review_opinion"], "request_id": [0],  # an extension's reason is the applicant's to read anyway
+            # Administration pages (refused to the applicant) and a published catalogue file.
+            "kind": ["post"], "username": ["demo_zj_cb"], "fmt": ["csv"], "sha256": ["0" * 16]}
 
 
 def _every_get(web_app: Flask, ids: dict[str, list[Any]]) -> list[str]:

@@ -252,7 +252,8 @@ def test_every_parameter_a_view_reads_survives_hostile_values(fuzz_app: Flask) -
     ids = prepare_case(fuzz_app)
     values = {"case_id": ids["case_id"], "document_id": ids["document_id"], "upload_id": ids["upload_id"],
               "code": ids["code"], "key": ids["key"], "task_uuid": ids["task_uuid"], "action": "delegate",
-              "filename": "app.css", "request_id": ids["request_id"]}
+              "filename": "app.css", "request_id": ids["request_id"],
+              "kind": "post", "username": "demo_zj_cb", "fmt": "csv", "sha256": "0" * 16}
     client = ApiClient(fuzz_app, "demo_window")
     people = [User(fuzz_app, "demo_admin"), User(fuzz_app, "demo_window")]
     original = fuzz_app.request_class

@@ -137,10 +137,15 @@ def save_entry(ctx: EngineContext, actor: Actor, cells: Mapping[str, str], *,
     return change
 
 
-def list_entries(ctx: EngineContext, *, active_only: bool = False) -> list[CatalogueVersion]:
-    """The current version of every entry, by code."""
+def list_entries(ctx: EngineContext, *, active_only: bool = False, query: str | None = None) -> list[CatalogueVersion]:
+    """The current version of every entry, by code; ``query`` keeps those whose code, name, 实施编码 or
+    organ code contains it (the admin list's filter; the citizen's search with pinyin is the guide's)."""
     with ctx.uow() as uow:
-        return stored.current_entries(uow, active_only=active_only)
+        found = stored.current_entries(uow, active_only=active_only)
+    if query:
+        found = [v for v in found if any(query in text for text in (
+            v.entry.code, v.entry.name, v.entry.implementation_code, v.entry.organ_code))]
+    return found
 
 
 def get_entry(ctx: EngineContext, code: str) -> CatalogueVersion:
