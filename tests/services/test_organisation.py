@@ -210,3 +210,23 @@ def test_every_post_of_the_sample_hall_has_a_demo_holder_and_inspections_two(ctx
             assert holders.get(post.code, 0) >= 2, post.code
     fallback = actor_for(ctx, "demo_fallback")
     assert fallback is not None and {"window_clerk", "fallback_clerk"} <= fallback.groups
+
+
+def test_staff_import_gives_posts_and_windows_but_no_usable_password(hall: EngineContext) -> None:
+    save_unit(hall, ADMIN, "window", {"code": "w1", "name": "综合 1 号窗口", "kind": "综合"})
+    people = ("用户名,姓名,所在部门,角色,岗位,窗口,手机号,状态\n"
+              "zhaoliu,赵六,许可科,,a_cb,,13800138000,在用\n"
+              "qianqi,钱七,窗口,审计员,,w1,,在用\n")
+    done = import_organisation(hall, ADMIN, people.encode("utf-8"), "staff.csv")
+    assert [(o.username, o.outcome) for o in done.outcomes] == [("zhaoliu", "added"), ("qianqi", "added")]
+    zhao, qian = actor_for(hall, "zhaoliu"), actor_for(hall, "qianqi")
+    assert zhao is not None and zhao.groups == frozenset({"a_cb"})
+    assert qian is not None and qian.groups == frozenset({"auditor", "window_clerk"})  # a role by its Chinese name
+    from engine.services.accounts import authenticate
+
+    assert authenticate(hall, "zhaoliu", "") is None and authenticate(hall, "zhaoliu", "!no-password") is None
+    bad = "用户名,姓名,岗位\nsunba,孙八,no_such_post\n"
+    with pytest.raises(ImportRefused) as refused:
+        import_organisation(hall, ADMIN, bad.encode("utf-8"), "staff.csv")
+    assert [str(p) for p in refused.value.problems] == ["第 2 行：岗位：岗位不存在：no_such_post"]
+    assert actor_for(hall, "sunba") is None
