@@ -41,6 +41,8 @@ from engine.runtime.spiff.task_run import state_name
 from engine.state_names import TASK_STATE_NAMES as STATE_NAMES_ZH
 
 #: SpiffWorkflow's names for the three timer kinds (timeDate, timeDuration, timeCycle).
+#: Who gets a task whose ``=expression`` candidate groups give nothing (a pattern entry without posts).
+UNROUTED_GROUP = "supervisor"
 TIMER_EVENT_TYPES = frozenset({"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition",
                                "TimerEventDefinition"})
 
@@ -134,6 +136,18 @@ class CaseRuntime:
         value = self._optional_expression(task, self.task_info(task).assignee_expression)
         return str(value) if value is not None else None
 
+    def groups_for(self, task: Task) -> tuple[str, ...]:
+        """Who the task is offered to: ``camunda:candidateGroups``, or the groups its ``=expression``
+        reads from case data (the general pattern's posts come from the 事项库 entry). An expression
+        that gives nothing offers the task to ``UNROUTED_GROUP`` (窗口督办), so it is seen, not lost."""
+        info = self.task_info(task)
+        if not info.groups_expression:
+            return info.candidate_groups
+        value = self._optional_expression(task, info.groups_expression)
+        items = value.split(",") if isinstance(value, str) else value if isinstance(value, list | tuple) else ()
+        groups = tuple(dict.fromkeys(str(g).strip() for g in items if str(g).strip()))
+        return groups or (UNROUTED_GROUP,)
+
     def due_for(self, task: Task) -> datetime | None:
         """``camunda:dueDate`` (e.g. ``workday_deadline(2)``) as an aware datetime."""
         value = self._optional_expression(task, self.task_info(task).due_expression)
@@ -169,8 +183,9 @@ class CaseRuntime:
         if not is_ready(task):
             state = state_name(task)
             raise TaskNotReady(info.name, STATE_NAMES_ZH.get(state, state))
-        if not may_work(info.candidate_groups, actor, applicant_ids):
-            raise NotAllowed(f"您无权办理“{info.name}”（办理角色：{'、'.join(info.candidate_groups)}）")
+        groups = self.groups_for(task)
+        if not may_work(groups, actor, applicant_ids):
+            raise NotAllowed(f"您无权办理“{info.name}”（办理角色：{'、'.join(groups)}）")
         if assignee and assignee != actor.user_id:
             raise NotAllowed(f"“{info.name}”已由其他人员签收，请先由其退回或转办")
         return info

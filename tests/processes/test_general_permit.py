@@ -1,0 +1,184 @@
+"""The general pattern (一般行政许可, processes/general_permit) runs the sample hall's catalogue entries.
+
+Every entry without a diagram of its own is started by its own code, at the window or online, and
+runs through reception, 承办 → (现场核查) → 审核 → 批准 by its own organ's posts to a certificate named
+after its 结果名称 and signed by its 实施主体, with its own limits in the deadline record. The clock
+stands on Friday 2025-09-26 10:00 China time (before the National Day holiday).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.actors import Actor
+from engine.catalogue.entry import PATTERN_PROCESS
+from engine.catalogue.entry import CatalogueEntry
+from engine.clock import FixedClock
+from engine.errors import NotAllowed
+from engine.persistence.base import Base
+from engine.persistence.repositories import organisation as org
+from engine.services import cases
+from engine.services import tasks
+from engine.services.catalogue.editing import list_entries
+from engine.services.catalogue.seed import seed_catalogue
+from engine.services.context import EngineContext
+from engine.services.deadlines import case_deadlines
+from engine.services.deploy import deploy_path
+from engine.services.views import CaseView
+from engine.settings import EngineSettings
+from tests.conftest import ROOT
+from tests.readback import get_case
+
+ADMIN = Actor("admin1", "管理员", frozenset({"admin"}))
+APPLICANT = Actor("app1", "申请人", frozenset({"applicant"}))
+CLERK = Actor("clerk1", "窗口", frozenset({"window_clerk"}))
+APPLICATION = {"applicant_name": "临江县春风商贸有限公司", "applicant_id_number": "91320100MA1M11110A",
+               "legal_representative": "王春风", "applicant_address": "临江县临江大道 1 号",
+               "contact_mobile": "13800138000", "application_content": "申请事项具体内容：经营场所临江大道 1 号",
+               "delivery_method": "window"}
+
+
+@pytest.fixture(scope="module")
+def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineContext]:
+    """Every shipped matter deployed and the sample hall loaded, as ``onewindow init`` does."""
+    tmp: Path = tmp_path_factory.mktemp("pattern")
+    settings = EngineSettings(database_url=f"sqlite:///{tmp / 'hall.sqlite3'}", processes_dir=ROOT / "processes",
+                              forms_dir=ROOT / "forms", uploads_dir=tmp / "uploads")
+    ctx = EngineContext.create(settings, FixedClock(datetime(2025, 9, 26, 2, 0, tzinfo=UTC)))
+    Base.metadata.create_all(ctx.db.engine)
+    deploy_path(ctx, settings.processes_dir, Actor("designer", groups=frozenset({"designer"})))
+    seed_catalogue(ctx, ADMIN)
+    yield ctx
+    ctx.dispose()
+
+
+def pattern_entries(ctx: EngineContext) -> list[CatalogueEntry]:
+    return [v.entry for v in list_entries(ctx, active_only=True) if v.entry.process == PATTERN_PROCESS]
+
+
+def open_tasks(ctx: EngineContext, case_id: int) -> list[str]:
+    return [t.element_id for t in get_case(ctx, case_id, with_data=False).open_tasks]
+
+
+def do(ctx: EngineContext, case_id: int, element_id: str, values: dict[str, Any], user: str = "") -> CaseView:
+    """Complete the open task as a holder of the first group it is offered to (or the applicant)."""
+    task = next(t for t in get_case(ctx, case_id, with_data=False).open_tasks if t.element_id == element_id)
+    group = task.candidate_groups[0]
+    actor = APPLICANT if group == "applicant" else Actor(user or f"u_{group}", "办理人", frozenset({group}))
+    return tasks.complete_task(ctx, case_id, task.task_uuid, values, actor)
+
+
+def run_to_certificate(ctx: EngineContext, entry: CatalogueEntry, starter: Actor = APPLICANT) -> CaseView:
+    """Apply, accept at the window, and walk the entry's chain to a granted, picked-up, rated case."""
+    view = cases.start_case(ctx, entry.code, starter, owner_id=APPLICANT.user_id)
+    assert open_tasks(ctx, view.id) == ["apply"]
+    do(ctx, view.id, "apply", APPLICATION)
+    do(ctx, view.id, "rc_check", {"reception_decision": "accept"})
+    if entry.case_type == "即办件":
+        do(ctx, view.id, "instant", {"decision": "grant", "decision_reason": "符合条件，当场准予"})
+    else:
+        do(ctx, view.id, "chengban", {"review_result": "pass", "chengban_opinion": "材料齐全，符合条件"})
+        if entry.site_check:
+            assert sorted(open_tasks(ctx, view.id)) == ["site_1", "site_2"]
+            for n in (1, 2):
+                do(ctx, view.id, f"site_{n}", {f"site{n}_officer": f"核查员{n}", f"site{n}_badge_no": f"ZF00{n}",
+                                               f"site{n}_result": "conforming", f"site{n}_note": "与申请材料一致"},
+                   user=f"inspector{n}")
+        do(ctx, view.id, "shenhe", {"shenhe_result": "agree", "shenhe_opinion": "同意"})
+        do(ctx, view.id, "pizhun", {"decision": "grant", "decision_reason": "符合法定条件，准予许可"})
+    assert open_tasks(ctx, view.id) == ["dl_pickup"]
+    do(ctx, view.id, "dl_pickup", {"picked_up_by": "王春风", "pickup_id_number": "11010519491231002X"})
+    return do(ctx, view.id, "dl_rating", {"rating": "satisfied"})
+
+
+def one_per_department(entries: list[CatalogueEntry]) -> list[CatalogueEntry]:
+    chosen: dict[str, CatalogueEntry] = {}
+    for entry in entries:
+        chosen.setdefault(entry.department_code, entry)
+    return list(chosen.values())
+
+
+def test_one_entry_of_every_department_runs_to_a_certificate_by_its_own_organ(hall: EngineContext) -> None:
+    entries = pattern_entries(hall)
+    assert len(entries) >= 145  # all but the five drawn matters
+    sample = one_per_department(entries)
+    assert len(sample) >= 15 and {e.case_type for e in sample} == {"即办件", "承诺件"}
+    assert any(e.site_check for e in sample)
+    with hall.uow() as uow:
+        organs = {o.code: o.name for o in org.organs(uow)}
+    for entry in sample:
+        view = run_to_certificate(hall, entry)
+        assert view.status == "completed", entry.code
+        case = get_case(hall, view.id)
+        assert case.matter_code == PATTERN_PROCESS and case.title == entry.name
+        assert case.case_number.startswith(entry.implementation_code)
+        assert case.data["case_result"] == "granted"
+        record = case_deadlines(hall, view.id)
+        assert record is not None
+        assert (record.statutory_limit_wd, record.promised_limit_wd) == (entry.statutory_limit_wd,
+                                                                         entry.promised_limit_wd), entry.code
+        documents = {d.doc_key: d for d in cases.case_documents(hall, view.id)}
+        assert list(documents) == ["receipt", "acceptance_notice", "general_certificate"], entry.code
+        certificate = documents["general_certificate"]
+        assert certificate.title == entry.result_name
+        assert f"<h1>{entry.result_name}</h1>" in certificate.html
+        assert f"<div>{organs[entry.organ_code]}</div>" in certificate.html  # signed by the 实施主体
+        assert entry.name in certificate.html and APPLICATION["applicant_name"] in certificate.html
+
+
+def test_the_posts_of_the_entry_and_no_one_else_work_its_tasks(hall: EngineContext) -> None:
+    entry = next(e for e in pattern_entries(hall) if e.case_type == "承诺件" and e.site_check)
+    view = cases.start_case(hall, entry.code, CLERK, owner_id=APPLICANT.user_id)
+    do(hall, view.id, "apply", APPLICATION)
+    do(hall, view.id, "rc_check", {"reception_decision": "accept"})
+    task = get_case(hall, view.id, with_data=False).open_tasks[0]
+    assert (task.element_id, task.candidate_groups) == ("chengban", (entry.chengban_post,))
+    other = next(e for e in pattern_entries(hall) if e.organ_code != entry.organ_code)
+    with pytest.raises(NotAllowed):
+        tasks.complete_task(hall, view.id, task.task_uuid, {"review_result": "pass", "chengban_opinion": "越权"},
+                            Actor("intruder", "他局承办", frozenset({other.chengban_post})))
+    do(hall, view.id, "chengban", {"review_result": "pass", "chengban_opinion": "符合"})
+    site = get_case(hall, view.id, with_data=False).open_tasks
+    assert {t.candidate_groups for t in site} == {(entry.inspection_post,)}
+    data = get_case(hall, view.id).data
+    assert [m["name"] for m in data["reception_checklist"]] == [m.name for m in entry.materials]
+    assert data["reception_materials"].splitlines()[0].startswith(entry.materials[0].name)
+
+
+def test_a_denial_names_the_reason_and_is_signed_by_the_organ(hall: EngineContext) -> None:
+    entry = next(e for e in pattern_entries(hall) if e.case_type == "承诺件" and not e.site_check)
+    view = cases.start_case(hall, entry.code, APPLICANT)
+    do(hall, view.id, "apply", APPLICATION)
+    do(hall, view.id, "rc_check", {"reception_decision": "accept"})
+    do(hall, view.id, "chengban", {"review_result": "pass", "chengban_opinion": "经营场所不符合要求"})
+    do(hall, view.id, "shenhe", {"shenhe_result": "agree", "shenhe_opinion": "同意"})
+    view = do(hall, view.id, "pizhun", {"decision": "deny", "decision_reason": "经营场所面积不符合规定"})
+    assert view.status == "completed"
+    documents = {d.doc_key: d for d in cases.case_documents(hall, view.id)}
+    assert "general_certificate" not in documents
+    denial = documents["denial_decision"].html
+    assert "经营场所面积不符合规定" in denial and entry.name in denial
+    with hall.uow() as uow:
+        organ = org.organ_by_code(uow, entry.organ_code)
+    assert organ is not None and f"<div>{organ.name}</div>" in denial
+
+
+def test_an_audit_returns_the_case_to_the_chengban_post(hall: EngineContext) -> None:
+    entry = next(e for e in pattern_entries(hall) if e.case_type == "承诺件" and not e.site_check)
+    view = cases.start_case(hall, entry.code, APPLICANT)
+    do(hall, view.id, "apply", APPLICATION)
+    do(hall, view.id, "rc_check", {"reception_decision": "accept"})
+    do(hall, view.id, "chengban", {"review_result": "pass", "chengban_opinion": "初审"})
+    do(hall, view.id, "shenhe", {"shenhe_result": "return", "shenhe_opinion": "请核实经营场所"})
+    assert open_tasks(hall, view.id) == ["chengban"]
+
+
+def test_the_pattern_is_not_started_without_an_entry(hall: EngineContext) -> None:
+    with pytest.raises(NotAllowed):
+        cases.start_case(hall, PATTERN_PROCESS, APPLICANT)
