@@ -18,6 +18,7 @@ from typing import Any
 
 from engine.actors import APPLICANT_GROUP
 from engine.actors import Actor
+from engine.catalogue.entry import PATTERN_PROCESS
 from engine.definitions.catalog import CompiledDefinition
 from engine.errors import DocumentNotFound
 from engine.errors import FormDataInvalid
@@ -32,6 +33,7 @@ from engine.persistence.repositories import definitions
 from engine.persistence.repositories import drafts
 from engine.persistence.repositories import history
 from engine.persistence.repositories import tasks
+from engine.persistence.repositories.catalogue import entry_versions
 from engine.persistence.repositories.deadlines import current_deadlines_of_cases
 from engine.persistence.repositories.documents import documents_of_case
 from engine.persistence.rows import CaseRow
@@ -129,11 +131,12 @@ class TaskPage:
 
 
 def _summary(ctx: EngineContext, case: CaseRow, open_rows: list[TaskRow], records: dict[str, DeadlineRecord],
-             metadata: dict[str, Any]) -> CaseSummary:
+             metadata: dict[str, Any], entry_names: Mapping[int, str]) -> CaseSummary:
     # "住建局施工许可科·承办", not just "承办": parallel branches have steps of the same name.
     steps = tuple(f"{row.lane}·{row.name}" if row.lane else row.name for row in open_rows)
     return CaseSummary(id=case.id, case_number=case.case_number, matter_code=case.matter_code,
-                       matter_name=metadata["name"], title=case.title, status=case.status, blzt=case.blzt,
+                       matter_name=entry_names.get(case.catalogue_version_id or 0, metadata["name"]),
+                       title=case.title, status=case.status, blzt=case.blzt,
                        status_name=blzt_name(case.blzt), owner_id=case.owner_id, received_at=case.received_at,
                        completed_at=case.completed_at, current_steps=steps,
                        deadlines=current_view(ctx.calendar, records, china_today(ctx.clock.now()),
@@ -146,7 +149,12 @@ def summaries(ctx: EngineContext, uow: UnitOfWork, cases: list[CaseRow]) -> list
     open_rows = tasks.open_tasks_of_cases(uow, ids)
     events = current_deadlines_of_cases(uow, ids)
     metadata = definitions.definitions_metadata(uow, {case.definition_id for case in cases})
-    return [_summary(ctx, case, open_rows[case.id], events[case.id], metadata[case.definition_id]) for case in cases]
+    # A pattern-run case is its 事项库 entry's matter, not the pattern's.
+    entries = entry_versions(uow, {case.catalogue_version_id for case in cases
+                                   if case.catalogue_version_id is not None and case.matter_code == PATTERN_PROCESS})
+    names = {version_id: version.entry.name for version_id, version in entries.items()}
+    return [_summary(ctx, case, open_rows[case.id], events[case.id], metadata[case.definition_id], names)
+            for case in cases]
 
 
 def list_cases(ctx: EngineContext, actor: Actor, *, matter_code: str | None = None, search: str = "",

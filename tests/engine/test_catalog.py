@@ -225,3 +225,13 @@ def test_versions_stored_before_titles_were_data_keep_their_titles() -> None:
                        ("permit", "准予行政许可决定书"), ("denial_decision", "不予行政许可决定书")):
         files[f"_documents/{key}.html"] = f'{{% set title = "{title}" %}}' + files[f"_documents/{key}.html"]
     assert compile_definition(files).document_title("receipt") == "收件凭证"
+
+
+def test_candidate_groups_may_come_from_case_data_and_the_expression_is_linted(parallel_files: dict[str, str]) -> None:
+    """``=expression`` (the general pattern's ``=chengban_post``): groups from case data, checked at deploy."""
+    files = with_bpmn(parallel_files, 'camunda:candidateGroups="a_cb"', 'camunda:candidateGroups="=a_post"')
+    info = compile_definition(files).human_tasks["a_cb"]
+    assert (info.candidate_groups, info.groups_expression) == ((), "a_post")
+    refused = with_bpmn(parallel_files, 'camunda:candidateGroups="a_cb"',
+                        'camunda:candidateGroups="=__import__(\'os\')"')
+    assert [p.element_id for p in problems_of(refused)] == ["a_cb"]

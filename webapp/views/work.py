@@ -6,6 +6,7 @@ from flask import Blueprint
 from flask import render_template
 from flask import request
 
+from engine.services.catalogue.offering import search_matters
 from engine.services.deadline_views import pending_extensions
 from engine.services.deploy import list_matters
 from engine.services.tasks import list_work_items
@@ -39,7 +40,8 @@ def worklist():  # type: ignore[no-untyped-def]
 def window():  # type: ignore[no-untyped-def]
     actor = current_actor()
     items = [t for t in list_worklist(engine(), actor) if actor.in_any(t.candidate_groups)]
-    return render_template("work/window.html", items=items, matters=list_matters(engine()))
+    query = request.args.get("q", "")[:100]
+    return render_template("work/window.html", items=items, matters=search_matters(engine(), query), q=query)
 
 
 @bp.post("/window/walk-in")
