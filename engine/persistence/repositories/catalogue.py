@@ -14,6 +14,7 @@ from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import fields
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -78,7 +79,10 @@ def entry_json(entry: CatalogueEntry) -> str:
     return json.dumps(asdict(entry), ensure_ascii=False, sort_keys=True)
 
 
+@lru_cache(maxsize=4096)
 def entry_from_json(text: str) -> CatalogueEntry:
+    """The entry a stored version's JSON holds. Versions never change and entries are frozen, so a
+    parsed entry is kept per text: listing the hall (the window's picker) reads ~150 of them."""
     raw: dict[str, Any] = json.loads(text)
     known = {f.name for f in fields(CatalogueEntry)}
     values = {k: v for k, v in raw.items() if k in known}
