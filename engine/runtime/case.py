@@ -30,6 +30,7 @@ from engine.errors import NotAllowed
 from engine.errors import TaskAlreadyDone
 from engine.errors import TaskNotFound
 from engine.errors import TaskNotReady
+from engine.forms import FormDefinition
 from engine.forms import validate_submission
 from engine.runtime.spiff.script_environment import PythonScriptEngine
 from engine.runtime.spiff.serializer import dump_state
@@ -191,14 +192,17 @@ class CaseRuntime:
         return info
 
     def complete(self, task_id: str, raw: dict[str, Any], actor: Actor, assignee: str | None,
-                 applicant_ids: tuple[str | None, ...] = ()) -> Submission:
+                 applicant_ids: tuple[str | None, ...] = (), form: FormDefinition | None = None) -> Submission:
         """Validate and complete one human task, then run the engine onward.
+
+        ``form``: the form the task shows on this case when it is not the version's own (a pattern-run
+        application composed from its 事项库 entry); it must be what the task page showed.
 
         :raise TaskNotFound, TaskNotReady, NotAllowed, FormDataInvalid: nothing changed.
         """
         task = self.get_task(task_id)
         info = self.check_can_work(task, actor, assignee, applicant_ids)
-        result = validate_submission(self.definition.forms.get(info.form_key), raw)
+        result = validate_submission(form if form is not None else self.definition.forms.get(info.form_key), raw)
         if not result.ok:
             raise FormDataInvalid(result.errors, raw)
         before = {key: copy.deepcopy(task.data.get(key)) for key in result.values}

@@ -50,6 +50,8 @@ from engine.services.access import task_parties
 from engine.services.access import visible_case
 from engine.services.cases import definition_for_case
 from engine.services.cases import load_runtime
+from engine.services.catalogue.forms import case_form
+from engine.services.catalogue.pattern import resolve_matter
 from engine.services.context import EngineContext
 from engine.services.deadlines import CaseDeadlines
 from engine.services.deadlines import china_today
@@ -237,7 +239,7 @@ def _project(ctx: EngineContext, uow: UnitOfWork, seen: VisibleCase, data: dict[
         workable=tuple(row.task_uuid for row in open_rows if access.may_work(task_parties(row))),
         documents=tuple(DocumentView.of(d) for d in documents_of_case(uow, case.id)), submissions=submissions,
         timeline=applicant_timeline(rows, parties), data=data,
-        forms={s.form_key: compiled.forms.get(s.form_key) for s in submissions if s.form_key},
+        forms={s.form_key: case_form(uow, case, compiled, s.form_key) for s in submissions if s.form_key},
         metadata=compiled.metadata.as_dict())
 
 
@@ -305,7 +307,7 @@ def task_form(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) ->
     """The name and form of a task the actor may work now (errors as ``_workable``); reads no workflow."""
     with ctx.uow() as uow:
         seen, row = _workable(uow, case_id, task_uuid, actor)
-        return row.name, definition_for_case(ctx, uow, seen.case).forms.get(row.form_key)
+        return row.name, case_form(uow, seen.case, definition_for_case(ctx, uow, seen.case), row.form_key)
 
 
 def task_page(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) -> TaskPage:
@@ -319,7 +321,7 @@ def task_page(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) ->
         projection = _project(ctx, uow, seen, data if seen.access.is_staff else None)
         saved = drafts.draft_data(uow, actor.user_id, case_id, task_uuid)
         compiled = definition_for_case(ctx, uow, seen.case)
-    form = compiled.forms.get(row.form_key)
+        form = case_form(uow, seen.case, compiled, row.form_key)
     task = TaskView.of(row, seen.case)
     values = {f.key: data[f.key] for f in form.fields if f.key in data}
     if saved is not None:
@@ -365,7 +367,8 @@ def application_prefill(ctx: EngineContext, matter_code: str, raw: Mapping[str, 
     :raise FormDataInvalid: unknown keys or values that break a field's rules; nothing is started.
     """
     with ctx.uow() as uow:
-        _record, compiled = ctx.latest_definition(uow, matter_code)
+        diagram, _entry = resolve_matter(uow, matter_code)  # a 事项库 code runs on its entry's diagram
+        _record, compiled = ctx.latest_definition(uow, diagram)
     forms: dict[str, FormDefinition] = {}
     for form in _applicant_forms(compiled):
         for form_field in form.fields:

@@ -35,6 +35,7 @@ from engine.runtime.spiff.state_changes import capture
 from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.cases import case_view
 from engine.services.cases import load_runtime
+from engine.services.catalogue.forms import case_form
 from engine.services.context import EngineContext
 from engine.services.deadlines import current_view
 from engine.services.steps import save_runtime
@@ -99,9 +100,10 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
             open_rows = open_tasks(uow, case.id)
             row = next((r for r in open_rows if r.task_uuid == task_uuid), None)
             now = ctx.clock.now()
+            form = case_form(uow, case, runtime.definition, row.form_key) if row is not None else None
             with clock_bound(ctx.clock), capture(runtime.workflow) as buffer:
                 submission = runtime.complete(task_uuid, raw, actor, row.assignee if row else None,
-                                              (case.owner_id, case.started_by))
+                                              (case.owner_id, case.started_by), form=form)
             info = runtime.definition.human_tasks[submission.element_id]
             append_history(uow, case, occurred_at=now, event_type="form_submitted", actor_id=actor.user_id,
                            actor_role=actor.role_label, element_id=info.element_id, element_name=info.name,

@@ -8,6 +8,7 @@ stands on Friday 2025-09-26 10:00 China time (before the National Day holiday).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
@@ -20,12 +21,16 @@ from engine.actors import Actor
 from engine.catalogue.entry import PATTERN_PROCESS
 from engine.catalogue.entry import CatalogueEntry
 from engine.clock import FixedClock
+from engine.errors import FormDataInvalid
 from engine.errors import NotAllowed
 from engine.persistence.base import Base
 from engine.persistence.repositories import organisation as org
 from engine.services import cases
+from engine.services import casework
+from engine.services import design
 from engine.services import tasks
 from engine.services.catalogue.editing import list_entries
+from engine.services.catalogue.forms import entry_fields_key
 from engine.services.catalogue.seed import seed_catalogue
 from engine.services.context import EngineContext
 from engine.services.deadlines import case_deadlines
@@ -182,3 +187,48 @@ def test_an_audit_returns_the_case_to_the_chengban_post(hall: EngineContext) -> 
 def test_the_pattern_is_not_started_without_an_entry(hall: EngineContext) -> None:
     with pytest.raises(NotAllowed):
         cases.start_case(hall, PATTERN_PROCESS, APPLICANT)
+
+
+def test_the_application_form_is_the_applicant_block_plus_one_upload_per_material(hall: EngineContext) -> None:
+    entry = next(e for e in pattern_entries(hall) if len(e.materials) >= 3)
+    view = cases.start_case(hall, entry.code, APPLICANT)
+    task = get_case(hall, view.id, with_data=False).open_tasks[0]
+    page = casework.task_page(hall, view.id, task.task_uuid, APPLICANT)
+    keys = [f.key for f in page.form.fields]
+    uploads = [f for f in page.form.fields if f.key.startswith("material_")]
+    assert [f.label for f in uploads] == [m.name for m in entry.materials]
+    assert {f.type for f in uploads} == {"filepicker"}
+    assert keys[:6] == ["applicant_name", "applicant_id_number", "legal_representative", "applicant_address",
+                        "contact_mobile", "application_content"]
+    assert keys.index("material_01") < keys.index("delivery_method")  # materials before how to receive the result
+    other = next(e for e in pattern_entries(hall) if e.materials[0].name != entry.materials[0].name)
+    view = cases.start_case(hall, other.code, APPLICANT)
+    task = get_case(hall, view.id, with_data=False).open_tasks[0]
+    assert casework.task_page(hall, view.id, task.task_uuid, APPLICANT).form.field("material_01").label == \
+        other.materials[0].name
+
+
+def test_a_designer_adds_fields_of_its_own_to_one_entry_in_the_form_editor(hall: EngineContext) -> None:
+    entry, neighbour = [e for e in pattern_entries(hall) if e.case_type == "承诺件"][:2]
+    designer = Actor("designer1", "设计员", frozenset({"designer"}))
+    schema = json.dumps({"type": "default", "id": "Form_extra", "schemaVersion": 16, "components": [
+        {"type": "number", "id": "extra_area", "key": "premises_area_m2", "label": "经营场所面积（平方米）",
+         "validate": {"required": True, "min": 1, "max": 100000}},
+        {"type": "textfield", "id": "extra_name", "key": "applicant_name", "label": "重复的申请人（忽略）"}]},
+        ensure_ascii=False)
+    checked = design.save_form(hall, PATTERN_PROCESS, entry_fields_key(entry.code), schema, designer)
+    assert checked.form is not None
+    design.deploy_draft(hall, PATTERN_PROCESS, designer)
+    view = cases.start_case(hall, entry.code, APPLICANT)
+    task = get_case(hall, view.id, with_data=False).open_tasks[0]
+    form = casework.task_page(hall, view.id, task.task_uuid, APPLICANT).form
+    assert form.field("premises_area_m2").required
+    assert form.field("applicant_name").label == "申请人（单位名称或姓名）"  # the applicant block wins
+    with pytest.raises(FormDataInvalid) as refused:
+        tasks.complete_task(hall, view.id, task.task_uuid, APPLICATION, APPLICANT)
+    assert "premises_area_m2" in refused.value.errors
+    tasks.complete_task(hall, view.id, task.task_uuid, {**APPLICATION, "premises_area_m2": "80"}, APPLICANT)
+    assert get_case(hall, view.id).data["premises_area_m2"] == 80
+    view = cases.start_case(hall, neighbour.code, APPLICANT)  # another entry: no such field
+    task = get_case(hall, view.id, with_data=False).open_tasks[0]
+    assert not casework.task_page(hall, view.id, task.task_uuid, APPLICANT).form.has_field("premises_area_m2")

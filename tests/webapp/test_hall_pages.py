@@ -92,3 +92,16 @@ def test_a_window_clerk_finds_a_new_matter_and_files_for_a_walk_in(web_app: Flas
     task = _text(clerk.get(filed.location))
     assert "道路货物运输经营许可（窗口测试）" in task and "申请事项具体内容" in task
     assert re.search(r"11320100MB1958369K4000112190000\d{12}", task)  # the entry's 实施编码 numbers the case
+
+
+def test_an_entry_is_started_through_the_api_with_its_applicant_block_prefilled(web_app: Flask, login: Any) -> None:
+    _seeded(web_app)
+    citizen: User = login("demo_citizen")
+    started = citizen.api("POST", "/api/v1/matters/cg_01/cases", {"data": {"applicant_name": "临江县某建筑公司"}})
+    assert started.status_code == 201, started.get_json()
+    case = started.get_json()
+    assert case["case_number"].startswith("11320100MB1958301L4000173101000")  # the entry's 实施编码
+    assert case["data"]["applicant_name"] == "临江县某建筑公司"
+    assert "chengban_post" not in case["data"]  # the applicant reads their own data, not the routing
+    seeded = citizen.api("POST", "/api/v1/matters/cg_01/cases", {"data": {"chengban_post": "xzsp_fzr"}})
+    assert seeded.status_code == 422 and set(seeded.get_json()["errors"]) == {"chengban_post"}
