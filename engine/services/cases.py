@@ -7,7 +7,6 @@ from typing import Any
 
 from engine.actors import Actor
 from engine.casenumbers import format_case_number
-from engine.catalogue.entry import PATTERN_PROCESS
 from engine.clock import CHINA_TZ
 from engine.definitions.catalog import CompiledDefinition
 from engine.errors import CaseNotFound
@@ -61,8 +60,8 @@ def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[st
             matter_code, catalogue_code = resolve_matter(uow, matter_code)
         record, compiled = ctx.latest_definition(uow, matter_code)
         entry = entry_for_start(uow, matter_code, catalogue_code)
-        if matter_code == PATTERN_PROCESS and entry is None:
-            raise NotAllowed("通用流程按事项库中的事项办理，请选择具体事项申办")
+        if compiled.metadata.uses_entry_data and entry is None:
+            raise NotAllowed("本流程按事项库中的事项办理，请选择具体事项申办")
         name = entry.entry.name if entry is not None else compiled.metadata.name
         implementation_code = (entry.entry.implementation_code if entry is not None
                                else compiled.metadata.implementation_code)
@@ -75,7 +74,7 @@ def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[st
         # The limits (the numbers, never dates) for diagrams that read them, from their one source
         # (``legal_time.limits_for``: the entry version when there is one, else matter.toml).
         limits = limits_for(compiled.metadata, entry.entry if entry is not None else None)
-        pattern = pattern_case_data(uow, entry.entry) if entry is not None else {}
+        pattern = pattern_case_data(uow, entry.entry) if entry is not None and compiled.metadata.uses_entry_data else {}
         initial = {**limits.case_data(), **dict(data or {}), **pattern}  # the entry decides who works it
         initial.setdefault("case_number", number)
         with clock_bound(ctx.clock), capture(None) as buffer:

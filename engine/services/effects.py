@@ -72,7 +72,7 @@ def issue_document(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinitio
     reason = data.get(f"{permit}_reason") or data.get("decision_reason") or data.get("reason") or ""
     title = definition.document_title(key)  # matter data (engine/definitions/facts.py)
     # A pattern-run case is the entry's matter: its name, its 实施主体 signs, its 结果名称 is the title.
-    issuer = issuer_context(case_entry(uow, case), data)
+    issuer = issuer_context(case_entry(uow, case), data, metadata.uses_entry_data) if metadata.uses_entry_data else {}
     if issuer and key == CERTIFICATE_DOCUMENT:
         title = issuer["certificate_title"]
     context = {

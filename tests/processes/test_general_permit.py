@@ -21,6 +21,7 @@ from engine.actors import Actor
 from engine.catalogue.entry import PATTERN_PROCESS
 from engine.catalogue.entry import CatalogueEntry
 from engine.clock import FixedClock
+from engine.errors import DefinitionInvalid
 from engine.errors import FormDataInvalid
 from engine.errors import NotAllowed
 from engine.persistence.base import Base
@@ -29,12 +30,15 @@ from engine.services import cases
 from engine.services import casework
 from engine.services import design
 from engine.services import tasks
+from engine.services.catalogue.editing import entry_form_values
 from engine.services.catalogue.editing import list_entries
+from engine.services.catalogue.editing import save_entry
 from engine.services.catalogue.forms import entry_fields_key
 from engine.services.catalogue.seed import seed_catalogue
 from engine.services.context import EngineContext
 from engine.services.deadlines import case_deadlines
 from engine.services.deploy import deploy_path
+from engine.services.design.create import create_matter
 from engine.services.views import CaseView
 from engine.settings import EngineSettings
 from tests.conftest import ROOT
@@ -232,3 +236,40 @@ def test_a_designer_adds_fields_of_its_own_to_one_entry_in_the_form_editor(hall:
     view = cases.start_case(hall, neighbour.code, APPLICANT)  # another entry: no such field
     task = get_case(hall, view.id, with_data=False).open_tasks[0]
     assert not casework.task_page(hall, view.id, task.task_uuid, APPLICANT).form.has_field("premises_area_m2")
+
+
+DESIGNER = Actor("designer1", "设计员", frozenset({"designer"}))
+
+
+def test_a_matter_made_from_the_pattern_runs_an_entry_switched_to_it(hall: EngineContext) -> None:
+    entry = [e for e in pattern_entries(hall) if e.case_type == "承诺件"][-1]  # not the one given own fields
+    draft = create_matter(hall, DESIGNER, "own_flow", f"{entry.name}（专用流程）", PATTERN_PROCESS)
+    assert draft.main_bpmn == "own_flow.bpmn" and 'id="own_flow"' in draft.files["own_flow.bpmn"]
+    assert 'code = "own_flow"' in draft.files["matter.toml"] and "entry_data = true" in draft.files["matter.toml"]
+    assert design.validate_draft(hall, "own_flow", DESIGNER) == []
+    design.deploy_draft(hall, "own_flow", DESIGNER)
+    cells = entry_form_values(hall, entry.code)
+    save_entry(hall, ADMIN, {**cells, "process": "own_flow"}, editing=entry.code)
+    switched = next(v.entry for v in list_entries(hall) if v.entry.code == entry.code)
+    view = run_to_certificate(hall, switched)
+    case = get_case(hall, view.id)
+    assert case.matter_code == "own_flow" and case.status == "completed"
+    certificate = next(d for d in cases.case_documents(hall, view.id) if d.doc_key == "general_certificate")
+    with hall.uow() as uow:
+        organ = org.organ_by_code(uow, entry.organ_code)
+    assert organ is not None and certificate.title == entry.result_name and organ.name in certificate.html
+
+
+def test_a_matter_is_copied_into_an_editable_draft_and_codes_are_checked(hall: EngineContext) -> None:
+    draft = create_matter(hall, DESIGNER, "food_copy", "食品经营许可（副本）", "food_business")
+    toml = draft.files["matter.toml"]
+    assert 'code = "food_copy"' in toml and 'name = "食品经营许可（副本）"' in toml
+    assert 'process_id = "food_copy"' in toml and "[catalogue]" not in toml and "[decision]" in toml
+    assert "food_business.bpmn" not in draft.files and 'processRef="food_copy"' in draft.files["food_copy.bpmn"]
+    assert design.validate_draft(hall, "food_copy", DESIGNER) == []
+    for code, message in (("food_copy", "已被使用"), ("food_business", "已被使用"), ("Bad-Code", "事项代码只能")):
+        with pytest.raises(DefinitionInvalid) as refused:
+            create_matter(hall, DESIGNER, code, "名称", "food_business")
+        assert message in refused.value.problems[0].problem
+    with pytest.raises(NotAllowed):
+        create_matter(hall, APPLICANT, "food_copy2", "名称", "food_business")

@@ -105,3 +105,20 @@ def test_an_entry_is_started_through_the_api_with_its_applicant_block_prefilled(
     assert "chengban_post" not in case["data"]  # the applicant reads their own data, not the routing
     seeded = citizen.api("POST", "/api/v1/matters/cg_01/cases", {"data": {"chengban_post": "xzsp_fzr"}})
     assert seeded.status_code == 422 and set(seeded.get_json()["errors"]) == {"chengban_post"}
+
+
+def test_a_designer_makes_a_matter_from_the_pattern_or_a_copy_on_the_designer_page(login: Any) -> None:
+    designer: User = login("demo_designer")
+    page = _text(designer.get("/designer/"))
+    assert '<option value="general_permit">' in page and '<option value="food_business">复制：食品经营许可' in page
+    made = designer.post("/designer/new", {"source": "general_permit", "code": "road_own",
+                                           "name": "道路运输（专用流程）"})
+    assert made.status_code == 302 and made.location.endswith("/designer/road_own")
+    draft = designer.get("/designer/road_own/draft").get_json()
+    assert draft["main_bpmn"] == "road_own.bpmn" and 'id="road_own"' in draft["bpmn"]
+    assert "road_own（新事项草稿，未部署）" in _text(designer.get("/designer/"))
+    copied = designer.post("/designer/new", {"source": "food_business", "code": "food_twin",
+                                             "name": "食品经营许可（二）"})
+    assert copied.status_code == 302
+    taken = designer.post("/designer/new", {"source": "food_business", "code": "food_twin", "name": "再来一次"})
+    assert taken.status_code == 422 and "事项代码“food_twin”已被使用" in _text(taken)

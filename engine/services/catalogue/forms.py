@@ -10,7 +10,6 @@ Composed forms are kept per (definition version, entry version content): both ar
 
 from __future__ import annotations
 
-from engine.catalogue.entry import PATTERN_PROCESS
 from engine.catalogue.entry import CatalogueEntry
 from engine.definitions.catalog import CompiledDefinition
 from engine.forms import FormDefinition
@@ -62,14 +61,13 @@ def _composed(compiled: CompiledDefinition, entry: CatalogueEntry) -> FormDefini
 
 def form_for_entry(compiled: CompiledDefinition, entry: CatalogueEntry | None, form_key: str) -> FormDefinition:
     """The form a task with ``form_key`` shows on a case of ``entry`` (the deployed form unless composed)."""
-    if entry is None or entry.process != PATTERN_PROCESS or form_key != APPLICATION_FORM \
-            or compiled.metadata.code != PATTERN_PROCESS:
+    if entry is None or form_key != APPLICATION_FORM or not compiled.metadata.uses_entry_data:
         return compiled.forms.get(form_key)
     return _composed(compiled, entry)
 
 
 def case_form(uow: UnitOfWork, case: CaseRow, compiled: CompiledDefinition, form_key: str) -> FormDefinition:
     """The form of ``form_key`` on ``case``: composed from its 事项库 entry for a pattern-run application."""
-    if case.matter_code != PATTERN_PROCESS or form_key != APPLICATION_FORM:
+    if form_key != APPLICATION_FORM or not compiled.metadata.uses_entry_data:
         return compiled.forms.get(form_key)
     return form_for_entry(compiled, case_entry(uow, case), form_key)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.catalogue.entry import PATTERN_PROCESS
 from engine.catalogue.entry import CatalogueEntry
 from engine.persistence.repositories import catalogue as stored
 from engine.persistence.repositories import organisation as org
@@ -45,9 +44,7 @@ def checklist(entry: CatalogueEntry) -> list[dict[str, Any]]:
 
 
 def pattern_case_data(uow: UnitOfWork, entry: CatalogueEntry) -> dict[str, Any]:
-    """The case data a pattern-run case starts with (nothing for an entry with a diagram of its own)."""
-    if entry.process != PATTERN_PROCESS:
-        return {}
+    """The case data a case of a diagram with ``entry_data = true`` (the pattern) starts with."""
     organ = org.organ_by_code(uow, entry.organ_code)
     department = org.department_by_code(uow, entry.department_code)
     return {
@@ -63,10 +60,11 @@ def pattern_case_data(uow: UnitOfWork, entry: CatalogueEntry) -> dict[str, Any]:
     }
 
 
-def issuer_context(entry: CatalogueEntry | None, data: dict[str, Any]) -> dict[str, Any]:
-    """What a pattern-run case's documents print instead of the pattern's own matter.toml: the
-    entry's name and case type, its 实施主体 as signer, its 结果名称 as the certificate's title."""
-    if entry is None or entry.process != PATTERN_PROCESS:
+def issuer_context(entry: CatalogueEntry | None, data: dict[str, Any], uses_entry_data: bool) -> dict[str, Any]:
+    """What the documents of a case on an ``entry_data`` diagram (the pattern) print instead of the
+    diagram's own matter.toml: the entry's name and case type, its 实施主体 as signer, its 结果名称 as
+    the certificate's title."""
+    if entry is None or not uses_entry_data:
         return {}
     return {"signer": str(data.get("issuer_name") or entry.organ_code),
             "matter_overrides": {"name": entry.name, "case_type": entry.case_type,
