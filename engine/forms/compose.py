@@ -38,15 +38,19 @@ def _input_keys(components: Sequence[dict[str, Any]]) -> set[str]:
 
 
 def compose_form(base: FormDefinition, uploads: Sequence[UploadSpec], extra: FormDefinition | None = None, *,
-                 before_key: str = "", heading: str = "申请材料", extra_heading: str = "") -> FormDefinition:
+                 before_key: str = "", heading: str = "申请材料", extra_heading: str = "",
+                 replaced_key: str = "") -> FormDefinition:
     """``base`` with a heading and ``uploads`` (then ``extra``'s components) inserted before the component
     whose key is ``before_key`` (at the end if there is none). Components of ``extra`` whose key the
     base already has are left out: the base's field wins, so the applicant block means the same everywhere.
+    ``replaced_key``: a base field the uploads replace (the generic "all materials" upload), left out
+    when there are uploads.
 
     :raise FormSchemaError: the composed form does not load (a part is inconsistent).
     """
     document = copy.deepcopy(dict(base.raw))
-    components: list[dict[str, Any]] = list(document.get("components") or [])
+    components: list[dict[str, Any]] = [c for c in document.get("components") or []
+                                        if not (uploads and replaced_key and c.get("key") == replaced_key)]
     taken = _input_keys(components)
     added: list[dict[str, Any]] = []
     if uploads:

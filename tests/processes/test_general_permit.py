@@ -205,6 +205,7 @@ def test_the_application_form_is_the_applicant_block_plus_one_upload_per_materia
     assert keys[:6] == ["applicant_name", "applicant_id_number", "legal_representative", "applicant_address",
                         "contact_mobile", "application_content"]
     assert keys.index("material_01") < keys.index("delivery_method")  # materials before how to receive the result
+    assert "application_files" not in keys  # the per-material uploads replace the generic one
     other = next(e for e in pattern_entries(hall) if e.materials[0].name != entry.materials[0].name)
     view = cases.start_case(hall, other.code, APPLICANT)
     task = get_case(hall, view.id, with_data=False).open_tasks[0]

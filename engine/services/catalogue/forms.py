@@ -52,7 +52,7 @@ def _composed(compiled: CompiledDefinition, entry: CatalogueEntry) -> FormDefini
         extra = compiled.forms.get(extra_key) if extra_key in compiled.forms.keys() else None
         found = compose_form(compiled.forms.get(APPLICATION_FORM), material_uploads(entry), extra,
                              before_key="delivery_method", heading=f"申请材料（{entry.name}）",
-                             extra_heading=f"{entry.name}的申请信息")
+                             extra_heading=f"{entry.name}的申请信息", replaced_key="application_files")
         if len(_COMPOSED) >= _KEEP:
             _COMPOSED.clear()
         _COMPOSED[key] = found
