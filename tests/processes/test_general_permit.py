@@ -36,6 +36,9 @@ from engine.services.catalogue.editing import save_entry
 from engine.services.catalogue.forms import entry_fields_key
 from engine.services.catalogue.seed import seed_catalogue
 from engine.services.context import EngineContext
+from engine.services.deadline_requests import decide_extension
+from engine.services.deadline_requests import request_extension
+from engine.services.deadline_requests import start_special_procedure
 from engine.services.deadlines import case_deadlines
 from engine.services.deploy import deploy_path
 from engine.services.design.create import create_matter
@@ -236,7 +239,8 @@ def test_a_designer_adds_fields_of_its_own_to_one_entry_in_the_form_editor(hall:
     assert get_case(hall, view.id).data["premises_area_m2"] == 80
     view = cases.start_case(hall, neighbour.code, APPLICANT)  # another entry: no such field
     task = get_case(hall, view.id, with_data=False).open_tasks[0]
-    assert not casework.task_page(hall, view.id, task.task_uuid, APPLICANT).form.has_field("premises_area_m2")
+    neighbour_form = casework.task_page(hall, view.id, task.task_uuid, APPLICANT).form
+    assert "premises_area_m2" not in {f.key for f in neighbour_form.fields}
 
 
 DESIGNER = Actor("designer1", "设计员", frozenset({"designer"}))
@@ -274,3 +278,27 @@ def test_a_matter_is_copied_into_an_editable_draft_and_codes_are_checked(hall: E
         assert message in refused.value.problems[0].problem
     with pytest.raises(NotAllowed):
         create_matter(hall, APPLICANT, "food_copy2", "名称", "food_business")
+
+
+def test_extensions_and_special_procedures_follow_the_entrys_posts_and_list(hall: EngineContext) -> None:
+    customised = [e for e in pattern_entries(hall) if e.case_type == "承诺件"][0]  # has fields of its own
+    entry = next(e for e in pattern_entries(hall) if e.case_type == "承诺件" and e.extension_limit_wd
+                 and e.special_procedures and not e.site_check and e != customised)
+    view = cases.start_case(hall, entry.code, APPLICANT)
+    do(hall, view.id, "apply", APPLICATION)
+    do(hall, view.id, "rc_check", {"reception_decision": "accept"})
+    staff = Actor("u_chengban", "承办", frozenset({entry.chengban_post}))
+    request = request_extension(hall, view.id, staff, days=entry.extension_limit_wd, reason="需补充调查核实")
+    with pytest.raises(NotAllowed):  # the 批准 post decides the permit, not the extension (art. 42)
+        decide_extension(hall, request.id, Actor("u_pizhun", "批准", frozenset({entry.pizhun_post})), approve=True)
+    decided = decide_extension(hall, request.id, Actor("u_fzr", "负责人", frozenset({entry.fzr_post})), approve=True)
+    assert decided.status == "approved"
+    record = case_deadlines(hall, view.id)
+    assert record is not None and record.extension_wd == entry.extension_limit_wd
+    started = start_special_procedure(hall, view.id, staff, kind=entry.special_procedures[0],
+                                      reason="样品送检，需等待检验结果", expected_days=5)
+    assert started.open_pause is not None and started.open_pause.kind == "special_procedure"
+    with pytest.raises(FormDataInvalid) as refused:  # only the procedures the entry lists
+        start_special_procedure(hall, view.id, staff, kind="拍卖" if "拍卖" not in entry.special_procedures
+                                else "招标", reason="本事项不适用该特别程序", expected_days=5)
+    assert refused.value.errors["kind"].startswith("本事项适用的特别程序：" + entry.special_procedures[0])

@@ -21,6 +21,7 @@ from engine.definitions.safexml import parse_xml
 from engine.errors import DefinitionInvalid
 from engine.errors import DefinitionProblem
 from engine.errors import MatterNotFound
+from engine.hidden_chars import name_problem
 from engine.persistence.repositories import definitions
 from engine.persistence.repositories import designs
 from engine.services.context import EngineContext
@@ -92,6 +93,10 @@ def create_matter(ctx: EngineContext, actor: Actor, code: str, name: str, source
         raise _problem("事项代码只能包含小写字母、数字和下划线，且以字母开头（2–63 位）")
     if not name or len(name) > 100:
         raise _problem("请填写事项名称（不超过 100 字）")
+    if (problem := name_problem(name)) is not None:
+        raise _problem(f"事项名称{problem}")
+    if not _CODE.match(source):
+        raise MatterNotFound(source)
     with ctx.uow() as uow:
         if definitions.latest_definition(uow, code) is not None or designs.latest_draft(uow, code) is not None:
             raise _problem(f"事项代码“{code}”已被使用")
