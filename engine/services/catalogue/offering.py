@@ -51,10 +51,9 @@ def offered_matters(ctx: EngineContext) -> list[MatterChoice]:
         deployed = {d.matter_code: d for d in latest_definitions(uow)}
         organs = {o.code: o.name for o in org.organs(uow)}
         departments = {d.code: d.name for d in org.departments(uow)}
-        entries = stored.current_entries(uow)
+        entries = stored.current_entries_with_numbers(uow)
     choices = []
-    for version in entries:
-        entry = version.entry
+    for number, entry in entries:
         if not entry.active or entry.process not in deployed:
             continue
         unit = organs.get(entry.organ_code, entry.organ_code)
@@ -63,9 +62,9 @@ def offered_matters(ctx: EngineContext) -> list[MatterChoice]:
         choices.append(MatterChoice(
             code=entry.code, name=entry.name, department=unit, case_type=entry.case_type,
             statutory_limit_wd=entry.statutory_limit_wd, promised_limit_wd=entry.promised_limit_wd,
-            implementation_code=entry.implementation_code, basic_code=entry.basic_code, version=version.version,
+            implementation_code=entry.implementation_code, basic_code=entry.basic_code, version=number,
             pattern_run=entry.process == PATTERN_PROCESS, online=entry.online_depth in ("三级", "四级")))
-    listed = {v.entry.code for v in entries}  # 停用 ones too: a retired entry retires its matter
+    listed = {entry.code for _number, entry in entries}  # 停用 ones too: a retired entry retires its matter
     for code, record in deployed.items():
         if code == PATTERN_PROCESS or code in listed:
             continue
