@@ -1,0 +1,75 @@
+"""The interface a hall's people use without training (issue #12), driven in Chromium and photographed.
+
+A citizen applies for a food licence from the service guide (sectioned form, Chinese file picker and
+dates, an error summary that links to each field, a removable upload), the window asks for 补正 at
+reception, and the citizen's case page then names the items, the deadline and a 去补正 button. Every
+main page on the way is saved at 1366 and 390 px into ``screenshots/`` (see ``tests/browser/screens.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import fill_form
+from tests.browser.conftest import pdf_file
+from tests.browser.conftest import submit
+from tests.browser.screens import shoot
+from tests.browser.test_browser_guards import FOOD_APPLICATION
+from tests.browser.test_browser_guards import start_food_case
+
+pytestmark = pytest.mark.browser
+
+def test_header_names_role_and_department(person) -> None:  # type: ignore[no-untyped-def]
+    clerk = person("demo_zj_cb")
+    role = clerk.inner_text("header .account [data-role]")
+    assert "住房和城乡建设局" in role and "承办" in role
+    assert "zj_chengban" not in clerk.inner_text("header")
+    citizen = person("demo_citizen")
+    assert citizen.inner_text("header .account [data-role]") == "申请人"
+
+
+def test_apply_form_is_sectioned_and_speaks_chinese(person) -> None:  # type: ignore[no-untyped-def]
+    citizen = person("demo_citizen")
+    citizen.goto("/matters/food_business")
+    shoot(citizen, "guide")
+    start_food_case(citizen)
+    # No English from the browser's own widgets: a Chinese file picker, dates typed as yyyy-mm-dd.
+    picker = citizen.locator('.field[data-key="application_files"] .file-pick')
+    assert picker.inner_text().split() == ["选择文件", "未选择文件"]
+    assert citizen.locator('input[type="date"]').count() == 0
+    shoot(citizen, "apply-form")
+
+    fill_form(citizen, {**FOOD_APPLICATION, "uscc": "91320100MA1M11110B",
+                        "application_files": [pdf_file("营业执照.pdf"), pdf_file("平面图.pdf")]})
+    assert "已选择 2 个文件：营业执照.pdf、平面图.pdf" in picker.inner_text()
+    assert submit(citizen).status == 422
+    summary = citizen.locator("#error-summary")
+    link = summary.locator('a[data-error-for="uscc"]')
+    assert "统一社会信用代码" in link.inner_text()
+    shoot(citizen, "apply-errors")
+    link.click()
+    assert citizen.evaluate("() => location.hash") == "#f-uscc"
+
+    # Remove one of the two kept uploads, fix the field, submit: the case keeps only the other file.
+    kept = citizen.locator('.field[data-key="application_files"] ul.kept-files li')
+    assert kept.count() == 2
+    kept.filter(has_text="平面图.pdf").get_by_label("删除此文件").check()
+    fill_form(citizen, {"uscc": "91320100MA1M11110A"})
+    submit(citizen)
+    assert re.search(r"/cases/\d+(#.*)?$", citizen.url), citizen.inner_text("main")[:800]
+    panel = citizen.inner_text(".case-panel")
+    assert "营业执照.pdf" in panel and "平面图.pdf" not in panel
+
+
+def _staff_pages(page: Any, pages: dict[str, str]) -> None:
+    for name, path in pages.items():
+        assert page.goto(path).status == 200, path
+        shoot(page, name)
+
+
+def test_staff_pages_photographed(person) -> None:  # type: ignore[no-untyped-def]
+    _staff_pages(person("demo_scjg_review"), {"worklist": "/work", "cases": "/cases"})
+    _staff_pages(person("demo_supervisor"), {"stats": "/stats", "board": "/board"})
