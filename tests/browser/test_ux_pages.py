@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import fill_form
+from tests.browser.conftest import open_task
 from tests.browser.conftest import pdf_file
 from tests.browser.conftest import submit
 from tests.browser.screens import shoot
@@ -21,6 +22,9 @@ from tests.browser.test_browser_guards import FOOD_APPLICATION
 from tests.browser.test_browser_guards import start_food_case
 
 pytestmark = pytest.mark.browser
+
+MISSING = ("食品安全管理制度文本（加盖公章）", "经营场所平面布局图")
+
 
 def test_header_names_role_and_department(person) -> None:  # type: ignore[no-untyped-def]
     clerk = person("demo_zj_cb")
@@ -62,6 +66,36 @@ def test_apply_form_is_sectioned_and_speaks_chinese(person) -> None:  # type: ig
     assert re.search(r"/cases/\d+(#.*)?$", citizen.url), citizen.inner_text("main")[:800]
     panel = citizen.inner_text(".case-panel")
     assert "营业执照.pdf" in panel and "平面图.pdf" not in panel
+
+
+def test_failed_reception_shows_items_deadline_and_button(person) -> None:  # type: ignore[no-untyped-def]
+    citizen = person("demo_citizen")
+    start_food_case(citizen)
+    fill_form(citizen, {**FOOD_APPLICATION, "application_files": pdf_file("营业执照.pdf")})
+    submit(citizen)
+    number = citizen.locator(".case-panel .case-number").first.inner_text().strip()
+    shoot(citizen, "case-submitted")
+
+    clerk = person("demo_window")
+    clerk.goto("/window")
+    shoot(clerk, "window")
+    open_task(clerk, "/window", "rc_check", number)
+    shoot(clerk, "reception-check")
+    fill_form(clerk, {"reception_decision": "supplement", "missing_items": "\n".join(MISSING)})
+    submit(clerk)
+
+    citizen.goto("/my/cases")
+    shoot(citizen, "my-cases")
+    citizen.get_by_role("link", name=number).click()
+    todo = citizen.locator(".next-step")
+    text = todo.inner_text()
+    assert all(item in text for item in MISSING), text
+    assert re.search(r"请于 \d{4}-\d{2}-\d{2} 前", text), text
+    shoot(citizen, "case-supplement")
+    with citizen.expect_navigation():
+        todo.get_by_role("link", name="去补正").click()
+    assert citizen.locator(".requested-items").inner_text().count("经营场所平面布局图") == 1
+    shoot(citizen, "supplement-form")
 
 
 def _staff_pages(page: Any, pages: dict[str, str]) -> None:
