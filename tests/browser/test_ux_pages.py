@@ -78,6 +78,11 @@ def test_failed_reception_shows_items_deadline_and_button(person) -> None:  # ty
 
     clerk = person("demo_window")
     clerk.goto("/window")
+    # The row says whose case and which shop, the matter and the step's department, and no internal code.
+    row = clerk.locator(f'#reception tr[data-task="rc_check"][data-case="{number}"]')
+    cells = row.inner_text()
+    assert "【演示】张三（个人申请人）" in cells and "玄武区小王面馆" in cells and "食品经营许可" in cells, cells
+    assert "收件审查" in cells and "综合受理窗口" in cells and "rc_check" not in cells
     shoot(clerk, "window")
     open_task(clerk, "/window", "rc_check", number)
     shoot(clerk, "reception-check")
@@ -102,6 +107,33 @@ def _staff_pages(page: Any, pages: dict[str, str]) -> None:
     for name, path in pages.items():
         assert page.goto(path).status == 200, path
         shoot(page, name)
+
+
+def test_department_row_counts_working_days_left(person) -> None:  # type: ignore[no-untyped-def]
+    citizen = person("demo_citizen")
+    start_food_case(citizen)
+    fill_form(citizen, {**FOOD_APPLICATION, "application_files": pdf_file("营业执照.pdf")})
+    submit(citizen)
+    number = citizen.locator(".case-panel .case-number").first.inner_text().strip()
+    clerk = person("demo_window")
+    open_task(clerk, "/window", "rc_check", number)
+    fill_form(clerk, {"reception_decision": "accept"})
+    submit(clerk)
+
+    reviewer = person("demo_scjg_review")
+    reviewer.goto("/work")
+    row = reviewer.locator(f'#queue tr[data-task="review"][data-case="{number}"]')
+    cells = row.inner_text()
+    # Accepted Friday 2025-09-26, promised in 5 working days: 09-28 (a make-up Sunday), 09-29, 09-30, then
+    # the National Day holiday, 10-09 and 10-10.
+    assert "市场监管局审查员" in cells and "玄武区小王面馆" in cells and "scjg_review" not in cells, cells
+    assert row.locator(".due").get_attribute("title") == "期限 2025-10-10", cells
+    assert re.search(r"\b5 个工作日", cells), cells
+    # The queue filters as one types.
+    reviewer.fill("#filter-queue", "没有这个申请人")
+    assert row.is_hidden()
+    reviewer.fill("#filter-queue", "小王面馆")
+    assert row.is_visible()
 
 
 def test_staff_pages_photographed(person) -> None:  # type: ignore[no-untyped-def]

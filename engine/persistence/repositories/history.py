@@ -113,6 +113,17 @@ def form_submissions(uow: UnitOfWork, case_id: int) -> list[HistoryRow]:
                  .order_by(HISTORY.c.seq))
 
 
+def first_submissions(uow: UnitOfWork, case_ids: list[int]) -> dict[int, HistoryRow]:
+    """Each case's first submitted form (the application), in one query: what worklists name a case by."""
+    if not case_ids:
+        return {}
+    first = (select(HISTORY.c.case_id, func.min(HISTORY.c.seq).label("seq"))
+             .where(HISTORY.c.case_id.in_(case_ids), HISTORY.c.event_type == "form_submitted")
+             .group_by(HISTORY.c.case_id).subquery())
+    query = select(*_COLUMNS).join(first, (HISTORY.c.case_id == first.c.case_id) & (HISTORY.c.seq == first.c.seq))
+    return {row.case_id: row for row in _rows(uow, query)}
+
+
 def history_for_export(uow: UnitOfWork, matter_code: str | None, since: datetime | None,
                        until: datetime | None) -> list[CaseEvent]:
     """Every history row (optionally of one matter, within [since, until)), by case and seq."""
