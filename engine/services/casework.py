@@ -32,6 +32,7 @@ from engine.persistence.repositories import definitions
 from engine.persistence.repositories import drafts
 from engine.persistence.repositories import history
 from engine.persistence.repositories import tasks
+from engine.persistence.repositories.accounts import users_by_usernames
 from engine.persistence.repositories.deadlines import current_deadlines_of_cases
 from engine.persistence.repositories.documents import documents_of_case
 from engine.persistence.rows import CaseRow
@@ -270,7 +271,7 @@ def case_document(ctx: EngineContext, case_id: int, document_id: int, actor: Act
     return DocumentView.of(found)
 
 
-def _workable(uow: UnitOfWork, case_id: int, task_uuid: str, actor: Actor, *,
+def _workable(ctx: EngineContext, uow: UnitOfWork, case_id: int, task_uuid: str, actor: Actor, *,
               with_state: bool = False) -> tuple[VisibleCase, TaskRow]:
     """The case and the open task the actor is about to work, or the error that says why not.
 
@@ -284,7 +285,12 @@ def _workable(uow: UnitOfWork, case_id: int, task_uuid: str, actor: Actor, *,
     if row is None:
         done = next((r for r in seen.tasks if r.task_uuid == task_uuid and r.state == "completed"), None)
         if done is not None and seen.access.sees_task(task_parties(done)):
-            raise TaskAlreadyDone(done.name)  # a second tab or a retried request: done, not missing
+            # A second tab or a retried request: done, not missing; say when and by whom.
+            finisher = users_by_usernames(uow, [done.completed_by]).get(done.completed_by or "")
+            form = definition_for_case(ctx, uow, seen.case).forms.get(done.form_key) if done.form_key else None
+            raise TaskAlreadyDone(done.name, case_id=case_id, completed_at=done.completed_at,
+                                  completed_by=finisher.display_name if finisher else (done.completed_by or ""),
+                                  field_labels={f.key: f.label or f.key for f in form.fields} if form else None)
         raise TaskNotFound(task_uuid)
     if not seen.access.sees_task(task_parties(row)):
         raise TaskNotFound(task_uuid)
@@ -296,7 +302,7 @@ def _workable(uow: UnitOfWork, case_id: int, task_uuid: str, actor: Actor, *,
 def task_form(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) -> tuple[str, FormDefinition]:
     """The name and form of a task the actor may work now (errors as ``_workable``); reads no workflow."""
     with ctx.uow() as uow:
-        seen, row = _workable(uow, case_id, task_uuid, actor)
+        seen, row = _workable(ctx, uow, case_id, task_uuid, actor)
         return row.name, definition_for_case(ctx, uow, seen.case).forms.get(row.form_key)
 
 
@@ -306,7 +312,7 @@ def task_page(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) ->
     :raise CaseNotFound, TaskNotFound, TaskAlreadyDone, NotAllowed: see ``_workable``.
     """
     with ctx.uow() as uow:
-        seen, row = _workable(uow, case_id, task_uuid, actor, with_state=True)
+        seen, row = _workable(ctx, uow, case_id, task_uuid, actor, with_state=True)
         data = _case_data(ctx, uow, seen.case)  # the form's current values: the workflow's, not the projection's
         projection = _project(ctx, uow, seen, data if seen.access.is_staff else None)
         saved = drafts.draft_data(uow, actor.user_id, case_id, task_uuid)
@@ -340,7 +346,7 @@ def save_draft(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor, v
     :raise CaseNotFound, TaskNotFound, NotAllowed: as for opening the form (``_workable``).
     """
     with ctx.uow() as uow:
-        _workable(uow, case_id, task_uuid, actor)
+        _workable(ctx, uow, case_id, task_uuid, actor)
         drafts.save_draft(uow, actor.user_id, case_id, task_uuid, json.dumps(values, ensure_ascii=False, default=str),
                           ctx.clock.now())
         uow.commit()

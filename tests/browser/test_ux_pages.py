@@ -103,6 +103,32 @@ def test_failed_reception_shows_items_deadline_and_button(person) -> None:  # ty
     shoot(citizen, "supplement-form")
 
 
+def test_task_finished_in_another_tab_says_when_and_by_whom(person) -> None:  # type: ignore[no-untyped-def]
+    citizen = person("demo_citizen")
+    start_food_case(citizen)
+    fill_form(citizen, {**FOOD_APPLICATION, "application_files": pdf_file("营业执照.pdf")})
+    submit(citizen)
+    number = citizen.locator(".case-panel .case-number").first.inner_text().strip()
+    first = person("demo_window")
+    path = open_task(first, "/window", "rc_check", number)
+    second = first.context.new_page()  # the same clerk, a second tab on the same task
+    second.goto(path)
+    fill_form(first, {"reception_decision": "accept"})
+    submit(first)
+
+    fill_form(second, {"reception_decision": "accept", "reception_note": "原件已核对，复印件留存"})
+    response = submit(second)
+    assert response.status == 409
+    said = second.inner_text(".task-done")
+    assert "“收件审查”该环节已于 2025-09-26 10:00 由 【演示】综合受理窗口 王芳 办结" in said, said
+    typed = second.inner_text(".typed")
+    assert "审查说明" in typed and "原件已核对，复印件留存" in typed, typed  # what was typed is not lost
+    shoot(second, "task-done")
+    with second.expect_navigation():
+        second.get_by_role("link", name="返回办件，查看下一步").click()
+    assert second.locator(".case-panel .case-number").first.inner_text().strip() == number
+
+
 def _staff_pages(page: Any, pages: dict[str, str]) -> None:
     for name, path in pages.items():
         assert page.goto(path).status == 200, path
