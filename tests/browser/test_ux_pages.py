@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from engine.policy.projection import masked_case_number
+from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import fill_form
 from tests.browser.conftest import open_task
 from tests.browser.conftest import pdf_file
@@ -133,9 +135,10 @@ def _staff_pages(page: Any, pages: dict[str, str]) -> None:
     for name, path in pages.items():
         assert page.goto(path).status == 200, path
         shoot(page, name)
+        assert_accessible(page, name)
 
 
-def test_department_row_counts_working_days_left(person) -> None:  # type: ignore[no-untyped-def]
+def test_department_row_counts_working_days_left(person, new_page) -> None:  # type: ignore[no-untyped-def]
     citizen = person("demo_citizen")
     start_food_case(citizen)
     fill_form(citizen, {**FOOD_APPLICATION, "application_files": pdf_file("营业执照.pdf")})
@@ -161,7 +164,21 @@ def test_department_row_counts_working_days_left(person) -> None:  # type: ignor
     reviewer.fill("#filter-queue", "小王面馆")
     assert row.is_visible()
 
+    # The public board counts today's acceptance and lists the case, masked; an unsent application is not on it.
+    draft = person("demo_citizen")
+    start_food_case(draft)
+    unsent = draft.locator(".case-panel .case-number").first.inner_text().strip()
+    board = new_page()
+    board.goto("/board")
+    assert board.locator("header.top").count() == 0  # no site navigation on the hall's screen
+    assert int(board.inner_text('[data-figure="accepted"]')) >= 1
+    text = board.inner_text("main")
+    assert masked_case_number(number) in text and masked_case_number(unsent) not in text
+    assert "2025/9/26" in board.inner_text("#board-clock")  # the hall's (server's) time, ticking
+    shoot(board, "board")
+    assert_accessible(board, "board")
+
 
 def test_staff_pages_photographed(person) -> None:  # type: ignore[no-untyped-def]
     _staff_pages(person("demo_scjg_review"), {"worklist": "/work", "cases": "/cases"})
-    _staff_pages(person("demo_supervisor"), {"stats": "/stats", "board": "/board"})
+    _staff_pages(person("demo_supervisor"), {"stats": "/stats"})

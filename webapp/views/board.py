@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from flask import render_template
 
-from engine.services import casework
+from engine.services.hall import board_figures
 from engine.services.stats import matter_statistics
 from webapp.security import engine
 from webapp.security import requires
@@ -14,8 +14,8 @@ bp = Blueprint("board", __name__)
 
 @bp.get("/board")
 def board():  # type: ignore[no-untyped-def]
-    """Running cases with masked numbers and their deadline colour; refreshes itself without JavaScript."""
-    return render_template("board/board.html", cases=casework.public_board(engine()), stats=matter_statistics(engine()))
+    """Today's figures, each window's queue, running cases with masked numbers (never an unsent draft)."""
+    return render_template("board/board.html", figures=board_figures(engine()))
 
 
 @bp.get("/stats")

@@ -124,6 +124,16 @@ def first_submissions(uow: UnitOfWork, case_ids: list[int]) -> dict[int, History
     return {row.case_id: row for row in _rows(uow, query)}
 
 
+def submissions_with_key(uow: UnitOfWork, key: str) -> list[HistoryRow]:
+    """Submitted forms whose values hold ``key`` (e.g. every 好差评 ``rating``), oldest first, in one query.
+
+    Matched on the stored JSON text (``"key":``, as ``to_json`` writes it); callers parse and check the value."""
+    pattern = '%"' + key.replace("%", "").replace("_", "\\_") + '":%'
+    return _rows(uow, select(*_COLUMNS).where(HISTORY.c.event_type == "form_submitted",
+                                              HISTORY.c.data_after.like(pattern, escape="\\"))
+                 .order_by(HISTORY.c.id))
+
+
 def history_for_export(uow: UnitOfWork, matter_code: str | None, since: datetime | None,
                        until: datetime | None) -> list[CaseEvent]:
     """Every history row (optionally of one matter, within [since, until)), by case and seq."""
