@@ -26,7 +26,10 @@ from engine.persistence.unit_of_work import UnitOfWork
 from engine.policy.projection import masked_case_number
 from engine.services.context import EngineContext
 from engine.services.deadlines import current_view
+from engine.services.stats import MatterStats
+from engine.services.stats import matter_statistics
 from engine.state_names import blzt_name
+from engine.tabular import write_csv
 
 #: The 好差评 form's field and its five levels (forms/service_rating.form); the first three are 好评.
 RATING_KEY = "rating"
@@ -91,6 +94,8 @@ class HallStatistics:
     by_department: dict[str, Tally]
     #: "2025-09" → tally of the cases received that month (China time).
     by_month: dict[str, Tally]
+    #: The per-matter table with 办理状态 distribution and average working days (``stats.matter_statistics``).
+    matters: tuple[MatterStats, ...] = ()
 
 
 def _ratings(uow: UnitOfWork) -> dict[int, str]:
@@ -170,4 +175,21 @@ def hall_statistics(ctx: EngineContext) -> HallStatistics:
                 done = deadlines.closed_on or case.completed_at.astimezone(CHINA_TZ).date()
                 tally.on_time += done <= deadlines.promised_due
     return HallStatistics(dict(sorted(by_matter.items())), dict(sorted(by_department.items())),
-                          dict(sorted(by_month.items())))
+                          dict(sorted(by_month.items())), tuple(matter_statistics(ctx)))
+
+
+CSV_HEADERS = ("分组", "名称", "办件总数", "在办", "办结", "按时办结率", "在办超期", "评价数", "好评率")
+
+
+def _percent(rate: float | None) -> str:
+    return f"{rate * 100:.0f}%" if rate is not None else ""
+
+
+def statistics_csv(ctx: EngineContext) -> bytes:
+    """The statistics page as one CSV (UTF-8 with BOM, opens in Excel/WPS): a row per matter, department, month."""
+    figures = hall_statistics(ctx)
+    groups = (("事项", figures.by_matter), ("部门", figures.by_department), ("月份", figures.by_month))
+    rows = [(group, name, str(t.total), str(t.running), str(t.finished), _percent(t.on_time_rate), str(t.overdue),
+             str(t.rated), _percent(t.good_rate))
+            for group, table in groups for name, t in table.items()]
+    return write_csv(CSV_HEADERS, rows)

@@ -131,6 +131,48 @@ def test_task_finished_in_another_tab_says_when_and_by_whom(person) -> None:  # 
     assert second.locator(".case-panel .case-number").first.inner_text().strip() == number
 
 
+def test_statistics_chart_ratings_by_department_and_download(person) -> None:  # type: ignore[no-untyped-def]
+    """A food licence from application to 好差评; the statistics then chart it and the CSV carries the rating."""
+    citizen = person("demo_citizen")
+    start_food_case(citizen)
+    fill_form(citizen, {**FOOD_APPLICATION, "application_files": pdf_file("营业执照.pdf")})
+    submit(citizen)
+    number = citizen.locator(".case-panel .case-number").first.inner_text().strip()
+    steps = (("demo_window", "/window", "rc_check", {"reception_decision": "accept"}),
+             ("demo_scjg_review", "/work", "review", {"review_result": "pass", "site_check_result": "not_required",
+                                                    "review_note": "材料齐全，符合条件"}),
+             ("demo_scjg_chief", "/work", "approve", {"decision": "grant", "decision_reason": "符合食品经营许可条件"}),
+             ("demo_window", "/window", "dl_pickup",
+              {"picked_up_by": "王小明", "pickup_id_number": "11010519491231002X"}))
+    for username, queue, element_id, values in steps:
+        staff = person(username)
+        open_task(staff, queue, element_id, number, claim=queue == "/work")
+        fill_form(staff, values)
+        assert submit(staff).status == 200, staff.inner_text("main")[:800]
+    citizen.reload()
+    assert [s.get_attribute("class") for s in citizen.locator('[data-progress="case"] li').all()][:4] == ["done"] * 4
+    with citizen.expect_navigation():
+        citizen.get_by_role("link", name="办理：好差评").click()
+    fill_form(citizen, {"rating": "satisfied"})
+    submit(citizen)
+    shoot(citizen, "case-finished")
+
+    supervisor = person("demo_supervisor")
+    supervisor.goto("/stats")
+    row = supervisor.locator('#by-department tr[data-row="市场监督管理局"]')
+    assert int(row.locator('td[data-label="评价数"]').inner_text()) >= 1
+    assert row.locator(".good-rate").inner_text().endswith("%")
+    for chart in ("matters", "departments", "months"):
+        assert supervisor.locator(f"#chart-{chart} svg").count() == 1, chart  # drawn by ECharts
+    shoot(supervisor, "stats")
+    assert_accessible(supervisor, "stats")
+    download = supervisor.request.get("/stats?format=csv")
+    assert download.headers["content-type"].startswith("text/csv")
+    text = download.body().decode("utf-8-sig")
+    assert text.splitlines()[0] == "分组,名称,办件总数,在办,办结,按时办结率,在办超期,评价数,好评率"
+    assert any(line.startswith("部门,市场监督管理局,") for line in text.splitlines()), text
+
+
 def _staff_pages(page: Any, pages: dict[str, str]) -> None:
     for name, path in pages.items():
         assert page.goto(path).status == 200, path

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import Response
 from flask import render_template
+from flask import request
 
 from engine.services.hall import board_figures
-from engine.services.stats import matter_statistics
+from engine.services.hall import hall_statistics
+from engine.services.hall import statistics_csv
 from webapp.security import engine
 from webapp.security import requires
 
@@ -21,4 +24,9 @@ def board():  # type: ignore[no-untyped-def]
 @bp.get("/stats")
 @requires("supervisor", "admin", "auditor", "window_supervisor")
 def stats():  # type: ignore[no-untyped-def]
-    return render_template("board/stats.html", stats=matter_statistics(engine()))
+    """Tables and charts by matter, department and month; ``?format=csv`` downloads the same figures."""
+    if request.args.get("format") == "csv":
+        return Response(statistics_csv(engine()), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": "attachment; filename=onewindow-statistics.csv"})
+    hall = hall_statistics(engine())
+    return render_template("board/stats.html", stats=hall.matters, hall=hall)
