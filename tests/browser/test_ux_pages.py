@@ -41,12 +41,14 @@ def test_apply_form_is_sectioned_and_speaks_chinese(person) -> None:  # type: ig
     citizen = person("demo_citizen")
     citizen.goto("/matters/food_business")
     shoot(citizen, "guide")
+    assert_accessible(citizen, "guide")
     start_food_case(citizen)
     # No English from the browser's own widgets: a Chinese file picker, dates typed as yyyy-mm-dd.
     picker = citizen.locator('.field[data-key="application_files"] .file-pick')
     assert picker.inner_text().split() == ["选择文件", "未选择文件"]
     assert citizen.locator('input[type="date"]').count() == 0
     shoot(citizen, "apply-form")
+    assert_accessible(citizen, "apply-form")
 
     fill_form(citizen, {**FOOD_APPLICATION, "uscc": "91320100MA1M11110B",
                         "application_files": [pdf_file("营业执照.pdf"), pdf_file("平面图.pdf")]})
@@ -56,6 +58,7 @@ def test_apply_form_is_sectioned_and_speaks_chinese(person) -> None:  # type: ig
     link = summary.locator('a[data-error-for="uscc"]')
     assert "统一社会信用代码" in link.inner_text()
     shoot(citizen, "apply-errors")
+    assert_accessible(citizen, "apply-errors")
     link.click()
     assert citizen.evaluate("() => location.hash") == "#f-uscc"
 
@@ -77,6 +80,7 @@ def test_failed_reception_shows_items_deadline_and_button(person) -> None:  # ty
     submit(citizen)
     number = citizen.locator(".case-panel .case-number").first.inner_text().strip()
     shoot(citizen, "case-submitted")
+    assert_accessible(citizen, "case-submitted")
 
     clerk = person("demo_window")
     clerk.goto("/window")
@@ -86,23 +90,28 @@ def test_failed_reception_shows_items_deadline_and_button(person) -> None:  # ty
     assert "【演示】张三（个人申请人）" in cells and "玄武区小王面馆" in cells and "食品经营许可" in cells, cells
     assert "收件审查" in cells and "综合受理窗口" in cells and "rc_check" not in cells
     shoot(clerk, "window")
+    assert_accessible(clerk, "window")
     open_task(clerk, "/window", "rc_check", number)
     shoot(clerk, "reception-check")
+    assert_accessible(clerk, "reception-check")
     fill_form(clerk, {"reception_decision": "supplement", "missing_items": "\n".join(MISSING)})
     submit(clerk)
 
     citizen.goto("/my/cases")
     shoot(citizen, "my-cases")
+    assert_accessible(citizen, "my-cases")
     citizen.get_by_role("link", name=number).click()
     todo = citizen.locator(".next-step")
     text = todo.inner_text()
     assert all(item in text for item in MISSING), text
     assert re.search(r"请于 \d{4}-\d{2}-\d{2} 前", text), text
     shoot(citizen, "case-supplement")
+    assert_accessible(citizen, "case-supplement")
     with citizen.expect_navigation():
         todo.get_by_role("link", name="去补正").click()
     assert citizen.locator(".requested-items").inner_text().count("经营场所平面布局图") == 1
     shoot(citizen, "supplement-form")
+    assert_accessible(citizen, "supplement-form")
 
 
 def test_task_finished_in_another_tab_says_when_and_by_whom(person) -> None:  # type: ignore[no-untyped-def]
@@ -171,6 +180,24 @@ def test_statistics_chart_ratings_by_department_and_download(person) -> None:  #
     text = download.body().decode("utf-8-sig")
     assert text.splitlines()[0] == "分组,名称,办件总数,在办,办结,按时办结率,在办超期,评价数,好评率"
     assert any(line.startswith("部门,市场监督管理局,") for line in text.splitlines()), text
+
+
+def test_designer_speaks_chinese_and_names_the_matter(person) -> None:  # type: ignore[no-untyped-def]
+    designer = person("demo_designer")
+    designer.goto("/designer/food_business")
+    designer.wait_for_selector("#designer[data-ready=true]")
+    assert designer.title().startswith("设计：食品经营许可") and "食品经营许可" in designer.inner_text("h1")
+    designer.wait_for_selector(".djs-palette .entry")
+    titles = designer.eval_on_selector_all(".djs-palette .entry", "els => els.map(e => e.getAttribute('aria-label'))")
+    assert "创建任务" in titles, titles
+    designer.click('.djs-element[data-element-id="review"]')
+    designer.wait_for_selector('[data-group-id="group-CamundaPlatform__UserAssignment"]')
+    panel = designer.inner_text("#designer-properties")
+    assert "常规" in panel and "办理人分配" in panel, panel[:400]
+    assert "General" not in panel and "User assignment" not in panel
+    designer.click('[data-group-id="group-CamundaPlatform__UserAssignment"] .bio-properties-panel-group-header')
+    assert "候选岗位（组）" in designer.inner_text("#designer-properties")
+    shoot(designer, "designer")
 
 
 def _staff_pages(page: Any, pages: dict[str, str]) -> None:
