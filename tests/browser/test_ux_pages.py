@@ -97,6 +97,14 @@ def test_failed_reception_shows_items_deadline_and_button(person) -> None:  # ty
     fill_form(clerk, {"reception_decision": "supplement", "missing_items": "\n".join(MISSING)})
     submit(clerk)
 
+    citizen.goto("/my/messages")  # 消息中心: the receipt and the 补正 notice, newest first
+    notices = citizen.locator(f'li.message[data-case="{number}"]')
+    titles = [t.strip() for t in notices.locator("strong").all_inner_texts()]
+    assert "收件凭证" in titles and len(titles) >= 3, titles
+    assert titles.index("收件凭证") > 0  # a later notice (the 补正 one) is listed above it
+    shoot(citizen, "messages")
+    assert_accessible(citizen, "messages")
+
     citizen.goto("/my/cases")
     shoot(citizen, "my-cases")
     assert_accessible(citizen, "my-cases")

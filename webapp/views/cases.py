@@ -19,6 +19,7 @@ from engine.services import task_actions
 from engine.services.applications import UnknownApplicant
 from engine.services.applications import file_application
 from engine.services.guidance import case_guide
+from engine.services.notices import applicant_messages
 from engine.services.submissions import Outcome
 from engine.services.submissions import submit_task
 from engine.services.uploads import open_upload
@@ -68,6 +69,13 @@ def apply(code: str):  # type: ignore[no-untyped-def]
 def mine():  # type: ignore[no-untyped-def]
     own = casework.list_cases(engine(), current_actor(), own_only=True)
     return render_template("cases/mine.html", cases=own)
+
+
+@bp.get("/my/messages")
+@requires("applicant")
+def messages():  # type: ignore[no-untyped-def]
+    """消息中心: every notice (documents served, 办理状态 changes) on the applicant's own cases."""
+    return render_template("cases/messages.html", messages=applicant_messages(engine(), current_actor()))
 
 
 @bp.get("/cases")

@@ -124,6 +124,16 @@ def first_submissions(uow: UnitOfWork, case_ids: list[int]) -> dict[int, History
     return {row.case_id: row for row in _rows(uow, query)}
 
 
+def events_of_cases(uow: UnitOfWork, case_ids: list[int], event_types: tuple[str, ...], *,
+                    after_seq: int = 0, limit: int = 500) -> list[HistoryRow]:
+    """Rows of the given types of many cases, newest first (a 消息中心, a step's new notices), one query."""
+    if not case_ids:
+        return []
+    return _rows(uow, select(*_COLUMNS).where(HISTORY.c.case_id.in_(case_ids), HISTORY.c.event_type.in_(event_types),
+                                              HISTORY.c.seq > after_seq)
+                 .order_by(HISTORY.c.occurred_at.desc(), HISTORY.c.id.desc()).limit(limit))
+
+
 def submissions_with_key(uow: UnitOfWork, key: str) -> list[HistoryRow]:
     """Submitted forms whose values hold ``key`` (e.g. every 好差评 ``rating``), oldest first, in one query.
 
