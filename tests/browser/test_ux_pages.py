@@ -174,6 +174,21 @@ def test_statistics_chart_ratings_by_department_and_download(person) -> None:  #
     submit(citizen)
     shoot(citizen, "case-finished")
 
+    case_path = citizen.url.split("#")[0].removeprefix(citizen.url.split("/cases/")[0])
+
+    # The auditor reads the case in tabs; what each step changed is a table, not two JSON dumps.
+    auditor = person("demo_auditor")
+    auditor.goto("/audit" + case_path)
+    assert auditor.locator("#panel-diagram").is_visible() and auditor.locator("#panel-timeline").is_hidden()
+    auditor.get_by_role("tab", name="数据差异").click()
+    changed = auditor.locator("table.data-diff tr", has_text="review_result")
+    assert changed.count() == 1
+    assert changed.locator("td.new").inner_text() == "pass" and "新增" in changed.inner_text()
+    shoot(auditor, "audit-diff")
+    assert_accessible(auditor, "audit-diff")
+    auditor.get_by_role("tab", name="时间线").click()
+    assert auditor.locator("#panel-timeline").is_visible() and auditor.locator("#panel-diff").is_hidden()
+
     supervisor = person("demo_supervisor")
     supervisor.goto("/stats")
     row = supervisor.locator('#by-department tr[data-row="市场监督管理局"]')

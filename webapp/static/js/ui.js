@@ -81,6 +81,40 @@
     Object.keys(byId).forEach(function (id) { var el = document.getElementById(id); if (el) { observer.observe(el); } });
   }
 
+  // Tabs: [data-tabs] with role=tab buttons and role=tabpanel panels (all panels show without script).
+  // A link to something inside a hidden panel (#seq-12) opens that panel first.
+  Array.prototype.forEach.call(document.querySelectorAll("[data-tabs]"), function (box) {
+    var tabs = box.querySelectorAll("[role=tab]");
+    function show(tab, focus) {
+      Array.prototype.forEach.call(tabs, function (t) {
+        var on = t === tab;
+        t.setAttribute("aria-selected", on ? "true" : "false");
+        t.tabIndex = on ? 0 : -1;
+        var panel = document.getElementById(t.getAttribute("aria-controls"));
+        if (panel) { panel.hidden = !on; }
+      });
+      if (focus) { tab.focus(); }
+    }
+    Array.prototype.forEach.call(tabs, function (tab, i) {
+      tab.addEventListener("click", function () { show(tab, false); });
+      tab.addEventListener("keydown", function (e) {
+        var next = e.key === "ArrowRight" ? i + 1 : e.key === "ArrowLeft" ? i - 1 : null;
+        if (next === null) { return; }
+        e.preventDefault();
+        show(tabs[(next + tabs.length) % tabs.length], true);
+      });
+    });
+    function reveal() {
+      var target = location.hash && document.getElementById(location.hash.slice(1));
+      var panel = target && target.closest("[role=tabpanel]");
+      var tab = panel && box.querySelector("[aria-controls='" + panel.id + "']");
+      if (tab) { show(tab, false); target.scrollIntoView(); }
+    }
+    show(box.querySelector("[role=tab][aria-selected=true]") || tabs[0], false);
+    reveal();
+    window.addEventListener("hashchange", reveal);
+  });
+
   // After a failed submit the error summary takes the focus, so screen readers and eyes start there.
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
