@@ -12,7 +12,6 @@ import json
 from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from datetime import datetime
 from typing import Any
 
@@ -42,7 +41,6 @@ from engine.policy import Audience
 from engine.policy.projection import TimelineEvent
 from engine.policy.projection import applicant_data
 from engine.policy.projection import applicant_timeline
-from engine.policy.projection import masked_case_number
 from engine.services.access import VisibleCase
 from engine.services.access import list_filter
 from engine.services.access import task_parties
@@ -161,27 +159,6 @@ def list_cases(ctx: EngineContext, actor: Actor, *, matter_code: str | None = No
         found = case_rows.visible_cases(uow, rule.user_id, rule.groups, rule.see_all, matter_code=matter_code,
                                         search=search, status=status, limit=limit)
         return summaries(ctx, uow, [case for case in found if not own_only or case.owner_id == actor.user_id])
-
-
-@dataclass(frozen=True)
-class BoardRow:
-    """A running case as the hall's public board (大屏) shows it to anyone: no title, no applicant, number masked."""
-
-    masked_number: str
-    matter_name: str
-    status_name: str
-    promised_due: date | None
-    promised_state: str
-
-
-def public_board(ctx: EngineContext, limit: int = 50) -> list[BoardRow]:
-    """Every running case, newest first, in the public projection (the board needs no sign-in)."""
-    with ctx.uow() as uow:
-        found = case_rows.visible_cases(uow, "", frozenset(), True, status="running", limit=limit)
-        return [BoardRow(masked_case_number(s.case_number), s.matter_name, s.status_name,
-                         s.deadlines.promised_due if s.deadlines else None,
-                         s.deadlines.promised_state if s.deadlines else "normal")
-                for s in summaries(ctx, uow, found)]
 
 
 def _applicant_forms(compiled: CompiledDefinition) -> Iterator[FormDefinition]:
@@ -323,15 +300,16 @@ def task_page(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) ->
     if saved is not None:
         values.update(json.loads(saved))
     return TaskPage(case=projection, task=task, form=form, values=values, from_draft=saved is not None,
-                    requested_items=_requested_items(task, form, data, compiled.metadata.as_dict()))
+                    requested_items=_requested_items(task, form, data,
+                                                     compiled.metadata.supplement_item_keys(task.element_id)))
 
 
 def _requested_items(task: TaskView, form: FormDefinition, data: dict[str, Any],
-                     metadata: dict[str, Any]) -> tuple[str, ...]:
+                     item_keys: tuple[str, ...]) -> tuple[str, ...]:
     """The 补正 list a supplement task answers, from the keys its matter names (``[supplement_items]``)."""
     if not any(f.type == "filepicker" for f in form.fields) or "applicant" not in task.candidate_groups:
         return ()
-    for key in metadata.get("extra", {}).get("supplement_items", {}).get(task.element_id, ()):
+    for key in item_keys:
         value = data.get(key)
         if isinstance(value, str) and value.strip():
             return tuple(line.strip() for line in value.splitlines() if line.strip())

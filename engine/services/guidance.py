@@ -136,7 +136,8 @@ def case_guide(ctx: EngineContext, case_id: int, actor: Actor) -> CaseGuide:
     steps = []
     for row in mine:
         task = TaskView.of(row, seen.case)
-        items = _requested_items(task, compiled.forms.get(row.form_key), data or {}, compiled.metadata.as_dict())
+        items = _requested_items(task, compiled.forms.get(row.form_key), data or {},
+                                 compiled.metadata.supplement_item_keys(row.element_id))
         moment = row.due_at or (runtime.boundary_timer_due(row.task_uuid) if runtime is not None else None)
         due = moment.astimezone(CHINA_TZ).date() if moment is not None else None
         steps.append(NextStep(row.task_uuid, row.name, items, due, _days_left(ctx, today, due)))

@@ -108,11 +108,6 @@ def history_of_case(uow: UnitOfWork, case_id: int) -> list[HistoryRow]:
     return _rows(uow, select(*_COLUMNS).where(HISTORY.c.case_id == case_id).order_by(HISTORY.c.seq))
 
 
-def form_submissions(uow: UnitOfWork, case_id: int) -> list[HistoryRow]:
-    return _rows(uow, select(*_COLUMNS).where(HISTORY.c.case_id == case_id, HISTORY.c.event_type == "form_submitted")
-                 .order_by(HISTORY.c.seq))
-
-
 def first_submissions(uow: UnitOfWork, case_ids: list[int]) -> dict[int, HistoryRow]:
     """Each case's first submitted form (the application), in one query: what worklists name a case by."""
     if not case_ids:
