@@ -25,6 +25,11 @@ from tests.browser.test_browser_guards import start_food_case
 
 pytestmark = pytest.mark.browser
 
+#: A one-page PDF pdf.js can draw (the suite's smallest PDF has no page to show).
+ONE_PAGE_PDF = b"\n".join((b"%PDF-1.4", b"1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj",
+                            b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj",
+                            b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 100]>>endobj",
+                            b"trailer<</Root 1 0 R>>", b"%%EOF", b""))
 MISSING = ("食品安全管理制度文本（加盖公章）", "经营场所平面布局图")
 
 
@@ -76,9 +81,10 @@ def test_apply_form_is_sectioned_and_speaks_chinese(person) -> None:  # type: ig
 def test_failed_reception_shows_items_deadline_and_button(person) -> None:  # type: ignore[no-untyped-def]
     citizen = person("demo_citizen")
     start_food_case(citizen)
-    fill_form(citizen, {**FOOD_APPLICATION, "application_files": pdf_file("营业执照.pdf")})
+    fill_form(citizen, {**FOOD_APPLICATION, "application_files": pdf_file("营业执照.pdf", ONE_PAGE_PDF)})
     submit(citizen)
     number = citizen.locator(".case-panel .case-number").first.inner_text().strip()
+    assert "申报成功" in citizen.inner_text(".submitted") and number in citizen.inner_text(".submitted")
     shoot(citizen, "case-submitted")
     assert_accessible(citizen, "case-submitted")
 
@@ -92,6 +98,10 @@ def test_failed_reception_shows_items_deadline_and_button(person) -> None:  # ty
     shoot(clerk, "window")
     assert_accessible(clerk, "window")
     open_task(clerk, "/window", "rc_check", number)
+    # The clerk previews the uploaded PDF beside the form (pdf.js), without downloading it.
+    clerk.locator("aside button.preview-link", has_text="预览").first.click()
+    clerk.wait_for_selector('aside #preview-pane[data-pages="1"] canvas')
+    assert "营业执照.pdf" in clerk.inner_text("#preview-pane h2")
     shoot(clerk, "reception-check")
     assert_accessible(clerk, "reception-check")
     fill_form(clerk, {"reception_decision": "supplement", "missing_items": "\n".join(MISSING)})
