@@ -30,7 +30,8 @@ ONE_PAGE_PDF = b"\n".join((b"%PDF-1.4", b"1 0 obj<</Type/Catalog/Pages 2 0 R>>en
                             b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj",
                             b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 100]>>endobj",
                             b"trailer<</Root 1 0 R>>", b"%%EOF", b""))
-MISSING = ("食品安全管理制度文本（加盖公章）", "经营场所平面布局图")
+#: What the reception checklist writes for the two materials the clerk marks as not received.
+MISSING = ("食品经营许可申请书（原件）", "营业执照复印件（复印件）")
 
 
 def test_header_names_role_and_department(person) -> None:  # type: ignore[no-untyped-def]
@@ -104,7 +105,15 @@ def test_failed_reception_shows_items_deadline_and_button(person) -> None:  # ty
     assert "营业执照.pdf" in clerk.inner_text("#preview-pane h2")
     shoot(clerk, "reception-check")
     assert_accessible(clerk, "reception-check")
-    fill_form(clerk, {"reception_decision": "supplement", "missing_items": "\n".join(MISSING)})
+    # The checklist: 申请书 not received (an original is needed), 营业执照 only as a copy and not received either.
+    checklist = clerk.locator(".reception-checklist")
+    first = checklist.locator('tr[data-material="食品经营许可申请书"]')
+    second = checklist.locator('tr[data-material="营业执照复印件"]')
+    first.get_by_label("未收/需补正").check()
+    second.get_by_label("未收/需补正").check()
+    second.get_by_label("复印件").check()
+    assert clerk.input_value("#f-missing_items") == "\n".join(MISSING)
+    fill_form(clerk, {"reception_decision": "supplement"})
     submit(clerk)
 
     citizen.goto("/my/messages")  # 消息中心: the receipt and the 补正 notice, newest first
@@ -127,7 +136,7 @@ def test_failed_reception_shows_items_deadline_and_button(person) -> None:  # ty
     assert_accessible(citizen, "case-supplement")
     with citizen.expect_navigation():
         todo.get_by_role("link", name="去补正").click()
-    assert citizen.locator(".requested-items").inner_text().count("经营场所平面布局图") == 1
+    assert citizen.locator(".requested-items").inner_text().count("营业执照复印件（复印件）") == 1
     shoot(citizen, "supplement-form")
     assert_accessible(citizen, "supplement-form")
 
