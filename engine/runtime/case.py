@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
@@ -234,6 +235,34 @@ class CaseRuntime:
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
             due.append(moment.astimezone(UTC))
+        return min(due) if due else None
+
+    def boundary_timer_due(self, task_id: str) -> datetime | None:
+        """When the earliest timer on a task's boundary fires (a 补正 task's 逾期未补正), or None.
+
+        The applicant's page shows it as the deadline of the task: it is the moment the process acts on
+        its own, so no second date can drift from it. A timer not yet armed is evaluated as Spiff would.
+        """
+        try:
+            task = self.get_task(task_id)
+        except TaskNotFound:
+            return None
+        due: list[datetime] = []
+        for sibling in task.parent.children if task.parent is not None else ():
+            definition = getattr(sibling.task_spec, "event_definition", None)
+            if sibling is task or not isinstance(definition, TimeDateEventDefinition):
+                continue
+            value = sibling._get_internal_data("event_value")
+            if value is None:
+                try:
+                    value = self.workflow.script_engine.evaluate(sibling, definition.expression)
+                except Exception:  # noqa: BLE001 - a deadline that cannot be read is simply not shown
+                    continue
+            try:
+                moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+            except ValueError:
+                continue
+            due.append(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
         return min(due) if due else None
 
     @property

@@ -12,7 +12,6 @@ import json
 from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +32,7 @@ from engine.persistence.repositories import definitions
 from engine.persistence.repositories import drafts
 from engine.persistence.repositories import history
 from engine.persistence.repositories import tasks
+from engine.persistence.repositories.accounts import users_by_usernames
 from engine.persistence.repositories.catalogue import entry_versions
 from engine.persistence.repositories.deadlines import current_deadlines_of_cases
 from engine.persistence.repositories.documents import documents_of_case
@@ -43,7 +43,6 @@ from engine.policy import Audience
 from engine.policy.projection import TimelineEvent
 from engine.policy.projection import applicant_data
 from engine.policy.projection import applicant_timeline
-from engine.policy.projection import masked_case_number
 from engine.services.access import VisibleCase
 from engine.services.access import list_filter
 from engine.services.access import task_parties
@@ -172,27 +171,6 @@ def list_cases(ctx: EngineContext, actor: Actor, *, matter_code: str | None = No
         return summaries(ctx, uow, [case for case in found if not own_only or case.owner_id == actor.user_id])
 
 
-@dataclass(frozen=True)
-class BoardRow:
-    """A running case as the hall's public board (大屏) shows it to anyone: no title, no applicant, number masked."""
-
-    masked_number: str
-    matter_name: str
-    status_name: str
-    promised_due: date | None
-    promised_state: str
-
-
-def public_board(ctx: EngineContext, limit: int = 50) -> list[BoardRow]:
-    """Every running case, newest first, in the public projection (the board needs no sign-in)."""
-    with ctx.uow() as uow:
-        found = case_rows.visible_cases(uow, "", frozenset(), True, status="running", limit=limit)
-        return [BoardRow(masked_case_number(s.case_number), s.matter_name, s.status_name,
-                         s.deadlines.promised_due if s.deadlines else None,
-                         s.deadlines.promised_state if s.deadlines else "normal")
-                for s in summaries(ctx, uow, found)]
-
-
 def _applicant_forms(compiled: CompiledDefinition) -> Iterator[FormDefinition]:
     """The forms of the tasks offered to the applicant group (申请, 补正, 评价)."""
     for info in compiled.human_tasks.values():
@@ -280,7 +258,7 @@ def case_document(ctx: EngineContext, case_id: int, document_id: int, actor: Act
     return DocumentView.of(found)
 
 
-def _workable(uow: UnitOfWork, case_id: int, task_uuid: str, actor: Actor, *,
+def _workable(ctx: EngineContext, uow: UnitOfWork, case_id: int, task_uuid: str, actor: Actor, *,
               with_state: bool = False) -> tuple[VisibleCase, TaskRow]:
     """The case and the open task the actor is about to work, or the error that says why not.
 
@@ -294,7 +272,12 @@ def _workable(uow: UnitOfWork, case_id: int, task_uuid: str, actor: Actor, *,
     if row is None:
         done = next((r for r in seen.tasks if r.task_uuid == task_uuid and r.state == "completed"), None)
         if done is not None and seen.access.sees_task(task_parties(done)):
-            raise TaskAlreadyDone(done.name)  # a second tab or a retried request: done, not missing
+            # A second tab or a retried request: done, not missing; say when and by whom.
+            finisher = users_by_usernames(uow, [done.completed_by]).get(done.completed_by or "")
+            form = definition_for_case(ctx, uow, seen.case).forms.get(done.form_key) if done.form_key else None
+            raise TaskAlreadyDone(done.name, case_id=case_id, completed_at=done.completed_at,
+                                  completed_by=finisher.display_name if finisher else (done.completed_by or ""),
+                                  field_labels={f.key: f.label or f.key for f in form.fields} if form else None)
         raise TaskNotFound(task_uuid)
     if not seen.access.sees_task(task_parties(row)):
         raise TaskNotFound(task_uuid)
@@ -306,7 +289,7 @@ def _workable(uow: UnitOfWork, case_id: int, task_uuid: str, actor: Actor, *,
 def task_form(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) -> tuple[str, FormDefinition]:
     """The name and form of a task the actor may work now (errors as ``_workable``); reads no workflow."""
     with ctx.uow() as uow:
-        seen, row = _workable(uow, case_id, task_uuid, actor)
+        seen, row = _workable(ctx, uow, case_id, task_uuid, actor)
         return row.name, case_form(uow, seen.case, definition_for_case(ctx, uow, seen.case), row.form_key)
 
 
@@ -316,7 +299,7 @@ def task_page(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) ->
     :raise CaseNotFound, TaskNotFound, TaskAlreadyDone, NotAllowed: see ``_workable``.
     """
     with ctx.uow() as uow:
-        seen, row = _workable(uow, case_id, task_uuid, actor, with_state=True)
+        seen, row = _workable(ctx, uow, case_id, task_uuid, actor, with_state=True)
         data = _case_data(ctx, uow, seen.case)  # the form's current values: the workflow's, not the projection's
         projection = _project(ctx, uow, seen, data if seen.access.is_staff else None)
         saved = drafts.draft_data(uow, actor.user_id, case_id, task_uuid)
@@ -351,7 +334,7 @@ def save_draft(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor, v
     :raise CaseNotFound, TaskNotFound, NotAllowed: as for opening the form (``_workable``).
     """
     with ctx.uow() as uow:
-        _workable(uow, case_id, task_uuid, actor)
+        _workable(ctx, uow, case_id, task_uuid, actor)
         drafts.save_draft(uow, actor.user_id, case_id, task_uuid, json.dumps(values, ensure_ascii=False, default=str),
                           ctx.clock.now())
         uow.commit()

@@ -38,6 +38,7 @@ from engine.services.cases import load_runtime
 from engine.services.catalogue.forms import case_form
 from engine.services.context import EngineContext
 from engine.services.deadlines import current_view
+from engine.services.notices import dispatch_new_notices
 from engine.services.steps import save_runtime
 from engine.services.steps import with_retries
 from engine.services.uploads import link_uploads
@@ -91,11 +92,14 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
     ``TaskNotReady``; losing a race on a different task of the case is retried transparently.
     """
 
+    notices_after: list[int] = []
+
     def step() -> CaseView:
         with ctx.uow() as uow:
             case = lock_case(uow, case_id)
             if case is None:
                 raise CaseNotFound(case_id)
+            notices_after[:] = [case.history_seq]
             runtime = load_runtime(ctx, uow, case)
             open_rows = open_tasks(uow, case.id)
             row = next((r for r in open_rows if r.task_uuid == task_uuid), None)
@@ -118,7 +122,9 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
             ctx.keep_runtime(case.id, case.lock_version, runtime)
             return view
 
-    return with_retries(ctx.settings.conflict_retries, step)
+    view = with_retries(ctx.settings.conflict_retries, step)
+    dispatch_new_notices(ctx, case_id, notices_after[0])  # committed: 受理通知书, 补正告知书 … go out now
+    return view
 
 
 def _open_row(uow: UnitOfWork, case_id: int, task_uuid: str) -> tuple[CaseRow, TaskRow]:

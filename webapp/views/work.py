@@ -9,8 +9,7 @@ from flask import request
 from engine.services.catalogue.offering import search_matters
 from engine.services.deadline_views import pending_extensions
 from engine.services.deploy import list_matters
-from engine.services.tasks import list_work_items
-from engine.services.tasks import list_worklist
+from engine.services.work_rows import work_rows
 from webapp.security import current_actor
 from webapp.security import engine
 from webapp.security import requires
@@ -24,9 +23,10 @@ def worklist():  # type: ignore[no-untyped-def]
     actor = current_actor()
     matter = request.args.get("matter") or None
     search = request.args.get("q", "").strip()
-    items = list_work_items(engine(), actor, matter_code=matter)
+    items = work_rows(engine(), actor, matter_code=matter)
     if search:
-        items = [i for i in items if search in i.task.case_number or search in i.task.name]
+        items = [i for i in items if any(search in text for text in (i.task.case_number, i.task.name, i.applicant,
+                                                                      i.project, i.department))]
     if request.args.get("due") in ("yellow", "red"):
         items = [i for i in items if i.state == request.args["due"]]
     mine = [i for i in items if i.task.assignee == actor.user_id]
@@ -39,9 +39,12 @@ def worklist():  # type: ignore[no-untyped-def]
 @requires("window_clerk", "fallback_clerk")
 def window():  # type: ignore[no-untyped-def]
     actor = current_actor()
-    items = [t for t in list_worklist(engine(), actor) if actor.in_any(t.candidate_groups)]
+    items = [r for r in work_rows(engine(), actor) if actor.in_any(r.task.candidate_groups)]
     query = request.args.get("q", "")[:100]
-    return render_template("work/window.html", items=items, matters=search_matters(engine(), query), q=query)
+    # 窗口领证 and other work on accepted cases is not 受理: it gets a list of its own.
+    return render_template("work/window.html", reception=[r for r in items if r.reception],
+                           others=[r for r in items if not r.reception], matters=search_matters(engine(), query),
+                           q=query)
 
 
 @bp.post("/window/walk-in")
