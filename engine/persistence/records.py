@@ -46,6 +46,7 @@ class CaseRecord(Base):
     """A case (办件): the running instance of a matter's definition version."""
 
     __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_paused_running", "deadline_paused", "status"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     #: 办件编号: 31-char implementation code + yyyyMMdd + 4-digit daily sequence.
@@ -76,6 +77,12 @@ class CaseRecord(Base):
     lock_version: Mapped[int] = mapped_column(Integer)
     #: The 事项库 entry version the case started on (its limits, posts, materials); None before the catalogue.
     catalogue_version_id: Mapped[int | None] = mapped_column(ForeignKey("catalogue_versions.id"))
+    #: The current deadline records in brief (``repositories.counters.DeadlineBrief``), kept with every
+    #: revision so the statistics counters can be moved on a save without reading the records back.
+    deadline_accepted_on: Mapped[date | None] = mapped_column(Date)
+    deadline_promised_due: Mapped[date | None] = mapped_column(Date)
+    deadline_closed_on: Mapped[date | None] = mapped_column(Date)
+    deadline_paused: Mapped[bool] = mapped_column(default=False, server_default="0")
 
     __mapper_args__ = {"version_id_col": lock_version}
 
@@ -396,4 +403,5 @@ class DeadlineRequestRecord(Base):
 # The organisation's and the catalogue's tables live in modules of their own; importing them here
 # registers them on ``Base.metadata`` wherever the records are loaded (migrations, tests, the app).
 import engine.persistence.catalogue_records  # noqa: E402,F401
+import engine.persistence.counter_records  # noqa: E402,F401
 import engine.persistence.organisation_records  # noqa: E402,F401

@@ -22,6 +22,7 @@ from sqlalchemy import update
 
 from engine.persistence.records import CaseRecord
 from engine.persistence.records import HumanTaskRecord
+from engine.persistence.repositories.counters import buckets
 from engine.persistence.rows import CaseRow
 from engine.persistence.rows import TaskRow
 from engine.persistence.sql import LIKE_ESCAPE
@@ -108,8 +109,9 @@ def worklist(uow: UnitOfWork, groups: Sequence[str], user_id: str, *, matter_cod
     split = len(_TASK_COLUMNS)
     pairs = []
     for row in connection(uow).execute(query):
-        pairs.append((TaskRow(**dict(zip(_TASK_NAMES, row[:split], strict=True))),
-                      CaseRow(**dict(zip(_CASE_NAMES, row[split:], strict=True)))))
+        case = CaseRow(**dict(zip(_CASE_NAMES, row[split:], strict=True)))
+        case.counted = buckets(case)
+        pairs.append((TaskRow(**dict(zip(_TASK_NAMES, row[:split], strict=True))), case))
     return pairs
 
 
