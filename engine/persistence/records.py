@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from datetime import datetime
 
+from sqlalchemy import DDL
 from sqlalchemy import Date
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
@@ -13,6 +14,8 @@ from sqlalchemy import LargeBinary
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import event
+from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
@@ -46,7 +49,14 @@ class CaseRecord(Base):
     """A case (办件): the running instance of a matter's definition version."""
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_paused_running", "deadline_paused", "status"),)
+    __table_args__ = (
+        Index("ix_cases_paused_running", "deadline_paused", "status"),
+        # Case search matches number and name anywhere (``LIKE '%…%'``): on PostgreSQL trigram indexes
+        # answer that without reading every case; SQLite gets plain indexes of the same names.
+        Index("ix_cases_case_number_trgm", "case_number", postgresql_using="gin",
+              postgresql_ops={"case_number": "gin_trgm_ops"}),
+        Index("ix_cases_title_trgm", "title", postgresql_using="gin", postgresql_ops={"title": "gin_trgm_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     #: 办件编号: 31-char implementation code + yyyyMMdd + 4-digit daily sequence.
@@ -87,6 +97,11 @@ class CaseRecord(Base):
     __mapper_args__ = {"version_id_col": lock_version}
 
 
+# The trigram operator class must exist before the search indexes are created (``create_all`` too).
+event.listen(CaseRecord.__table__, "before_create",
+             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
+
+
 class HumanTaskRecord(Base):
     """A user task as a worklist row, kept in step with the workflow on every saved step."""
 
@@ -94,6 +109,10 @@ class HumanTaskRecord(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "task_uuid"),
         Index("ix_human_tasks_state_groups", "state", "candidate_groups"),
+        # Worklists read open rows oldest first and stop at their limit: this index hands them over in
+        # that order, so a page never sorts every open task of the hall.
+        Index("ix_human_tasks_open_created", "created_at", "id", postgresql_where=text("state = 'open'"),
+              sqlite_where=text("state = 'open'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -66,11 +66,12 @@ def list_work_items(ctx: EngineContext, actor: Actor, *, matter_code: str | None
     today = ctx.clock.now().astimezone(CHINA_TZ).date()
     with ctx.uow() as uow:
         pairs = worklist(uow, sorted(actor.groups), actor.user_id, matter_code=matter_code)
-        # Only tasks without a due date of their own fall back on their case's promised date.
-        cases = {case.id: case for row, case in pairs if row.due_at is None}
-        records = current_deadlines_of_cases(uow, cases)
-    promised: dict[int, date | None] = {}
-    for case_id, case in cases.items():
+        # Only tasks without a due date of their own fall back on their case's promised date: the
+        # case row carries it, except while a pause moves it every day (then the records say it).
+        paused = {case.id: case for row, case in pairs if row.due_at is None and case.deadline_paused}
+        records = current_deadlines_of_cases(uow, paused) if paused else {}
+    promised: dict[int, date | None] = {case.id: case.deadline_promised_due for _, case in pairs}
+    for case_id, case in paused.items():
         deadlines = current_view(ctx.calendar, records[case_id], today, case.status == "running")
         promised[case_id] = deadlines.promised_due if deadlines is not None else None
     items = []

@@ -24,6 +24,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("deadline_closed_on", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("deadline_paused", sa.Boolean(), server_default="0", nullable=False))
         batch_op.create_index("ix_cases_paused_running", ["deadline_paused", "status"], unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    op.create_index("ix_cases_case_number_trgm", "cases", ["case_number"], unique=False, postgresql_using="gin",
+                    postgresql_ops={"case_number": "gin_trgm_ops"})
+    op.create_index("ix_cases_title_trgm", "cases", ["title"], unique=False, postgresql_using="gin",
+                    postgresql_ops={"title": "gin_trgm_ops"})
     op.create_table(
         "case_counters",
         sa.Column("matter_code", sa.String(length=64), nullable=False),
@@ -32,6 +38,8 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("matter_code", "kind", "key", name=op.f("pk_case_counters")),
     )
+    op.create_index("ix_human_tasks_open_created", "human_tasks", ["created_at", "id"], unique=False,
+                    postgresql_where=sa.text("state = 'open'"), sqlite_where=sa.text("state = 'open'"))
     # Existing cases: their briefs and the counters, computed as a save would (one pass, in batches).
     from engine.persistence.repositories.counters import rebuild_counters
 
@@ -39,6 +47,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_human_tasks_open_created", table_name="human_tasks")
+    op.drop_index("ix_cases_title_trgm", table_name="cases")
+    op.drop_index("ix_cases_case_number_trgm", table_name="cases")
     op.drop_table("case_counters")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index("ix_cases_paused_running")

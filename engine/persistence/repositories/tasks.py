@@ -98,20 +98,24 @@ def worklist(uow: UnitOfWork, groups: Sequence[str], user_id: str, *, matter_cod
     group_match = [TASKS.c.candidate_groups.like(group_pattern(group), escape=LIKE_ESCAPE)
                    for group in groups if group != "applicant"]
     if "applicant" in groups:
+        own = select(CASES.c.id).where(or_(CASES.c.owner_id == user_id, CASES.c.started_by == user_id))
         group_match.append(TASKS.c.candidate_groups.like(group_pattern("applicant"), escape=LIKE_ESCAPE)
-                           & or_(CASES.c.owner_id == user_id, CASES.c.started_by == user_id))
+                           & TASKS.c.case_id.in_(own))
     visible = or_(TASKS.c.assignee == user_id,
                   (TASKS.c.assignee.is_(None) & or_(*group_match)) if group_match else False)
-    query = (select(*_TASK_COLUMNS, *_CASE_COLUMNS).join(CASES, CASES.c.id == TASKS.c.case_id)
-             .where(TASKS.c.state == "open", visible).order_by(TASKS.c.created_at, TASKS.c.id).limit(limit))
+    # The page's rows first (open rows oldest first), then their cases by primary key in a second
+    # statement: joined before the limit, the planner would hash every case (or task) of the hall.
+    query = select(*_TASK_COLUMNS).where(TASKS.c.state == "open", visible)
     if matter_code:
-        query = query.where(CASES.c.matter_code == matter_code)
-    split = len(_TASK_COLUMNS)
-    pairs = []
-    for row in connection(uow).execute(query):
-        case = CaseRow(**dict(zip(_CASE_NAMES, row[split:], strict=True)))
-        case.counted = buckets(case)
-        pairs.append((TaskRow(**dict(zip(_TASK_NAMES, row[:split], strict=True))), case))
+        query = query.where(TASKS.c.case_id.in_(select(CASES.c.id).where(CASES.c.matter_code == matter_code)))
+    rows = _rows(uow, query.order_by(TASKS.c.created_at, TASKS.c.id).limit(limit))
+    cases: dict[int, CaseRow] = {}
+    for ids in id_batches(row.case_id for row in rows):
+        for values in connection(uow).execute(select(*_CASE_COLUMNS).where(CASES.c.id.in_(ids))):
+            case = CaseRow(**dict(zip(_CASE_NAMES, values, strict=True)))
+            case.counted = buckets(case)
+            cases[case.id] = case
+    pairs = [(row, cases[row.case_id]) for row in rows]
     return pairs
 
 
