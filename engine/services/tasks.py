@@ -60,12 +60,23 @@ class WorkItem:
     due: date | None
     state: str  # normal / yellow / red
 
+    @property
+    def page_key(self) -> tuple[datetime, int]:
+        """Where the next page starts (``list_work_items(after=…)``)."""
+        return self.task.created_at, self.task.id
 
-def list_work_items(ctx: EngineContext, actor: Actor, *, matter_code: str | None = None) -> list[WorkItem]:
-    """The worklist with due dates, in a constant number of queries whatever its length."""
+
+def list_work_items(ctx: EngineContext, actor: Actor, *, matter_code: str | None = None, limit: int = 200,
+                    after: tuple[datetime, int] | None = None, search: str = "") -> list[WorkItem]:
+    """The worklist with due dates, in a constant number of queries whatever its length.
+
+    :param after: the ``page_key`` of the last item of the previous page (keyset paging).
+    :param search: only tasks whose step name or case number contains it.
+    """
     today = ctx.clock.now().astimezone(CHINA_TZ).date()
     with ctx.uow() as uow:
-        pairs = worklist(uow, sorted(actor.groups), actor.user_id, matter_code=matter_code)
+        pairs = worklist(uow, sorted(actor.groups), actor.user_id, matter_code=matter_code, limit=limit,
+                         after=after, search=search)
         # Only tasks without a due date of their own fall back on their case's promised date: the
         # case row carries it, except while a pause moves it every day (then the records say it).
         paused = {case.id: case for row, case in pairs if row.due_at is None and case.deadline_paused}

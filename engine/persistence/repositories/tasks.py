@@ -27,6 +27,7 @@ from engine.persistence.rows import CaseRow
 from engine.persistence.rows import TaskRow
 from engine.persistence.sql import LIKE_ESCAPE
 from engine.persistence.sql import connection
+from engine.persistence.sql import contains_pattern
 from engine.persistence.sql import group_pattern
 from engine.persistence.sql import id_batches
 
@@ -90,10 +91,15 @@ def task_row(uow: UnitOfWork, case_id: int, task_uuid: str) -> TaskRow | None:
 
 
 def worklist(uow: UnitOfWork, groups: Sequence[str], user_id: str, *, matter_code: str | None = None,
-             limit: int = 200) -> list[tuple[TaskRow, CaseRow]]:
+             limit: int = 200, after: tuple[datetime, int] | None = None,
+             search: str = "") -> list[tuple[TaskRow, CaseRow]]:
     """Open tasks the user may work, oldest first: assigned to them, or unclaimed in one of their groups.
 
     Applicant tasks are personal: they show only on cases the user owns or filed (see ``may_work``).
+
+    :param after: (created_at, id) of the last row of the previous page (keyset paging: a later page
+        costs what the first does, however many tasks lie before it).
+    :param search: only tasks whose step name or case number contains it, literally.
     """
     group_match = [TASKS.c.candidate_groups.like(group_pattern(group), escape=LIKE_ESCAPE)
                    for group in groups if group != "applicant"]
@@ -108,6 +114,13 @@ def worklist(uow: UnitOfWork, groups: Sequence[str], user_id: str, *, matter_cod
     query = select(*_TASK_COLUMNS).where(TASKS.c.state == "open", visible)
     if matter_code:
         query = query.where(TASKS.c.case_id.in_(select(CASES.c.id).where(CASES.c.matter_code == matter_code)))
+    if after is not None:
+        query = query.where(or_(TASKS.c.created_at > after[0],
+                                (TASKS.c.created_at == after[0]) & (TASKS.c.id > after[1])))
+    if search.strip():
+        pattern = contains_pattern(search.strip())
+        numbered = select(CASES.c.id).where(CASES.c.case_number.like(pattern, escape=LIKE_ESCAPE))
+        query = query.where(or_(TASKS.c.name.like(pattern, escape=LIKE_ESCAPE), TASKS.c.case_id.in_(numbered)))
     rows = _rows(uow, query.order_by(TASKS.c.created_at, TASKS.c.id).limit(limit))
     cases: dict[int, CaseRow] = {}
     for ids in id_batches(row.case_id for row in rows):
