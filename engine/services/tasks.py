@@ -45,11 +45,16 @@ from engine.services.views import TaskView
 from engine.state_names import work_item_state_name
 
 
-def list_worklist(ctx: EngineContext, actor: Actor, *, matter_code: str | None = None) -> list[TaskView]:
-    """Open tasks for the actor: theirs, plus unclaimed ones of their groups, oldest first."""
+def list_worklist(ctx: EngineContext, actor: Actor, *, matter_code: str | None = None, limit: int = 200,
+                  after: tuple[datetime, int] | None = None) -> list[TaskView]:
+    """Open tasks for the actor: theirs, plus unclaimed ones of their groups, oldest first.
+
+    :param after: (created_at, id) of the last task of the previous page (keyset paging).
+    """
     with ctx.uow() as uow:
         return [TaskView.of(row, case) for row, case in
-                worklist(uow, sorted(actor.groups), actor.user_id, matter_code=matter_code)]
+                worklist(uow, sorted(actor.groups), actor.user_id, matter_code=matter_code, limit=limit,
+                         after=after)]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from datetime import datetime
 from engine.actors import Actor
 from engine.clock import FixedClock
 from engine.services import cases
+from engine.services import casework
 from engine.services import tasks
 from engine.services.context import EngineContext
 from tests.conftest import dept_actor
@@ -54,3 +55,12 @@ def test_a_page_key_survives_the_url_and_nonsense_starts_at_the_first_page() -> 
     assert parse_page_key(format_page_key(key)) == key
     for bad in ("", "abc", "12-", "-3", "1.5-2", "9" * 40 + "-1", "1-2-3"):
         assert parse_page_key(bad) is None, bad
+
+
+def test_case_list_pages_follow_each_other_newest_first(deployed: EngineContext, applicant: Actor) -> None:
+    window = Actor("window1", "窗口", frozenset({"window_clerk"}))
+    started = [cases.start_case(deployed, "doc_review", applicant).case_number for _ in range(5)]
+    first = casework.list_cases(deployed, window, limit=2)
+    second = casework.list_cases(deployed, window, limit=2, before_id=first[-1].id)
+    third = casework.list_cases(deployed, window, limit=2, before_id=second[-1].id)
+    assert [c.case_number for c in first + second + third] == started[::-1]

@@ -61,8 +61,12 @@ def worklist():  # type: ignore[no-untyped-def]
 @requires("window_clerk", "fallback_clerk")
 def window():  # type: ignore[no-untyped-def]
     actor = current_actor()
-    items = [t for t in list_worklist(engine(), actor) if actor.in_any(t.candidate_groups)]
-    return render_template("work/window.html", items=items, matters=list_matters(engine()))
+    after = parse_page_key(request.args.get("after", ""))
+    page = list_worklist(engine(), actor, limit=WORKLIST_PAGE, after=after)
+    next_after = format_page_key((page[-1].created_at, page[-1].id)) if len(page) == WORKLIST_PAGE else ""
+    items = [t for t in page if actor.in_any(t.candidate_groups)]
+    return render_template("work/window.html", items=items, matters=list_matters(engine()), next_after=next_after,
+                           paged=after is not None)
 
 
 @bp.post("/window/walk-in")

@@ -137,12 +137,15 @@ def next_case_sequence(uow: UnitOfWork, implementation_code: str, day: str) -> i
 
 def visible_cases(uow: UnitOfWork, user_id: str, groups: frozenset[str], see_all: bool, *,
                   matter_code: str | None = None, search: str = "", status: str | None = None,
-                  limit: int = 200) -> list[CaseRow]:
+                  limit: int = 200, before_id: int | None = None) -> list[CaseRow]:
     """Cases the user may see, newest first, with optional filters (the list form of ``can_view_case``).
 
     ``search`` matches the case number or title literally: ``%`` and ``_`` are not wildcards.
+    ``before_id``: the last case of the previous page (keyset paging: any page costs what the first does).
     """
     query = _select(False)
+    if before_id is not None:
+        query = query.where(CASES.c.id < before_id)
     if not see_all:
         own = or_(CASES.c.owner_id == user_id, CASES.c.started_by == user_id)
         if groups:
