@@ -4,17 +4,19 @@ Run from the repository root::
 
     python bench/scale.py [--sizes 1000,10000,100000] [--requests 40] [--pg-url URL]
 
-What it does, in one run on a throwaway PostgreSQL database:
+What it does, in one run, for each size on a throwaway PostgreSQL database of its own:
 
 1. ``onewindow init --demo`` (migrations, calendar, ``processes/``, demo accounts, sample hall);
 2. three real 食品经营许可 cases walked through the engine (waiting at the window, waiting for the
    reviewer, granted and rated) and one real looping case of at least 1,000 history events;
-3. seeds cases up to each size through a bulk path: copies of the three templates (rows of
+3. seeds cases up to the size through a bulk path: copies of the three templates (rows of
    ``cases``, ``human_tasks``, ``history_events``, ``case_deadlines``, ``documents``, with new ids,
    numbers and names), 5% at the window, 15% with the reviewer, 80% finished, in batches of 2,000
    cases per transaction, then ``rebuild_counters`` for the statistics; it prints how long that took;
-4. serves with gunicorn as ``onewindow serve`` starts it (2 workers, gthread) and has 4 clients at a
-   time request each page ``--requests`` times (after 3 warm-up requests), printing p50/p95/p99 in ms.
+4. serves each database with gunicorn as ``onewindow serve`` starts it (2 workers, gthread), all at
+   once; then, page by page, 4 clients at a time send ``--requests`` timed requests per size (after 3
+   warm-up requests) in rounds that alternate between the sizes, so load from other processes on a
+   shared machine falls on every size alike; it prints p50/p95/p99 in ms and each p95's growth.
 
 Copies carry their template's history rows as they are, so their hash chains do not verify (no
 measured page verifies them; the audit page measured is the real long case's). It prints figures;
@@ -321,20 +323,26 @@ class Page:
     headers: dict[str, str]
 
 
-def measure(port: int, page: Page, requests: int) -> list[float]:
-    """Milliseconds per request, ``CONCURRENCY`` clients at a time, each on its own keep-alive connection."""
+def measure(port: int, page: Page, requests: int, first: int = 0, warmup: int = 0) -> list[float]:
+    """Milliseconds per request (requests ``first`` … ``first + requests - 1`` of the page), ``CONCURRENCY``
+    clients at a time, each on its own keep-alive connection; ``warmup`` requests first, not timed."""
     local = threading.local()
 
     def one(n: int) -> float:
         if not hasattr(local, "conn"):
             local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         started = time.perf_counter()
-        get(port, page.path(n), page.headers, local.conn)
+        try:
+            get(port, page.path(n), page.headers, local.conn)
+        except (http.client.RemoteDisconnected, ConnectionError):  # gunicorn closed an idle keep-alive
+            local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            started = time.perf_counter()
+            get(port, page.path(n), page.headers, local.conn)
         return (time.perf_counter() - started) * 1000
 
     with ThreadPoolExecutor(CONCURRENCY) as pool:
-        list(pool.map(one, range(WARMUP)))
-        return list(pool.map(one, range(requests)))
+        list(pool.map(one, range(first, first + warmup)))
+        return list(pool.map(one, range(first + warmup, first + warmup + requests)))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -382,45 +390,73 @@ def sample_ids(url: str) -> dict[str, Any]:
             "serials": [int(re.sub(r"\D", "", r[2])) for r in rows]}
 
 
+@dataclass
+class Hall:
+    """One seeded database of ``size`` cases and what the pages ask for."""
+
+    size: int
+    url: str
+    ids: dict[str, Any]
+    port: int = 0
+
+
+def prepare(url: str, size: int) -> Hall:
+    """``init --demo``, the templates and the long case, then copies up to ``size`` cases (timed)."""
+    started = time.perf_counter()
+    subprocess.run([str(BIN / "onewindow"), "init", "--demo"], env=server_env(url), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ctx = EngineContext.create(EngineSettings(database_url=url))
+    try:
+        template_ids = food_templates(ctx)
+    finally:
+        ctx.dispose()
+    audit_case, audit_rows = long_case(url)
+    engine = create_engine(normalize_url(url))
+    with engine.connect() as conn:
+        by_kind = {kind: load_template(conn, case_id) for kind, case_id in template_ids.items()}
+    engine.dispose()
+    setup = time.perf_counter() - started
+    seconds = seed_to(url, [by_kind[kind] for kind in MIX], size, {"serial": 1})
+    print(f"  {size:>7,} cases: setup {setup:5.1f} s (init --demo, 3 food templates, a {audit_rows}-event case); "
+          f"seeded in {seconds:6.1f} s ({size / seconds:,.0f} cases/s, bulk copies, counters rebuilt)", flush=True)
+    return Hall(size, url, {**sample_ids(url), "audit_case": audit_case, "audit_rows": audit_rows})
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--requests", type=int, default=40, help="timed requests per page and size")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="each page's requests are split into rounds alternating between the sizes")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
-    results: dict[int, dict[str, tuple[float, float, float]]] = {}
-    with throwaway_pg_database(args.pg_url) as url:
-        started = time.perf_counter()
-        subprocess.run([str(BIN / "onewindow"), "init", "--demo"], env=server_env(url), check=True,
-                       stdout=subprocess.DEVNULL)
-        ctx = EngineContext.create(EngineSettings(database_url=url))
-        try:
-            template_ids = food_templates(ctx)
-        finally:
-            ctx.dispose()
-        audit_case, audit_rows = long_case(url)
-        engine = create_engine(normalize_url(url))
-        with engine.connect() as conn:
-            by_kind = {kind: load_template(conn, case_id) for kind, case_id in template_ids.items()}
-        engine.dispose()
-        templates = [by_kind[kind] for kind in MIX]
-        print(f"setup (init --demo, 3 food templates, a {audit_rows}-event case): "
-              f"{time.perf_counter() - started:.1f} s")
-        state = {"serial": 1}
-        port = free_port()
-        for size in sizes:
-            seconds = seed_to(url, templates, size, state)
-            print(f"\n== {size:,} cases: seeded in {seconds:.1f} s (bulk copies, counters rebuilt) ==", flush=True)
-            ids = {**sample_ids(url), "audit_case": audit_case, "audit_rows": audit_rows}
-            results[size] = {}
-            with served(url, port):
-                for page in pages(port, url, ids):
-                    times = measure(port, page, args.requests)
-                    figures = (statistics.median(times), percentile(times, 0.95), percentile(times, 0.99))
-                    results[size][page.name] = figures
-                    print(f"  {page.name:34s} p50 {figures[0]:8.1f}  p95 {figures[1]:8.1f}  p99 {figures[2]:8.1f} ms",
-                          flush=True)
+    rounds = max(1, min(args.rounds, args.requests))
+    results: dict[int, dict[str, tuple[float, float, float]]] = {size: {} for size in sizes}
+    print(f"OneWindow read paths at scale: PostgreSQL, gunicorn (2 workers × 4 threads) per size, "
+          f"{CONCURRENCY} clients at a time, {args.requests} timed requests per page and size in {rounds} "
+          f"rounds alternating between the sizes (so load from other processes falls on every size alike)")
+    with contextlib.ExitStack() as stack:
+        halls = [prepare(stack.enter_context(throwaway_pg_database(args.pg_url)), size) for size in sizes]
+        for hall in halls:
+            hall.port = free_port()
+            stack.enter_context(served(hall.url, hall.port))
+        page_sets = {hall.size: pages(hall.port, hall.url, hall.ids) for hall in halls}
+        print(f"\n  {'page':34s} {'cases':>8}  {'p50':>8} {'p95':>8} {'p99':>8}  ms")
+        for index, name in enumerate(page.name for page in page_sets[sizes[0]]):
+            times: dict[int, list[float]] = {size: [] for size in sizes}
+            for hall in halls:
+                measure(hall.port, page_sets[hall.size][index], 0, warmup=WARMUP)
+            for round_ in range(rounds):
+                chunk = args.requests // rounds + (1 if round_ < args.requests % rounds else 0)
+                for hall in halls:
+                    times[hall.size] += measure(hall.port, page_sets[hall.size][index], chunk,
+                                                first=WARMUP + len(times[hall.size]))
+            for size in sizes:
+                figures = (statistics.median(times[size]), percentile(times[size], 0.95),
+                           percentile(times[size], 0.99))
+                results[size][name] = figures
+                print(f"  {name:34s} {size:8,}  {figures[0]:8.1f} {figures[1]:8.1f} {figures[2]:8.1f}", flush=True)
     report(sizes, results)
     return 0
 

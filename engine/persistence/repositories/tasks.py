@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 from sqlalchemy import bindparam
+from sqlalchemy import exists
 from sqlalchemy import insert
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -104,9 +105,10 @@ def worklist(uow: UnitOfWork, groups: Sequence[str], user_id: str, *, matter_cod
     group_match = [TASKS.c.candidate_groups.like(group_pattern(group), escape=LIKE_ESCAPE)
                    for group in groups if group != "applicant"]
     if "applicant" in groups:
-        own = select(CASES.c.id).where(or_(CASES.c.owner_id == user_id, CASES.c.started_by == user_id))
-        group_match.append(TASKS.c.candidate_groups.like(group_pattern("applicant"), escape=LIKE_ESCAPE)
-                           & TASKS.c.case_id.in_(own))
+        # Correlated on the task's case (a primary-key probe per candidate row, never a scan of cases).
+        own = exists().where(CASES.c.id == TASKS.c.case_id,
+                             or_(CASES.c.owner_id == user_id, CASES.c.started_by == user_id))
+        group_match.append(TASKS.c.candidate_groups.like(group_pattern("applicant"), escape=LIKE_ESCAPE) & own)
     visible = or_(TASKS.c.assignee == user_id,
                   (TASKS.c.assignee.is_(None) & or_(*group_match)) if group_match else False)
     # The page's rows first (open rows oldest first), then their cases by primary key in a second
