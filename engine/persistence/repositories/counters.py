@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
@@ -240,11 +239,3 @@ def rebuild_counters(conn: Connection) -> int:
                                           for (m, k, key), n in sorted(totals.items())])
     return seen
 
-
-def add_counts(uow: UnitOfWork, cases: Iterable[CaseRow]) -> None:
-    """Count many new cases at once (a bulk import): one upsert for all of them."""
-    delta: Counter[Bucket] = Counter()
-    for case in cases:
-        case.counted = buckets(case)
-        delta.update(case.counted)
-    _move(connection(uow), uow.dialect, delta)
