@@ -53,7 +53,7 @@ def test_pages_hold_every_open_task_once_oldest_first(deployed: EngineContext, a
 def test_a_page_key_survives_the_url_and_nonsense_starts_at_the_first_page() -> None:
     key = (datetime(2025, 9, 26, 2, 0, 0, 123456, tzinfo=UTC), 42)
     assert parse_page_key(format_page_key(key)) == key
-    for bad in ("", "abc", "12-", "-3", "1.5-2", "9" * 40 + "-1", "1-2-3"):
+    for bad in ("", "abc", "12-", "-3", "1.5-2", "9" * 40 + "-1", "1-2-3", "²-1", "1-٣"):
         assert parse_page_key(bad) is None, bad
 
 

@@ -78,7 +78,7 @@ def all_cases():  # type: ignore[no-untyped-def]
     status = request.args.get("status") or None
     search = request.args.get("q", "")
     before = request.args.get("before", "")
-    before_id = int(before) if before.isdigit() and len(before) < 12 else None
+    before_id = int(before) if before.isascii() and before.isdigit() and len(before) < 12 else None
     rows = casework.list_cases(engine(), current_actor(), matter_code=matter, search=search, status=status,
                                limit=CASE_LIST_PAGE, before_id=before_id)
     return render_template("cases/list.html", cases=rows, q=search, matter=matter or "", status=status or "",

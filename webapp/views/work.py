@@ -34,7 +34,8 @@ def format_page_key(key: tuple[datetime, int]) -> str:
 def parse_page_key(text: str) -> tuple[datetime, int] | None:
     """The key of ``format_page_key``; anything else starts at the first page."""
     micros, _, task_id = text.partition("-")
-    if not (micros.isdigit() and task_id.isdigit()) or len(micros) > 18 or len(task_id) > 18:
+    digits = micros + task_id
+    if not (micros and task_id and digits.isascii() and digits.isdigit()) or len(micros) > 18 or len(task_id) > 18:
         return None
     return _EPOCH + timedelta(microseconds=int(micros)), int(task_id)
 
