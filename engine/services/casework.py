@@ -159,15 +159,17 @@ def summaries(ctx: EngineContext, uow: UnitOfWork, cases: list[CaseRow]) -> list
 
 
 def list_cases(ctx: EngineContext, actor: Actor, *, matter_code: str | None = None, search: str = "",
-               status: str | None = None, limit: int = 200, own_only: bool = False) -> list[CaseSummary]:
+               status: str | None = None, limit: int = 200, own_only: bool = False,
+               before_id: int | None = None) -> list[CaseSummary]:
     """Cases the actor may see, newest first; ``search`` matches number or title literally.
 
     :param own_only: only the actor's own applications (我的办件), not cases they see as staff or filed for others.
+    :param before_id: the id of the last case of the previous page (keyset paging).
     """
     rule = list_filter(actor)
     with ctx.uow() as uow:
         found = case_rows.visible_cases(uow, rule.user_id, rule.groups, rule.see_all, matter_code=matter_code,
-                                        search=search, status=status, limit=limit)
+                                        search=search, status=status, limit=limit, before_id=before_id)
         return summaries(ctx, uow, [case for case in found if not own_only or case.owner_id == actor.user_id])
 
 

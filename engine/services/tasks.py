@@ -47,11 +47,16 @@ from engine.services.views import TaskView
 from engine.state_names import work_item_state_name
 
 
-def list_worklist(ctx: EngineContext, actor: Actor, *, matter_code: str | None = None) -> list[TaskView]:
-    """Open tasks for the actor: theirs, plus unclaimed ones of their groups, oldest first."""
+def list_worklist(ctx: EngineContext, actor: Actor, *, matter_code: str | None = None, limit: int = 200,
+                  after: tuple[datetime, int] | None = None) -> list[TaskView]:
+    """Open tasks for the actor: theirs, plus unclaimed ones of their groups, oldest first.
+
+    :param after: (created_at, id) of the last task of the previous page (keyset paging).
+    """
     with ctx.uow() as uow:
         return [TaskView.of(row, case) for row, case in
-                worklist(uow, sorted(actor.groups), actor.user_id, matter_code=matter_code)]
+                worklist(uow, sorted(actor.groups), actor.user_id, matter_code=matter_code, limit=limit,
+                         after=after)]
 
 
 @dataclass(frozen=True)
@@ -62,17 +67,29 @@ class WorkItem:
     due: date | None
     state: str  # normal / yellow / red
 
+    @property
+    def page_key(self) -> tuple[datetime, int]:
+        """Where the next page starts (``list_work_items(after=…)``)."""
+        return self.task.created_at, self.task.id
 
-def list_work_items(ctx: EngineContext, actor: Actor, *, matter_code: str | None = None) -> list[WorkItem]:
-    """The worklist with due dates, in a constant number of queries whatever its length."""
+
+def list_work_items(ctx: EngineContext, actor: Actor, *, matter_code: str | None = None, limit: int = 200,
+                    after: tuple[datetime, int] | None = None, search: str = "") -> list[WorkItem]:
+    """The worklist with due dates, in a constant number of queries whatever its length.
+
+    :param after: the ``page_key`` of the last item of the previous page (keyset paging).
+    :param search: only tasks whose step name or case number contains it.
+    """
     today = ctx.clock.now().astimezone(CHINA_TZ).date()
     with ctx.uow() as uow:
-        pairs = worklist(uow, sorted(actor.groups), actor.user_id, matter_code=matter_code)
-        # Only tasks without a due date of their own fall back on their case's promised date.
-        cases = {case.id: case for row, case in pairs if row.due_at is None}
-        records = current_deadlines_of_cases(uow, cases)
-    promised: dict[int, date | None] = {}
-    for case_id, case in cases.items():
+        pairs = worklist(uow, sorted(actor.groups), actor.user_id, matter_code=matter_code, limit=limit,
+                         after=after, search=search)
+        # Only tasks without a due date of their own fall back on their case's promised date: the
+        # case row carries it, except while a pause moves it every day (then the records say it).
+        paused = {case.id: case for row, case in pairs if row.due_at is None and case.deadline_paused}
+        records = current_deadlines_of_cases(uow, paused) if paused else {}
+    promised: dict[int, date | None] = {case.id: case.deadline_promised_due for _, case in pairs}
+    for case_id, case in paused.items():
         deadlines = current_view(ctx.calendar, records[case_id], today, case.status == "running")
         promised[case_id] = deadlines.promised_due if deadlines is not None else None
     items = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
+from datetime import datetime
 
 from engine.actors import Actor
 from engine.clock import CHINA_TZ
@@ -48,6 +49,8 @@ class WorkRow:
     days_left: int | None
     #: True while the case waits to be accepted (the window's 待受理 list).
     reception: bool
+    #: (created_at, task id): where the next page starts (keyset paging).
+    page_key: tuple[datetime, int]
 
 
 def short_matter_name(name: str) -> str:
@@ -64,11 +67,17 @@ def _first_filled(values: dict[str, object], keys: tuple[str, ...]) -> str:
     return next((str(values[k]) for k in keys if isinstance(values.get(k), str) and str(values[k]).strip()), "")
 
 
-def work_rows(ctx: EngineContext, actor: Actor, *, matter_code: str | None = None) -> list[WorkRow]:
-    """The actor's open tasks (theirs and their groups' queues), oldest first, each with what a clerk reads."""
+def work_rows(ctx: EngineContext, actor: Actor, *, matter_code: str | None = None, limit: int = 200,
+              after: tuple[datetime, int] | None = None, search: str = "") -> list[WorkRow]:
+    """The actor's open tasks (theirs and their groups' queues), oldest first, each with what a clerk reads.
+
+    :param after: the ``page_key`` of the last row of the previous page (keyset paging).
+    :param search: only tasks whose step name or case number contains it.
+    """
     today = ctx.clock.now().astimezone(CHINA_TZ).date()
     with ctx.uow() as uow:
-        pairs = worklist(uow, sorted(actor.groups), actor.user_id, matter_code=matter_code)
+        pairs = worklist(uow, sorted(actor.groups), actor.user_id, matter_code=matter_code, limit=limit,
+                         after=after, search=search)
         cases = {case.id: case for _row, case in pairs}
         records = current_deadlines_of_cases(uow, cases)
         metadata = definitions.definitions_metadata(uow, {case.definition_id for case in cases.values()})
@@ -89,7 +98,8 @@ def work_rows(ctx: EngineContext, actor: Actor, *, matter_code: str | None = Non
         rows.append(WorkRow(task=TaskView.of(task_row, case), applicant=applicant,
                             project=_first_filled(values, PROJECT_KEYS) or case.title or "—", matter_name=name,
                             matter_short=short_matter_name(name), department=task_row.lane, due=due, state=state,
-                            days_left=_days_left(ctx, today, due), reception=case.blzt in NOT_ACCEPTED))
+                            days_left=_days_left(ctx, today, due), reception=case.blzt in NOT_ACCEPTED,
+                            page_key=(task_row.created_at, task_row.id)))
     return rows
 
 

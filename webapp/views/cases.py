@@ -30,6 +30,9 @@ from webapp.security import engine
 from webapp.security import is_staff
 from webapp.security import requires
 
+#: Cases per list page; the next page starts below the last case shown (keyset paging).
+CASE_LIST_PAGE = 50
+
 bp = Blueprint("cases", __name__)
 
 
@@ -84,9 +87,13 @@ def all_cases():  # type: ignore[no-untyped-def]
     matter = request.args.get("matter") or None
     status = request.args.get("status") or None
     search = request.args.get("q", "")
-    rows = casework.list_cases(engine(), current_actor(), matter_code=matter, search=search, status=status)
+    before = request.args.get("before", "")
+    before_id = int(before) if before.isascii() and before.isdigit() and len(before) < 12 else None
+    rows = casework.list_cases(engine(), current_actor(), matter_code=matter, search=search, status=status,
+                               limit=CASE_LIST_PAGE, before_id=before_id)
     return render_template("cases/list.html", cases=rows, q=search, matter=matter or "", status=status or "",
-                           statuses=CASE_STATUS_NAMES)
+                           statuses=CASE_STATUS_NAMES, paged=before_id is not None,
+                           next_before=rows[-1].id if len(rows) == CASE_LIST_PAGE else None)
 
 
 @bp.get("/cases/<int:case_id>")
