@@ -1,6 +1,6 @@
 """Statistics counters: a deadline brief on each case and per-matter bucket counts, filled from the rows.
 
-Revision ID: perf_1
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-04 19:00:00
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "perf_1"
+revision: str = "0012"
 down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
