@@ -99,3 +99,6 @@ class EngineSettings:
     hall: HallSettings = field(default_factory=HallSettings.from_environment)
     #: argon2id parameters for new password hashes (production strength unless a test says otherwise).
     password_hashing: PasswordHashing = field(default_factory=PasswordHashing)
+    #: Groups that may use the operations console (incidents, retry, suspend, terminate, token moves).
+    operations_groups: frozenset[str] = field(default_factory=lambda: frozenset(
+        g.strip() for g in os.environ.get("ONEWINDOW_OPERATIONS_GROUPS", "admin").split(",") if g.strip()))

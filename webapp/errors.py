@@ -52,6 +52,7 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "unsupported_media_type": ErrorCode(415, "请求体的内容类型不被接受", False),
     "invalid": ErrorCode(422, "提交的内容未通过校验，errors 中列出每个字段的问题", False),
     "too_many_requests": ErrorCode(429, "请求过于频繁，请稍后再试", True),
+    "incident": ErrorCode(500, "办件在流程中出错，已记录为异常（incident 为编号），任务仍待办，提交内容已暂存", False),
     "internal": ErrorCode(500, "系统内部错误；已记录事件编号（incident），可凭此联系管理员", True),
     "unavailable": ErrorCode(503, "服务暂不可用（如数据库无法连接），稍后再试", True),
 }
@@ -60,7 +61,7 @@ ERROR_CODES: dict[str, ErrorCode] = {
 ENGINE_ERROR_CODES: dict[type[e.EngineError], str] = {
     e.MatterNotFound: "not_found", e.CaseNotFound: "not_found", e.TaskNotFound: "not_found",
     e.NotAllowed: "forbidden", e.TaskAlreadyDone: "task_already_done", e.TaskNotReady: "task_not_ready",
-    e.ConcurrentUpdate: "conflict_retry",
+    e.ConcurrentUpdate: "conflict_retry", e.IncidentRaised: "incident",
     e.FormDataInvalid: "invalid", e.DefinitionInvalid: "invalid", e.UnsafeXml: "invalid",
 }
 
@@ -117,7 +118,9 @@ def register(app: Flask) -> None:
         message = error.message
         if isinstance(error, e.FormDataInvalid):
             extra["errors"] = error.errors
-        if status >= 500:
+        if isinstance(error, e.IncidentRaised):
+            extra["incident"] = error.incident_id
+        elif status >= 500:
             extra["incident"] = incident = new_incident(error)
             message = f"{message}（事件编号 {incident}）"
         return _answer(status, code, type(error).__name__, message, **extra)

@@ -16,7 +16,6 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
@@ -31,9 +30,12 @@ from engine.errors import TaskAlreadyDone
 from engine.errors import TaskNotFound
 from engine.errors import TaskNotReady
 from engine.forms import validate_submission
+from engine.runtime.failures import CompletionFailed
+from engine.runtime.failures import failure_of
 from engine.runtime.spiff.script_environment import PythonScriptEngine
 from engine.runtime.spiff.serializer import dump_state
 from engine.runtime.spiff.serializer import restore_state
+from engine.runtime.spiff.task_run import NotRunnable
 from engine.runtime.spiff.task_run import is_manual
 from engine.runtime.spiff.task_run import is_ready
 from engine.runtime.spiff.task_run import run_human_task
@@ -83,17 +85,18 @@ class CaseRuntime:
     def dump(self) -> bytes:
         return dump_state(self.workflow)
 
-    def run_engine(self) -> None:
+    def run_engine(self, kind: str = "engine") -> None:
         """Run gateways, scripts and events until only waits remain; a failure marks the case failed."""
         self._ready = None
         try:
             self.workflow.do_engine_steps()
-        except SpiffWorkflowException as exc:
-            task = getattr(exc, "task", None)
-            element = getattr(getattr(task, "task_spec", None), "bpmn_id", None) or ""
-            self.failure = CaseFailed(element, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         except Exception as exc:  # noqa: BLE001 - sandbox and DMN errors arrive as plain exceptions too
-            self.failure = CaseFailed("", f"{type(exc).__name__}: {exc}")
+            self.failure = failure_of(exc, self._errored_task(), kind=kind)
+
+    def _errored_task(self) -> Task | None:
+        """The task SpiffWorkflow left in ERROR (for exceptions that do not carry their task)."""
+        errored = self.workflow.get_tasks(state=TaskState.ERROR)
+        return errored[-1] if errored else None
 
     @property
     def status(self) -> str:
@@ -189,17 +192,57 @@ class CaseRuntime:
         before = {key: copy.deepcopy(task.data.get(key)) for key in result.values}
         task.data.update(copy.deepcopy(result.values))
         self._ready = None
-        run_human_task(task)
+        self._run_completion(task)
         self.run_engine()
         return Submission(task_id=str(task.id), element_id=info.element_id, raw=copy.deepcopy(raw),
                           values=copy.deepcopy(result.values), before=before)
+
+    def _run_completion(self, task: Task) -> None:
+        """``run_human_task`` inside the step's error handling: a multi-instance task whose form did
+        not write the output item, or a task reading data nobody set, fails here.
+
+        :raise CompletionFailed: the workflow in memory is now half-changed; callers discard it.
+        """
+        data = copy.deepcopy(dict(task.data))
+        try:
+            run_human_task(task)
+        except NotRunnable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever the diagram did wrong becomes an incident
+            failure = failure_of(exc, task, kind="completion")
+            failure.data = data
+            raise CompletionFailed(failure) from exc
+
+    def retry(self, task_id: str, patch: dict[str, Any]) -> None:
+        """Run a failed element again after an administrator fixed its data.
+
+        A task SpiffWorkflow left in ERROR (script, gateway, service task) becomes READY again and
+        the engine runs on; a human task whose completion failed (still READY) is completed with
+        the patched data. A new failure lands in ``self.failure`` as usual.
+        """
+        task = self.get_task(task_id)
+        task.data.update(copy.deepcopy(patch))
+        self._ready = None
+        if task.state == TaskState.ERROR:
+            task._set_state(TaskState.READY)  # noqa: SLF001 - SpiffWorkflow has no public "retry"
+        elif is_manual(task) and is_ready(task):
+            try:
+                self._run_completion(task)
+            except CompletionFailed as exc:
+                self.failure = exc.failure
+                return
+        self.run_engine()
 
     # -- timers ----------------------------------------------------------------------------------
 
     def fire_due_timers(self) -> None:
         """Let timers that are due (per the bound clock) fire and their paths run."""
-        self.workflow.refresh_timers()
-        self.run_engine()
+        try:
+            self.workflow.refresh_timers()
+        except Exception as exc:  # noqa: BLE001 - a timer expression failing is an incident too
+            self.failure = failure_of(exc, kind="timer")
+            return
+        self.run_engine(kind="timer")
 
     def next_timer_due(self) -> datetime | None:
         due: list[datetime] = []

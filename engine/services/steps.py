@@ -40,6 +40,8 @@ from engine.runtime.spiff.serializer import SERIALIZER_VERSION
 from engine.runtime.spiff.state_changes import Transition
 from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.effects import apply_effects
+from engine.services.failures import record_failure
+from engine.services.failures import still_failed
 
 #: Transitions worth an audit row. Predictions (FUTURE/LIKELY/MAYBE) are SpiffWorkflow's bookkeeping.
 RECORDED_STATES = {"READY", "WAITING", "STARTED", "COMPLETED", "CANCELLED", "ERROR"}
@@ -134,11 +136,13 @@ def save_runtime(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, transitio
     case.next_timer_due = runtime.next_timer_due()
     case.status = runtime.status
     case.updated_at = now
-    if runtime.failure is not None:
-        case.error = runtime.failure.message
     if case.status == "completed" and case.completed_at is None:
         case.completed_at = now
     record_transitions(uow, case, runtime, transitions, actor, now, legal)
+    if runtime.failure is not None:
+        record_failure(uow, case, runtime.failure, actor, now)
+    elif status_before == "failed" and case.status == "running" and still_failed(uow, case):
+        case.status = "failed"  # another branch moved on; the open incident still stands
     change = plan_worklist(uow, case, runtime, actor, now, completed_task_id, open_rows)
     if case.status != status_before and case.status in ("completed", "failed"):
         append_history(uow, case, occurred_at=now, event_type=f"case_{case.status}", actor_id=actor.user_id,

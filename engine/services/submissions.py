@@ -18,6 +18,7 @@ from typing import Any
 from engine.actors import Actor
 from engine.errors import ConcurrentUpdate
 from engine.errors import FormDataInvalid
+from engine.errors import IncidentRaised
 from engine.forms import FormDefinition
 from engine.forms import validate_submission
 from engine.services import tasks
@@ -65,6 +66,9 @@ class Outcome(StrEnum):
     INVALID = "invalid"
     #: Another change to the case won the race; the input was kept as a draft (``message`` says so).
     CONFLICT = "conflict"
+    #: Completing the task failed inside the workflow: an incident was recorded, the case is 异常,
+    #: the task is still open and the input was kept as a draft (``message`` says so).
+    INCIDENT = "incident"
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,8 @@ class SubmitResult:
     page: TaskPage | None = None
     #: The case as the actor sees it after the submission.
     case: CaseProjection | None = None
+    #: The incident a failed completion raised (outcome ``INCIDENT``).
+    incident: IncidentRaised | None = None
 
     def raise_for_problem(self) -> None:
         """For doors that answer problems as errors (the API): invalid and conflict as the engine's errors."""
@@ -86,6 +92,8 @@ class SubmitResult:
             raise FormDataInvalid(self.errors, self.values)
         if self.outcome is Outcome.CONFLICT:
             raise ConcurrentUpdate(self.message)
+        if self.incident is not None:
+            raise self.incident
 
     @property
     def next_task(self) -> str | None:
@@ -155,4 +163,7 @@ def submit_task(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor, 
         save_draft(ctx, case_id, task_uuid, actor, values)
         return SubmitResult(Outcome.CONFLICT, name, values, message=exc.message + "（您填写的内容已暂存）",
                             page=again())
+    except IncidentRaised as exc:
+        save_draft(ctx, case_id, task_uuid, actor, values)
+        return SubmitResult(Outcome.INCIDENT, name, values, message=exc.message, page=again(), incident=exc)
     return SubmitResult(Outcome.SUBMITTED, name, values, case=case_projection(ctx, case_id, actor, data=view.data))

@@ -11,6 +11,7 @@ from engine.actors import Actor
 from engine.actors import may_work
 from engine.clock import CHINA_TZ
 from engine.errors import CaseNotFound
+from engine.errors import IncidentRaised
 from engine.errors import NotAllowed
 from engine.errors import TaskAlreadyDone
 from engine.errors import TaskNotFound
@@ -31,12 +32,14 @@ from engine.persistence.repositories.tasks import worklist
 from engine.persistence.rows import CaseRow
 from engine.persistence.rows import TaskRow
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.runtime.failures import CompletionFailed
 from engine.runtime.spiff.state_changes import capture
 from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.cases import case_view
 from engine.services.cases import load_runtime
 from engine.services.context import EngineContext
 from engine.services.deadlines import current_view
+from engine.services.failures import record_failure
 from engine.services.steps import save_runtime
 from engine.services.steps import with_retries
 from engine.services.uploads import link_uploads
@@ -99,9 +102,18 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
             open_rows = open_tasks(uow, case.id)
             row = next((r for r in open_rows if r.task_uuid == task_uuid), None)
             now = ctx.clock.now()
-            with clock_bound(ctx.clock), capture(runtime.workflow) as buffer:
-                submission = runtime.complete(task_uuid, raw, actor, row.assignee if row else None,
-                                              (case.owner_id, case.started_by))
+            try:
+                with clock_bound(ctx.clock), capture(runtime.workflow) as buffer:
+                    submission = runtime.complete(task_uuid, raw, actor, row.assignee if row else None,
+                                                  (case.owner_id, case.started_by))
+            except CompletionFailed as failed:
+                # The workflow in memory is half-changed and is dropped; the saved state keeps the
+                # task open. The incident keeps what was submitted, for the retry.
+                incident_id = record_failure(uow, case, failed.failure, actor, now, submitted=raw)
+                case.updated_at = now
+                save_case(uow, case)
+                uow.commit()
+                raise IncidentRaised(incident_id, failed.failure) from None
             info = runtime.definition.human_tasks[submission.element_id]
             append_history(uow, case, occurred_at=now, event_type="form_submitted", actor_id=actor.user_id,
                            actor_role=actor.role_label, element_id=info.element_id, element_name=info.name,

@@ -1,0 +1,51 @@
+"""Incidents: failed case steps kept with element, error and data, for the operations console.
+
+Revision ID: ops_1
+Revises: 0011
+Create Date: 2026-12-04 19:00:00
+
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "ops_1"
+down_revision: str | Sequence[str] | None = "0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "incidents",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("element_id", sa.String(length=128), nullable=False),
+        sa.Column("element_name", sa.String(length=200), nullable=False),
+        sa.Column("task_uuid", sa.String(length=36), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.Column("data_json", sa.Text(), nullable=False),
+        sa.Column("submitted_json", sa.Text(), nullable=False),
+        sa.Column("submitted_by", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resolved_by", sa.String(length=64), nullable=True),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_incidents_case_id_cases")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incidents")),
+    )
+    with op.batch_alter_table("incidents", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_incidents_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_incidents_status"), ["status"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("incidents", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_incidents_status"))
+        batch_op.drop_index(batch_op.f("ix_incidents_case_id"))
+    op.drop_table("incidents")
