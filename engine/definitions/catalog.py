@@ -44,6 +44,7 @@ from engine.forms import FormSchemaError
 from engine.legal_time import ACCEPTANCE_MODES
 from engine.runtime.sandbox import compile_expression
 from engine.runtime.sandbox import compile_script
+from engine.runtime.sandbox import unavailable_names
 from engine.state_names import BLZT_NAMES
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -196,6 +197,15 @@ class _Checker:
             compile_expression(text.strip())
         except ExpressionRefused as exc:
             self.add(file, element_id, f"{what}“{text.strip()}”不合规：{exc.message}")
+            return
+        self.check_names(file, element_id, text.strip(), "eval", f"{what}“{text.strip()}”")
+
+    def check_names(self, file: str, element_id: str, source: str, mode: str, what: str) -> None:
+        """Refuse names the sandbox lacks now, instead of a NameError when a case reaches them."""
+        missing = unavailable_names(source, mode)
+        if missing:
+            self.add(file, element_id, f"{what}使用了沙箱中没有的名称：{'、'.join(missing)}"
+                     "（流程脚本不能输出、读写文件或导入模块；可用函数见 processes/README.md）")
 
     def check_script(self, file: str, element_id: str, text: str | None, what: str) -> None:
         if text is None:
@@ -204,6 +214,8 @@ class _Checker:
             compile_script(text)
         except ExpressionRefused as exc:
             self.add(file, element_id, f"{what}不合规：{exc.message}")
+            return
+        self.check_names(file, element_id, text, "exec", what)
 
     def check_timer(self, file: str, element_id: str, kind: str, text: str | None) -> None:
         if text and _BARE_ISO.match(text.strip()):
