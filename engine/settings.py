@@ -102,3 +102,7 @@ class EngineSettings:
     #: Groups that may use the operations console (incidents, retry, suspend, terminate, token moves).
     operations_groups: frozenset[str] = field(default_factory=lambda: frozenset(
         g.strip() for g in os.environ.get("ONEWINDOW_OPERATIONS_GROUPS", "admin").split(",") if g.strip()))
+    #: Groups that may send a message or signal to any case (outside systems' accounts, operators);
+    #: other staff may send only to cases they see.
+    message_groups: frozenset[str] = field(default_factory=lambda: frozenset(
+        g.strip() for g in os.environ.get("ONEWINDOW_MESSAGE_GROUPS", "admin,integration").split(",") if g.strip()))

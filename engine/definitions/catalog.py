@@ -25,6 +25,7 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.definitions.element_support import element_problems
 from engine.definitions.facts import DOCUMENTS_PREFIX
 from engine.definitions.facts import document_titles
 from engine.definitions.facts import element_fact_problems
@@ -45,6 +46,7 @@ from engine.legal_time import ACCEPTANCE_MODES
 from engine.runtime.sandbox import compile_expression
 from engine.runtime.sandbox import compile_script
 from engine.runtime.sandbox import unavailable_names
+from engine.runtime.spiff.events import prepare_events
 from engine.state_names import BLZT_NAMES
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -57,7 +59,9 @@ _BARE_ISO = re.compile(r"^(R\d*/)?P(\d|T\d)[0-9YMWDTHS.]*$")
 METADATA_FILE = "matter.toml"
 COMMON_PREFIX = "_common/"
 FORMS_PREFIX = "forms/"
-HUMAN_TASK_TAGS = ("userTask", "manualTask")
+HUMAN_TASK_TAGS = ("userTask", "manualTask", "task")
+#: Tasks that are work for a person only when the designer gives them a form (else they pass through).
+PASS_THROUGH_TAGS = ("manualTask", "task")
 #: Camunda 7 attributes that name Java code or engine features we do not run.
 UNSUPPORTED_CAMUNDA_ATTRIBUTES = ("class", "delegateExpression", "expression", "type", "topic", "asyncBefore",
                                   "asyncAfter", "resultVariable")
@@ -99,6 +103,10 @@ class CompiledDefinition:
     element_properties: dict[str, dict[str, str]] = field(default_factory=dict)
     #: template key -> the document's title (see ``facts``): what the case page and history call it.
     document_titles: dict[str, str] = field(default_factory=dict)
+    #: Plain and manual tasks without a form: they pass through, as Camunda runs them.
+    pass_through: frozenset[str] = frozenset()
+    #: Whether any element waits for a message or signal (only such cases keep subscription rows).
+    catches_events: bool = False
 
     @property
     def main_bpmn(self) -> str:
@@ -275,6 +283,7 @@ class _Collected:
     human_tasks: dict[str, HumanTaskInfo] = field(default_factory=dict)
     element_names: dict[str, str] = field(default_factory=dict)
     element_properties: dict[str, dict[str, str]] = field(default_factory=dict)
+    pass_through: set[str] = field(default_factory=set)
 
 
 def _element_properties(element: etree._Element) -> dict[str, str]:
@@ -345,6 +354,8 @@ def _check_bpmn_tree(checker: _Checker, file: str, root: etree._Element, collect
             decision = (element.text or "").strip()
             if decision not in decision_ids:
                 checker.add(file, _owner_id(element), f"业务规则任务引用的决策“{decision}”不存在")
+        elif local in PASS_THROUGH_TAGS and element.tag.startswith(f"{{{BPMN_NS}}}") and not _form_key_of(element):
+            collected.pass_through.add(element_id)
         elif local in HUMAN_TASK_TAGS and element.tag.startswith(f"{{{BPMN_NS}}}"):
             _check_human_task(checker, file, element, lanes.get(element_id, ""), metadata, forms, human_tasks)
 
@@ -437,8 +448,11 @@ def compile_definition(files: Mapping[str, str], *, services: Collection[str] = 
     checker.problems.extend(title_problems)
     collected = _Collected(metadata=metadata, forms=forms, decision_ids=decision_ids, documents=documents,
                            document_titles=document_titles(files, metadata, shared_titles))
+    unsupported = []
     for name, tree in bpmn_trees.items():
         _check_bpmn_tree(checker, name, tree.getroot(), collected)
+        unsupported.extend(element_problems(name, tree.getroot()))
+    checker.problems.extend(unsupported)
     if metadata is not None:
         for task_id in metadata.extra.get("supplement_items", {}):
             if task_id not in collected.human_tasks:
@@ -453,7 +467,8 @@ def compile_definition(files: Mapping[str, str], *, services: Collection[str] = 
             parser.add_dmn_xml(tree.getroot(), filename=name)
         for name, tree in bpmn_trees.items():
             parser.add_bpmn_xml(tree, filename=name)
-        if metadata is not None and bpmn_trees:
+        # With unsupported elements SpiffWorkflow would only repeat them, in English.
+        if metadata is not None and bpmn_trees and not unsupported:
             if metadata.process_id not in parser.get_process_ids():
                 checker.add(METADATA_FILE, "process_id", f"BPMN 中没有 id 为“{metadata.process_id}”的流程")
             else:
@@ -472,7 +487,9 @@ def compile_definition(files: Mapping[str, str], *, services: Collection[str] = 
                               subprocess_specs=subprocess_specs, human_tasks=collected.human_tasks, forms=forms,
                               element_names=collected.element_names,
                               element_properties=collected.element_properties,
-                              document_titles=collected.document_titles)
+                              document_titles=collected.document_titles,
+                              pass_through=frozenset(collected.pass_through),
+                              catches_events=prepare_events(spec, subprocess_specs))
 
 
 def files_to_json(files: Mapping[str, str]) -> str:

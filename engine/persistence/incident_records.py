@@ -1,4 +1,5 @@
-"""ORM record of incidents: a case step that failed (script, service task, task completion, timer).
+"""ORM records of the operations area: incidents (a case step that failed: script, service task, task
+completion, timer) and the message subscriptions of waiting cases.
 
 Kept beside ``records.py`` (which imports this module, so ``Base.metadata`` is complete wherever
 records are loaded) because incidents are one area, owned by the operations console. Only
@@ -50,3 +51,24 @@ class IncidentRecord(Base):
     raised_at: Mapped[datetime] = mapped_column(UtcDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     resolved_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class MessageSubscriptionRecord(Base):
+    """A message or signal a case waits for now, kept in step with its state on every saved step.
+
+    The message API finds the waiting case here (by name and 办件编号 or 统一社会信用代码) without
+    restoring any workflow; only cases whose definition catches events have rows.
+    """
+
+    __tablename__ = "message_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    #: message / signal
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    element_id: Mapped[str] = mapped_column(String(128))
+    case_number: Mapped[str] = mapped_column(String(43), index=True)
+    #: The applicant's 统一社会信用代码 from the case data, when it has one.
+    credit_code: Mapped[str] = mapped_column(String(18), default="", index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -32,6 +32,12 @@ from engine.errors import TaskNotReady
 from engine.forms import validate_submission
 from engine.runtime.failures import CompletionFailed
 from engine.runtime.failures import failure_of
+from engine.runtime.spiff.events import Subscription
+from engine.runtime.spiff.events import deliver as deliver_event
+from engine.runtime.spiff.events import pass_through_ready
+from engine.runtime.spiff.events import start_at
+from engine.runtime.spiff.events import subscriptions
+from engine.runtime.spiff.events import timer_dues
 from engine.runtime.spiff.script_environment import PythonScriptEngine
 from engine.runtime.spiff.serializer import dump_state
 from engine.runtime.spiff.serializer import restore_state
@@ -41,10 +47,6 @@ from engine.runtime.spiff.task_run import is_ready
 from engine.runtime.spiff.task_run import run_human_task
 from engine.runtime.spiff.task_run import state_name
 from engine.state_names import TASK_STATE_NAMES as STATE_NAMES_ZH
-
-#: SpiffWorkflow's names for the three timer kinds (timeDate, timeDuration, timeCycle).
-TIMER_EVENT_TYPES = frozenset({"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition",
-                               "TimerEventDefinition"})
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,12 @@ class CaseRuntime:
 
     @classmethod
     def start(cls, definition: CompiledDefinition, script_engine: PythonScriptEngine,
-              data: dict[str, Any]) -> CaseRuntime:
+              data: dict[str, Any], start_event: str | None = None) -> CaseRuntime:
+        """A new case run to its first wait; ``start_event`` arms only that one of several starts."""
         workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=script_engine)
         workflow.task_tree.data.update(copy.deepcopy(data))
+        if start_event is not None:
+            start_at(workflow, start_event)
         runtime = cls(definition, workflow)
         runtime.run_engine()
         return runtime
@@ -90,8 +95,31 @@ class CaseRuntime:
         self._ready = None
         try:
             self.workflow.do_engine_steps()
+            passing = self.definition.pass_through if self.definition is not None else frozenset()
+            while passing and (ready := pass_through_ready(self.workflow, passing)):
+                for task in ready:  # plain and manual tasks without a form pass through
+                    task.run()
+                self.workflow.do_engine_steps()
         except Exception as exc:  # noqa: BLE001 - sandbox and DMN errors arrive as plain exceptions too
             self.failure = failure_of(exc, self._errored_task(), kind=kind)
+
+    def deliver(self, kind: str, name: str, payload: dict[str, Any]) -> bool:
+        """Deliver a message or signal and run on; False (nothing changed) when nothing waits for it."""
+        self._ready = None
+        try:
+            delivered = deliver_event(self.workflow, kind, name, payload)
+        except Exception as exc:  # noqa: BLE001 - a failing correlation or payload is an incident
+            self.failure = failure_of(exc, kind="message")
+            return True
+        if delivered:
+            self.run_engine(kind="message")
+        return delivered
+
+    def subscriptions(self) -> list[Subscription]:
+        """Messages and signals the case waits for (none unless the diagram catches any)."""
+        if self.definition is not None and not self.definition.catches_events:
+            return []
+        return subscriptions(self.workflow)
 
     def _errored_task(self) -> Task | None:
         """The task SpiffWorkflow left in ERROR (for exceptions that do not carry their task)."""
@@ -245,19 +273,7 @@ class CaseRuntime:
         self.run_engine(kind="timer")
 
     def next_timer_due(self) -> datetime | None:
-        due: list[datetime] = []
-        for event in self.workflow.waiting_events():
-            if event.event_type not in TIMER_EVENT_TYPES:
-                continue
-            value = event.value
-            if isinstance(value, dict):  # cycle timers keep {'cycles', 'next', 'duration'}
-                value = value.get("next")
-            if not value:
-                continue
-            moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-            due.append(moment.astimezone(UTC))
+        due = timer_dues(self.workflow)
         return min(due) if due else None
 
     @property

@@ -40,11 +40,14 @@ def local_day(ctx: EngineContext) -> date:
 
 
 def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[str, Any] | None = None, *,
-               owner_id: str | None = None, title: str = "", catalogue_code: str | None = None) -> CaseView:
+               owner_id: str | None = None, title: str = "", catalogue_code: str | None = None,
+               start_event: str | None = None) -> CaseView:
     """Start a case on the newest version of a matter and run it to its first wait.
 
     The case records the 事项库 entry version it starts on (``catalogue_code``, or the entry with the
     matter's own code if there is one) and takes its 实施编码, name and limits from it.
+
+    ``start_event`` arms only that start event of several (a case a message starts).
 
     :raise MatterNotFound: no deployed version, or ``catalogue_code`` names no entry.
     :raise NotAllowed: the actor may not start this matter, or its entry is 停用.
@@ -55,7 +58,8 @@ def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[st
         name = entry.entry.name if entry is not None else compiled.metadata.name
         implementation_code = (entry.entry.implementation_code if entry is not None
                                else compiled.metadata.implementation_code)
-        if not (actor.in_any(compiled.metadata.starter_groups) or actor.user_id == "system"):
+        if not (actor.in_any(compiled.metadata.starter_groups) or actor.user_id == "system"
+                or (start_event is not None and actor.in_any(ctx.settings.message_groups))):
             raise NotAllowed(f"您无权申办“{name}”")
         now = ctx.clock.now()
         day = local_day(ctx)
@@ -67,7 +71,7 @@ def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[st
         initial = {**limits.case_data(), **dict(data or {})}
         initial.setdefault("case_number", number)
         with clock_bound(ctx.clock), capture(None) as buffer:
-            runtime = CaseRuntime.start(compiled, ctx.script_engine, initial)
+            runtime = CaseRuntime.start(compiled, ctx.script_engine, initial, start_event)
         case = insert_case(uow, case_number=number, definition_id=record.id, matter_code=matter_code,
                            title=title or name, owner_id=owner_id or actor.user_id, started_by=actor.user_id,
                            now=now, catalogue_version_id=entry.id if entry is not None else None)

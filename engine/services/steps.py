@@ -28,6 +28,7 @@ from engine.persistence.repositories.cases import save_case
 from engine.persistence.repositories.history import append_history
 from engine.persistence.repositories.history import last_snapshot_seq
 from engine.persistence.repositories.history import stage_snapshot
+from engine.persistence.repositories.subscriptions import replace_subscriptions
 from engine.persistence.repositories.tasks import NewTask
 from engine.persistence.repositories.tasks import close_tasks
 from engine.persistence.repositories.tasks import insert_tasks
@@ -148,10 +149,24 @@ def save_runtime(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, transitio
         append_history(uow, case, occurred_at=now, event_type=f"case_{case.status}", actor_id=actor.user_id,
                        actor_role=actor.role_label,
                        data_after=to_json({"error": case.error} if case.status == "failed" else None))
+    if runtime.definition.catches_events:
+        keep_subscriptions(uow, case, runtime, now)
     maybe_snapshot(uow, case, actor, now)
     save_case(uow, case)
     close_tasks(uow, change.closed)
     return change.still_open + insert_tasks(uow, case.id, change.opened, now)
+
+
+#: Case data keys that hold the applicant's 统一社会信用代码 (a message may be correlated by it).
+CREDIT_CODE_KEYS = ("uscc", "credit_code", "统一社会信用代码")
+
+
+def keep_subscriptions(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, now: datetime) -> None:
+    """Index what the case waits for, so a message finds it without restoring any workflow."""
+    waiting = [(s.kind, s.name, s.element_id) for s in runtime.subscriptions()] if case.status != "completed" else []
+    data = runtime.data if waiting else {}
+    credit = next((str(data[k]) for k in CREDIT_CODE_KEYS if data.get(k)), "")[:18]
+    replace_subscriptions(uow, case.id, case.case_number, credit, waiting, now)
 
 
 SNAPSHOT_EVERY = 100

@@ -1,4 +1,4 @@
-"""Incidents: failed case steps kept with element, error and data, for the operations console.
+"""Incidents (failed case steps with element, error and data) and message subscriptions of waiting cases.
 
 Revision ID: ops_1
 Revises: 0011
@@ -42,9 +42,33 @@ def upgrade() -> None:
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_incidents_case_id"), ["case_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_incidents_status"), ["status"], unique=False)
+    op.create_table(
+        "message_subscriptions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("element_id", sa.String(length=128), nullable=False),
+        sa.Column("case_number", sa.String(length=43), nullable=False),
+        sa.Column("credit_code", sa.String(length=18), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_message_subscriptions_case_id_cases")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_message_subscriptions")),
+    )
+    with op.batch_alter_table("message_subscriptions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_message_subscriptions_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_message_subscriptions_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_message_subscriptions_case_number"), ["case_number"], unique=False)
+        batch_op.create_index(batch_op.f("ix_message_subscriptions_credit_code"), ["credit_code"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("message_subscriptions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_message_subscriptions_credit_code"))
+        batch_op.drop_index(batch_op.f("ix_message_subscriptions_case_number"))
+        batch_op.drop_index(batch_op.f("ix_message_subscriptions_name"))
+        batch_op.drop_index(batch_op.f("ix_message_subscriptions_case_id"))
+    op.drop_table("message_subscriptions")
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_incidents_status"))
         batch_op.drop_index(batch_op.f("ix_incidents_case_id"))
