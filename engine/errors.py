@@ -155,3 +155,18 @@ class IncidentRaised(EngineError):
         self.failure = failure
         super().__init__(f"提交未能完成：{failure.message}。已记录为异常（编号 {incident_id}）并通知管理员，"
                          "您填写的内容已暂存，处理后可再次提交。")
+
+
+class MessageNotCorrelated(EngineError):
+    """No case waits for the message (with these keys), and it starts none: nothing was stored."""
+
+
+class MessageAmbiguous(EngineError):
+    """Several cases wait for the message under these keys; the sender must name one (办件编号)."""
+
+
+class CaseSuspended(EngineError):
+    """The case is suspended (挂起) by an administrator: nothing moves until it is resumed."""
+
+    def __init__(self, case_number: str = "") -> None:
+        super().__init__(f"办件{case_number}已被挂起，恢复后才能继续办理")

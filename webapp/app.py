@@ -34,6 +34,7 @@ from webapp import security
 from webapp.views import admin
 from webapp.views import admin_catalogue
 from webapp.views import api
+from webapp.views import api_operations  # noqa: F401 - registers its routes on api.bp
 from webapp.views import audit
 from webapp.views import auth
 from webapp.views import board

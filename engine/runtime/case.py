@@ -65,6 +65,8 @@ class CaseRuntime:
         self.definition = definition
         self.workflow = workflow
         self.failure: CaseFailed | None = None
+        #: Set by an administrator's termination (the workflow is cancelled): status ``cancelled``.
+        self.terminated = False
         # Ready human tasks, computed once per engine run: finding them walks the whole task tree,
         # which grows with every round of a long case, and a step needs them several times.
         self._ready: list[Task] | None = None
@@ -128,6 +130,8 @@ class CaseRuntime:
 
     @property
     def status(self) -> str:
+        if self.terminated:
+            return "cancelled"
         if self.failure is not None:
             return "failed"
         return "completed" if self.workflow.is_completed() else "running"
@@ -273,6 +277,8 @@ class CaseRuntime:
         self.run_engine(kind="timer")
 
     def next_timer_due(self) -> datetime | None:
+        if self.terminated:
+            return None
         due = timer_dues(self.workflow)
         return min(due) if due else None
 

@@ -21,8 +21,10 @@ from typing import Any
 
 from engine.actors import Actor
 from engine.definitions.catalog import CompiledDefinition
-from engine.errors import EngineError
+from engine.errors import CaseSuspended
 from engine.errors import FormDataInvalid
+from engine.errors import MessageAmbiguous
+from engine.errors import MessageNotCorrelated
 from engine.errors import NotAllowed
 from engine.history import to_json
 from engine.persistence.repositories.cases import lock_case
@@ -47,14 +49,6 @@ MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_SIGNAL_CASES = 500
 _TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "number": (int, float), "boolean": (bool,),
                                        "object": (dict,), "list": (list,)}
-
-
-class MessageNotCorrelated(EngineError):
-    """No case waits for the message (with these keys), and it starts none: nothing was stored."""
-
-
-class MessageAmbiguous(EngineError):
-    """Several cases wait for the message under these keys; the sender must name one (办件编号)."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +131,8 @@ def _deliver_one(ctx: EngineContext, case_id: int, kind: str, name: str, payload
             case = lock_case(uow, case_id)
             if case is None:
                 return None
+            if case.status == "suspended":
+                raise CaseSuspended(case.case_number)
             checked = check_payload(definition_for_case(ctx, uow, case), name, payload)
             runtime = load_runtime(ctx, uow, case)
             now = ctx.clock.now()

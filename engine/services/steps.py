@@ -16,6 +16,7 @@ from typing import Any
 from typing import TypeVar
 from uuid import UUID
 
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.actors import Actor
@@ -51,8 +52,16 @@ LIVE_STATES = {"READY", "WAITING", "STARTED"}
 T = TypeVar("T")
 
 
+def _task_or_none(runtime: CaseRuntime, task_id: str) -> Any:
+    """The task, or None when it left the tree (a token move removes the steps after its target)."""
+    try:
+        return runtime.workflow.get_task_from_id(UUID(task_id))
+    except TaskNotFoundException:
+        return None
+
+
 def _element_of(runtime: CaseRuntime, transition: Transition) -> tuple[str, str, Any]:
-    task = runtime.workflow.get_task_from_id(UUID(transition.task_id)) if transition.task_id else None
+    task = _task_or_none(runtime, transition.task_id) if transition.task_id else None
     if task is None:
         return "", "", None
     bpmn_id = getattr(task.task_spec, "bpmn_id", None) or ""
@@ -102,7 +111,7 @@ def plan_worklist(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, actor: A
             ready.pop(row.task_uuid)
             change.still_open.append(row)
             continue
-        task = runtime.workflow.get_task_from_id(UUID(row.task_uuid))
+        task = _task_or_none(runtime, row.task_uuid)
         done = task is not None and task.state == TaskState.COMPLETED
         row.state = "completed" if done else "cancelled"
         row.completed_at = now
@@ -163,7 +172,8 @@ CREDIT_CODE_KEYS = ("uscc", "credit_code", "统一社会信用代码")
 
 def keep_subscriptions(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, now: datetime) -> None:
     """Index what the case waits for, so a message finds it without restoring any workflow."""
-    waiting = [(s.kind, s.name, s.element_id) for s in runtime.subscriptions()] if case.status != "completed" else []
+    live = case.status in ("running", "failed")
+    waiting = [(s.kind, s.name, s.element_id) for s in runtime.subscriptions()] if live else []
     data = runtime.data if waiting else {}
     credit = next((str(data[k]) for k in CREDIT_CODE_KEYS if data.get(k)), "")[:18]
     replace_subscriptions(uow, case.id, case.case_number, credit, waiting, now)

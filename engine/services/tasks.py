@@ -11,6 +11,7 @@ from engine.actors import Actor
 from engine.actors import may_work
 from engine.clock import CHINA_TZ
 from engine.errors import CaseNotFound
+from engine.errors import CaseSuspended
 from engine.errors import IncidentRaised
 from engine.errors import NotAllowed
 from engine.errors import TaskAlreadyDone
@@ -98,6 +99,8 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
             case = lock_case(uow, case_id)
             if case is None:
                 raise CaseNotFound(case_id)
+            if case.status == "suspended":
+                raise CaseSuspended(case.case_number)
             runtime = load_runtime(ctx, uow, case)
             open_rows = open_tasks(uow, case.id)
             row = next((r for r in open_rows if r.task_uuid == task_uuid), None)

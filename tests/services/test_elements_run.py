@@ -16,13 +16,13 @@ from engine.definitions.element_support import OTHER
 from engine.definitions.element_support import REFUSED_EVENT_DEFINITIONS
 from engine.errors import DefinitionInvalid
 from engine.errors import FormDataInvalid
+from engine.errors import MessageAmbiguous
+from engine.errors import MessageNotCorrelated
 from engine.services import cases
 from engine.services import tasks
 from engine.services.context import EngineContext
 from engine.services.deploy import deploy_path
 from engine.services.deploy import matter_dirs
-from engine.services.messages import MessageAmbiguous
-from engine.services.messages import MessageNotCorrelated
 from engine.services.messages import send_message
 from engine.services.timers import fire_due_timers
 from tests.conftest import FIXTURES

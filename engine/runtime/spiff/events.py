@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
@@ -116,6 +117,29 @@ def timer_dues(workflow: BpmnWorkflow) -> list[datetime]:
             moment = moment.replace(tzinfo=UTC)
         due.append(moment.astimezone(UTC))
     return due
+
+
+def shift_timers(workflow: BpmnWorkflow, by: timedelta) -> int:
+    """Push every waiting timer's due time back by ``by`` (a suspension's length); returns how many."""
+    shifted = 0
+    for task, definition in waiting_definitions(workflow):
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        value = task.internal_data.get("event_value")
+        if isinstance(value, dict) and value.get("next"):
+            value = {**value, "next": _later(value["next"], by)}
+        elif isinstance(value, str | datetime):
+            value = _later(value, by)
+        else:
+            continue
+        task.internal_data["event_value"] = value
+        shifted += 1
+    return shifted
+
+
+def _later(value: str | datetime, by: timedelta) -> str:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return (moment + by).isoformat()
 
 
 def deliver(workflow: BpmnWorkflow, kind: str, name: str, payload: dict[str, Any]) -> bool:

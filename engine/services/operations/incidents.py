@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.actors import Actor
 from engine.errors import CaseNotFound
+from engine.errors import CaseSuspended
 from engine.errors import FormDataInvalid
 from engine.errors import NotAllowed
 from engine.history import to_json
@@ -148,6 +149,8 @@ def retry_incident(ctx: EngineContext, incident_id: int, fix: dict[str, Any], ac
                 raise NotAllowed(f"异常 {incident_id} 已处理（{STATUS_NAMES.get(incident.status, incident.status)}）")
             case = lock_case(uow, incident.case_id)
             assert case is not None
+            if case.status == "suspended":
+                raise CaseSuspended(case.case_number)
             runtime = load_runtime(ctx, uow, case)
             now = ctx.clock.now()
             submitted = json.loads(incident.submitted_json or "{}") if incident.kind == "completion" else {}
