@@ -128,3 +128,20 @@ def close_open_incidents(uow: UnitOfWork, case_id: int, status: str, actor_id: s
         INCIDENTS.c.case_id == case_id, INCIDENTS.c.status == "open").values(
         status=status, resolved_at=now, resolved_by=actor_id))
     return int(result.rowcount or 0)
+
+
+def console_cases(uow: UnitOfWork, *, matter_codes: list[str] | None = None, status: str | None = None,
+                  with_open_incident: bool = False, received_before: datetime | None = None,
+                  limit: int = 200) -> list[int]:
+    """Ids of cases matching the console's search, oldest received first."""
+    query = select(CASES.c.id)
+    if matter_codes is not None:
+        query = query.where(CASES.c.matter_code.in_(matter_codes))
+    if status:
+        query = query.where(CASES.c.status == status)
+    if received_before is not None:
+        query = query.where(CASES.c.received_at < received_before)
+    if with_open_incident:
+        query = query.where(CASES.c.id.in_(select(INCIDENTS.c.case_id).where(INCIDENTS.c.status == "open")))
+    query = query.order_by(CASES.c.received_at, CASES.c.id).limit(limit)
+    return [int(row[0]) for row in connection(uow).execute(query)]

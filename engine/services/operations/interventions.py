@@ -11,6 +11,7 @@ previewed first on a copy of the workflow, so the preview is exactly what happen
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,8 @@ from typing import Any
 from SpiffWorkflow.util.task import TaskState
 
 from engine.actors import Actor
+from engine.definitions.catalog import CompiledDefinition
+from engine.definitions.facts import DOCUMENTS_PREFIX
 from engine.errors import CaseNotFound
 from engine.errors import CaseSuspended
 from engine.errors import EngineError
@@ -50,6 +53,7 @@ from engine.services.steps import with_retries
 from engine.services.views import CaseView
 
 TERMINATION_DOCUMENT = "termination_notice"
+TERMINATION_TITLE = "终止办理通知书"
 SUSPENSION_RULES = ("extend", "keep")
 
 
@@ -134,7 +138,7 @@ def terminate_case(ctx: EngineContext, case_id: int, actor: Actor, reason: str) 
             runtime.forget_ready()
             _record(uow, case, "case_terminated", actor, now, reason, status=case.status)
             closed = close_open_incidents(uow, case.id, "closed", actor.user_id, now)
-            issue_document(uow, case, definition, TERMINATION_DOCUMENT, "", "",
+            issue_document(uow, case, with_termination_template(ctx, definition), TERMINATION_DOCUMENT, "", "",
                            {**data, "termination_reason": reason, "reason": reason}, now, actor, ctx.legal)
             case.error = None if closed else case.error
             open_rows = save_runtime(uow, case, runtime, buffer.transitions, actor, now, legal=ctx.legal)
@@ -145,6 +149,24 @@ def terminate_case(ctx: EngineContext, case_id: int, actor: Actor, reason: str) 
             return view
 
     return with_retries(ctx.settings.conflict_retries, step)
+
+
+def with_termination_template(ctx: EngineContext, definition: CompiledDefinition) -> CompiledDefinition:
+    """The definition, its bundle completed with the shipped 终止办理通知书 when it has none.
+
+    Versions deployed before the notice existed do not carry it; the hall's current template
+    (``processes/_documents``) is used for them, with its title.
+    """
+    name = f"{DOCUMENTS_PREFIX}{TERMINATION_DOCUMENT}.html"
+    if name in definition.files:
+        return definition
+    folder = ctx.settings.processes_dir / DOCUMENTS_PREFIX.rstrip("/")
+    files = dict(definition.files)
+    for extra in (f"{TERMINATION_DOCUMENT}.html", "_layout.html"):
+        if f"{DOCUMENTS_PREFIX}{extra}" not in files and (folder / extra).is_file():
+            files[f"{DOCUMENTS_PREFIX}{extra}"] = (folder / extra).read_text(encoding="utf-8")
+    titles = {**definition.document_titles, TERMINATION_DOCUMENT: TERMINATION_TITLE}
+    return dataclasses.replace(definition, files=files, document_titles=titles)
 
 
 @dataclass(frozen=True)
