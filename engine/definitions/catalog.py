@@ -26,6 +26,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.definitions.element_support import element_problems
+from engine.definitions.element_support import missing_callees
 from engine.definitions.facts import DOCUMENTS_PREFIX
 from engine.definitions.facts import document_titles
 from engine.definitions.facts import element_fact_problems
@@ -54,6 +55,7 @@ CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS}
 
+NO_SUCH_NAMES = "（流程脚本不能输出、读写文件或导入模块；可用函数见 processes/README.md）"
 _BARE_ISO = re.compile(r"^(R\d*/)?P(\d|T\d)[0-9YMWDTHS.]*$")
 
 METADATA_FILE = "matter.toml"
@@ -210,10 +212,8 @@ class _Checker:
 
     def check_names(self, file: str, element_id: str, source: str, mode: str, what: str) -> None:
         """Refuse names the sandbox lacks now, instead of a NameError when a case reaches them."""
-        missing = unavailable_names(source, mode)
-        if missing:
-            self.add(file, element_id, f"{what}使用了沙箱中没有的名称：{'、'.join(missing)}"
-                     "（流程脚本不能输出、读写文件或导入模块；可用函数见 processes/README.md）")
+        if missing := unavailable_names(source, mode):
+            self.add(file, element_id, f"{what}使用了沙箱中没有的名称：{'、'.join(missing)}{NO_SUCH_NAMES}")
 
     def check_script(self, file: str, element_id: str, text: str | None, what: str) -> None:
         if text is None:
@@ -467,8 +467,10 @@ def compile_definition(files: Mapping[str, str], *, services: Collection[str] = 
             parser.add_dmn_xml(tree.getroot(), filename=name)
         for name, tree in bpmn_trees.items():
             parser.add_bpmn_xml(tree, filename=name)
-        # With unsupported elements SpiffWorkflow would only repeat them, in English.
-        if metadata is not None and bpmn_trees and not unsupported:
+        missing = missing_callees(bpmn_trees, set(parser.get_process_ids()))
+        checker.problems.extend(missing)
+        # With unsupported elements or missing callees SpiffWorkflow would only repeat them, in English.
+        if metadata is not None and bpmn_trees and not unsupported and not missing:
             if metadata.process_id not in parser.get_process_ids():
                 checker.add(METADATA_FILE, "process_id", f"BPMN 中没有 id 为“{metadata.process_id}”的流程")
             else:

@@ -9,6 +9,7 @@ a Chinese explanation. processes/README.md prints the same table (a test keeps t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lxml import etree
@@ -145,6 +146,20 @@ def element_problems(file: str, root: etree._Element) -> list[DefinitionProblem]
             if element.find(f"{{{BPMN_NS}}}standardLoopCharacteristics") is not None:
                 problems.append(_problem(file, element, local, OTHER["standardLoopCharacteristics"].note))
     return problems
+
+
+def missing_callees(trees: Mapping[str, etree._ElementTree], known: set[str]) -> list[DefinitionProblem]:
+    """Call activities naming a process no file of the bundle (nor ``_common``) defines."""
+    found = []
+    for name, tree in trees.items():
+        for call in tree.getroot().iter(f"{{{BPMN_NS}}}callActivity"):
+            callee = (call.get("calledElement") or "").strip()
+            if callee not in known:
+                label = f"“{call.get('name')}”" if call.get("name") else ""
+                have = "、".join(sorted(known)) or "无"
+                found.append(DefinitionProblem(name, call.get("id", ""), f"调用活动{label}调用的子流程“{callee}”不存在"
+                                               f"（本事项和 processes/_common 中有：{have}）"))
+    return found
 
 
 def support_rows() -> list[Support]:

@@ -41,3 +41,14 @@ def test_a_condition_using_a_missing_name_is_refused(parallel_files: dict[str, s
                       '</bpmn:sequenceFlow>')
     [problem] = problems_of(files)
     assert problem.element_id == "f_summarize_end" and "getattr" in problem.problem
+
+
+def test_a_missing_callee_is_named_with_file_element_and_the_processes_there_are(
+        parallel_files: dict[str, str]) -> None:
+    files = with_bpmn(parallel_files, '<bpmn:endEvent id="end" name="办结" />',
+                      '<bpmn:callActivity id="call_x" name="出证" calledElement="no_such_process" />'
+                      '<bpmn:sequenceFlow id="fx" sourceRef="call_x" targetRef="end" /><bpmn:endEvent id="end" />')
+    files = with_bpmn(files, 'sourceRef="summarize" targetRef="end"', 'sourceRef="summarize" targetRef="call_x"')
+    [problem] = problems_of(files)
+    assert (problem.file, problem.element_id) == ("parallel_review.bpmn", "call_x")
+    assert "“出证”调用的子流程“no_such_process”不存在" in problem.problem and "parallel_review" in problem.problem

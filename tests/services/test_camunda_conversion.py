@@ -3,12 +3,14 @@ two files with a call activity, is converted (every translation listed), deploye
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import zipfile
 
 import pytest
 
 from engine.actors import Actor
+from engine.clock import FixedClock
 from engine.errors import DefinitionInvalid
 from engine.services import cases
 from engine.services import design
@@ -16,7 +18,9 @@ from engine.services import tasks
 from engine.services.context import EngineContext
 from engine.services.design.juel import Untranslatable
 from engine.services.design.juel import juel_to_python
+from engine.settings import EngineSettings
 from tests.conftest import FIXTURES
+from tests.conftest import ROOT
 from tests.readback import get_case
 
 UPLOAD = FIXTURES / "camunda7_juel"
@@ -98,3 +102,18 @@ def test_untranslatable_juel_and_no_main_process_are_refused_by_name(deployed: E
     with pytest.raises(DefinitionInvalid) as two_mains:
         design.import_camunda_bundle(deployed, only_notice, METADATA, designer)
     assert any("只有一个不被其他流程调用的可执行流程" in p.problem for p in two_mains.value.problems)
+
+
+def test_an_upload_calling_a_shared_sub_process_brings_no_problems_of_its_own(
+        settings: EngineSettings, clock: FixedClock, designer: Actor) -> None:
+    """Calling ``reception`` from processes/_common: the shared part and its forms come with it."""
+    shipped = EngineContext.create(dataclasses.replace(settings, processes_dir=ROOT / "processes",
+                                                       forms_dir=ROOT / "forms"), clock)
+    try:
+        main = _files()["permit_main.bpmn"].replace(b'calledElement="Process_permit_notice"',
+                                                    b'calledElement="reception"')
+        preview = design.prepare_camunda_import(shipped, {"permit_main.bpmn": main}, METADATA, designer)
+        assert preview.problems == ()
+        assert "_common/reception.bpmn" in preview.bundle
+    finally:
+        shipped.dispose()
