@@ -396,5 +396,5 @@ class DeadlineRequestRecord(Base):
 # The organisation's and the catalogue's tables live in modules of their own; importing them here
 # registers them on ``Base.metadata`` wherever the records are loaded (migrations, tests, the app).
 import engine.persistence.catalogue_records  # noqa: E402,F401
-import engine.persistence.incident_records  # noqa: E402,F401
+import engine.persistence.operations_records  # noqa: E402,F401
 import engine.persistence.organisation_records  # noqa: E402,F401

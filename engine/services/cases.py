@@ -80,7 +80,8 @@ def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[st
             started["catalogue"] = {"code": entry.code, "version": entry.version}
         append_history(uow, case, occurred_at=now, event_type="case_started", actor_id=actor.user_id,
                        actor_role=actor.role_label, data_after=to_json(started))
-        open_rows = save_runtime(uow, case, runtime, buffer.transitions, actor, now, open_rows=[], legal=ctx.legal)
+        open_rows = save_runtime(uow, case, runtime, buffer.transitions, actor, now, open_rows=[], legal=ctx.legal,
+                                 webhooks=ctx.settings.webhooks)
         view = case_view(case, runtime, open_rows)
         uow.commit()
         ctx.keep_runtime(case.id, case.lock_version, runtime)

@@ -142,7 +142,8 @@ def _deliver_one(ctx: EngineContext, case_id: int, kind: str, name: str, payload
             append_history(uow, case, occurred_at=now, event_type=f"{kind}_received", actor_id=actor.user_id,
                            actor_role=actor.role_label, element_name=name,
                            payload=to_json({"name": name, "correlation": correlation, "payload": checked}))
-            save_runtime(uow, case, runtime, buffer.transitions, actor, now, legal=ctx.legal)
+            save_runtime(uow, case, runtime, buffer.transitions, actor, now, legal=ctx.legal,
+                         webhooks=ctx.settings.webhooks)
             uow.commit()
             ctx.keep_runtime(case.id, case.lock_version, runtime)
             return DeliveredTo(case.id, case.case_number, case.status)

@@ -44,6 +44,8 @@ from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.effects import apply_effects
 from engine.services.failures import record_failure
 from engine.services.failures import still_failed
+from engine.services.outbox import stage_step_events
+from engine.settings import Webhook
 
 #: Transitions worth an audit row. Predictions (FUTURE/LIKELY/MAYBE) are SpiffWorkflow's bookkeeping.
 RECORDED_STATES = {"READY", "WAITING", "STARTED", "COMPLETED", "CANCELLED", "ERROR"}
@@ -130,7 +132,8 @@ def plan_worklist(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, actor: A
 
 def save_runtime(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, transitions: list[Transition],
                  actor: Actor, now: datetime, completed_task_id: str | None = None,
-                 open_rows: list[TaskRow] | None = None, *, legal: LegalClock) -> list[TaskRow]:
+                 open_rows: list[TaskRow] | None = None, *, legal: LegalClock,
+                 webhooks: tuple[Webhook, ...] = ()) -> list[TaskRow]:
     """Write the step: the case row (state blob, timer column, status, chain head), worklist rows,
     and the staged history, documents and snapshot. Nothing may append history after this.
 
@@ -139,6 +142,7 @@ def save_runtime(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, transitio
     ``open_rows`` are the case's open worklist rows if the caller already loaded them (saves a
     query); the open rows after the step are returned. ``legal`` (calendar and hall) keeps the
     case's deadline record in step with its status codes; every step that runs the workflow gives it.
+    ``webhooks`` (the configured receivers) get outbox rows for the step's events, in its transaction.
     """
     status_before = case.status
     case.state = runtime.dump()
@@ -160,6 +164,8 @@ def save_runtime(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, transitio
                        data_after=to_json({"error": case.error} if case.status == "failed" else None))
     if runtime.definition.catches_events:
         keep_subscriptions(uow, case, runtime, now)
+    if webhooks:
+        stage_step_events(uow, webhooks, case, status_before, change.opened, runtime.failure, now)
     maybe_snapshot(uow, case, actor, now)
     save_case(uow, case)
     close_tasks(uow, change.closed)

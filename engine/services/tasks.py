@@ -123,7 +123,8 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
                            task_uuid=submission.task_id, data_before=to_json(submission.before),
                            data_after=to_json(submission.values), payload=to_json(submission.raw))
             open_rows = save_runtime(uow, case, runtime, buffer.transitions, actor, now,
-                                     completed_task_id=task_uuid, open_rows=open_rows, legal=ctx.legal)
+                                     completed_task_id=task_uuid, open_rows=open_rows, legal=ctx.legal,
+                                     webhooks=ctx.settings.webhooks)
             link_uploads(uow, case, submission.values, actor)
             delete_drafts(uow, case.id, task_uuid)
             view = case_view(case, runtime, open_rows)

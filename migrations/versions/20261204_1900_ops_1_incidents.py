@@ -1,4 +1,4 @@
-"""Incidents (failed case steps with element, error and data) and message subscriptions of waiting cases.
+"""Incidents (failed case steps with element, error and data), message subscriptions of waiting cases, outbox.
 
 Revision ID: ops_1
 Revises: 0011
@@ -60,9 +60,36 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_message_subscriptions_name"), ["name"], unique=False)
         batch_op.create_index(batch_op.f("ix_message_subscriptions_case_number"), ["case_number"], unique=False)
         batch_op.create_index(batch_op.f("ix_message_subscriptions_credit_code"), ["credit_code"], unique=False)
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("webhook", sa.String(length=64), nullable=False),
+        sa.Column("delivery_id", sa.String(length=36), nullable=False),
+        sa.Column("event_type", sa.String(length=64), nullable=False),
+        sa.Column("payload_json", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_outbox_case_id_cases")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
+        sa.UniqueConstraint("delivery_id", name=op.f("uq_outbox_delivery_id")),
+    )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_outbox_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outbox_status"), ["status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outbox_next_attempt_at"), ["next_attempt_at"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbox_next_attempt_at"))
+        batch_op.drop_index(batch_op.f("ix_outbox_status"))
+        batch_op.drop_index(batch_op.f("ix_outbox_case_id"))
+    op.drop_table("outbox")
     with op.batch_alter_table("message_subscriptions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_message_subscriptions_credit_code"))
         batch_op.drop_index(batch_op.f("ix_message_subscriptions_case_number"))

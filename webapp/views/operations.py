@@ -45,7 +45,8 @@ def index():  # type: ignore[no-untyped-def]
     search = _search()
     return render_template("operations/index.html", rows=console.search_cases(ctx, actor, search), search=search,
                            incidents=incidents.list_incidents(ctx, actor), departments=console.departments(ctx),
-                           statuses=console.STATUSES, status_names=CASE_STATUS_NAMES)
+                           statuses=console.STATUSES, status_names=CASE_STATUS_NAMES,
+                           outbox=console.outbox_overview(ctx, actor))
 
 
 @bp.get("/incidents/<int:incident_id>")

@@ -17,7 +17,7 @@ from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
 
-from engine.persistence.incident_records import IncidentRecord
+from engine.persistence.operations_records import IncidentRecord
 from engine.persistence.records import CaseRecord
 from engine.persistence.sql import connection
 

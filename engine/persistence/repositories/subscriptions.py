@@ -11,7 +11,7 @@ from sqlalchemy import delete
 from sqlalchemy import insert
 from sqlalchemy import select
 
-from engine.persistence.incident_records import MessageSubscriptionRecord
+from engine.persistence.operations_records import MessageSubscriptionRecord
 from engine.persistence.sql import connection
 
 if TYPE_CHECKING:

@@ -14,6 +14,9 @@ from engine.persistence.repositories.cases import cases_by_ids
 from engine.persistence.repositories.definitions import latest_definitions
 from engine.persistence.repositories.incidents import console_cases
 from engine.persistence.repositories.incidents import open_incident_counts
+from engine.persistence.repositories.outbox import OutboxRow
+from engine.persistence.repositories.outbox import failed_deliveries
+from engine.persistence.repositories.outbox import outbox_counts
 from engine.services.casework import CaseSummary
 from engine.services.casework import summaries
 from engine.services.context import EngineContext
@@ -59,3 +62,16 @@ def search_cases(ctx: EngineContext, actor: Actor, search: ConsoleSearch, limit:
         rows = cases_by_ids(uow, ids)
         counts = open_incident_counts(uow, ids)
         return [ConsoleRow(summary, counts.get(summary.id, 0)) for summary in summaries(ctx, uow, rows)]
+
+
+@dataclass(frozen=True)
+class OutboxOverview:
+    counts: dict[str, int]
+    failed: list[OutboxRow]
+
+
+def outbox_overview(ctx: EngineContext, actor: Actor) -> OutboxOverview:
+    """Webhook deliveries by state, and those given up (the console's 外发事件 panel)."""
+    require_operator(ctx, actor)
+    with ctx.uow() as uow:
+        return OutboxOverview(outbox_counts(uow), failed_deliveries(uow))

@@ -175,7 +175,8 @@ def retry_incident(ctx: EngineContext, incident_id: int, fix: dict[str, Any], ac
                 close_incident(uow, incident.id, "resolved", actor.user_id, now)
                 case.error = None
             open_rows = save_runtime(uow, case, runtime, buffer.transitions, actor, now,
-                                     completed_task_id=incident.task_uuid, legal=ctx.legal)
+                                     completed_task_id=incident.task_uuid, legal=ctx.legal,
+                                     webhooks=ctx.settings.webhooks)
             view = case_view(case, runtime, open_rows)
             uow.commit()
             return view

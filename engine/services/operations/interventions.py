@@ -114,7 +114,7 @@ def resume_case(ctx: EngineContext, case_id: int, actor: Actor, reason: str) -> 
         _record(uow, case, "case_resumed", actor, now, reason, rule=rule, held_seconds=int(held.total_seconds()),
                 timers_shifted=shifted)
         case.status = "failed" if open_incidents_of_case(uow, case.id) else "running"
-        open_rows = save_runtime(uow, case, runtime, [], actor, now, legal=ctx.legal)
+        open_rows = save_runtime(uow, case, runtime, [], actor, now, legal=ctx.legal, webhooks=ctx.settings.webhooks)
         view = case_view(case, runtime, open_rows)
         uow.commit()
         return view
@@ -141,7 +141,8 @@ def terminate_case(ctx: EngineContext, case_id: int, actor: Actor, reason: str) 
             issue_document(uow, case, with_termination_template(ctx, definition), TERMINATION_DOCUMENT, "", "",
                            {**data, "termination_reason": reason, "reason": reason}, now, actor, ctx.legal)
             case.error = None if closed else case.error
-            open_rows = save_runtime(uow, case, runtime, buffer.transitions, actor, now, legal=ctx.legal)
+            open_rows = save_runtime(uow, case, runtime, buffer.transitions, actor, now, legal=ctx.legal,
+                                     webhooks=ctx.settings.webhooks)
             case.completed_at = now
             save_case(uow, case)
             view = case_view(case, runtime, open_rows)
@@ -250,7 +251,8 @@ def move_token(ctx: EngineContext, case_id: int, actor: Actor, element_id: str, 
                 close_open_incidents(uow, case.id, "closed", actor.user_id, now)
                 case.error = None
             reopen_rows(uow, case.id, [str(t.id) for t in runtime.ready_human_tasks()], now)
-            open_rows = save_runtime(uow, case, runtime, buffer.transitions, actor, now, legal=ctx.legal)
+            open_rows = save_runtime(uow, case, runtime, buffer.transitions, actor, now, legal=ctx.legal,
+                                     webhooks=ctx.settings.webhooks)
             view = case_view(case, runtime, open_rows)
             uow.commit()
             return view

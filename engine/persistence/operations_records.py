@@ -1,5 +1,5 @@
 """ORM records of the operations area: incidents (a case step that failed: script, service task, task
-completion, timer) and the message subscriptions of waiting cases.
+completion, timer), the message subscriptions of waiting cases, and the outbox of webhook deliveries.
 
 Kept beside ``records.py`` (which imports this module, so ``Base.metadata`` is complete wherever
 records are loaded) because incidents are one area, owned by the operations console. Only
@@ -72,3 +72,26 @@ class MessageSubscriptionRecord(Base):
     #: The applicant's 统一社会信用代码 from the case data, when it has one.
     credit_code: Mapped[str] = mapped_column(String(18), default="", index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class OutboxRecord(Base):
+    """A case event for one configured webhook, written in the step's transaction, delivered later.
+
+    ``delivery_id`` is the idempotency key the receiver sees on every attempt of this delivery.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    webhook: Mapped[str] = mapped_column(String(64))
+    delivery_id: Mapped[str] = mapped_column(String(36), unique=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload_json: Mapped[str] = mapped_column(Text)
+    #: pending / delivered / failed (gave up after the last attempt)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
