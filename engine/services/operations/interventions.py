@@ -110,6 +110,7 @@ def resume_case(ctx: EngineContext, case_id: int, actor: Actor, reason: str) -> 
         now = ctx.clock.now()
         held = now - _suspended_at(uow, case)
         rule = str(runtime.definition.metadata.extra.get("operations", {}).get("suspension", "extend"))
+        rule = rule if rule in SUSPENSION_RULES else "extend"
         shifted = shift_timers(runtime.workflow, held) if rule != "keep" else 0
         _record(uow, case, "case_resumed", actor, now, reason, rule=rule, held_seconds=int(held.total_seconds()),
                 timers_shifted=shifted)
