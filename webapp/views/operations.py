@@ -5,6 +5,8 @@ check the configured operations groups (``ONEWINDOW_OPERATIONS_GROUPS``) and wri
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint
 from flask import flash
 from flask import redirect
@@ -35,7 +37,7 @@ def _search() -> console.ConsoleSearch:
                                  status=request.args.get("status", "").strip(),
                                  incident_only=request.args.get("incident") == "1",
                                  department=request.args.get("department", "").strip(),
-                                 older_than_days=int(days) if days.isdigit() else 0)
+                                 older_than_days=int(days) if re.fullmatch(r"[0-9]{1,5}", days) else 0)
 
 
 @bp.get("/")
@@ -110,7 +112,7 @@ def act(case_id: int, action: str):  # type: ignore[no-untyped-def]
 def bulk():  # type: ignore[no-untyped-def]
     ctx, actor = engine(), current_actor()
     incidents.require_operator(ctx, actor)
-    ids = [int(v) for v in request.form.getlist("case_id") if v.isdigit()]
+    ids = [int(v) for v in request.form.getlist("case_id") if re.fullmatch(r"[0-9]{1,12}", v)]
     try:
         outcomes = interventions.bulk_action(ctx, actor, request.form.get("action", ""), ids,
                                              request.form.get("reason", ""))

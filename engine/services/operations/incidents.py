@@ -121,6 +121,8 @@ def parse_fix(text: str) -> dict[str, Any]:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise FormDataInvalid({"data": f"数据修正须为 JSON 对象：第 {exc.lineno} 行第 {exc.colno} 列有误"}) from None
+    except RecursionError:
+        raise FormDataInvalid({"data": "数据修正嵌套过深"}) from None
     if not isinstance(value, dict) or any(not isinstance(k, str) or k.startswith("_") for k in value):
         raise FormDataInvalid({"data": "数据修正须为 JSON 对象，键为不以下划线开头的字段名"})
     return value
