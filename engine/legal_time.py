@@ -48,7 +48,8 @@ SPECIAL_PROCEDURES = ("听证", "招标", "拍卖", "检验", "检测", "检疫"
 SPECIAL_PROCEDURE_BASIS = "《中华人民共和国行政许可法》第四十五条"
 EXTENSION_BASIS = "《中华人民共和国行政许可法》第四十二条"
 #: Documents the engine itself issues (no diagram element names them): every bundle carries their templates.
-ENGINE_DOCUMENTS = ("extension_notice", "special_procedure_notice")
+#: ``termination_notice`` is served when an administrator terminates a case (operations console).
+ENGINE_DOCUMENTS = ("extension_notice", "special_procedure_notice", "termination_notice")
 #: Documents that decide any permit they name (a certificate is named per permit in ``matter.toml``).
 DECISION_DOCUMENTS = ("denial_decision",)
 #: What missing the 补正 reply deadline means after acceptance, unless the matter says otherwise.

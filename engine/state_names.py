@@ -19,7 +19,7 @@ NO_BLZT_NAME = "办理中"
 
 #: A case's engine status (``cases.status``); 办理状态 says more, this says whether the process still runs.
 CASE_STATUS_NAMES: dict[str, str] = {"running": "办理中", "completed": "已结束", "failed": "异常",
-                                     "cancelled": "已取消"}
+                                     "cancelled": "已终止", "suspended": "已挂起"}
 
 #: SpiffWorkflow ``TaskState`` names, as recorded in history rows (``from_state``/``to_state``).
 TASK_STATE_NAMES: dict[str, str] = {

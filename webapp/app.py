@@ -35,6 +35,7 @@ from webapp import ui_names
 from webapp.views import admin
 from webapp.views import admin_catalogue
 from webapp.views import api
+from webapp.views import api_operations  # noqa: F401 - registers its routes on api.bp
 from webapp.views import audit
 from webapp.views import auth
 from webapp.views import board
@@ -43,6 +44,7 @@ from webapp.views import designer
 from webapp.views import health
 from webapp.views import legal_time
 from webapp.views import matters
+from webapp.views import operations
 from webapp.views import work
 
 #: Shortest ``ONEWINDOW_SECRET_KEY`` accepted: it signs every session cookie.
@@ -143,7 +145,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.context_processor(lambda: {"demo_mode": app.config["ONEWINDOW_DEMO"], "demo_password": DEMO_PASSWORD})
     app.add_url_rule("/favicon.ico", "favicon", _favicon)
     for blueprint in (matters.bp, auth.bp, cases.bp, work.bp, board.bp, audit.bp, designer.bp, api.bp, health.bp,
-                      legal_time.bp, admin.bp, admin_catalogue.bp):
+                      legal_time.bp, admin.bp, admin_catalogue.bp, operations.bp):
         app.register_blueprint(blueprint)
     return app
 

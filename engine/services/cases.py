@@ -42,7 +42,8 @@ def local_day(ctx: EngineContext) -> date:
 
 
 def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[str, Any] | None = None, *,
-               owner_id: str | None = None, title: str = "", catalogue_code: str | None = None) -> CaseView:
+               owner_id: str | None = None, title: str = "", catalogue_code: str | None = None,
+               start_event: str | None = None) -> CaseView:
     """Start a case on the newest version of a matter and run it to its first wait.
 
     The case records the 事项库 entry version it starts on (``catalogue_code``, or the entry with the
@@ -51,6 +52,8 @@ def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[st
     ``matter_code`` may also be the code of a 事项库 entry without a deployed matter of that code:
     the case then starts on the diagram the entry names (the general pattern, ``general_permit``),
     with the entry's posts, names and materials as case data (``catalogue.pattern``).
+
+    ``start_event`` arms only that start event of several (a case a message starts).
 
     :raise MatterNotFound: no deployed version, or ``catalogue_code`` names no entry.
     :raise NotAllowed: the actor may not start this matter, or its entry is 停用.
@@ -65,7 +68,8 @@ def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[st
         name = entry.entry.name if entry is not None else compiled.metadata.name
         implementation_code = (entry.entry.implementation_code if entry is not None
                                else compiled.metadata.implementation_code)
-        if not (actor.in_any(compiled.metadata.starter_groups) or actor.user_id == "system"):
+        if not (actor.in_any(compiled.metadata.starter_groups) or actor.user_id == "system"
+                or (start_event is not None and actor.in_any(ctx.settings.message_groups))):
             raise NotAllowed(f"您无权申办“{name}”")
         now = ctx.clock.now()
         day = local_day(ctx)
@@ -78,7 +82,7 @@ def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[st
         initial = {**limits.case_data(), **dict(data or {}), **pattern}  # the entry decides who works it
         initial.setdefault("case_number", number)
         with clock_bound(ctx.clock), capture(None) as buffer:
-            runtime = CaseRuntime.start(compiled, ctx.script_engine, initial)
+            runtime = CaseRuntime.start(compiled, ctx.script_engine, initial, start_event)
         case = insert_case(uow, case_number=number, definition_id=record.id, matter_code=matter_code,
                            title=title or name, owner_id=owner_id or actor.user_id, started_by=actor.user_id,
                            now=now, catalogue_version_id=entry.id if entry is not None else None)
@@ -87,7 +91,8 @@ def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[st
             started["catalogue"] = {"code": entry.code, "version": entry.version}
         append_history(uow, case, occurred_at=now, event_type="case_started", actor_id=actor.user_id,
                        actor_role=actor.role_label, data_after=to_json(started))
-        open_rows = save_runtime(uow, case, runtime, buffer.transitions, actor, now, open_rows=[], legal=ctx.legal)
+        open_rows = save_runtime(uow, case, runtime, buffer.transitions, actor, now, open_rows=[], legal=ctx.legal,
+                                 webhooks=ctx.settings.webhooks)
         view = case_view(case, runtime, open_rows)
         uow.commit()
         ctx.keep_runtime(case.id, case.lock_version, runtime)

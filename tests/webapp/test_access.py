@@ -157,6 +157,14 @@ GET  /admin/catalogue/export/<fmt>               login 403   403   403   403   4
 POST /admin/catalogue/import                     login 403   403   403   403   403   403   403   403   422   403
 GET  /admin/catalogue/files                      login 403   403   403   403   403   403   403   403   200   403
 POST /admin/catalogue/files                      login 403   403   403   403   403   403   403   403   422   403
+# Operations console (运维): the configured operations groups only (administrators here); incident 0 does not
+# exist (404); an unknown case action is 404; an empty bulk form is refused with a message (go).
+GET  /ops/                                       login 403   403   403   403   403   403   403   403   200   403
+GET  /ops/incidents/<int:incident_id>            login 403   403   403   403   403   403   403   403   404   403
+POST /ops/incidents/<int:incident_id>/retry      login 403   403   403   403   403   403   403   403   404   403
+GET  /ops/cases/<int:case_id>                    login 403   403   403   403   403   403   403   403   200   403
+POST /ops/cases/<int:case_id>/<action>           login 403   403   403   403   403   403   403   403   404   403
+POST /ops/bulk                                   login 403   403   403   403   403   403   403   403   go    403
 # Published catalogue files (blank forms, samples) are public; an unknown one is 404 for everyone.
 GET  /catalogue/files/<sha256>                   404   404   404   404   404   404   404   404   404   404   404
 # REST API (bearer token; the document is public). Starting a case: applicants and window clerks.
@@ -166,6 +174,11 @@ GET  /api/v1/matters/<code>                      401   200   200   200   200   2
 POST /api/v1/matters/<code>/cases                401   201   201   201   201   403   403   403   403   403   403
 GET  /api/v1/cases                               401   200   200   200   200   200   200   200   200   200   200
 GET  /api/v1/tasks                               401   200   200   200   200   200   200   200   200   200   200
+# Messages (缴费到账、电子证照、联办确认): staff and integration accounts; a message nobody waits for is 404.
+POST /api/v1/messages                            401   403   403   404   404   404   404   403   403   404   404
+# Incidents through the API: the operations groups only; incident 0 does not exist.
+GET  /api/v1/incidents                           401   403   403   403   403   403   403   403   403   200   403
+POST /api/v1/incidents/<int:incident_id>/retry   401   403   403   403   403   403   403   403   403   404   403
 # The case through the API: the same rule as the page.
 GET  /api/v1/cases/<int:case_id>                 401   200   404   200   200   404   404   404   200   200   200
 GET  /api/v1/cases/<int:case_id>/history         401   200   404   200   200   404   404   404   200   200   200
@@ -245,6 +258,8 @@ REQUESTS: dict[tuple[str, str], Request] = {
     ("POST", "/api/v1/cases/<int:case_id>/special-procedures"): Request(json={}),
     ("POST", "/api/v1/cases/<int:case_id>/special-procedures/end"): Request(json={}),
     ("POST", "/api/v1/extensions/<int:request_id>/decision"): Request(json={"approve": True}),
+    ("POST", "/api/v1/messages"): Request(json={"name": "no_such_message"}),
+    ("POST", "/api/v1/incidents/<int:incident_id>/retry"): Request(json={"data": {}, "reason": "检查"}),
 }
 
 
@@ -313,6 +328,7 @@ def prepare_case(app: Flask) -> dict[str, Any]:
         "task_uuid": task_link.split("/")[-1],
         "document_id": int(re.search(rf'href="/cases/{case_id}/documents/(\d+)"', page).group(1)),
         "upload_id": int(re.search(r'href="/files/(\d+)"', page).group(1)),
+        "incident_id": 0,  # no such incident: the grid checks the gate; tests/webapp/test_operations_pages the rest
         "request_id": 0,  # no such extension request: the grid checks the gate; test_legal_time_pages the rest
         # Administration: a post code, a staff account, an export format, a published file that does not exist.
         "kind": "post", "username": "demo_zj_cb", "fmt": "csv", "sha256": "0" * 16,

@@ -79,6 +79,7 @@ def _ids(web_app: Flask, granted: dict[str, Any]) -> dict[str, list[Any]]:
             "task_uuid": sorted({h["task_uuid"] for h in history if h["task_uuid"]}),
             "upload_id": sorted(uploads | {granted["working_file"]}), "code": ["food_business"],
             "key": ["review_opinion"], "request_id": [0],  # an extension's reason is the applicant's to read anyway
+            "incident_id": [0],  # the operations console: refused to the applicant
             # Administration pages (refused to the applicant) and a published catalogue file.
             "kind": ["post"], "username": ["demo_zj_cb"], "fmt": ["csv"], "sha256": ["0" * 16]}
 

@@ -118,6 +118,9 @@ def task(case_id: int, task_uuid: str):  # type: ignore[no-untyped-def]
         return redirect(url_for("cases.task", case_id=case_id, task_uuid=task_uuid))
     if result.outcome is Outcome.INVALID:
         return render_template("cases/task.html", page=result.page, values=result.values, errors=result.errors), 422
+    if result.outcome is Outcome.INCIDENT:
+        return render_template("cases/task.html", page=result.page, values=result.values, errors={},
+                               conflict=result.message), 500
     if result.outcome is Outcome.CONFLICT:
         return render_template("cases/task.html", page=result.page, values=result.values, errors={},
                                conflict=result.message), 409

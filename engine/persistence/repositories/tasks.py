@@ -192,3 +192,14 @@ def open_tasks_held_by(uow: UnitOfWork, user_id: str) -> list[TaskRow]:
     """Open tasks someone claimed or was given, oldest first (to hand back when they leave a post)."""
     return _rows(uow, select(*_TASK_COLUMNS).where(TASKS.c.state == "open", TASKS.c.assignee == user_id)
                  .order_by(TASKS.c.case_id, TASKS.c.id))
+
+
+def reopen_rows(uow: UnitOfWork, case_id: int, task_uuids: Iterable[str], now: datetime) -> int:
+    """Open closed rows again (a token move reset their tasks to READY, keeping the task ids)."""
+    uuids = list(task_uuids)
+    if not uuids:
+        return 0
+    result = connection(uow).execute(update(TASKS).where(
+        TASKS.c.case_id == case_id, TASKS.c.task_uuid.in_(uuids), TASKS.c.state != "open").values(
+        state="open", created_at=now, assignee=None, claimed_at=None, completed_at=None, completed_by=None))
+    return int(result.rowcount or 0)
