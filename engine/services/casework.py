@@ -55,13 +55,14 @@ from engine.services.deadlines import current_view
 from engine.services.views import DocumentView
 from engine.services.views import HistoryView
 from engine.services.views import TaskView
+from engine.state_names import CASE_STATUS_NAMES
 from engine.state_names import blzt_name
 
 
 @dataclass(frozen=True)
 class CaseSummary:
     id: int
-    case_number: str
+    case_number: str | None  # None: a draft
     matter_code: str
     matter_name: str
     title: str
@@ -134,7 +135,8 @@ def _summary(ctx: EngineContext, case: CaseRow, open_rows: list[TaskRow], record
     steps = tuple(f"{row.lane}·{row.name}" if row.lane else row.name for row in open_rows)
     return CaseSummary(id=case.id, case_number=case.case_number, matter_code=case.matter_code,
                        matter_name=metadata["name"], title=case.title, status=case.status, blzt=case.blzt,
-                       status_name=blzt_name(case.blzt), owner_id=case.owner_id, received_at=case.received_at,
+                       status_name=CASE_STATUS_NAMES["draft"] if case.status == "draft" else blzt_name(case.blzt),
+                       owner_id=case.owner_id, received_at=case.received_at,
                        completed_at=case.completed_at, current_steps=steps,
                        deadlines=current_view(ctx.calendar, records, china_today(ctx.clock.now()),
                                               case.status == "running"))
@@ -221,7 +223,9 @@ def _project(ctx: EngineContext, uow: UnitOfWork, seen: VisibleCase, data: dict[
     else:
         started = next((json.loads(row.data_after or "{}") for row in rows if row.event_type == "case_started"), {})
         fields = frozenset(f.key for form in _applicant_forms(compiled) for f in form.fields)
-        data = applicant_data(started.get("data") or {}, (s.values for s in submissions), fields)
+        # A draft's number is given on submission (``case_submitted``), so it comes from the case row.
+        numbered = {"case_number": case.case_number} if case.case_number else {}
+        data = applicant_data({**(started.get("data") or {}), **numbered}, (s.values for s in submissions), fields)
     open_rows = [row for row in seen.open_tasks if access.sees_task(task_parties(row))]
     [summary] = summaries(ctx, uow, [case])
     return CaseProjection(

@@ -26,8 +26,12 @@ from engine.persistence.repositories.department_data import stage_credit_record
 from engine.persistence.repositories.documents import count_documents
 from engine.persistence.repositories.documents import stage_document
 from engine.persistence.repositories.history import append_history
+from engine.persistence.repositories.parties import applicant_of_case
 from engine.persistence.rows import CaseRow
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.policy.parties import ID_TYPE_NAMES
+from engine.policy.parties import is_walk_in
+from engine.policy.parties import masked_id
 from engine.runtime.case import CaseRuntime
 from engine.services import deadlines
 from engine.services.catalogue.limits import case_limits
@@ -59,6 +63,17 @@ def _legal_context(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinitio
                      "closing_time": hall.closing_time.strftime("%H:%M")} if hall else {}}
 
 
+def _walk_in_party(uow: UnitOfWork, case: CaseRow) -> dict[str, str] | None:
+    """A walk-in applicant's identity and 查询码, for the 收件凭证 and 受理通知书 handed to them."""
+    if not is_walk_in(case.owner_id):
+        return None
+    party = applicant_of_case(uow, case.id)
+    if party is None:
+        return None
+    return {"name": party.name, "id_type": ID_TYPE_NAMES.get(party.id_type, party.id_type),
+            "id_number": masked_id(party.id_number), "query_code": party.query_code}
+
+
 def issue_document(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinition, key: str, element_id: str,
                    permit: str, data: dict[str, Any], now: datetime, actor: Actor,
                    legal: LegalClock | None = None, extra: dict[str, Any] | None = None) -> None:
@@ -75,6 +90,7 @@ def issue_document(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinitio
         "issued_date": chinese_date(now.astimezone(CHINA_TZ)),
         "received_date": chinese_date(data.get("received_at") or case.received_at),
         "accepted_date": chinese_date(data.get("accepted_at") or ""),
+        "party": _walk_in_party(uow, case),
         **_legal_context(uow, case, definition, permit, legal), **(extra or {}),
     }
     html = render_document(definition.files, key, context)

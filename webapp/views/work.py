@@ -8,6 +8,7 @@ from flask import request
 
 from engine.services.deadline_views import pending_extensions
 from engine.services.deploy import list_matters
+from engine.services.parties import ID_TYPES
 from engine.services.tasks import list_work_items
 from engine.services.tasks import list_worklist
 from webapp.security import current_actor
@@ -25,7 +26,7 @@ def worklist():  # type: ignore[no-untyped-def]
     search = request.args.get("q", "").strip()
     items = list_work_items(engine(), actor, matter_code=matter)
     if search:
-        items = [i for i in items if search in i.task.case_number or search in i.task.name]
+        items = [i for i in items if search in (i.task.case_number or "") or search in i.task.name]
     if request.args.get("due") in ("yellow", "red"):
         items = [i for i in items if i.state == request.args["due"]]
     mine = [i for i in items if i.task.assignee == actor.user_id]
@@ -39,7 +40,7 @@ def worklist():  # type: ignore[no-untyped-def]
 def window():  # type: ignore[no-untyped-def]
     actor = current_actor()
     items = [t for t in list_worklist(engine(), actor) if actor.in_any(t.candidate_groups)]
-    return render_template("work/window.html", items=items, matters=list_matters(engine()))
+    return render_template("work/window.html", items=items, matters=list_matters(engine()), id_types=ID_TYPES)
 
 
 @bp.post("/window/walk-in")

@@ -93,6 +93,7 @@ def worklist(uow: UnitOfWork, groups: Sequence[str], user_id: str, *, matter_cod
     """Open tasks the user may work, oldest first: assigned to them, or unclaimed in one of their groups.
 
     Applicant tasks are personal: they show only on cases the user owns or filed (see ``may_work``).
+    Drafts are not cases: their application form is reached from 我的办件 / the case list, not a queue.
     """
     group_match = [TASKS.c.candidate_groups.like(group_pattern(group), escape=LIKE_ESCAPE)
                    for group in groups if group != "applicant"]
@@ -102,7 +103,8 @@ def worklist(uow: UnitOfWork, groups: Sequence[str], user_id: str, *, matter_cod
     visible = or_(TASKS.c.assignee == user_id,
                   (TASKS.c.assignee.is_(None) & or_(*group_match)) if group_match else False)
     query = (select(*_TASK_COLUMNS, *_CASE_COLUMNS).join(CASES, CASES.c.id == TASKS.c.case_id)
-             .where(TASKS.c.state == "open", visible).order_by(TASKS.c.created_at, TASKS.c.id).limit(limit))
+             .where(TASKS.c.state == "open", CASES.c.status != "draft", visible)
+             .order_by(TASKS.c.created_at, TASKS.c.id).limit(limit))
     if matter_code:
         query = query.where(CASES.c.matter_code == matter_code)
     split = len(_TASK_COLUMNS)
