@@ -132,7 +132,16 @@ def apply_effects(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, task: Ta
                                         previous)
     if "document" in props:
         issue_document(uow, case, definition, props["document"], element_id, permit, data, now, actor, legal)
-    if props.get("credit_violation") == "record":
+    if props.get("credit_violation") == "record" and props.get("credit_subject") == "third_party":
+        # A third party the decision names (a design institute that certified what was not true).
+        code = str(task.data.get("third_party_credit_code") or "")
+        reason = str(task.data.get("third_party_credit_reason") or "出具不实材料")
+        stage_credit_record(uow, code, case.case_number, reason, now)
+        append_history(uow, case, occurred_at=now, event_type="credit_recorded", actor_id=actor.user_id,
+                       actor_role=actor.role_label, element_id=element_id,
+                       data_after=to_json({"credit_code": code, "reason": reason, "subject": "third_party",
+                                           "name": task.data.get("third_party_name") or ""}))
+    elif props.get("credit_violation") == "record":
         code = str(task.data.get("credit_code") or task.data.get("uscc") or "")
         reason = str(task.data.get("credit_violation_reason") or "未履行告知承诺")
         stage_credit_record(uow, code, case.case_number, reason, now)
