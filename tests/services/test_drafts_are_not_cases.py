@@ -18,6 +18,7 @@ from engine.services.casework import case_projection
 from engine.services.casework import list_cases
 from engine.services.casework import public_board
 from engine.services.context import EngineContext
+from engine.services.parties import WalkInApplicant
 from engine.services.stats import matter_statistics
 from engine.services.submissions import FormInput
 from engine.services.submissions import Outcome
@@ -81,7 +82,8 @@ def test_the_number_and_the_receipt_are_the_submission_day(deployed: EngineConte
 
 
 def test_a_walk_in_draft_is_the_filing_clerks_alone(deployed: EngineContext) -> None:
-    filed = file_application(deployed, "parallel_review", CLERK, walk_in_name="李四")
+    walk_in = WalkInApplicant("李四", "resident_id", "11010519491231002X", "13800138000")
+    filed = file_application(deployed, "parallel_review", CLERK, walk_in=walk_in)
     assert filed.case.summary.case_number is None
     assert case_projection(deployed, filed.case_id, CLERK).summary.id == filed.case_id
     with pytest.raises(CaseNotFound):
