@@ -38,6 +38,7 @@ from engine.persistence.rows import CaseRow
 from engine.persistence.rows import TaskRow
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.policy import Audience
+from engine.policy.parties import in_person_refusal
 from engine.policy.projection import TimelineEvent
 from engine.policy.projection import applicant_data
 from engine.policy.projection import applicant_timeline
@@ -230,7 +231,9 @@ def _project(ctx: EngineContext, uow: UnitOfWork, seen: VisibleCase, data: dict[
     [summary] = summaries(ctx, uow, [case])
     return CaseProjection(
         audience=access.audience, summary=summary, open_tasks=tuple(TaskView.of(row, case) for row in open_rows),
-        workable=tuple(row.task_uuid for row in open_rows if access.may_work(task_parties(row))),
+        # Acts only the applicant does in person (好差评) are not offered to the clerk who filed the case.
+        workable=tuple(row.task_uuid for row in open_rows if access.may_work(task_parties(row)) and in_person_refusal(
+            compiled.element_properties.get(row.element_id), access.actor.user_id, case.owner_id, row.name) is None),
         documents=tuple(DocumentView.of(d) for d in documents_of_case(uow, case.id)), submissions=submissions,
         timeline=applicant_timeline(rows, parties), data=data,
         forms={s.form_key: compiled.forms.get(s.form_key) for s in submissions if s.form_key},

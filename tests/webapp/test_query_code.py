@@ -108,6 +108,7 @@ def test_the_clerk_cannot_rate_for_the_walk_in_applicant(web_app: Flask) -> None
         task = next(t for t in get_case(ctx, case_id).open_tasks if t.element_id == element)
         tasks.complete_task(ctx, case_id, task.task_uuid, values, Actor(f"u_{group}", groups=frozenset({group})))
     rating = next(t for t in get_case(ctx, case_id).open_tasks if t.element_id == "dl_rating")
+    assert f'data-task="{rating.task_uuid}"' not in _text(clerk.get(f"/cases/{case_id}"))  # not offered to the clerk
     refused = clerk.submit(f"/cases/{case_id}/tasks/{rating.task_uuid}", {"rating": "very_satisfied"})
     assert refused.status_code == 403 and "须由申请人本人" in _text(refused)
     api = clerk.api("POST", f"/api/v1/cases/{case_id}/tasks/{rating.task_uuid}/complete",
