@@ -8,6 +8,7 @@ the worklist rows), never on the workflow: an access check never deserialises a 
 applicant in person may do (好差评, signing a 告知承诺书) and who a walk-in applicant is.
 """
 
+from engine.policy.cases import AUDIT_GROUPS
 from engine.policy.cases import Audience
 from engine.policy.cases import CaseAccess
 from engine.policy.cases import CaseParties
@@ -25,6 +26,6 @@ from engine.policy.parties import in_person_refusal
 from engine.policy.parties import is_walk_in
 from engine.policy.parties import signature_problem
 
-__all__ = ["PAPER_SIGNATURE_FIELD", "WALK_IN_PREFIX", "Audience", "CaseAccess", "CaseParties", "Relation",
-           "TaskParties", "case_access", "department_groups", "in_person_refusal", "is_walk_in", "may_ask_for_time",
-           "may_decide_extension", "may_file_for_others", "sees_every_case", "signature_problem"]
+__all__ = ["AUDIT_GROUPS", "PAPER_SIGNATURE_FIELD", "WALK_IN_PREFIX", "Audience", "CaseAccess", "CaseParties",
+           "Relation", "TaskParties", "case_access", "department_groups", "in_person_refusal", "is_walk_in",
+           "may_ask_for_time", "may_decide_extension", "may_file_for_others", "sees_every_case", "signature_problem"]
