@@ -89,7 +89,8 @@ class HumanTaskInfo:
 
 
 #: Element properties the engine acts on when the element completes (see processes/README.md).
-KNOWN_PROPERTIES = ("blzt", "document", "permit", "credit_violation", "acceptance")
+KNOWN_PROPERTIES = ("blzt", "document", "permit", "credit_violation", "acceptance", "party", "signature",
+                    "credit_subject")
 
 
 @dataclass
@@ -305,6 +306,12 @@ def _check_properties(checker: _Checker, file: str, element_id: str, props: dict
                                                   collected.metadata))
     if "credit_violation" in props and props["credit_violation"] != "record":
         checker.add(file, element_id, "credit_violation 只能为 record")
+    if "party" in props and props["party"] != "applicant_only":
+        checker.add(file, element_id, "party 只能为 applicant_only（由申请人本人办理的人工任务）")
+    if "credit_subject" in props and (props["credit_subject"] != "third_party" or "credit_violation" not in props):
+        checker.add(file, element_id, "credit_subject 只能为 third_party，且须与 credit_violation 同用")
+    if "signature" in props and props["signature"] != "applicant":
+        checker.add(file, element_id, "signature 只能为 applicant（申请人签署，窗口代录须上传签字扫描件）")
     if "acceptance" in props and (props["acceptance"] not in ACCEPTANCE_MODES or props.get("blzt") != "3"):
         checker.add(file, element_id,
                     f"acceptance（受理方式）只能用于 blzt=3 的环节，取值为 {'、'.join(ACCEPTANCE_MODES)}")

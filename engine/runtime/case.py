@@ -32,6 +32,8 @@ from engine.errors import TaskNotFound
 from engine.errors import TaskNotReady
 from engine.forms import FormDefinition
 from engine.forms import validate_submission
+from engine.policy.parties import in_person_refusal
+from engine.policy.parties import signature_problem
 from engine.runtime.failures import CompletionFailed
 from engine.runtime.failures import failure_of
 from engine.runtime.spiff.events import Subscription
@@ -226,6 +228,10 @@ class CaseRuntime:
             raise NotAllowed(f"您无权办理“{info.name}”（办理角色：{'、'.join(groups)}）")
         if assignee and assignee != actor.user_id:
             raise NotAllowed(f"“{info.name}”已由其他人员签收，请先由其退回或转办")
+        refusal = in_person_refusal(self.definition.element_properties.get(bpmn_id), actor.user_id,
+                                    applicant_ids[0] if applicant_ids else None, info.name)
+        if refusal is not None:
+            raise NotAllowed(refusal)
         return info
 
     def complete(self, task_id: str, raw: dict[str, Any], actor: Actor, assignee: str | None,
@@ -242,6 +248,10 @@ class CaseRuntime:
         result = validate_submission(form if form is not None else self.definition.forms.get(info.form_key), raw)
         if not result.ok:
             raise FormDataInvalid(result.errors, raw)
+        unsigned = signature_problem(self.definition.element_properties.get(info.element_id), actor.user_id,
+                                     applicant_ids[0] if applicant_ids else None, result.values)
+        if unsigned:
+            raise FormDataInvalid(unsigned, raw)
         before = {key: copy.deepcopy(task.data.get(key)) for key in result.values}
         task.data.update(copy.deepcopy(result.values))
         self._ready = None

@@ -148,7 +148,8 @@ def save_runtime(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, transitio
     case.state = runtime.dump()
     case.serializer_version = SERIALIZER_VERSION
     case.next_timer_due = runtime.next_timer_due()
-    case.status = runtime.status
+    # A draft stays one while it waits for its application (``cases.submit_draft`` ends that).
+    case.status = "draft" if status_before == "draft" and runtime.status == "running" else runtime.status
     case.updated_at = now
     if case.status == "completed" and case.completed_at is None:
         case.completed_at = now

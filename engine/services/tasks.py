@@ -7,6 +7,7 @@ from datetime import date
 from datetime import datetime
 from typing import Any
 
+from engine.actors import APPLICANT_GROUP
 from engine.actors import Actor
 from engine.actors import may_work
 from engine.clock import CHINA_TZ
@@ -38,6 +39,7 @@ from engine.runtime.spiff.state_changes import capture
 from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.cases import case_view
 from engine.services.cases import load_runtime
+from engine.services.cases import submit_draft
 from engine.services.catalogue.forms import case_form
 from engine.services.context import EngineContext
 from engine.services.deadlines import current_view
@@ -127,6 +129,8 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
             open_rows = open_tasks(uow, case.id)
             row = next((r for r in open_rows if r.task_uuid == task_uuid), None)
             now = ctx.clock.now()
+            if case.status == "draft" and row is not None and APPLICANT_GROUP in row.groups:
+                submit_draft(uow, case, runtime, task_uuid, actor, now)
             form = case_form(uow, case, runtime.definition, row.form_key) if row is not None else None
             try:
                 with clock_bound(ctx.clock), capture(runtime.workflow) as buffer:

@@ -197,7 +197,7 @@ class CaseSummary(Response):
     """办件概要"""
 
     id: int
-    case_number: str
+    case_number: str | None = Field(description="办件编号；草稿（尚未提交申请）为 null")
     matter_code: str
     matter_name: str
     title: str
@@ -220,7 +220,7 @@ class Task(Response):
 
     id: int
     case_id: int
-    case_number: str
+    case_number: str | None = Field(description="办件编号；草稿为 null")
     task_uuid: str
     element_id: str
     name: str
