@@ -113,7 +113,7 @@ def board_figures(ctx: EngineContext, limit: int = 50) -> BoardFigures:
     now = ctx.clock.now()
     today = now.astimezone(CHINA_TZ).date()
     with ctx.uow() as uow:
-        cases = [c for c in all_cases(uow) if c.blzt is not None]
+        cases = [c for c in all_cases(uow) if c.status != "draft"]  # drafts are not cases
         records = current_deadlines_of_cases(uow, [c.id for c in cases])
         metadata = definitions_metadata(uow, {c.definition_id for c in cases})
         running = [c for c in cases if c.status == "running"]
@@ -150,7 +150,7 @@ def hall_statistics(ctx: EngineContext) -> HallStatistics:
     """Cases by matter, by department (the matter's 实施部门) and by month received, with on-time and 好评 rates."""
     today = ctx.clock.now().astimezone(CHINA_TZ).date()
     with ctx.uow() as uow:
-        cases = [c for c in all_cases(uow) if c.blzt is not None]
+        cases = [c for c in all_cases(uow) if c.status != "draft"]  # drafts are not cases
         records = current_deadlines_of_cases(uow, [c.id for c in cases])
         metadata = definitions_metadata(uow, {c.definition_id for c in cases})
         ratings = _ratings(uow)

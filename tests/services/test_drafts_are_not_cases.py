@@ -16,8 +16,8 @@ from engine.services import tasks
 from engine.services.applications import file_application
 from engine.services.casework import case_projection
 from engine.services.casework import list_cases
-from engine.services.casework import public_board
 from engine.services.context import EngineContext
+from engine.services.hall import board_figures
 from engine.services.parties import WalkInApplicant
 from engine.services.stats import matter_statistics
 from engine.services.submissions import FormInput
@@ -42,7 +42,7 @@ def test_a_click_on_apply_is_a_private_draft_without_a_number(deployed: EngineCo
     assert (view.status, view.case_number) == ("draft", None)
     assert "case_number" not in view.data
     # Nobody but the applicant sees it: not the board, the figures, staff lists or case pages.
-    assert public_board(deployed) == []
+    assert board_figures(deployed).cases == ()
     assert all(row.total == 0 for row in matter_statistics(deployed))
     for staff in (SUPERVISOR, ADMIN, CLERK):
         assert list_cases(deployed, staff) == []
@@ -58,7 +58,7 @@ def test_saving_a_draft_keeps_it_private_and_unnumbered(deployed: EngineContext,
                         FormInput({"project_name": "滨江花园二期"}, as_draft=True))
     assert saved.outcome is Outcome.DRAFT_SAVED
     assert get_case(deployed, view.id).case_number is None
-    assert public_board(deployed) == []
+    assert board_figures(deployed).cases == ()
 
 
 def test_the_number_and_the_receipt_are_the_submission_day(deployed: EngineContext, applicant: Actor,
@@ -75,7 +75,7 @@ def test_the_number_and_the_receipt_are_the_submission_day(deployed: EngineConte
     assert sent.data["case_number"] == sent.case_number
     assert get_case(deployed, abandoned.id).case_number is None
     # Now it is a case: on the board, in the figures and in the reviewers' worklists.
-    assert len(public_board(deployed)) == 1
+    assert len(board_figures(deployed).cases) == 1
     assert sum(row.total for row in matter_statistics(deployed)) == 1
     assert [c.id for c in list_cases(deployed, SUPERVISOR)] == [view.id]
     assert {t.case_id for t in tasks.list_worklist(deployed, dept_actor("a_cb"))} == {view.id}

@@ -82,6 +82,8 @@ def set_brief(case: CaseRow, brief: DeadlineBrief) -> None:
 
 def _buckets(matter: str, status: str, blzt: int | None, completed_at: datetime | None,
              brief: DeadlineBrief) -> tuple[Bucket, ...]:
+    if status == "draft":
+        return ()  # drafts are not cases: they count from their submission
     found: list[Bucket] = [(matter, "total", ""), (matter, "blzt", "" if blzt is None else str(blzt))]
     accepted, due = brief.accepted_on, brief.promised_due
     if status == "running":
