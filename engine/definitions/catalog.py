@@ -25,6 +25,7 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.decision_rules import provision_lists
 from engine.definitions.facts import DOCUMENTS_PREFIX
 from engine.definitions.facts import document_titles
 from engine.definitions.facts import element_fact_problems
@@ -41,6 +42,7 @@ from engine.forms import FormDefinition
 from engine.forms import FormRegistry
 from engine.forms import FormRegistryError
 from engine.forms import FormSchemaError
+from engine.forms.choices import with_choices
 from engine.legal_time import ACCEPTANCE_MODES
 from engine.runtime.sandbox import compile_expression
 from engine.runtime.sandbox import compile_script
@@ -113,6 +115,11 @@ class CompiledDefinition:
 
     def form_for(self, element_id: str) -> FormDefinition:
         return self.forms.get(self.human_tasks[element_id].form_key)
+
+    def task_form(self, form_key: str) -> FormDefinition:
+        """The form a task shows and validates: options a form takes from the matter (``valuesKey``,
+        e.g. the provisions a refusal may cite) filled in from this version's metadata."""
+        return with_choices(self.forms.get(form_key), provision_lists(self.metadata))
 
 
 def main_bpmn_file(files: Mapping[str, str], process_id: str) -> str | None:

@@ -397,3 +397,4 @@ class DeadlineRequestRecord(Base):
 # registers them on ``Base.metadata`` wherever the records are loaded (migrations, tests, the app).
 import engine.persistence.catalogue_records  # noqa: E402,F401
 import engine.persistence.organisation_records  # noqa: E402,F401
+import engine.persistence.service_records  # noqa: E402,F401

@@ -183,7 +183,7 @@ class CaseRuntime:
         """
         task = self.get_task(task_id)
         info = self.check_can_work(task, actor, assignee, applicant_ids)
-        result = validate_submission(self.definition.forms.get(info.form_key), raw)
+        result = validate_submission(self.definition.task_form(info.form_key), raw)
         if not result.ok:
             raise FormDataInvalid(result.errors, raw)
         before = {key: copy.deepcopy(task.data.get(key)) for key in result.values}

@@ -297,7 +297,7 @@ def task_form(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) ->
     """The name and form of a task the actor may work now (errors as ``_workable``); reads no workflow."""
     with ctx.uow() as uow:
         seen, row = _workable(uow, case_id, task_uuid, actor)
-        return row.name, definition_for_case(ctx, uow, seen.case).forms.get(row.form_key)
+        return row.name, definition_for_case(ctx, uow, seen.case).task_form(row.form_key)
 
 
 def task_page(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) -> TaskPage:
@@ -311,7 +311,7 @@ def task_page(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) ->
         projection = _project(ctx, uow, seen, data if seen.access.is_staff else None)
         saved = drafts.draft_data(uow, actor.user_id, case_id, task_uuid)
         compiled = definition_for_case(ctx, uow, seen.case)
-    form = compiled.forms.get(row.form_key)
+    form = compiled.task_form(row.form_key)
     task = TaskView.of(row, seen.case)
     values = {f.key: data[f.key] for f in form.fields if f.key in data}
     if saved is not None:

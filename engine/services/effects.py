@@ -31,6 +31,7 @@ from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.case import CaseRuntime
 from engine.services import deadlines
 from engine.services.catalogue.limits import case_limits
+from engine.services.deciding_organ import deciding_organ
 from engine.state_names import BLZT_NAMES
 
 
@@ -48,8 +49,9 @@ def _legal_context(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinitio
     hall = legal.hall if legal is not None else None
     own_record = records.get(permit) or records.get("")
     accepted = {"accepted_date": chinese_date(own_record["accepted_on"])} if own_record else {}
-    return {**accepted, "deadline": own_record, "deadlines": records,
-            "signer": own.department, "limits": {"statutory_limit_wd": own.statutory_wd,
+    organ = deciding_organ(uow, case, definition.metadata, permit)
+    return {**accepted, "deadline": own_record, "deadlines": records, "organ": organ,
+            "signer": organ.get("name") or own.department, "limits": {"statutory_limit_wd": own.statutory_wd,
                                                  "promised_limit_wd": own.promised_wd,
                                                  "extension_limit_wd": own.extension_wd,
                                                  "supplement_limit_wd": limits.supplement_limit_wd,
@@ -57,6 +59,12 @@ def _legal_context(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinitio
                                                  "supplement_pause_basis": own.supplement_pause_basis},
             "hall": {"name": hall.name, "address": hall.address,
                      "closing_time": hall.closing_time.strftime("%H:%M")} if hall else {}}
+
+
+def _permit_basis(extra: dict[str, Any], permit: str) -> str:
+    spec = (extra.get("permits") or {}).get(permit) if permit else None
+    basis = spec.get("legal_basis") if isinstance(spec, dict) else None
+    return basis if isinstance(basis, str) else ""
 
 
 def issue_document(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinition, key: str, element_id: str,
@@ -67,11 +75,15 @@ def issue_document(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinitio
     number = count_documents(uow, case.id) + 1
     document_no = f"{case.case_number}-{number:02d}"
     reason = data.get(f"{permit}_reason") or data.get("decision_reason") or data.get("reason") or ""
+    # The provision a refusal cites: chosen on the decision form, else (a decision the process takes
+    # itself, e.g. a lapsed 补正) the permit's own legal basis from matter.toml.
+    provision = (data.get(f"{permit}_provision") if permit else None) or data.get("decision_provision") \
+        or _permit_basis(metadata.extra, permit)
     title = definition.document_title(key)  # matter data (engine/definitions/facts.py)
     context = {
         "title": title, "case": {"case_number": case.case_number, "received_at": case.received_at},
         "matter": metadata.as_dict(), "data": _json_safe(data), "document_no": document_no, "permit": permit,
-        "permit_name": metadata.permit_name(permit) or "", "reason": reason,
+        "permit_name": metadata.permit_name(permit) or "", "reason": reason, "provision": provision,
         "issued_date": chinese_date(now.astimezone(CHINA_TZ)),
         "received_date": chinese_date(data.get("received_at") or case.received_at),
         "accepted_date": chinese_date(data.get("accepted_at") or ""),

@@ -139,6 +139,7 @@ GET  /admin/                                     login 403   403   403   403   4
 GET  /admin/units/<kind>/<code>                  login 403   403   403   403   403   403   403   403   404   403
 POST /admin/units/<kind>                         login 403   403   403   403   403   403   403   403   422   403
 POST /admin/units/<kind>/<code>/members          login 403   403   403   403   403   403   403   403   422   403
+POST /admin/units/organ/<code>/seal              login 403   403   403   403   403   403   403   403   422   403
 POST /admin/import                               login 403   403   403   403   403   403   403   403   422   403
 GET  /admin/staff                                login 403   403   403   403   403   403   403   403   200   403
 POST /admin/staff                                login 403   403   403   403   403   403   403   403   422   403
