@@ -81,7 +81,7 @@ class HumanTaskInfo:
 
 
 #: Element properties the engine acts on when the element completes (see processes/README.md).
-KNOWN_PROPERTIES = ("blzt", "document", "permit", "credit_violation", "acceptance")
+KNOWN_PROPERTIES = ("blzt", "document", "permit", "credit_violation", "acceptance", "serves")
 
 
 @dataclass
@@ -292,6 +292,8 @@ def _check_properties(checker: _Checker, file: str, element_id: str, props: dict
         checker.add(file, element_id, f"文书模板“{key}”不存在（processes/_documents/{key}.html）")
     checker.problems.extend(element_fact_problems(file, element_id, props, collected.document_titles,
                                                   collected.metadata))
+    if "serves" in props and props["serves"] not in ("window", "ems"):
+        checker.add(file, element_id, "serves（送达方式）只能为 window（窗口领取）或 ems（邮寄送达）")
     if "credit_violation" in props and props["credit_violation"] != "record":
         checker.add(file, element_id, "credit_violation 只能为 record")
     if "acceptance" in props and (props["acceptance"] not in ACCEPTANCE_MODES or props.get("blzt") != "3"):

@@ -52,6 +52,8 @@ from engine.services.context import EngineContext
 from engine.services.deadlines import CaseDeadlines
 from engine.services.deadlines import china_today
 from engine.services.deadlines import current_view
+from engine.services.service_of_documents import note_opened
+from engine.services.service_of_documents import services_by_document
 from engine.services.views import DocumentView
 from engine.services.views import HistoryView
 from engine.services.views import TaskView
@@ -227,10 +229,15 @@ def _project(ctx: EngineContext, uow: UnitOfWork, seen: VisibleCase, data: dict[
     return CaseProjection(
         audience=access.audience, summary=summary, open_tasks=tuple(TaskView.of(row, case) for row in open_rows),
         workable=tuple(row.task_uuid for row in open_rows if access.may_work(task_parties(row))),
-        documents=tuple(DocumentView.of(d) for d in documents_of_case(uow, case.id)), submissions=submissions,
+        documents=_documents(uow, case.id, ctx.clock.now()), submissions=submissions,
         timeline=applicant_timeline(rows, parties), data=data,
         forms={s.form_key: compiled.forms.get(s.form_key) for s in submissions if s.form_key},
         metadata=compiled.metadata.as_dict())
+
+
+def _documents(uow: UnitOfWork, case_id: int, now: datetime) -> tuple[DocumentView, ...]:
+    services = services_by_document(uow, case_id, now)
+    return tuple(DocumentView.of(d, services.get(d.document_no)) for d in documents_of_case(uow, case_id))
 
 
 def case_projection(ctx: EngineContext, case_id: int, actor: Actor, *,
@@ -267,7 +274,10 @@ def case_document(ctx: EngineContext, case_id: int, document_id: int, actor: Act
         found = next((d for d in documents_of_case(uow, case_id) if d.id == document_id), None)
     if found is None:
         raise DocumentNotFound(document_id)
-    return DocumentView.of(found)
+    note_opened(ctx, case_id, found, actor)  # the applicant's opening is the read receipt of an online service
+    with ctx.uow() as uow:
+        service = services_by_document(uow, case_id, ctx.clock.now()).get(found.document_no)
+    return DocumentView.of(found, service)
 
 
 def _workable(uow: UnitOfWork, case_id: int, task_uuid: str, actor: Actor, *,

@@ -1,6 +1,6 @@
 """What completing an element means beyond the workflow: status codes, documents, credit entries.
 
-Diagrams mark elements with properties (``blzt``, ``document``, ``credit_violation``, ``permit``;
+Diagrams mark elements with properties (``blzt``, ``document``, ``credit_violation``, ``permit``, ``serves``;
 see processes/README.md). When such an element completes, the effect is written in the same
 transaction as the step, with a history row, so state, documents and audit never disagree.
 """
@@ -32,6 +32,8 @@ from engine.runtime.case import CaseRuntime
 from engine.services import deadlines
 from engine.services.catalogue.limits import case_limits
 from engine.services.deciding_organ import deciding_organ
+from engine.services.service_of_documents import open_service
+from engine.services.service_of_documents import serve_on_delivery
 from engine.state_names import BLZT_NAMES
 
 
@@ -93,6 +95,7 @@ def issue_document(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinitio
     sha256 = digest(html)
     stage_document(uow, case_id=case.id, doc_key=key, document_no=document_no, title=title, permit=permit,
                    element_id=element_id, html=html, sha256=sha256, issued_at=now)
+    open_service(uow, case, definition, key, permit, document_no, data, now, legal)
     append_history(uow, case, occurred_at=now, event_type="document_issued", actor_id=actor.user_id,
                    actor_role=actor.role_label, element_id=element_id,
                    element_name=definition.element_names.get(element_id, ""),
@@ -128,6 +131,8 @@ def apply_effects(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, task: Ta
                                         previous)
     if "document" in props:
         issue_document(uow, case, definition, props["document"], element_id, permit, data, now, actor, legal)
+    if props.get("serves") in ("window", "ems"):  # the delivery step hands the documents over
+        serve_on_delivery(uow, case, props["serves"], data, element_id, actor, now)
     if props.get("credit_violation") == "record":
         code = str(task.data.get("credit_code") or task.data.get("uscc") or "")
         reason = str(task.data.get("credit_violation_reason") or "未履行告知承诺")

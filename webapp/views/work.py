@@ -8,6 +8,7 @@ from flask import request
 
 from engine.services.deadline_views import pending_extensions
 from engine.services.deploy import list_matters
+from engine.services.service_of_documents import watched_services
 from engine.services.tasks import list_work_items
 from engine.services.tasks import list_worklist
 from webapp.security import current_actor
@@ -31,7 +32,8 @@ def worklist():  # type: ignore[no-untyped-def]
     mine = [i for i in items if i.task.assignee == actor.user_id]
     queue = [i for i in items if i.task.assignee is None]
     return render_template("work/worklist.html", mine=mine, queue=queue, matters=list_matters(engine()),
-                           matter=matter or "", q=search, extensions=pending_extensions(engine(), actor))
+                           matter=matter or "", q=search, extensions=pending_extensions(engine(), actor),
+                           services=watched_services(engine(), actor))
 
 
 @bp.get("/window")
