@@ -81,7 +81,7 @@ class HumanTaskInfo:
 
 
 #: Element properties the engine acts on when the element completes (see processes/README.md).
-KNOWN_PROPERTIES = ("blzt", "document", "permit", "credit_violation", "acceptance", "serves")
+KNOWN_PROPERTIES = ("blzt", "document", "permit", "credit_violation", "acceptance", "serves", "separation")
 
 
 @dataclass
