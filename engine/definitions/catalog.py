@@ -38,7 +38,6 @@ from engine.errors import DefinitionInvalid
 from engine.errors import DefinitionProblem
 from engine.errors import ExpressionRefused
 from engine.errors import UnsafeXml
-from engine.forms import FormDefinition
 from engine.forms import FormRegistry
 from engine.forms import FormRegistryError
 from engine.forms import FormSchemaError
@@ -109,12 +108,6 @@ class CompiledDefinition:
 
     def document_title(self, key: str) -> str:
         return self.document_titles.get(key, key)
-
-    def document_template(self, key: str) -> str:
-        return self.files[f"{DOCUMENTS_PREFIX}{key}.html"]
-
-    def form_for(self, element_id: str) -> FormDefinition:
-        return self.forms.get(self.human_tasks[element_id].form_key)
 
     def task_form(self, form_key: str) -> FormDefinition:
         """The form a task shows and validates: options a form takes from the matter (``valuesKey``,
