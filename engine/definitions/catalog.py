@@ -38,6 +38,7 @@ from engine.errors import DefinitionInvalid
 from engine.errors import DefinitionProblem
 from engine.errors import ExpressionRefused
 from engine.errors import UnsafeXml
+from engine.forms import FormDefinition
 from engine.forms import FormRegistry
 from engine.forms import FormRegistryError
 from engine.forms import FormSchemaError
