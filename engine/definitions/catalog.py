@@ -25,6 +25,7 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.decision_rules import REFUSAL_KEY
 from engine.decision_rules import provision_lists
 from engine.definitions.facts import DOCUMENTS_PREFIX
 from engine.definitions.facts import document_titles
@@ -42,6 +43,7 @@ from engine.forms import FormDefinition
 from engine.forms import FormRegistry
 from engine.forms import FormRegistryError
 from engine.forms import FormSchemaError
+from engine.forms.choices import values_keys
 from engine.forms.choices import with_choices
 from engine.legal_time import ACCEPTANCE_MODES
 from engine.runtime.sandbox import compile_expression
@@ -350,6 +352,8 @@ def _check_human_task(checker: _Checker, file: str, element: etree._Element, lan
         checker.add(file, element_id, f"人工任务“{name}”没有表单（camunda:formKey）")
     elif forms is not None and form_key not in forms:
         checker.add(file, element_id, f"人工任务“{name}”引用的表单“{form_key}”在 forms/ 中不存在")
+    elif forms is not None and metadata is not None:
+        _check_provision_lists(checker, file, element_id, name, forms.get(form_key), metadata)
     groups_attr = element.get(f"{{{CAMUNDA_NS}}}candidateGroups") or ""
     groups = tuple(g.strip() for g in groups_attr.split(",") if g.strip())
     if not groups and lane and metadata is not None and lane in metadata.lane_roles:
@@ -363,6 +367,19 @@ def _check_human_task(checker: _Checker, file: str, element: etree._Element, lan
         element_id=element_id, name=name, lane=lane, candidate_groups=groups, form_key=form_key,
         documentation=documentation.strip(), assignee_expression=element.get(f"{{{CAMUNDA_NS}}}assignee") or "",
         due_expression=element.get(f"{{{CAMUNDA_NS}}}dueDate") or "")
+
+
+def _check_provision_lists(checker: _Checker, file: str, element_id: str, name: str, form: FormDefinition,
+                           metadata: MatterMetadata) -> None:
+    """A decision form that cites provisions from the matter (``valuesKey``) needs a list to choose from:
+    with none, nobody could ever refuse (the field is required when refusing) or would pick blind."""
+    lists = provision_lists(metadata)
+    for field_key, source in values_keys(form).items():
+        if source.endswith(REFUSAL_KEY) and not lists.get(source):
+            permit = source[:-len(REFUSAL_KEY)].rstrip("_")
+            where = f"[permits.{permit}] refusal_provisions" if permit else "refusal_provisions"
+            checker.add(file, element_id, f"人工任务“{name}”的字段“{field_key}”须从本事项的条款中选择，"
+                                          f"但 matter.toml 未配置 {where}（不予许可可引用的条款）")
 
 
 def _check_dmn_tree(checker: _Checker, file: str, root: etree._Element) -> set[str]:

@@ -225,3 +225,13 @@ def test_versions_stored_before_titles_were_data_keep_their_titles() -> None:
                        ("permit", "准予行政许可决定书"), ("denial_decision", "不予行政许可决定书")):
         files[f"_documents/{key}.html"] = f'{{% set title = "{title}" %}}' + files[f"_documents/{key}.html"]
     assert compile_definition(files).document_title("receipt") == "收件凭证"
+
+
+def test_a_refusal_form_needs_the_matters_provisions() -> None:
+    """The 不予许可 form cites a provision chosen from matter.toml: a matter without the list cannot deploy it."""
+    files = collect_matter_files(ROOT / "processes" / "food_business", ROOT / "forms", ROOT / "processes" / "_common")
+    toml = files["matter.toml"]
+    start = toml.index("refusal_provisions = [")
+    files["matter.toml"] = toml[:start] + toml[toml.index("]\n", start) + 2:]
+    problems = problems_of(files)
+    assert any(p.element_id == "approve" and "refusal_provisions" in p.problem for p in problems), problems
