@@ -67,3 +67,22 @@ def test_the_clerk_records_the_ems_service_of_a_refusal(web_app: Flask) -> None:
     assert "已送达" in citizen.get(f"/cases/{case_id}").get_data(as_text=True)
     notice = citizen.get(f"/cases/{case_id}/documents/{refusal['id']}").get_data(as_text=True)
     assert "演示印章" in notice and "临江县市场监督管理局" in notice  # the demo hall's seal, marked
+
+
+SEAL_SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100">'
+            b'<circle cx="50" cy="50" r="45" fill="none" stroke="#c00" stroke-width="4"/></svg>')
+
+
+def test_the_administrator_sets_an_organs_seal_on_its_page(web_app: Flask) -> None:
+    admin = User(web_app, "demo_admin")
+    page = admin.get("/admin/units/organ/ws").get_data(as_text=True)
+    assert "机关印章" in page and "演示印章" in page  # the demo hall's sample seal, marked
+    refused = admin.post("/admin/units/organ/ws/seal", {"seal": (io.BytesIO(b"GIF89a"), "seal.gif")},
+                         content_type="multipart/form-data")
+    assert refused.status_code == 303
+    assert "PNG 或 SVG" in admin.get("/admin/units/organ/ws").get_data(as_text=True)
+    done = admin.post("/admin/units/organ/ws/seal", {"seal": (io.BytesIO(SEAL_SVG), "seal.svg")},
+                      content_type="multipart/form-data")
+    assert done.status_code == 302
+    page = admin.get("/admin/units/organ/ws").get_data(as_text=True)
+    assert "演示印章" not in page and "更换临江县卫生健康委员会印章" in page  # and the change is in its log
