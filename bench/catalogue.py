@@ -41,8 +41,12 @@ from sqlalchemy import create_engine  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from engine.actors import Actor  # noqa: E402
+from engine.catalogue.entry import PATTERN_PROCESS  # noqa: E402
 from engine.persistence.database import normalize_url  # noqa: E402
 from engine.persistence.migrate import upgrade_database  # noqa: E402
+from engine.services.cases import start_case  # noqa: E402
+from engine.services.catalogue.editing import list_entries  # noqa: E402
+from engine.services.catalogue.offering import search_matters  # noqa: E402
 from engine.services.catalogue.seed import SAMPLE_FILE  # noqa: E402
 from engine.services.catalogue.tables import export_catalogue  # noqa: E402
 from engine.services.catalogue.tables import import_catalogue  # noqa: E402
@@ -63,7 +67,7 @@ class Figure:
     unit: str
 
     def __str__(self) -> str:
-        return f"  {self.label:<44} {self.value:>10.3f} {self.unit}"
+        return f"  {self.label:<48} {self.value:>10.3f} {self.unit}"
 
 
 # -- sections -------------------------------------------------------------------------------------
@@ -87,8 +91,56 @@ def bench_import(ctx: EngineContext) -> list[Figure]:
             Figure("export (XLSX)", exported, "s")]
 
 
+def percentile(samples: list[float], share: float) -> float:
+    """The nearest-rank percentile (``share`` 0.95 for p95) of ``samples``."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+
+
+#: What clerks type into the window's matter picker: parts of names, pinyin initials, codes.
+PICKER_QUERIES = ("食品", "许可", "spjy", "gcjs", "dlys", "卫生", "000170001000", "11320100MB", "建筑", "jz", "备案",
+                  "ws", "道路", "临时", "xk", "证", "zzz", "登记", "ggcs", "人防")
+
+
+def bench_picker(ctx: EngineContext) -> list[Figure]:
+    """The window's matter picker: ``search_matters`` as the view calls it (read the offered matters,
+    rank them by name, code and pinyin initials), 20 typical queries x 10 rounds after one warm-up."""
+    count = len(search_matters(ctx, ""))
+    started = time.perf_counter()
+    for query in PICKER_QUERIES:
+        search_matters(ctx, query)
+    warm_up = time.perf_counter() - started
+    samples = []
+    for _round in range(10):
+        for query in PICKER_QUERIES:
+            started = time.perf_counter()
+            search_matters(ctx, query)
+            samples.append((time.perf_counter() - started) * 1000)
+    return [Figure("matters offered at the window", count, "matters"),
+            Figure("first 20 searches (pinyin computed once)", warm_up * 1000, "ms"),
+            Figure("picker search p50", percentile(samples, 0.5), "ms"),
+            Figure("picker search p95 (target < 50 ms)", percentile(samples, 0.95), "ms")]
+
+
+def bench_pattern_start(ctx: EngineContext) -> list[Figure]:
+    """Start a case of a pattern-run matter (entry read, limits and posts as data, the general pattern
+    run to its first task, case row, history and worklist written) for 40 different entries."""
+    entries = [v.entry.code for v in list_entries(ctx, active_only=True) if v.entry.process == PATTERN_PROCESS]
+    applicant = Actor("bench_applicant", "申请人", frozenset({"applicant"}))
+    start_case(ctx, entries[0], applicant)  # the pattern's definition compiled and cached once
+    samples = []
+    for code in entries[1:41]:
+        started = time.perf_counter()
+        start_case(ctx, code, applicant)
+        samples.append((time.perf_counter() - started) * 1000)
+    return [Figure("start a pattern-run case p50", percentile(samples, 0.5), "ms"),
+            Figure("start a pattern-run case p95", percentile(samples, 0.95), "ms")]
+
+
 SECTIONS: list[tuple[str, Callable[[EngineContext], list[Figure]]]] = [
     ("catalogue import / export", bench_import),
+    ("window matter picker", bench_picker),
+    ("pattern-run case start", bench_pattern_start),
 ]
 
 

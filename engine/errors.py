@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 
 class EngineError(Exception):
@@ -90,8 +91,16 @@ class TaskAlreadyDone(TaskNotReady):
     may succeed when sent again), so clients can stop instead of retrying.
     """
 
-    def __init__(self, task_name: str) -> None:
+    def __init__(self, task_name: str, *, case_id: int | None = None, completed_at: datetime | None = None,
+                 completed_by: str = "", field_labels: Mapping[str, str] | None = None) -> None:
         self.task_name = task_name
+        #: When known (a page reopened in a second tab): which case, when and by whom it was finished, so the
+        #: page can say "该环节已于…由…办结" and link back instead of a bare error.
+        self.case_id = case_id
+        self.completed_at = completed_at
+        self.completed_by = completed_by
+        #: The task form's labels by key, to show back what the person typed under the names they saw.
+        self.field_labels = dict(field_labels or {})
         self.state = "已办结"
         EngineError.__init__(self, f"任务“{task_name}”已办结（可能已由他人办理），无需再次提交，请刷新查看下一步。")
 

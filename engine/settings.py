@@ -76,6 +76,22 @@ class PasswordHashing:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """Where e-mail notices go (``ONEWINDOW_SMTP_HOST``/``_PORT``/``_SENDER``); no host: notices are only logged."""
+
+    host: str = ""
+    port: int = 25
+    sender: str = "onewindow@localhost"
+
+    @classmethod
+    def from_environment(cls) -> SmtpSettings:
+        port = os.environ.get("ONEWINDOW_SMTP_PORT", "").strip()
+        return cls(host=os.environ.get("ONEWINDOW_SMTP_HOST", "").strip(),
+                   port=int(port) if port.isdigit() else 25,
+                   sender=os.environ.get("ONEWINDOW_SMTP_SENDER", "").strip() or cls.sender)
+
+
+@dataclass(frozen=True)
 class EngineSettings:
     database_url: str = field(default_factory=default_database_url)
     processes_dir: Path = PROJECT_ROOT / "processes"
@@ -97,5 +113,7 @@ class EngineSettings:
     max_upload_bytes: int = 20 * 1024 * 1024
     #: The hall: its name, postal address and closing time (legal acceptance dates depend on it).
     hall: HallSettings = field(default_factory=HallSettings.from_environment)
+    #: E-mail gateway for notices to applicants (``engine.services.notices``).
+    smtp: SmtpSettings = field(default_factory=SmtpSettings.from_environment)
     #: argon2id parameters for new password hashes (production strength unless a test says otherwise).
     password_hashing: PasswordHashing = field(default_factory=PasswordHashing)

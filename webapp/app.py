@@ -31,6 +31,7 @@ from webapp import china_time
 from webapp import errors
 from webapp import input_guard
 from webapp import security
+from webapp import ui_names
 from webapp.views import admin
 from webapp.views import admin_catalogue
 from webapp.views import api
@@ -137,6 +138,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     input_guard.init_app(app)
     errors.register(app)
     china_time.init_app(app)
+    ui_names.init_app(app)
     security.init_app(app)
     app.context_processor(lambda: {"demo_mode": app.config["ONEWINDOW_DEMO"], "demo_password": DEMO_PASSWORD})
     app.add_url_rule("/favicon.ico", "favicon", _favicon)

@@ -108,6 +108,18 @@ def new_incident(error: BaseException) -> str:
     return incident
 
 
+#: Posted fields that are not what a person typed.
+_NOT_TYPED = ("csrf_token", "action")
+
+
+def _task_done_page(error: e.TaskAlreadyDone) -> str:
+    """A task finished meanwhile (back button, second tab, a colleague): say when and by whom, link to the
+    case, and show back what this person had just typed, so nothing they wrote is lost."""
+    typed = [(key, value) for key in request.form if key not in _NOT_TYPED and not key.endswith(("__kept", "__drop"))
+             for value in request.form.getlist(key) if value.strip()]
+    return render_template("errors/task_done.html", error=error, typed=typed)
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(e.EngineError)
     def engine_error(error: e.EngineError):  # type: ignore[no-untyped-def]
@@ -120,6 +132,8 @@ def register(app: Flask) -> None:
         if status >= 500:
             extra["incident"] = incident = new_incident(error)
             message = f"{message}（事件编号 {incident}）"
+        if isinstance(error, e.TaskAlreadyDone) and error.case_id is not None and not _is_api():
+            return _task_done_page(error), status
         return _answer(status, code, type(error).__name__, message, **extra)
 
     @app.errorhandler(HTTPException)

@@ -1,7 +1,8 @@
 """Decode a posted HTML task form (fields and files) into the engine's ``FormInput``, without the form.
 
 The wire format is the one ``_macros/forms.html`` writes: every field as a list of strings, the
-files a file field keeps as JSON in ``<key>__kept``, new files as multipart parts, and the pressed
+files a file field keeps as JSON in ``<key>__kept`` (less the upload ids ticked in ``<key>__drop``: the
+applicant removed them), new files as multipart parts, and the pressed
 button in ``action``. Which fields the form has, and which take one value or several, is the
 engine's business (``engine.services.submissions``), so this module reads no definition.
 """
@@ -18,6 +19,7 @@ from engine.services.submissions import FormInput
 from engine.services.submissions import NewFile
 
 KEPT_SUFFIX = "__kept"
+DROP_SUFFIX = "__drop"
 NOT_FIELDS = frozenset({"csrf_token", "action"})
 
 
@@ -36,8 +38,12 @@ def form_input(fields: MultiDict[str, str], files: MultiDict[str, FileStorage], 
     for key in fields:
         if key in NOT_FIELDS:
             continue
+        if key.endswith(DROP_SUFFIX):
+            continue
         if key.endswith(KEPT_SUFFIX):
-            values[key.removesuffix(KEPT_SUFFIX)] = _kept(fields.get(key))
+            dropped = set(fields.getlist(key.removesuffix(KEPT_SUFFIX) + DROP_SUFFIX))
+            values[key.removesuffix(KEPT_SUFFIX)] = [ref for ref in _kept(fields.get(key))
+                                                     if not (isinstance(ref, dict) and str(ref.get("id")) in dropped)]
         else:
             values.setdefault(key, fields.getlist(key))
     new_files: dict[str, tuple[NewFile, ...]] = {}

@@ -80,6 +80,10 @@ class HumanTaskInfo:
     #: ``camunda:dueDate``: a Python expression giving the task's own deadline (ISO timestamp),
     #: e.g. ``workday_deadline(2)``; empty = the task has no deadline of its own.
     due_expression: str = ""
+    #: ``camunda:candidateGroups="=<expression>"``: the groups come from case data (a string of
+    #: comma-separated groups or a list), e.g. ``=chengban_post`` in the general pattern, whose
+    #: posts are the 事项库 entry's. ``candidate_groups`` is then empty.
+    groups_expression: str = ""
 
 
 #: Element properties the engine acts on when the element completes (see processes/README.md).
@@ -352,13 +356,18 @@ def _check_human_task(checker: _Checker, file: str, element: etree._Element, lan
         checker.add(file, element_id, f"人工任务“{name}”没有表单（camunda:formKey）")
     elif forms is not None and form_key not in forms:
         checker.add(file, element_id, f"人工任务“{name}”引用的表单“{form_key}”在 forms/ 中不存在")
-    elif forms is not None and metadata is not None:
+    if forms is not None and metadata is not None and form_key in forms:
         _check_provision_lists(checker, file, element_id, name, forms.get(form_key), metadata)
-    groups_attr = element.get(f"{{{CAMUNDA_NS}}}candidateGroups") or ""
-    groups = tuple(g.strip() for g in groups_attr.split(",") if g.strip())
+    groups_attr = (element.get(f"{{{CAMUNDA_NS}}}candidateGroups") or "").strip()
+    groups_expression = groups_attr[1:].strip() if groups_attr.startswith("=") else ""
+    if groups_expression:
+        checker.check_expression(file, element_id, groups_expression, "办理角色表达式")
+        groups: tuple[str, ...] = ()
+    else:
+        groups = tuple(g.strip() for g in groups_attr.split(",") if g.strip())
     if not groups and lane and metadata is not None and lane in metadata.lane_roles:
         groups = (metadata.lane_roles[lane],)
-    if not groups:
+    if not groups and not groups_expression:
         checker.add(file, element_id, f"人工任务“{name}”没有办理角色（camunda:candidateGroups 或映射到角色的泳道）")
     if element_id in human_tasks:
         checker.add(file, element_id, "元素 id 在本事项的文件中重复")
@@ -366,7 +375,7 @@ def _check_human_task(checker: _Checker, file: str, element: etree._Element, lan
     human_tasks[element_id] = HumanTaskInfo(
         element_id=element_id, name=name, lane=lane, candidate_groups=groups, form_key=form_key,
         documentation=documentation.strip(), assignee_expression=element.get(f"{{{CAMUNDA_NS}}}assignee") or "",
-        due_expression=element.get(f"{{{CAMUNDA_NS}}}dueDate") or "")
+        due_expression=element.get(f"{{{CAMUNDA_NS}}}dueDate") or "", groups_expression=groups_expression)
 
 
 def _check_provision_lists(checker: _Checker, file: str, element_id: str, name: str, form: FormDefinition,

@@ -57,6 +57,12 @@ class MatterMetadata:
     #: (read through the methods below; stored versions and the deadline service read them from here).
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def uses_entry_data(self) -> bool:
+        """``entry_data = true``: cases get their 事项库 entry's posts, names and materials as data (the
+        general pattern, and matters a designer made from it)."""
+        return self.extra.get("entry_data") is True
+
     def document_title(self, key: str) -> str | None:
         """``[documents.<key>] title``: this matter's name for a document (None: use the shared one)."""
         entry = self.extra.get("documents", {}).get(key)

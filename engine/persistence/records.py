@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from datetime import datetime
 
+from sqlalchemy import DDL
 from sqlalchemy import Date
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
@@ -13,6 +14,8 @@ from sqlalchemy import LargeBinary
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import event
+from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
@@ -46,6 +49,14 @@ class CaseRecord(Base):
     """A case (办件): the running instance of a matter's definition version."""
 
     __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_paused_running", "deadline_paused", "status"),
+        # Case search matches number and name anywhere (``LIKE '%…%'``): on PostgreSQL trigram indexes
+        # answer that without reading every case; SQLite gets plain indexes of the same names.
+        Index("ix_cases_case_number_trgm", "case_number", postgresql_using="gin",
+              postgresql_ops={"case_number": "gin_trgm_ops"}),
+        Index("ix_cases_title_trgm", "title", postgresql_using="gin", postgresql_ops={"title": "gin_trgm_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     #: 办件编号: 31-char implementation code + yyyyMMdd + 4-digit daily sequence.
@@ -76,8 +87,19 @@ class CaseRecord(Base):
     lock_version: Mapped[int] = mapped_column(Integer)
     #: The 事项库 entry version the case started on (its limits, posts, materials); None before the catalogue.
     catalogue_version_id: Mapped[int | None] = mapped_column(ForeignKey("catalogue_versions.id"))
+    #: The current deadline records in brief (``repositories.counters.DeadlineBrief``), kept with every
+    #: revision so the statistics counters can be moved on a save without reading the records back.
+    deadline_accepted_on: Mapped[date | None] = mapped_column(Date)
+    deadline_promised_due: Mapped[date | None] = mapped_column(Date)
+    deadline_closed_on: Mapped[date | None] = mapped_column(Date)
+    deadline_paused: Mapped[bool] = mapped_column(default=False, server_default="0")
 
     __mapper_args__ = {"version_id_col": lock_version}
+
+
+# The trigram operator class must exist before the search indexes are created (``create_all`` too).
+event.listen(CaseRecord.__table__, "before_create",
+             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
 
 
 class HumanTaskRecord(Base):
@@ -87,6 +109,10 @@ class HumanTaskRecord(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "task_uuid"),
         Index("ix_human_tasks_state_groups", "state", "candidate_groups"),
+        # Worklists read open rows oldest first and stop at their limit: this index hands them over in
+        # that order, so a page never sorts every open task of the hall.
+        Index("ix_human_tasks_open_created", "created_at", "id", postgresql_where=text("state = 'open'"),
+              sqlite_where=text("state = 'open'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -396,5 +422,6 @@ class DeadlineRequestRecord(Base):
 # The organisation's and the catalogue's tables live in modules of their own; importing them here
 # registers them on ``Base.metadata`` wherever the records are loaded (migrations, tests, the app).
 import engine.persistence.catalogue_records  # noqa: E402,F401
+import engine.persistence.counter_records  # noqa: E402,F401
 import engine.persistence.organisation_records  # noqa: E402,F401
 import engine.persistence.service_records  # noqa: E402,F401

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +44,14 @@ class CaseRow:
     state: bytes | None = None
     #: The 事项库 entry version the case started on (None for cases started before the catalogue).
     catalogue_version_id: int | None = None
+    #: The current deadline records in brief (``repositories.counters.DeadlineBrief``); services set
+    #: them with each deadline revision, ``save_case`` writes them.
+    deadline_accepted_on: date | None = None
+    deadline_promised_due: date | None = None
+    deadline_closed_on: date | None = None
+    deadline_paused: bool = False
+    #: The statistics buckets the case counted in when it was read (``repositories.counters``).
+    counted: Any = None
 
 
 @dataclass(slots=True)

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
@@ -22,6 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.actors import Actor
 from engine.actors import may_work
+from engine.decision_rules import provision_lists
 from engine.definitions.catalog import CompiledDefinition
 from engine.definitions.catalog import HumanTaskInfo
 from engine.errors import CaseFailed
@@ -30,7 +32,9 @@ from engine.errors import NotAllowed
 from engine.errors import TaskAlreadyDone
 from engine.errors import TaskNotFound
 from engine.errors import TaskNotReady
+from engine.forms import FormDefinition
 from engine.forms import validate_submission
+from engine.forms.choices import with_choices
 from engine.runtime.spiff.script_environment import PythonScriptEngine
 from engine.runtime.spiff.serializer import dump_state
 from engine.runtime.spiff.serializer import restore_state
@@ -41,6 +45,8 @@ from engine.runtime.spiff.task_run import state_name
 from engine.state_names import TASK_STATE_NAMES as STATE_NAMES_ZH
 
 #: SpiffWorkflow's names for the three timer kinds (timeDate, timeDuration, timeCycle).
+#: Who gets a task whose ``=expression`` candidate groups give nothing (a pattern entry without posts).
+UNROUTED_GROUP = "supervisor"
 TIMER_EVENT_TYPES = frozenset({"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition",
                                "TimerEventDefinition"})
 
@@ -134,6 +140,18 @@ class CaseRuntime:
         value = self._optional_expression(task, self.task_info(task).assignee_expression)
         return str(value) if value is not None else None
 
+    def groups_for(self, task: Task) -> tuple[str, ...]:
+        """Who the task is offered to: ``camunda:candidateGroups``, or the groups its ``=expression``
+        reads from case data (the general pattern's posts come from the 事项库 entry). An expression
+        that gives nothing offers the task to ``UNROUTED_GROUP`` (窗口督办), so it is seen, not lost."""
+        info = self.task_info(task)
+        if not info.groups_expression:
+            return info.candidate_groups
+        value = self._optional_expression(task, info.groups_expression)
+        items = value.split(",") if isinstance(value, str) else value if isinstance(value, list | tuple) else ()
+        groups = tuple(dict.fromkeys(str(g).strip() for g in items if str(g).strip()))
+        return groups or (UNROUTED_GROUP,)
+
     def due_for(self, task: Task) -> datetime | None:
         """``camunda:dueDate`` (e.g. ``workday_deadline(2)``) as an aware datetime."""
         value = self._optional_expression(task, self.task_info(task).due_expression)
@@ -169,21 +187,27 @@ class CaseRuntime:
         if not is_ready(task):
             state = state_name(task)
             raise TaskNotReady(info.name, STATE_NAMES_ZH.get(state, state))
-        if not may_work(info.candidate_groups, actor, applicant_ids):
-            raise NotAllowed(f"您无权办理“{info.name}”（办理角色：{'、'.join(info.candidate_groups)}）")
+        groups = self.groups_for(task)
+        if not may_work(groups, actor, applicant_ids):
+            raise NotAllowed(f"您无权办理“{info.name}”（办理角色：{'、'.join(groups)}）")
         if assignee and assignee != actor.user_id:
             raise NotAllowed(f"“{info.name}”已由其他人员签收，请先由其退回或转办")
         return info
 
     def complete(self, task_id: str, raw: dict[str, Any], actor: Actor, assignee: str | None,
-                 applicant_ids: tuple[str | None, ...] = ()) -> Submission:
+                 applicant_ids: tuple[str | None, ...] = (), form: FormDefinition | None = None) -> Submission:
         """Validate and complete one human task, then run the engine onward.
+
+        ``form``: the form the task shows on this case when it is not the version's own (a pattern-run
+        application composed from its 事项库 entry); it must be what the task page showed.
 
         :raise TaskNotFound, TaskNotReady, NotAllowed, FormDataInvalid: nothing changed.
         """
         task = self.get_task(task_id)
         info = self.check_can_work(task, actor, assignee, applicant_ids)
-        result = validate_submission(self.definition.task_form(info.form_key), raw)
+        chosen = form if form is not None else self.definition.forms.get(info.form_key)
+        # valuesKey options (the provisions a refusal may cite) from this version's matter data
+        result = validate_submission(with_choices(chosen, provision_lists(self.definition.metadata)), raw)
         if not result.ok:
             raise FormDataInvalid(result.errors, raw)
         before = {key: copy.deepcopy(task.data.get(key)) for key in result.values}
@@ -215,6 +239,34 @@ class CaseRuntime:
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
             due.append(moment.astimezone(UTC))
+        return min(due) if due else None
+
+    def boundary_timer_due(self, task_id: str) -> datetime | None:
+        """When the earliest timer on a task's boundary fires (a 补正 task's 逾期未补正), or None.
+
+        The applicant's page shows it as the deadline of the task: it is the moment the process acts on
+        its own, so no second date can drift from it. A timer not yet armed is evaluated as Spiff would.
+        """
+        try:
+            task = self.get_task(task_id)
+        except TaskNotFound:
+            return None
+        due: list[datetime] = []
+        for sibling in task.parent.children if task.parent is not None else ():
+            definition = getattr(sibling.task_spec, "event_definition", None)
+            if sibling is task or not isinstance(definition, TimeDateEventDefinition):
+                continue
+            value = sibling._get_internal_data("event_value")
+            if value is None:
+                try:
+                    value = self.workflow.script_engine.evaluate(sibling, definition.expression)
+                except Exception:  # noqa: BLE001 - a deadline that cannot be read is simply not shown
+                    continue
+            try:
+                moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+            except ValueError:
+                continue
+            due.append(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
         return min(due) if due else None
 
     @property

@@ -26,6 +26,8 @@ from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.case import CaseRuntime
 from engine.runtime.spiff.state_changes import capture
 from engine.runtime.spiff.timer_clock import clock_bound
+from engine.services.catalogue.pattern import pattern_case_data
+from engine.services.catalogue.pattern import resolve_matter
 from engine.services.catalogue.starting import entry_for_start
 from engine.services.context import EngineContext
 from engine.services.service_of_documents import services_by_document
@@ -47,12 +49,20 @@ def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[st
     The case records the 事项库 entry version it starts on (``catalogue_code``, or the entry with the
     matter's own code if there is one) and takes its 实施编码, name and limits from it.
 
+    ``matter_code`` may also be the code of a 事项库 entry without a deployed matter of that code:
+    the case then starts on the diagram the entry names (the general pattern, ``general_permit``),
+    with the entry's posts, names and materials as case data (``catalogue.pattern``).
+
     :raise MatterNotFound: no deployed version, or ``catalogue_code`` names no entry.
     :raise NotAllowed: the actor may not start this matter, or its entry is 停用.
     """
     with ctx.uow() as uow, translate_conflicts():
+        if catalogue_code is None:
+            matter_code, catalogue_code = resolve_matter(uow, matter_code)
         record, compiled = ctx.latest_definition(uow, matter_code)
         entry = entry_for_start(uow, matter_code, catalogue_code)
+        if compiled.metadata.uses_entry_data and entry is None:
+            raise NotAllowed("本流程按事项库中的事项办理，请选择具体事项申办")
         name = entry.entry.name if entry is not None else compiled.metadata.name
         implementation_code = (entry.entry.implementation_code if entry is not None
                                else compiled.metadata.implementation_code)
@@ -65,7 +75,8 @@ def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[st
         # The limits (the numbers, never dates) for diagrams that read them, from their one source
         # (``legal_time.limits_for``: the entry version when there is one, else matter.toml).
         limits = limits_for(compiled.metadata, entry.entry if entry is not None else None)
-        initial = {**limits.case_data(), **dict(data or {})}
+        pattern = pattern_case_data(uow, entry.entry) if entry is not None and compiled.metadata.uses_entry_data else {}
+        initial = {**limits.case_data(), **dict(data or {}), **pattern}  # the entry decides who works it
         initial.setdefault("case_number", number)
         with clock_bound(ctx.clock), capture(None) as buffer:
             runtime = CaseRuntime.start(compiled, ctx.script_engine, initial)

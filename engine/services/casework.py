@@ -12,12 +12,13 @@ import json
 from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from datetime import datetime
 from typing import Any
 
 from engine.actors import APPLICANT_GROUP
 from engine.actors import Actor
+from engine.catalogue.entry import PATTERN_PROCESS
+from engine.decision_rules import provision_lists
 from engine.definitions.catalog import CompiledDefinition
 from engine.errors import DocumentNotFound
 from engine.errors import FormDataInvalid
@@ -26,12 +27,15 @@ from engine.errors import TaskAlreadyDone
 from engine.errors import TaskNotFound
 from engine.forms import FormDefinition
 from engine.forms import validate_submission
+from engine.forms.choices import with_choices
 from engine.legal_time import DeadlineRecord
 from engine.persistence.repositories import cases as case_rows
 from engine.persistence.repositories import definitions
 from engine.persistence.repositories import drafts
 from engine.persistence.repositories import history
 from engine.persistence.repositories import tasks
+from engine.persistence.repositories.accounts import users_by_usernames
+from engine.persistence.repositories.catalogue import entry_versions
 from engine.persistence.repositories.deadlines import current_deadlines_of_cases
 from engine.persistence.repositories.documents import documents_of_case
 from engine.persistence.rows import CaseRow
@@ -41,13 +45,14 @@ from engine.policy import Audience
 from engine.policy.projection import TimelineEvent
 from engine.policy.projection import applicant_data
 from engine.policy.projection import applicant_timeline
-from engine.policy.projection import masked_case_number
 from engine.services.access import VisibleCase
 from engine.services.access import list_filter
 from engine.services.access import task_parties
 from engine.services.access import visible_case
 from engine.services.cases import definition_for_case
 from engine.services.cases import load_runtime
+from engine.services.catalogue.forms import case_form
+from engine.services.catalogue.pattern import resolve_matter
 from engine.services.context import EngineContext
 from engine.services.deadlines import CaseDeadlines
 from engine.services.deadlines import china_today
@@ -131,11 +136,12 @@ class TaskPage:
 
 
 def _summary(ctx: EngineContext, case: CaseRow, open_rows: list[TaskRow], records: dict[str, DeadlineRecord],
-             metadata: dict[str, Any]) -> CaseSummary:
+             metadata: dict[str, Any], entry_names: Mapping[int, str]) -> CaseSummary:
     # "住建局施工许可科·承办", not just "承办": parallel branches have steps of the same name.
     steps = tuple(f"{row.lane}·{row.name}" if row.lane else row.name for row in open_rows)
     return CaseSummary(id=case.id, case_number=case.case_number, matter_code=case.matter_code,
-                       matter_name=metadata["name"], title=case.title, status=case.status, blzt=case.blzt,
+                       matter_name=entry_names.get(case.catalogue_version_id or 0, metadata["name"]),
+                       title=case.title, status=case.status, blzt=case.blzt,
                        status_name=blzt_name(case.blzt), owner_id=case.owner_id, received_at=case.received_at,
                        completed_at=case.completed_at, current_steps=steps,
                        deadlines=current_view(ctx.calendar, records, china_today(ctx.clock.now()),
@@ -148,41 +154,27 @@ def summaries(ctx: EngineContext, uow: UnitOfWork, cases: list[CaseRow]) -> list
     open_rows = tasks.open_tasks_of_cases(uow, ids)
     events = current_deadlines_of_cases(uow, ids)
     metadata = definitions.definitions_metadata(uow, {case.definition_id for case in cases})
-    return [_summary(ctx, case, open_rows[case.id], events[case.id], metadata[case.definition_id]) for case in cases]
+    # A pattern-run case is its 事项库 entry's matter, not the pattern's.
+    entries = entry_versions(uow, {case.catalogue_version_id for case in cases
+                                   if case.catalogue_version_id is not None and case.matter_code == PATTERN_PROCESS})
+    names = {version_id: version.entry.name for version_id, version in entries.items()}
+    return [_summary(ctx, case, open_rows[case.id], events[case.id], metadata[case.definition_id], names)
+            for case in cases]
 
 
 def list_cases(ctx: EngineContext, actor: Actor, *, matter_code: str | None = None, search: str = "",
-               status: str | None = None, limit: int = 200, own_only: bool = False) -> list[CaseSummary]:
+               status: str | None = None, limit: int = 200, own_only: bool = False,
+               before_id: int | None = None) -> list[CaseSummary]:
     """Cases the actor may see, newest first; ``search`` matches number or title literally.
 
     :param own_only: only the actor's own applications (我的办件), not cases they see as staff or filed for others.
+    :param before_id: the id of the last case of the previous page (keyset paging).
     """
     rule = list_filter(actor)
     with ctx.uow() as uow:
         found = case_rows.visible_cases(uow, rule.user_id, rule.groups, rule.see_all, matter_code=matter_code,
-                                        search=search, status=status, limit=limit)
+                                        search=search, status=status, limit=limit, before_id=before_id)
         return summaries(ctx, uow, [case for case in found if not own_only or case.owner_id == actor.user_id])
-
-
-@dataclass(frozen=True)
-class BoardRow:
-    """A running case as the hall's public board (大屏) shows it to anyone: no title, no applicant, number masked."""
-
-    masked_number: str
-    matter_name: str
-    status_name: str
-    promised_due: date | None
-    promised_state: str
-
-
-def public_board(ctx: EngineContext, limit: int = 50) -> list[BoardRow]:
-    """Every running case, newest first, in the public projection (the board needs no sign-in)."""
-    with ctx.uow() as uow:
-        found = case_rows.visible_cases(uow, "", frozenset(), True, status="running", limit=limit)
-        return [BoardRow(masked_case_number(s.case_number), s.matter_name, s.status_name,
-                         s.deadlines.promised_due if s.deadlines else None,
-                         s.deadlines.promised_state if s.deadlines else "normal")
-                for s in summaries(ctx, uow, found)]
 
 
 def _applicant_forms(compiled: CompiledDefinition) -> Iterator[FormDefinition]:
@@ -231,7 +223,7 @@ def _project(ctx: EngineContext, uow: UnitOfWork, seen: VisibleCase, data: dict[
         workable=tuple(row.task_uuid for row in open_rows if access.may_work(task_parties(row))),
         documents=_documents(uow, case.id, ctx.clock.now()), submissions=submissions,
         timeline=applicant_timeline(rows, parties), data=data,
-        forms={s.form_key: compiled.forms.get(s.form_key) for s in submissions if s.form_key},
+        forms={s.form_key: case_form(uow, case, compiled, s.form_key) for s in submissions if s.form_key},
         metadata=compiled.metadata.as_dict())
 
 
@@ -280,7 +272,7 @@ def case_document(ctx: EngineContext, case_id: int, document_id: int, actor: Act
     return DocumentView.of(found, service)
 
 
-def _workable(uow: UnitOfWork, case_id: int, task_uuid: str, actor: Actor, *,
+def _workable(ctx: EngineContext, uow: UnitOfWork, case_id: int, task_uuid: str, actor: Actor, *,
               with_state: bool = False) -> tuple[VisibleCase, TaskRow]:
     """The case and the open task the actor is about to work, or the error that says why not.
 
@@ -294,7 +286,12 @@ def _workable(uow: UnitOfWork, case_id: int, task_uuid: str, actor: Actor, *,
     if row is None:
         done = next((r for r in seen.tasks if r.task_uuid == task_uuid and r.state == "completed"), None)
         if done is not None and seen.access.sees_task(task_parties(done)):
-            raise TaskAlreadyDone(done.name)  # a second tab or a retried request: done, not missing
+            # A second tab or a retried request: done, not missing; say when and by whom.
+            finisher = users_by_usernames(uow, [done.completed_by]).get(done.completed_by or "")
+            form = definition_for_case(ctx, uow, seen.case).forms.get(done.form_key) if done.form_key else None
+            raise TaskAlreadyDone(done.name, case_id=case_id, completed_at=done.completed_at,
+                                  completed_by=finisher.display_name if finisher else (done.completed_by or ""),
+                                  field_labels={f.key: f.label or f.key for f in form.fields} if form else None)
         raise TaskNotFound(task_uuid)
     if not seen.access.sees_task(task_parties(row)):
         raise TaskNotFound(task_uuid)
@@ -303,11 +300,17 @@ def _workable(uow: UnitOfWork, case_id: int, task_uuid: str, actor: Actor, *,
     return seen, row
 
 
+def _with_choices(form: FormDefinition, compiled: CompiledDefinition) -> FormDefinition:
+    """The form with its ``valuesKey`` options (the provisions a refusal may cite) from the matter data."""
+    return with_choices(form, provision_lists(compiled.metadata))
+
+
 def task_form(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) -> tuple[str, FormDefinition]:
     """The name and form of a task the actor may work now (errors as ``_workable``); reads no workflow."""
     with ctx.uow() as uow:
-        seen, row = _workable(uow, case_id, task_uuid, actor)
-        return row.name, definition_for_case(ctx, uow, seen.case).task_form(row.form_key)
+        seen, row = _workable(ctx, uow, case_id, task_uuid, actor)
+        compiled = definition_for_case(ctx, uow, seen.case)
+        return row.name, _with_choices(case_form(uow, seen.case, compiled, row.form_key), compiled)
 
 
 def task_page(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) -> TaskPage:
@@ -316,12 +319,12 @@ def task_page(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) ->
     :raise CaseNotFound, TaskNotFound, TaskAlreadyDone, NotAllowed: see ``_workable``.
     """
     with ctx.uow() as uow:
-        seen, row = _workable(uow, case_id, task_uuid, actor, with_state=True)
+        seen, row = _workable(ctx, uow, case_id, task_uuid, actor, with_state=True)
         data = _case_data(ctx, uow, seen.case)  # the form's current values: the workflow's, not the projection's
         projection = _project(ctx, uow, seen, data if seen.access.is_staff else None)
         saved = drafts.draft_data(uow, actor.user_id, case_id, task_uuid)
         compiled = definition_for_case(ctx, uow, seen.case)
-    form = compiled.task_form(row.form_key)
+        form = _with_choices(case_form(uow, seen.case, compiled, row.form_key), compiled)
     task = TaskView.of(row, seen.case)
     values = {f.key: data[f.key] for f in form.fields if f.key in data}
     if saved is not None:
@@ -351,7 +354,7 @@ def save_draft(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor, v
     :raise CaseNotFound, TaskNotFound, NotAllowed: as for opening the form (``_workable``).
     """
     with ctx.uow() as uow:
-        _workable(uow, case_id, task_uuid, actor)
+        _workable(ctx, uow, case_id, task_uuid, actor)
         drafts.save_draft(uow, actor.user_id, case_id, task_uuid, json.dumps(values, ensure_ascii=False, default=str),
                           ctx.clock.now())
         uow.commit()
@@ -368,7 +371,8 @@ def application_prefill(ctx: EngineContext, matter_code: str, raw: Mapping[str, 
     :raise FormDataInvalid: unknown keys or values that break a field's rules; nothing is started.
     """
     with ctx.uow() as uow:
-        _record, compiled = ctx.latest_definition(uow, matter_code)
+        diagram, _entry = resolve_matter(uow, matter_code)  # a 事项库 code runs on its entry's diagram
+        _record, compiled = ctx.latest_definition(uow, diagram)
     forms: dict[str, FormDefinition] = {}
     for form in _applicant_forms(compiled):
         for form_field in form.fields:

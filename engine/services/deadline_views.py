@@ -24,6 +24,7 @@ from engine.services import deadlines
 from engine.services.access import visible_case
 from engine.services.cases import definition_for_case
 from engine.services.catalogue.limits import case_limits
+from engine.services.catalogue.limits import case_matter_name
 from engine.services.context import EngineContext
 from engine.services.deadline_requests import ExtensionRequest
 from engine.services.deadline_requests import request_view
@@ -114,7 +115,7 @@ def case_legal_time(ctx: EngineContext, case_id: int, actor: Actor) -> CaseLegal
     with ctx.uow() as uow:
         seen = visible_case(uow, case_id, actor)
         case = seen.case
-        matter = definition_for_case(ctx, uow, case).metadata.name
+        matter = case_matter_name(uow, case, definition_for_case(ctx, uow, case).metadata.name)
         records = stored.current_deadlines(uow, case.id)
     view = deadlines.current_view(ctx.calendar, records, deadlines.china_today(ctx.clock.now()),
                                   case.status == "running")
@@ -150,8 +151,9 @@ def extension_request(ctx: EngineContext, request_id: int, actor: Actor) -> Requ
             if not seen.access.is_staff:
                 raise CaseNotFound(f"延期申请 {request_id}")
         records = stored.current_deadlines(uow, case.id)
+        matter_name = case_matter_name(uow, case, definition.metadata.name)
     view = deadlines.current_view(ctx.calendar, records, deadlines.china_today(ctx.clock.now()),
                                   case.status == "running")
     return RequestPage(request=request_view(row, limits), case_number=case.case_number,
-                       matter_name=definition.metadata.name, deadlines=view,
+                       matter_name=matter_name, deadlines=view,
                        may_decide=deciding and row.status == "pending")

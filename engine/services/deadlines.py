@@ -37,6 +37,8 @@ from engine.legal_time import bundle_record
 from engine.legal_time import china_time
 from engine.legal_time import open_record
 from engine.persistence.repositories.cases import case_by_id
+from engine.persistence.repositories.counters import brief_of
+from engine.persistence.repositories.counters import set_brief
 from engine.persistence.repositories.deadlines import current_deadlines
 from engine.persistence.repositories.deadlines import stage_revision
 from engine.persistence.repositories.history import append_history
@@ -195,6 +197,7 @@ def _write(uow: UnitOfWork, case: CaseRow, before: Mapping[str, DeadlineRecord],
                                              "records": {key: record.to_json() for key, record in changed.items()}}))
     for record in changed.values():
         stage_revision(uow, case.id, row["seq"], record, now)
+    set_brief(case, brief_of({**before, **after}))
 
 
 def shown_code(uow: UnitOfWork, case: CaseRow, code: int, permit: str) -> int:

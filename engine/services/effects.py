@@ -30,7 +30,10 @@ from engine.persistence.rows import CaseRow
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.case import CaseRuntime
 from engine.services import deadlines
+from engine.services.catalogue.limits import case_entry
 from engine.services.catalogue.limits import case_limits
+from engine.services.catalogue.pattern import CERTIFICATE_DOCUMENT
+from engine.services.catalogue.pattern import issuer_context
 from engine.services.deciding_organ import deciding_organ
 from engine.services.service_of_documents import open_service
 from engine.services.service_of_documents import serve_on_delivery
@@ -82,15 +85,22 @@ def issue_document(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinitio
     provision = (data.get(f"{permit}_provision") if permit else None) or data.get("decision_provision") \
         or _permit_basis(metadata.extra, permit)
     title = definition.document_title(key)  # matter data (engine/definitions/facts.py)
+    # A pattern-run case is the entry's matter: its name, its 实施主体 signs, its 结果名称 is the title.
+    issuer = issuer_context(case_entry(uow, case), data, metadata.uses_entry_data) if metadata.uses_entry_data else {}
+    if issuer and key == CERTIFICATE_DOCUMENT:
+        title = issuer["certificate_title"]
     context = {
         "title": title, "case": {"case_number": case.case_number, "received_at": case.received_at},
-        "matter": metadata.as_dict(), "data": _json_safe(data), "document_no": document_no, "permit": permit,
+        "matter": {**metadata.as_dict(), **issuer.get("matter_overrides", {})}, "data": _json_safe(data),
+        "document_no": document_no, "permit": permit,
         "permit_name": metadata.permit_name(permit) or "", "reason": reason, "provision": provision,
         "issued_date": chinese_date(now.astimezone(CHINA_TZ)),
         "received_date": chinese_date(data.get("received_at") or case.received_at),
         "accepted_date": chinese_date(data.get("accepted_at") or ""),
         **_legal_context(uow, case, definition, permit, legal), **(extra or {}),
     }
+    if issuer:
+        context["signer"] = issuer["signer"]
     html = render_document(definition.files, key, context)
     sha256 = digest(html)
     stage_document(uow, case_id=case.id, doc_key=key, document_no=document_no, title=title, permit=permit,

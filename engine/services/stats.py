@@ -1,14 +1,25 @@
-"""Figures for the hall's board (大屏) and statistics page, computed from cases and their history."""
+"""Figures for the hall's board (大屏) and statistics page, read from maintained counters.
+
+The counters (``repositories.counters``) move in the transaction of every case save, so these pages
+read a few hundred rows whatever the number of cases; only what depends on today or on the calendar
+is worked out here: which running cases are past their promised date, and working days taken.
+"""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
+from datetime import timedelta
 
+from engine.calendar import WorkCalendar
 from engine.clock import CHINA_TZ
-from engine.persistence.repositories.cases import all_cases
+from engine.persistence.repositories.counters import MatterCounts
+from engine.persistence.repositories.counters import matter_counts
+from engine.persistence.repositories.counters import paused_running_cases
 from engine.persistence.repositories.deadlines import current_deadlines_of_cases
-from engine.persistence.repositories.definitions import definitions_metadata
+from engine.persistence.repositories.definitions import latest_definitions
 from engine.services.context import EngineContext
 from engine.services.deadlines import current_view
 from engine.state_names import blzt_name
@@ -33,42 +44,57 @@ class MatterStats:
         return self.on_time / self.finished if self.finished else None
 
 
+def _workday_index(calendar: WorkCalendar, days: set[date]) -> dict[date, int]:
+    """``W(d)`` for each day: working days in ``(first day, d]``, so ``workdays_between(a, d) == W(d) − W(a)``."""
+    index, found, d, last = 0, {}, min(days), max(days)
+    while d <= last:
+        if d in days:
+            found[d] = index
+        d += timedelta(days=1)
+        index += calendar.is_workday(d)
+    return found
+
+
+def _average_workdays(calendar: WorkCalendar, counts: MatterCounts) -> float | None:
+    """Mean of ``workdays_between(accepted, done)`` over finished cases, from the per-day counts."""
+    finished = sum(counts.done.values())
+    if not finished:
+        return None
+    w = _workday_index(calendar, {*counts.accepted, *counts.done})
+    taken = sum(n * w[d] for d, n in counts.done.items()) - sum(n * w[d] for d, n in counts.accepted.items())
+    return taken / finished
+
+
 def matter_statistics(ctx: EngineContext) -> list[MatterStats]:
     """Per matter: counts by 办理状态, on-time rate (finished by the promised date), average working days.
 
-    Three queries whatever the number of cases: the cases, their deadline records, their versions' metadata.
+    Four queries whatever the number of cases: the counters, the newest versions' metadata, the
+    running cases whose clock is paused and those cases' deadline records.
     """
     today = ctx.clock.now().astimezone(CHINA_TZ).date()
-    rows: dict[str, dict] = {}
     with ctx.uow() as uow:
-        cases = all_cases(uow)
-        records = current_deadlines_of_cases(uow, [case.id for case in cases])
-        metadatas = definitions_metadata(uow, {case.definition_id for case in cases})
-    for case in cases:
-        metadata = metadatas[case.definition_id]
-        entry = rows.setdefault(case.matter_code, {
-            "name": metadata["name"], "total": 0, "running": 0, "finished": 0, "status": Counter(), "on_time": 0,
-            "overdue": 0, "days": [], "promised": metadata["promised_limit_wd"],
-            "statutory": metadata["statutory_limit_wd"]})
-        entry["total"] += 1
-        entry["status"][blzt_name(case.blzt)] += 1
-        deadlines = current_view(ctx.calendar, records[case.id], today, case.status == "running")
-        if case.status == "running":
-            entry["running"] += 1
-            if deadlines is not None and deadlines.promised_due < today:
-                entry["overdue"] += 1
+        counts = matter_counts(uow)
+        metadatas = {row.matter_code: json.loads(row.metadata_json) for row in latest_definitions(uow)}
+        paused = paused_running_cases(uow)
+        records = current_deadlines_of_cases(uow, [case_id for case_id, _ in paused]) if paused else {}
+    overdue_paused: Counter[str] = Counter()
+    for case_id, matter in paused:
+        deadlines = current_view(ctx.calendar, records[case_id], today, True)
+        if deadlines is not None and deadlines.promised_due < today:
+            overdue_paused[matter] += 1
+    stats = []
+    for c in counts:
+        if not c.total:
             continue
-        entry["finished"] += 1
-        if deadlines is None or case.completed_at is None:
-            continue
-        # Decided on time: the day the clock stopped (the decision), else the day the case ended.
-        done = deadlines.closed_on or case.completed_at.astimezone(CHINA_TZ).date()
-        if done <= deadlines.promised_due:
-            entry["on_time"] += 1
-        entry["days"].append(ctx.calendar.workdays_between(deadlines.accepted_on, done))
-    return [MatterStats(matter_code=code, matter_name=e["name"], total=e["total"], running=e["running"],
-                        finished=e["finished"], by_status=dict(e["status"]), on_time=e["on_time"],
-                        overdue_running=e["overdue"],
-                        avg_workdays=sum(e["days"]) / len(e["days"]) if e["days"] else None,
-                        promised_limit_wd=e["promised"], statutory_limit_wd=e["statutory"])
-            for code, e in sorted(rows.items())]
+        metadata = metadatas.get(c.matter_code, {})
+        by_status: Counter[str] = Counter()
+        for code, n in c.by_blzt.items():
+            by_status[blzt_name(code)] += n
+        overdue = sum(n for due, n in c.due.items() if due < today) + overdue_paused[c.matter_code]
+        stats.append(MatterStats(matter_code=c.matter_code, matter_name=metadata.get("name", c.matter_code),
+                                 total=c.total, running=c.running, finished=c.finished,
+                                 by_status={k: v for k, v in by_status.items() if v}, on_time=c.on_time,
+                                 overdue_running=overdue, avg_workdays=_average_workdays(ctx.calendar, c),
+                                 promised_limit_wd=metadata.get("promised_limit_wd", 0),
+                                 statutory_limit_wd=metadata.get("statutory_limit_wd", 0)))
+    return stats

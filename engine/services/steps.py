@@ -110,7 +110,7 @@ def plan_worklist(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, actor: A
         for task_id, task in ready.items():
             info = runtime.task_info(task)
             change.opened.append(NewTask(task_uuid=task_id, element_id=info.element_id, name=info.name,
-                                         lane=info.lane, candidate_groups=tuple(info.candidate_groups),
+                                         lane=info.lane, candidate_groups=runtime.groups_for(task),
                                          assignee=runtime.assignee_for(task), form_key=info.form_key,
                                          due_at=runtime.due_for(task)))
     return change

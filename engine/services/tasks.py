@@ -41,8 +41,10 @@ from engine.runtime.spiff.state_changes import capture
 from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.cases import case_view
 from engine.services.cases import load_runtime
+from engine.services.catalogue.forms import case_form
 from engine.services.context import EngineContext
 from engine.services.deadlines import current_view
+from engine.services.notices import dispatch_new_notices
 from engine.services.steps import save_runtime
 from engine.services.steps import with_retries
 from engine.services.uploads import link_uploads
@@ -51,11 +53,16 @@ from engine.services.views import TaskView
 from engine.state_names import work_item_state_name
 
 
-def list_worklist(ctx: EngineContext, actor: Actor, *, matter_code: str | None = None) -> list[TaskView]:
-    """Open tasks for the actor: theirs, plus unclaimed ones of their groups, oldest first."""
+def list_worklist(ctx: EngineContext, actor: Actor, *, matter_code: str | None = None, limit: int = 200,
+                  after: tuple[datetime, int] | None = None) -> list[TaskView]:
+    """Open tasks for the actor: theirs, plus unclaimed ones of their groups, oldest first.
+
+    :param after: (created_at, id) of the last task of the previous page (keyset paging).
+    """
     with ctx.uow() as uow:
         return [TaskView.of(row, case) for row, case in
-                worklist(uow, sorted(actor.groups), actor.user_id, matter_code=matter_code)]
+                worklist(uow, sorted(actor.groups), actor.user_id, matter_code=matter_code, limit=limit,
+                         after=after)]
 
 
 @dataclass(frozen=True)
@@ -66,17 +73,29 @@ class WorkItem:
     due: date | None
     state: str  # normal / yellow / red
 
+    @property
+    def page_key(self) -> tuple[datetime, int]:
+        """Where the next page starts (``list_work_items(after=…)``)."""
+        return self.task.created_at, self.task.id
 
-def list_work_items(ctx: EngineContext, actor: Actor, *, matter_code: str | None = None) -> list[WorkItem]:
-    """The worklist with due dates, in a constant number of queries whatever its length."""
+
+def list_work_items(ctx: EngineContext, actor: Actor, *, matter_code: str | None = None, limit: int = 200,
+                    after: tuple[datetime, int] | None = None, search: str = "") -> list[WorkItem]:
+    """The worklist with due dates, in a constant number of queries whatever its length.
+
+    :param after: the ``page_key`` of the last item of the previous page (keyset paging).
+    :param search: only tasks whose step name or case number contains it.
+    """
     today = ctx.clock.now().astimezone(CHINA_TZ).date()
     with ctx.uow() as uow:
-        pairs = worklist(uow, sorted(actor.groups), actor.user_id, matter_code=matter_code)
-        # Only tasks without a due date of their own fall back on their case's promised date.
-        cases = {case.id: case for row, case in pairs if row.due_at is None}
-        records = current_deadlines_of_cases(uow, cases)
-    promised: dict[int, date | None] = {}
-    for case_id, case in cases.items():
+        pairs = worklist(uow, sorted(actor.groups), actor.user_id, matter_code=matter_code, limit=limit,
+                         after=after, search=search)
+        # Only tasks without a due date of their own fall back on their case's promised date: the
+        # case row carries it, except while a pause moves it every day (then the records say it).
+        paused = {case.id: case for row, case in pairs if row.due_at is None and case.deadline_paused}
+        records = current_deadlines_of_cases(uow, paused) if paused else {}
+    promised: dict[int, date | None] = {case.id: case.deadline_promised_due for _, case in pairs}
+    for case_id, case in paused.items():
         deadlines = current_view(ctx.calendar, records[case_id], today, case.status == "running")
         promised[case_id] = deadlines.promised_due if deadlines is not None else None
     items = []
@@ -96,20 +115,24 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
     ``TaskNotReady``; losing a race on a different task of the case is retried transparently.
     """
 
+    notices_after: list[int] = []
+
     def step() -> CaseView:
         with ctx.uow() as uow:
             case = lock_case(uow, case_id)
             if case is None:
                 raise CaseNotFound(case_id)
+            notices_after[:] = [case.history_seq]
             runtime = load_runtime(ctx, uow, case)
             open_rows = open_tasks(uow, case.id)
             row = next((r for r in open_rows if r.task_uuid == task_uuid), None)
             if row is not None:
                 _check_separation(uow, runtime, row, actor)
             now = ctx.clock.now()
+            form = case_form(uow, case, runtime.definition, row.form_key) if row is not None else None
             with clock_bound(ctx.clock), capture(runtime.workflow) as buffer:
                 submission = runtime.complete(task_uuid, raw, actor, row.assignee if row else None,
-                                              (case.owner_id, case.started_by))
+                                              (case.owner_id, case.started_by), form=form)
             info = runtime.definition.human_tasks[submission.element_id]
             append_history(uow, case, occurred_at=now, event_type="form_submitted", actor_id=actor.user_id,
                            actor_role=actor.role_label, element_id=info.element_id, element_name=info.name,
@@ -124,7 +147,9 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
             ctx.keep_runtime(case.id, case.lock_version, runtime)
             return view
 
-    return with_retries(ctx.settings.conflict_retries, step)
+    view = with_retries(ctx.settings.conflict_retries, step)
+    dispatch_new_notices(ctx, case_id, notices_after[0])  # committed: 受理通知书, 补正告知书 … go out now
+    return view
 
 
 def _check_separation(uow: UnitOfWork, runtime: CaseRuntime, row: TaskRow, actor: Actor) -> None:

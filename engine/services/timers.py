@@ -15,6 +15,7 @@ from engine.runtime.spiff.state_changes import capture
 from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.cases import load_runtime
 from engine.services.context import EngineContext
+from engine.services.notices import dispatch_new_notices
 from engine.services.steps import save_runtime
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ def _fire_one(ctx: EngineContext, case_id: int) -> bool:
         case = lock_due_case(uow, case_id, now, skip_locked=uow.dialect == "postgresql")
         if case is None:
             return False  # locked by another worker, or already fired and moved on
+        after_seq = case.history_seq
         runtime = load_runtime(ctx, uow, case)
         actor = Actor.system()
         with clock_bound(ctx.clock), capture(runtime.workflow) as buffer:
@@ -36,7 +38,8 @@ def _fire_one(ctx: EngineContext, case_id: int) -> bool:
         save_runtime(uow, case, runtime, buffer.transitions, actor, now, legal=ctx.legal)
         uow.commit()
         ctx.keep_runtime(case.id, case.lock_version, runtime)
-        return True
+    dispatch_new_notices(ctx, case_id, after_seq)  # e.g. 逾期未补正 → 不予许可决定书
+    return True
 
 
 def fire_due_timers(ctx: EngineContext, limit: int = 100) -> int:

@@ -1,7 +1,7 @@
 """Organ seals and the service (送达) of written decisions and notices.
 
 Revision ID: legal_docs_1
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-04 18:55:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "legal_docs_1"
-down_revision: str | Sequence[str] | None = "0011"
+down_revision: str | Sequence[str] | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

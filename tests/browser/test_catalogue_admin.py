@@ -1,15 +1,23 @@
-"""An administrator adds a new matter to the 事项库 on the admin pages, in a real browser.
-
-``add_matter_on_admin_pages`` is the admin half of the issue's end-to-end journey: the general pattern's
-tests continue from the entry it leaves (accepting an application for it at the window and running it
-to its certificate).
+"""The issue's end-to-end journey in a real browser: an administrator adds a new matter to the 事项库 on
+the admin pages; within the same minute a window clerk finds it in the matter picker by its pinyin
+initials and accepts an application for it; the general pattern offers it to the entry's 交通运输局 posts
+(承办 → 审核 → 批准), and it ends in a 道路运输经营许可证 signed by 临江县交通运输局 with the entry's limits.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
+
+from tests.browser.conftest import case_number
+from tests.browser.conftest import document_titles
+from tests.browser.conftest import fill_form
+from tests.browser.conftest import open_task
+from tests.browser.conftest import pdf_file
+from tests.browser.conftest import submit
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +57,8 @@ def add_matter_on_admin_pages(admin: Any, values: dict[str, str], choices: dict[
     return saved.value
 
 
-def test_an_administrator_adds_a_new_matter_on_the_admin_pages(person) -> None:  # type: ignore[no-untyped-def]
+def test_an_administrator_adds_a_new_matter_and_the_window_runs_it_to_a_certificate(  # type: ignore[no-untyped-def]
+        person, live_server) -> None:
     admin = person("demo_admin")
     # A mistake first: the promise exceeds the statutory limit. Refused in Chinese, nothing lost.
     refused = add_matter_on_admin_pages(admin, {**NEW_MATTER, "promised_limit_wd": "25"}, CHOICES)
@@ -72,3 +81,58 @@ def test_an_administrator_adds_a_new_matter_on_the_admin_pages(person) -> None: 
     assert "20 / 5 个工作日" in row.inner_text() and "第 1 版" in row.inner_text()
     admin.goto("/admin/log?area=catalogue")
     assert admin.locator('tr[data-subject="entry:jt_browser_freight"][data-event="entry_created"]').count() == 1
+
+    # -- the same minute, at the window: find it by pinyin initials, file it for a walk-in applicant -----------
+    started = live_server.clock.now()
+    clerk = person("demo_window")
+    clerk.goto("/window")
+    clerk.fill("#q", "dlhwysjy")  # 道路货物运输经营
+    with clerk.expect_navigation():
+        clerk.get_by_role("button", name="查找").click()
+    clerk.select_option("#walk-matter", "jt_browser_freight")
+    clerk.fill("#walk_in_name", "临江县顺达物流有限公司")
+    with clerk.expect_navigation():
+        clerk.get_by_role("button", name="开始录入").click()
+    assert clerk.locator("h1").inner_text().startswith("填写申请")
+    assert "道路货物运输经营许可（浏览器测试）" in clerk.locator("h1").inner_text()
+    uploads = clerk.locator('section.task-form .field-filepicker label').all_inner_texts()
+    assert [u.strip() for u in uploads] == ["道路货物运输经营申请表", "营业执照", "车辆行驶证"]  # one per material
+    number = case_number(clerk)
+    assert number.startswith(NEW_MATTER["implementation_code"])  # numbered under the entry's 实施编码
+    fill_form(clerk, {"applicant_name": "临江县顺达物流有限公司", "applicant_id_number": "91320100MA1M11110A",
+                      "applicant_address": "临江县临江大道 8 号", "contact_mobile": "13800138000",
+                      "application_content": "道路普通货物运输，车辆 5 辆", "material_01": pdf_file("申请表.pdf"),
+                      "delivery_method": "window"})
+    assert submit(clerk).status == 200
+    open_task(clerk, "/window", "rc_check", number, claim=True)
+    fill_form(clerk, {"reception_decision": "accept"})
+    submit(clerk)
+    assert live_server.clock.now() - started < timedelta(minutes=1)  # the clock stands still: same minute
+
+    # -- the entry's posts, each on its own worklist ------------------------------------------------------
+    for username, element_id, values in (
+            ("demo_jt_chengban", "chengban", {"review_result": "pass", "chengban_opinion": "材料齐全，符合条件"}),
+            ("demo_jt_shenhe", "shenhe", {"shenhe_result": "agree", "shenhe_opinion": "同意"}),
+            ("demo_jt_pizhun", "pizhun", {"decision": "grant", "decision_reason": "符合法定条件，准予许可",
+                                          "permit_scope": "道路普通货物运输"})):
+        officer = person(username)
+        open_task(officer, "/work", element_id, number, claim=True)
+        fill_form(officer, values)
+        assert submit(officer).status == 200, username
+    open_task(clerk, "/window", "dl_pickup", number, claim=True)
+    fill_form(clerk, {"picked_up_by": "张顺达", "pickup_id_number": "11010519491231002X"})
+    submit(clerk)
+
+    # -- the certificate: the entry's 结果名称, signed by its 实施主体; the notice prints the entry's limits --
+    links = {a.inner_text().strip(): a.get_attribute("href")
+             for a in clerk.locator(".case-panel ul.documents li a").all()}
+    assert document_titles(clerk) == ["收件凭证", "受理通知书", "道路运输经营许可证"]
+    clerk.goto(links["道路运输经营许可证"])
+    certificate = clerk.inner_text("body")
+    assert "临江县交通运输局" in clerk.inner_text(".signature")
+    assert "道路货物运输经营许可（浏览器测试）" in certificate and "道路普通货物运输" in certificate
+    assert "临江县顺达物流有限公司" in certificate
+    clerk.goto(links["受理通知书"])
+    notice = clerk.inner_text("body")
+    assert re.search(r"承诺办结日期\s*2025年10月\d+日（5 个工作日）", notice), notice
+    assert "（20 个工作日）" in notice

@@ -235,3 +235,13 @@ def test_a_refusal_form_needs_the_matters_provisions() -> None:
     files["matter.toml"] = toml[:start] + toml[toml.index("]\n", start) + 2:]
     problems = problems_of(files)
     assert any(p.element_id == "approve" and "refusal_provisions" in p.problem for p in problems), problems
+
+
+def test_candidate_groups_may_come_from_case_data_and_the_expression_is_linted(parallel_files: dict[str, str]) -> None:
+    """``=expression`` (the general pattern's ``=chengban_post``): groups from case data, checked at deploy."""
+    files = with_bpmn(parallel_files, 'camunda:candidateGroups="a_cb"', 'camunda:candidateGroups="=a_post"')
+    info = compile_definition(files).human_tasks["a_cb"]
+    assert (info.candidate_groups, info.groups_expression) == ((), "a_post")
+    refused = with_bpmn(parallel_files, 'camunda:candidateGroups="a_cb"',
+                        'camunda:candidateGroups="=__import__(\'os\')"')
+    assert [p.element_id for p in problems_of(refused)] == ["a_cb"]

@@ -20,6 +20,7 @@ from engine.services import tasks
 from engine.services.casework import list_cases
 from engine.services.context import EngineContext
 from engine.services.stats import matter_statistics
+from engine.services.work_rows import work_rows
 from tests.conftest import dept_actor
 from tests.services.conftest import VALID_APPLICATION
 
@@ -64,6 +65,7 @@ def test_lists_take_the_same_number_of_queries_at_10_and_50_cases(deployed: Engi
         "reviewer's cases": lambda: len(list_cases(deployed, REVIEWER)),
         "statistics": lambda: sum(s.total for s in matter_statistics(deployed)),
         "worklist": lambda: sum(1 for item in tasks.list_work_items(deployed, REVIEWER) if item.due is not None),
+        "worklist rows": lambda: sum(1 for r in work_rows(deployed, REVIEWER) if r.applicant and r.due),
     }
     accepted_cases(deployed, applicant, 10)
     at_10 = {name: statements_at(deployed, read) for name, read in reads.items()}

@@ -81,6 +81,7 @@ POST /account/tokens                             login 403   403   200   200   2
 POST /matters/<code>/apply                       login go    go    go    go    403   403   403   403   403   403
 POST /window/walk-in                             login 403   403   go    go    403   403   403   403   403   403
 GET  /my/cases                                   login 200   200   403   403   403   403   403   403   403   403
+GET  /my/messages                                login 200   200   403   403   403   403   403   403   403   403
 # Staff lists: each sees what its groups may see (the designer's lists are empty).
 GET  /cases                                      login 403   403   200   200   200   200   200   200   200   200
 GET  /work                                       login 403   403   200   200   200   200   200   200   200   200
@@ -135,6 +136,7 @@ POST /designer/<code>/forms/<key>                login 403   403   403   403   4
 GET  /designer/<code>/forms/<key>/schema         login 403   403   403   403   403   403   200   403   200   403
 POST /designer/<code>/forms/<key>/preview        login 403   403   403   403   403   403   400   403   400   403
 GET  /designer/import                            login 403   403   403   403   403   403   200   403   200   403
+POST /designer/new                               login 403   403   403   403   403   403   422   403   422   403
 POST /designer/import                            login 403   403   403   403   403   403   422   403   422   403
 # Administration (系统管理): administrators only; empty forms are refused (422) and change nothing; the sample
 # codes of the walk (food_business as a post, as a catalogue entry of this app) do not exist (404).

@@ -233,7 +233,7 @@ def test_a_crash_answers_json_under_api_and_a_page_elsewhere_with_a_logged_incid
         raise RuntimeError("secret internals /etc/onewindow")
 
     monkeypatch.setattr(api, "list_matters", broken)
-    monkeypatch.setattr(matters, "list_matters", broken)
+    monkeypatch.setattr(matters, "search_matters", broken)  # the public list (every offered matter)
     citizen = ApiClient(web_app, "demo_citizen")
     with caplog.at_level(logging.ERROR, logger="onewindow.errors"):
         crashed = citizen.get("/matters")

@@ -13,6 +13,10 @@
 #                                      + properties-panel.css
 #   vendor/form-js/                    form-js editor/viewer UMD bundles (globals `FormEditor`,
 #                                      `FormViewer`) + CSS
+#   vendor/echarts/                    Apache ECharts minified bundle (global `echarts`) for the
+#                                      statistics page
+#   vendor/pdfjs/                      pdf.js UMD build (global `pdfjsLib`) + its worker, for the
+#                                      inline preview of uploaded PDFs
 # Each directory gets the package LICENSE files and a THIRD_PARTY_LICENSES.txt
 # covering the code bundled inside the files. vendor/README.md is regenerated.
 set -euo pipefail
@@ -34,7 +38,7 @@ lic() {
 }
 
 # Fresh output directories (only the ones this script owns).
-rm -rf "$DEST/bpmn-js" "$DEST/bpmn-js-properties-panel" "$DEST/form-js"
+rm -rf "$DEST/bpmn-js" "$DEST/bpmn-js-properties-panel" "$DEST/form-js" "$DEST/echarts" "$DEST/pdfjs"
 mkdir -p "$DEST"
 
 # Write THIRD_PARTY_LICENSES.txt: the licence text of every npm package whose
@@ -149,6 +153,21 @@ cp "$SRC/assets/form-js.css" "$SRC/assets/form-js-editor.css" "$OUT/assets/"
 cp "$NM/@bpmn-io/form-js/LICENSE" "$OUT/LICENSE"
 third_party_licenses "$OUT/THIRD_PARTY_LICENSES.txt" walk @bpmn-io/form-js-viewer @bpmn-io/form-js-editor
 
+# ---------------------------------------------------------------- echarts
+SRC="$NM/echarts"
+OUT="$DEST/echarts"
+mkdir -p "$OUT"
+cp "$SRC/dist/echarts.min.js" "$OUT/"
+cp "$SRC/LICENSE" "$SRC/NOTICE" "$OUT/"
+third_party_licenses "$OUT/THIRD_PARTY_LICENSES.txt" walk echarts
+
+# ---------------------------------------------------------------- pdf.js
+SRC="$NM/pdfjs-dist"
+OUT="$DEST/pdfjs"
+mkdir -p "$OUT"
+cp "$SRC/build/pdf.min.js" "$SRC/build/pdf.worker.min.js" "$OUT/"
+cp "$SRC/LICENSE" "$OUT/LICENSE"
+
 # ---------------------------------------------------------------- README
 row() { printf '| `%s` | %s | %s | `%s` |\n' "$1" "$(ver "$1")" "$(lic "$1")" "$2"; }
 {
@@ -170,6 +189,8 @@ EOF
   row camunda-bpmn-moddle vendor/bpmn-js-properties-panel/
   row camunda-bpmn-js-behaviors vendor/bpmn-js-properties-panel/
   row @bpmn-io/form-js vendor/form-js/
+  row echarts vendor/echarts/
+  row pdfjs-dist vendor/pdfjs/
   cat <<'EOF'
 
 `properties-panel.umd.js` is not shipped by any package: it is built by
@@ -202,6 +223,8 @@ See `bpmn-js/LICENSE` and `form-js/LICENSE`.
 | `bpmn-js-properties-panel/properties-panel.umd.js` | `OneWindowPropertiesPanel` = `{ BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, CamundaPlatformPropertiesProviderModule, CamundaBehaviorsModule, camundaModdle }` |
 | `form-js/form-editor.umd.js` | `FormEditor` = `{ FormEditor, createFormEditor, ... }` |
 | `form-js/form-viewer.umd.js` | `FormViewer` = `{ Form, createForm, getSchemaVariables, ... }` |
+| `echarts/echarts.min.js` | `echarts` (Apache ECharts; `LICENSE` + `NOTICE` must ship with it) |
+| `pdfjs/pdf.min.js` | `pdfjsLib` (pdf.js; set `GlobalWorkerOptions.workerSrc` to `pdfjs/pdf.worker.min.js`, `isEvalSupported: false`) |
 
 The three bpmn-js bundles all define `BpmnJS`: load one per page, or keep a
 reference right after each `<script>` (`<script>window.BpmnViewer = BpmnJS</script>`).

@@ -92,6 +92,30 @@ def audit_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, default=str)
 
 
+def _shown(value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+@bp.app_template_filter("data_diff")
+def data_diff(after: Any, before: Any) -> list[tuple[str, str, str, str]]:
+    """The keys a history row changed, as table rows (key, before, after, 新增/修改/删除): the auditor reads
+    what changed instead of two JSON dumps."""
+    old = before if isinstance(before, dict) else {}
+    new = after if isinstance(after, dict) else {}
+    rows = []
+    for key in sorted(set(old) | set(new)):
+        if key in old and key in new and old[key] == new[key]:
+            continue
+        empty = (None, "", [])
+        if old.get(key) in empty and new.get(key) in empty:
+            continue
+        kind = ("新增" if old.get(key) in empty else "删除" if new.get(key) in empty else "修改")
+        rows.append((key, _shown(old.get(key)), _shown(new.get(key)), kind))
+    return rows
+
+
 def _state_name(state: str) -> str:
     return TASK_STATES.get(state, state)
 

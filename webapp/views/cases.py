@@ -6,6 +6,7 @@ from flask import Blueprint
 from flask import Response
 from flask import abort
 from flask import flash
+from flask import get_flashed_messages
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -19,6 +20,8 @@ from engine.services import service_of_documents
 from engine.services import task_actions
 from engine.services.applications import UnknownApplicant
 from engine.services.applications import file_application
+from engine.services.guidance import case_guide
+from engine.services.notices import applicant_messages
 from engine.services.submissions import Outcome
 from engine.services.submissions import submit_task
 from engine.services.uploads import open_upload
@@ -28,6 +31,9 @@ from webapp.security import current_actor
 from webapp.security import engine
 from webapp.security import is_staff
 from webapp.security import requires
+
+#: Cases per list page; the next page starts below the last case shown (keyset paging).
+CASE_LIST_PAGE = 50
 
 bp = Blueprint("cases", __name__)
 
@@ -70,21 +76,34 @@ def mine():  # type: ignore[no-untyped-def]
     return render_template("cases/mine.html", cases=own)
 
 
+@bp.get("/my/messages")
+@requires("applicant")
+def messages():  # type: ignore[no-untyped-def]
+    """消息中心: every notice (documents served, 办理状态 changes) on the applicant's own cases."""
+    return render_template("cases/messages.html", messages=applicant_messages(engine(), current_actor()))
+
+
 @bp.get("/cases")
 @requires(staff=True)
 def all_cases():  # type: ignore[no-untyped-def]
     matter = request.args.get("matter") or None
     status = request.args.get("status") or None
     search = request.args.get("q", "")
-    rows = casework.list_cases(engine(), current_actor(), matter_code=matter, search=search, status=status)
+    before = request.args.get("before", "")
+    before_id = int(before) if before.isascii() and before.isdigit() and len(before) < 12 else None
+    rows = casework.list_cases(engine(), current_actor(), matter_code=matter, search=search, status=status,
+                               limit=CASE_LIST_PAGE, before_id=before_id)
     return render_template("cases/list.html", cases=rows, q=search, matter=matter or "", status=status or "",
-                           statuses=CASE_STATUS_NAMES)
+                           statuses=CASE_STATUS_NAMES, paged=before_id is not None,
+                           next_before=rows[-1].id if len(rows) == CASE_LIST_PAGE else None)
 
 
 @bp.get("/cases/<int:case_id>")
 @requires()
 def detail(case_id: int):  # type: ignore[no-untyped-def]
-    return render_template("cases/detail.html", case=casework.case_projection(engine(), case_id, current_actor()))
+    guide = case_guide(engine(), case_id, current_actor())
+    return render_template("cases/detail.html", guide=guide, case=guide.case,
+                           submitted=bool(get_flashed_messages(category_filter=["submitted"])))
 
 
 @bp.route("/cases/<int:case_id>/tasks/<task_uuid>", methods=["GET", "POST"])
@@ -104,9 +123,14 @@ def task(case_id: int, task_uuid: str):  # type: ignore[no-untyped-def]
     if result.outcome is Outcome.CONFLICT:
         return render_template("cases/task.html", page=result.page, values=result.values, errors={},
                                conflict=result.message), 409
-    flash(f"“{result.task_name}”已提交")
     if result.next_task:
+        flash(f"“{result.task_name}”已提交")
         return redirect(url_for("cases.task", case_id=case_id, task_uuid=result.next_task))
+    if result.case is not None and len(result.case.submissions) == 1:
+        # The application itself: the case page opens as the 申报成功 page (number, what happens next).
+        flash("申报成功", "submitted")
+        return redirect(url_for("cases.detail", case_id=case_id))
+    flash(f"“{result.task_name}”已提交")
     return redirect(url_for("cases.detail", case_id=case_id))
 
 

@@ -72,7 +72,8 @@ def _files_patch(body: dict[str, Any]) -> dict[str, str]:
 @bp.get("/")
 @requires(*DESIGNERS)
 def index():  # type: ignore[no-untyped-def]
-    return render_template("designer/index.html", matters=design.designer_overview(engine()))
+    return render_template("designer/index.html", matters=design.designer_overview(engine()), values={},
+                           problems=[])
 
 
 @bp.get("/<code>")
@@ -144,6 +145,21 @@ def import_bundle():  # type: ignore[no-untyped-def]
     flash(f"已导入并部署“{values['name'] or result.matter_code}”第 {result.version} 版"
           if result.created else "内容与已部署的版本相同，未生成新版本")
     return redirect(url_for("designer.modeler", code=result.matter_code))
+
+
+@bp.post("/new")
+@requires(*DESIGNERS)
+def create():  # type: ignore[no-untyped-def]
+    """A new matter as a draft: from the general pattern, or a copy of a deployed matter."""
+    values = {key: request.form.get(key, "").strip() for key in ("code", "name", "source")}
+    try:
+        draft = design.create_matter(engine(), current_actor(), values["code"], values["name"],
+                                     values["source"] or "general_permit")
+    except DefinitionInvalid as exc:
+        return render_template("designer/index.html", matters=design.designer_overview(engine()),
+                               values=values, problems=exc.problems), 422
+    flash(f"已生成“{values['name']}”的草稿，可编辑流程图、表单和时限后部署")
+    return redirect(url_for("designer.modeler", code=draft.matter_code))
 
 
 @bp.post("/<code>/discard")

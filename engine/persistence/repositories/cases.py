@@ -22,6 +22,8 @@ from engine.errors import ConcurrentUpdate
 from engine.persistence.records import CaseNumberCounterRecord
 from engine.persistence.records import CaseRecord
 from engine.persistence.records import HumanTaskRecord
+from engine.persistence.repositories.counters import buckets
+from engine.persistence.repositories.counters import count_case
 from engine.persistence.repositories.history import mark_saved
 from engine.persistence.rows import CaseRow
 from engine.persistence.sql import LIKE_ESCAPE
@@ -40,11 +42,14 @@ COUNTERS = CaseNumberCounterRecord.__table__
 _ROW_COLUMNS = tuple(column for column in CASES.c if column.name != "state")
 #: What a step writes back (``id``, the number and the start facts never change).
 _SAVED = ("definition_id", "status", "title", "owner_id", "serializer_version", "next_timer_due", "error", "blzt",
-          "updated_at", "completed_at", "history_seq", "history_hash")
+          "updated_at", "completed_at", "history_seq", "history_hash", "deadline_accepted_on",
+          "deadline_promised_due", "deadline_closed_on", "deadline_paused")
 
 
 def _row(values: Mapping[str, Any], state: bytes | None = None) -> CaseRow:
-    return CaseRow(**{column.name: values[column.name] for column in _ROW_COLUMNS}, state=state)
+    case = CaseRow(**{column.name: values[column.name] for column in _ROW_COLUMNS}, state=state)
+    case.counted = buckets(case)
+    return case
 
 
 def _select(with_state: bool):  # type: ignore[no-untyped-def]
@@ -68,7 +73,9 @@ def insert_case(uow: UnitOfWork, *, case_number: str, definition_id: int, matter
               "created_at": now, "updated_at": now, "completed_at": None, "history_seq": 0, "history_hash": "",
               "lock_version": 1, "catalogue_version_id": catalogue_version_id}
     result = connection(uow).execute(insert(CASES).values(state=b"", **values))
-    return CaseRow(id=int(result.inserted_primary_key[0]), **values, state=b"")
+    case = CaseRow(id=int(result.inserted_primary_key[0]), **values, state=b"", counted=())
+    count_case(uow, case)
+    return case
 
 
 def save_case(uow: UnitOfWork, case: CaseRow) -> None:
@@ -87,6 +94,7 @@ def save_case(uow: UnitOfWork, case: CaseRow) -> None:
     if result.rowcount != 1:
         raise ConcurrentUpdate()
     case.lock_version += 1
+    count_case(uow, case)
     mark_saved(uow, case)
 
 
@@ -129,12 +137,15 @@ def next_case_sequence(uow: UnitOfWork, implementation_code: str, day: str) -> i
 
 def visible_cases(uow: UnitOfWork, user_id: str, groups: frozenset[str], see_all: bool, *,
                   matter_code: str | None = None, search: str = "", status: str | None = None,
-                  limit: int = 200) -> list[CaseRow]:
+                  limit: int = 200, before_id: int | None = None) -> list[CaseRow]:
     """Cases the user may see, newest first, with optional filters (the list form of ``can_view_case``).
 
     ``search`` matches the case number or title literally: ``%`` and ``_`` are not wildcards.
+    ``before_id``: the last case of the previous page (keyset paging: any page costs what the first does).
     """
     query = _select(False)
+    if before_id is not None:
+        query = query.where(CASES.c.id < before_id)
     if not see_all:
         own = or_(CASES.c.owner_id == user_id, CASES.c.started_by == user_id)
         if groups:

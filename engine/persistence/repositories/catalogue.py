@@ -14,6 +14,7 @@ from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import fields
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -78,7 +79,10 @@ def entry_json(entry: CatalogueEntry) -> str:
     return json.dumps(asdict(entry), ensure_ascii=False, sort_keys=True)
 
 
+@lru_cache(maxsize=4096)
 def entry_from_json(text: str) -> CatalogueEntry:
+    """The entry a stored version's JSON holds. Versions never change and entries are frozen, so a
+    parsed entry is kept per text: listing the hall (the window's picker) reads ~150 of them."""
     raw: dict[str, Any] = json.loads(text)
     known = {f.name for f in fields(CatalogueEntry)}
     values = {k: v for k, v in raw.items() if k in known}
@@ -109,6 +113,29 @@ def current_entries(uow: UnitOfWork, *, active_only: bool = False) -> list[Catal
     if active_only:
         query = query.where(ENTRIES.c.is_active.is_(True))
     return [_version(v) for v in connection(uow).execute(query).mappings()]
+
+
+_BY_HASH: dict[str, CatalogueEntry] = {}
+
+
+def current_entries_with_numbers(uow: UnitOfWork) -> list[tuple[int, CatalogueEntry]]:
+    """(version number, entry) of every current entry, by code, for listing the whole hall often.
+
+    Reads the versions' content hashes, and the content only of versions this process has not parsed
+    yet (by hash: a version's content never changes), so the window's picker does not move ~150
+    entries' JSON on every keystroke.
+    """
+    conn = connection(uow)
+    heads = list(conn.execute(select(VERSIONS.c.id, VERSIONS.c.version, VERSIONS.c.content_hash)
+                              .join(ENTRIES, ENTRIES.c.current_version_id == VERSIONS.c.id).order_by(ENTRIES.c.code)))
+    missing = [row.id for row in heads if row.content_hash not in _BY_HASH]
+    if missing:
+        if len(_BY_HASH) > 8192:
+            _BY_HASH.clear()
+        for row in conn.execute(select(VERSIONS.c.content_hash, VERSIONS.c.content_json)
+                                .where(VERSIONS.c.id.in_(missing))):
+            _BY_HASH[row.content_hash] = entry_from_json(row.content_json)
+    return [(int(row.version), _BY_HASH[row.content_hash]) for row in heads]
 
 
 def current_entry(uow: UnitOfWork, code: str) -> CatalogueVersion | None:

@@ -108,6 +108,37 @@ def history_of_case(uow: UnitOfWork, case_id: int) -> list[HistoryRow]:
     return _rows(uow, select(*_COLUMNS).where(HISTORY.c.case_id == case_id).order_by(HISTORY.c.seq))
 
 
+def first_submissions(uow: UnitOfWork, case_ids: list[int]) -> dict[int, HistoryRow]:
+    """Each case's first submitted form (the application), in one query: what worklists name a case by."""
+    if not case_ids:
+        return {}
+    first = (select(HISTORY.c.case_id, func.min(HISTORY.c.seq).label("seq"))
+             .where(HISTORY.c.case_id.in_(case_ids), HISTORY.c.event_type == "form_submitted")
+             .group_by(HISTORY.c.case_id).subquery())
+    query = select(*_COLUMNS).join(first, (HISTORY.c.case_id == first.c.case_id) & (HISTORY.c.seq == first.c.seq))
+    return {row.case_id: row for row in _rows(uow, query)}
+
+
+def events_of_cases(uow: UnitOfWork, case_ids: list[int], event_types: tuple[str, ...], *,
+                    after_seq: int = 0, limit: int = 500) -> list[HistoryRow]:
+    """Rows of the given types of many cases, newest first (a 消息中心, a step's new notices), one query."""
+    if not case_ids:
+        return []
+    return _rows(uow, select(*_COLUMNS).where(HISTORY.c.case_id.in_(case_ids), HISTORY.c.event_type.in_(event_types),
+                                              HISTORY.c.seq > after_seq)
+                 .order_by(HISTORY.c.occurred_at.desc(), HISTORY.c.id.desc()).limit(limit))
+
+
+def submissions_with_key(uow: UnitOfWork, key: str) -> list[HistoryRow]:
+    """Submitted forms whose values hold ``key`` (e.g. every 好差评 ``rating``), oldest first, in one query.
+
+    Matched on the stored JSON text (``"key":``, as ``to_json`` writes it); callers parse and check the value."""
+    pattern = '%"' + key.replace("%", "").replace("_", "\\_") + '":%'
+    return _rows(uow, select(*_COLUMNS).where(HISTORY.c.event_type == "form_submitted",
+                                              HISTORY.c.data_after.like(pattern, escape="\\"))
+                 .order_by(HISTORY.c.id))
+
+
 def history_for_export(uow: UnitOfWork, matter_code: str | None, since: datetime | None,
                        until: datetime | None) -> list[CaseEvent]:
     """Every history row (optionally of one matter, within [since, until)), by case and seq."""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 from sqlalchemy import bindparam
+from sqlalchemy import exists
 from sqlalchemy import insert
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -22,10 +23,12 @@ from sqlalchemy import update
 
 from engine.persistence.records import CaseRecord
 from engine.persistence.records import HumanTaskRecord
+from engine.persistence.repositories.counters import buckets
 from engine.persistence.rows import CaseRow
 from engine.persistence.rows import TaskRow
 from engine.persistence.sql import LIKE_ESCAPE
 from engine.persistence.sql import connection
+from engine.persistence.sql import contains_pattern
 from engine.persistence.sql import group_pattern
 from engine.persistence.sql import id_batches
 
@@ -89,27 +92,45 @@ def task_row(uow: UnitOfWork, case_id: int, task_uuid: str) -> TaskRow | None:
 
 
 def worklist(uow: UnitOfWork, groups: Sequence[str], user_id: str, *, matter_code: str | None = None,
-             limit: int = 200) -> list[tuple[TaskRow, CaseRow]]:
+             limit: int = 200, after: tuple[datetime, int] | None = None,
+             search: str = "") -> list[tuple[TaskRow, CaseRow]]:
     """Open tasks the user may work, oldest first: assigned to them, or unclaimed in one of their groups.
 
     Applicant tasks are personal: they show only on cases the user owns or filed (see ``may_work``).
+
+    :param after: (created_at, id) of the last row of the previous page (keyset paging: a later page
+        costs what the first does, however many tasks lie before it).
+    :param search: only tasks whose step name or case number contains it, literally.
     """
     group_match = [TASKS.c.candidate_groups.like(group_pattern(group), escape=LIKE_ESCAPE)
                    for group in groups if group != "applicant"]
     if "applicant" in groups:
-        group_match.append(TASKS.c.candidate_groups.like(group_pattern("applicant"), escape=LIKE_ESCAPE)
-                           & or_(CASES.c.owner_id == user_id, CASES.c.started_by == user_id))
+        # Correlated on the task's case (a primary-key probe per candidate row, never a scan of cases).
+        own = exists().where(CASES.c.id == TASKS.c.case_id,
+                             or_(CASES.c.owner_id == user_id, CASES.c.started_by == user_id))
+        group_match.append(TASKS.c.candidate_groups.like(group_pattern("applicant"), escape=LIKE_ESCAPE) & own)
     visible = or_(TASKS.c.assignee == user_id,
                   (TASKS.c.assignee.is_(None) & or_(*group_match)) if group_match else False)
-    query = (select(*_TASK_COLUMNS, *_CASE_COLUMNS).join(CASES, CASES.c.id == TASKS.c.case_id)
-             .where(TASKS.c.state == "open", visible).order_by(TASKS.c.created_at, TASKS.c.id).limit(limit))
+    # The page's rows first (open rows oldest first), then their cases by primary key in a second
+    # statement: joined before the limit, the planner would hash every case (or task) of the hall.
+    query = select(*_TASK_COLUMNS).where(TASKS.c.state == "open", visible)
     if matter_code:
-        query = query.where(CASES.c.matter_code == matter_code)
-    split = len(_TASK_COLUMNS)
-    pairs = []
-    for row in connection(uow).execute(query):
-        pairs.append((TaskRow(**dict(zip(_TASK_NAMES, row[:split], strict=True))),
-                      CaseRow(**dict(zip(_CASE_NAMES, row[split:], strict=True)))))
+        query = query.where(TASKS.c.case_id.in_(select(CASES.c.id).where(CASES.c.matter_code == matter_code)))
+    if after is not None:
+        query = query.where(or_(TASKS.c.created_at > after[0],
+                                (TASKS.c.created_at == after[0]) & (TASKS.c.id > after[1])))
+    if search.strip():
+        pattern = contains_pattern(search.strip())
+        numbered = select(CASES.c.id).where(CASES.c.case_number.like(pattern, escape=LIKE_ESCAPE))
+        query = query.where(or_(TASKS.c.name.like(pattern, escape=LIKE_ESCAPE), TASKS.c.case_id.in_(numbered)))
+    rows = _rows(uow, query.order_by(TASKS.c.created_at, TASKS.c.id).limit(limit))
+    cases: dict[int, CaseRow] = {}
+    for ids in id_batches(row.case_id for row in rows):
+        for values in connection(uow).execute(select(*_CASE_COLUMNS).where(CASES.c.id.in_(ids))):
+            case = CaseRow(**dict(zip(_CASE_NAMES, values, strict=True)))
+            case.counted = buckets(case)
+            cases[case.id] = case
+    pairs = [(row, cases[row.case_id]) for row in rows]
     return pairs
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from engine.catalogue.entry import PATTERN_PROCESS
 from engine.catalogue.entry import CatalogueEntry
 from engine.legal_time import MatterLimits
 from engine.legal_time import limits_for
@@ -30,3 +31,9 @@ def case_entry(uow: UnitOfWork, case: CaseRow) -> CatalogueEntry | None:
 def case_limits(uow: UnitOfWork, case: CaseRow, metadata: Mapping[str, Any] | Any) -> MatterLimits:
     """``limits_for`` the case's definition metadata and its recorded entry version."""
     return limits_for(metadata, case_entry(uow, case))
+
+
+def case_matter_name(uow: UnitOfWork, case: CaseRow, metadata_name: str) -> str:
+    """What the case's matter is called: a pattern-run case's entry name, else the diagram's matter name."""
+    entry = case_entry(uow, case) if case.matter_code == PATTERN_PROCESS else None
+    return entry.name if entry is not None else metadata_name

@@ -16,6 +16,7 @@ from engine.services.design.camunda_import import build_matter_toml
 from engine.services.design.camunda_import import import_camunda_bundle
 from engine.services.design.checks import check_bundle
 from engine.services.design.common import VersionNotFound
+from engine.services.design.create import create_matter
 from engine.services.design.diff import diff_files
 from engine.services.design.diff import diff_versions
 from engine.services.design.drafts import deploy_draft
@@ -42,8 +43,8 @@ from engine.services.design.views import VersionDiff
 
 __all__ = [
     "LIMIT_LABELS", "DesignerMatter", "DraftView", "FormCheck", "MigrationPlan", "VersionDiff", "VersionNotFound",
-    "build_matter_toml", "check_bundle", "check_form", "deploy_draft", "designer_overview", "diff_files",
-    "diff_versions", "discard_draft", "import_camunda_bundle", "limits_of", "main_bpmn_name", "matter_versions",
-    "migrate_cases", "open_draft", "open_form", "plan_migration", "save_draft", "save_form", "set_limits",
-    "validate_draft",
+    "build_matter_toml", "check_bundle", "check_form", "create_matter", "deploy_draft", "designer_overview",
+    "diff_files", "diff_versions", "discard_draft", "import_camunda_bundle", "limits_of", "main_bpmn_name",
+    "matter_versions", "migrate_cases", "open_draft", "open_form", "plan_migration", "save_draft", "save_form",
+    "set_limits", "validate_draft",
 ]

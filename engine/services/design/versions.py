@@ -30,6 +30,10 @@ def designer_overview(ctx: EngineContext) -> list[DesignerMatter]:
                            for s in items),
             draft_updated_at=stamp.updated_at if stamp is not None else None,
             draft_updated_by=stamp.updated_by if stamp is not None else ""))
+    # New matters (from the pattern, or copies) are drafts with no version yet.
+    matters.extend(DesignerMatter(code=code, name=f"{code}（新事项草稿，未部署）", department="", versions=(),
+                                  draft_updated_at=stamp.updated_at, draft_updated_by=stamp.updated_by)
+                   for code, stamp in sorted(stamps.items()) if code not in grouped)
     return matters
 
 

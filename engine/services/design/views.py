@@ -9,6 +9,7 @@ from datetime import datetime
 from engine.definitions.catalog import FORMS_PREFIX
 from engine.definitions.catalog import METADATA_FILE
 from engine.forms import FormDefinition
+from engine.services.design.common import read_toml
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,12 @@ class DraftView:
 
     def form_text(self, key: str) -> str | None:
         return self.files.get(f"{FORMS_PREFIX}{key}.form")
+
+    @property
+    def matter_name(self) -> str:
+        """The matter's name from the draft's ``matter.toml`` (titles say 食品经营许可, not food_business)."""
+        name = read_toml(self.matter_toml).get("name")
+        return name if isinstance(name, str) and name.strip() else self.matter_code
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@
     additionalModules: [
       P.BpmnPropertiesPanelModule, P.BpmnPropertiesProviderModule,
       P.CamundaPlatformPropertiesProviderModule, P.CamundaBehaviorsModule
-    ],
+    ].concat(window.OneWindowTranslateZh ? [window.OneWindowTranslateZh] : []),
     moddleExtensions: { camunda: P.camundaModdle }
   });
   var canvas = modeler.get("canvas");
