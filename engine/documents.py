@@ -24,8 +24,8 @@ from engine.definitions.catalog import DOCUMENTS_PREFIX
 
 
 def chinese_date(value: Any) -> str:
-    """2025-10-10 -> 2025年10月10日 (how dates appear on documents)."""
-    if value is None or value == "":
+    """2025-10-10 -> 2025年10月10日 (how dates appear on documents); a missing value prints nothing."""
+    if value is None or value == "" or isinstance(value, Undefined):
         return ""
     if isinstance(value, str):
         try:
@@ -39,7 +39,7 @@ def chinese_date(value: Any) -> str:
 
 def chinese_datetime(value: Any) -> str:
     """An aware moment (or ISO text) as China time: 2025年9月26日17时45分."""
-    if value is None or value == "":
+    if value is None or value == "" or isinstance(value, Undefined):
         return ""
     if isinstance(value, str):
         try:

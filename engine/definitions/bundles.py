@@ -28,6 +28,8 @@ from engine.legal_time import ENGINE_DOCUMENTS
 #: A form's or template's key is its file name (no directories, nothing a path could escape with).
 FILE_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 LAYOUT_TEMPLATE = "_layout.html"
+#: Parts every document template may include: the remedies an adverse decision states (行政许可法 art. 38).
+SHARED_TEMPLATES = (LAYOUT_TEMPLATE, "_remedies.html")
 MATTER_SUFFIXES = (".bpmn", ".dmn", ".toml")
 
 
@@ -64,7 +66,7 @@ def complete_bundle(files: Mapping[str, str], *, forms_dir: Path, documents_dir:
         _add(bundle, f"{FORMS_PREFIX}{key}.form", forms_dir / f"{key}.form")
     documents = sorted({k for k in referenced_documents(bpmn_texts) if FILE_KEY.match(k)} | set(ENGINE_DOCUMENTS))
     if documents:
-        for shared in (LAYOUT_TEMPLATE, DOCUMENT_TITLES_FILE):
+        for shared in (*SHARED_TEMPLATES, DOCUMENT_TITLES_FILE):
             _add(bundle, DOCUMENTS_PREFIX + shared, documents_dir / shared)
     for key in documents:
         _add(bundle, f"{DOCUMENTS_PREFIX}{key}.html", documents_dir / f"{key}.html")

@@ -25,6 +25,8 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.decision_rules import REFUSAL_KEY
+from engine.decision_rules import provision_lists
 from engine.definitions.element_support import element_problems
 from engine.definitions.element_support import missing_callees
 from engine.definitions.facts import DOCUMENTS_PREFIX
@@ -39,9 +41,12 @@ from engine.errors import DefinitionInvalid
 from engine.errors import DefinitionProblem
 from engine.errors import ExpressionRefused
 from engine.errors import UnsafeXml
+from engine.forms import FormDefinition
 from engine.forms import FormRegistry
 from engine.forms import FormRegistryError
 from engine.forms import FormSchemaError
+from engine.forms.choices import values_keys
+from engine.forms.choices import with_choices
 from engine.legal_time import ACCEPTANCE_MODES
 from engine.runtime.sandbox import compile_expression
 from engine.runtime.sandbox import compile_script
@@ -90,7 +95,7 @@ class HumanTaskInfo:
 
 #: Element properties the engine acts on when the element completes (see processes/README.md).
 KNOWN_PROPERTIES = ("blzt", "document", "permit", "credit_violation", "acceptance", "party", "signature",
-                    "credit_subject")
+                    "credit_subject", "serves", "separation")
 
 
 @dataclass
@@ -122,6 +127,11 @@ class CompiledDefinition:
 
     def document_title(self, key: str) -> str:
         return self.document_titles.get(key, key)
+
+    def task_form(self, form_key: str) -> FormDefinition:
+        """The form a task shows and validates: options a form takes from the matter (``valuesKey``,
+        e.g. the provisions a refusal may cite) filled in from this version's metadata."""
+        return with_choices(self.forms.get(form_key), provision_lists(self.metadata))
 
 
 def main_bpmn_file(files: Mapping[str, str], process_id: str) -> str | None:
@@ -304,6 +314,8 @@ def _check_properties(checker: _Checker, file: str, element_id: str, props: dict
         checker.add(file, element_id, f"文书模板“{key}”不存在（processes/_documents/{key}.html）")
     checker.problems.extend(element_fact_problems(file, element_id, props, collected.document_titles,
                                                   collected.metadata))
+    if "serves" in props and props["serves"] not in ("window", "ems"):
+        checker.add(file, element_id, "serves（送达方式）只能为 window（窗口领取）或 ems（邮寄送达）")
     if "credit_violation" in props and props["credit_violation"] != "record":
         checker.add(file, element_id, "credit_violation 只能为 record")
     if "party" in props and props["party"] != "applicant_only":
@@ -374,6 +386,8 @@ def _check_human_task(checker: _Checker, file: str, element: etree._Element, lan
         checker.add(file, element_id, f"人工任务“{name}”没有表单（camunda:formKey）")
     elif forms is not None and form_key not in forms:
         checker.add(file, element_id, f"人工任务“{name}”引用的表单“{form_key}”在 forms/ 中不存在")
+    if forms is not None and metadata is not None and form_key in forms:
+        _check_provision_lists(checker, file, element_id, name, forms.get(form_key), metadata)
     groups_attr = (element.get(f"{{{CAMUNDA_NS}}}candidateGroups") or "").strip()
     groups_expression = groups_attr[1:].strip() if groups_attr.startswith("=") else ""
     if groups_expression:
@@ -392,6 +406,19 @@ def _check_human_task(checker: _Checker, file: str, element: etree._Element, lan
         element_id=element_id, name=name, lane=lane, candidate_groups=groups, form_key=form_key,
         documentation=documentation.strip(), assignee_expression=element.get(f"{{{CAMUNDA_NS}}}assignee") or "",
         due_expression=element.get(f"{{{CAMUNDA_NS}}}dueDate") or "", groups_expression=groups_expression)
+
+
+def _check_provision_lists(checker: _Checker, file: str, element_id: str, name: str, form: FormDefinition,
+                           metadata: MatterMetadata) -> None:
+    """A decision form that cites provisions from the matter (``valuesKey``) needs a list to choose from:
+    with none, nobody could ever refuse (the field is required when refusing) or would pick blind."""
+    lists = provision_lists(metadata)
+    for field_key, source in values_keys(form).items():
+        if source.endswith(REFUSAL_KEY) and not lists.get(source):
+            permit = source[:-len(REFUSAL_KEY)].rstrip("_")
+            where = f"[permits.{permit}] refusal_provisions" if permit else "refusal_provisions"
+            checker.add(file, element_id, f"人工任务“{name}”的字段“{field_key}”须从本事项的条款中选择，"
+                                          f"但 matter.toml 未配置 {where}（不予许可可引用的条款）")
 
 
 def _check_dmn_tree(checker: _Checker, file: str, root: etree._Element) -> set[str]:

@@ -395,13 +395,14 @@ def _reject_constant(name: str) -> Any:
 def _check_required_when(loader: _Loader) -> None:
     by_key = {f.key: f for f in loader.fields}
     for form_field in loader.fields:
-        raw = form_field.properties.get("requiredWhen")
-        if raw is None:
-            continue
-        condition = form_field.required_when
-        other = by_key.get(condition[0]) if condition else None
-        if condition is None or other is None or (other.options and condition[1] not in other.option_values):
-            loader.problem(form_field.key, f"properties.requiredWhen {raw!r} 应为“字段键=选项值”，且该字段与选项存在")
+        for name, condition in (("requiredWhen", form_field.required_when),
+                                ("substantiveWhen", form_field.substantive_when)):
+            raw = form_field.properties.get(name)
+            if raw is None:
+                continue
+            other = by_key.get(condition[0]) if condition else None
+            if condition is None or other is None or (other.options and condition[1] not in other.option_values):
+                loader.problem(form_field.key, f"properties.{name} {raw!r} 应为“字段键=选项值”，且该字段与选项存在")
 
 
 def parse_form(text: str | bytes, key: str, source: str) -> tuple[FormDefinition | None, list[FormSchemaError]]:

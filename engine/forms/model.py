@@ -79,11 +79,20 @@ class FormField:
         For lists a decision needs (the 补正 items once "需补正" is chosen): form-js has no "required
         if", and an empty list would produce a notice asking for nothing.
         """
-        raw = self.properties.get("requiredWhen")
-        if not raw or "=" not in raw:
-            return None
-        key, _, value = raw.partition("=")
-        return key.strip(), value.strip()
+        return _condition(self.properties.get("requiredWhen"))
+
+    @property
+    def substantive_when(self) -> tuple[str, str] | None:
+        """``properties.substantiveWhen = "<key>=<value>"``: when that option is chosen, the text is a
+        refusal's reason and must be substantive (``engine/forms/reasons.py``)."""
+        return _condition(self.properties.get("substantiveWhen"))
+
+
+def _condition(raw: str | None) -> tuple[str, str] | None:
+    if not raw or "=" not in raw:
+        return None
+    key, _, value = raw.partition("=")
+    return key.strip(), value.strip()
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from typing import Any
 
 from .model import FormDefinition
 from .model import FormField
+from .reasons import reason_problem
 from .validators import DOMAIN_VALIDATORS
 
 __all__ = ["TEXTAREA_MAX_CHARS", "TEXTFIELD_MAX_CHARS", "ValidationResult", "validate_submission"]
@@ -97,7 +98,25 @@ def validate_submission(form: FormDefinition, data: Mapping[str, Any]) -> Valida
             if echo is not _MISSING:
                 values[form_field.key] = echo
     _check_required_when(form, values, errors)
+    _check_substantive_when(form, values, errors)
     return ValidationResult(values=values, errors=errors)
+
+
+def _condition_met(values: Mapping[str, Any], condition: tuple[str, str]) -> bool:
+    key, wanted = condition
+    chosen = values.get(key)
+    return chosen == wanted or (isinstance(chosen, list) and wanted in chosen)
+
+
+def _check_substantive_when(form: FormDefinition, values: Mapping[str, Any], errors: dict[str, str]) -> None:
+    """A reason a refusal prints (``properties.substantiveWhen``) must say something (``reasons.py``)."""
+    for form_field in form.fields:
+        condition = form_field.substantive_when
+        if condition is None or form_field.key in errors or not _condition_met(values, condition):
+            continue
+        problem = reason_problem(values.get(form_field.key))
+        if problem is not None:
+            errors[form_field.key] = f"{_name(form_field)}：{problem}"
 
 
 def _check_required_when(form: FormDefinition, values: Mapping[str, Any], errors: dict[str, str]) -> None:

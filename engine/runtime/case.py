@@ -22,6 +22,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.actors import Actor
 from engine.actors import may_work
+from engine.decision_rules import provision_lists
 from engine.definitions.catalog import CompiledDefinition
 from engine.definitions.catalog import HumanTaskInfo
 from engine.errors import CaseFailed
@@ -32,6 +33,7 @@ from engine.errors import TaskNotFound
 from engine.errors import TaskNotReady
 from engine.forms import FormDefinition
 from engine.forms import validate_submission
+from engine.forms.choices import with_choices
 from engine.policy.parties import in_person_refusal
 from engine.policy.parties import signature_problem
 from engine.runtime.failures import CompletionFailed
@@ -245,7 +247,9 @@ class CaseRuntime:
         """
         task = self.get_task(task_id)
         info = self.check_can_work(task, actor, assignee, applicant_ids)
-        result = validate_submission(form if form is not None else self.definition.forms.get(info.form_key), raw)
+        chosen = form if form is not None else self.definition.forms.get(info.form_key)
+        # valuesKey options (the provisions a refusal may cite) from this version's matter data
+        result = validate_submission(with_choices(chosen, provision_lists(self.definition.metadata)), raw)
         if not result.ok:
             raise FormDataInvalid(result.errors, raw)
         unsigned = signature_problem(self.definition.element_properties.get(info.element_id), actor.user_id,

@@ -36,6 +36,7 @@ from engine.services.catalogue.pattern import pattern_case_data
 from engine.services.catalogue.pattern import resolve_matter
 from engine.services.catalogue.starting import entry_for_start
 from engine.services.context import EngineContext
+from engine.services.service_of_documents import services_by_document
 from engine.services.steps import save_runtime
 from engine.services.views import CaseView
 from engine.services.views import DocumentView
@@ -194,4 +195,5 @@ def case_documents(ctx: EngineContext, case_id: int) -> list[DocumentView]:
     with ctx.uow() as uow:
         if case_by_id(uow, case_id) is None:
             raise CaseNotFound(case_id)
-        return [DocumentView.of(row) for row in documents_of_case(uow, case_id)]
+        services = services_by_document(uow, case_id, ctx.clock.now())
+        return [DocumentView.of(row, services.get(row.document_no)) for row in documents_of_case(uow, case_id)]

@@ -18,6 +18,7 @@ from typing import Any
 from engine.actors import APPLICANT_GROUP
 from engine.actors import Actor
 from engine.catalogue.entry import PATTERN_PROCESS
+from engine.decision_rules import provision_lists
 from engine.definitions.catalog import CompiledDefinition
 from engine.errors import DocumentNotFound
 from engine.errors import FormDataInvalid
@@ -26,6 +27,7 @@ from engine.errors import TaskAlreadyDone
 from engine.errors import TaskNotFound
 from engine.forms import FormDefinition
 from engine.forms import validate_submission
+from engine.forms.choices import with_choices
 from engine.legal_time import DeadlineRecord
 from engine.persistence.repositories import cases as case_rows
 from engine.persistence.repositories import definitions
@@ -56,6 +58,8 @@ from engine.services.context import EngineContext
 from engine.services.deadlines import CaseDeadlines
 from engine.services.deadlines import china_today
 from engine.services.deadlines import current_view
+from engine.services.service_of_documents import note_opened
+from engine.services.service_of_documents import services_by_document
 from engine.services.views import DocumentView
 from engine.services.views import HistoryView
 from engine.services.views import TaskView
@@ -224,10 +228,15 @@ def _project(ctx: EngineContext, uow: UnitOfWork, seen: VisibleCase, data: dict[
         # Acts only the applicant does in person (好差评) are not offered to the clerk who filed the case.
         workable=tuple(row.task_uuid for row in open_rows if access.may_work(task_parties(row)) and in_person_refusal(
             compiled.element_properties.get(row.element_id), access.actor.user_id, case.owner_id, row.name) is None),
-        documents=tuple(DocumentView.of(d) for d in documents_of_case(uow, case.id)), submissions=submissions,
+        documents=_documents(uow, case.id, ctx.clock.now()), submissions=submissions,
         timeline=applicant_timeline(rows, parties), data=data,
         forms={s.form_key: case_form(uow, case, compiled, s.form_key) for s in submissions if s.form_key},
         metadata=compiled.metadata.as_dict())
+
+
+def _documents(uow: UnitOfWork, case_id: int, now: datetime) -> tuple[DocumentView, ...]:
+    services = services_by_document(uow, case_id, now)
+    return tuple(DocumentView.of(d, services.get(d.document_no)) for d in documents_of_case(uow, case_id))
 
 
 def case_projection(ctx: EngineContext, case_id: int, actor: Actor, *,
@@ -264,7 +273,10 @@ def case_document(ctx: EngineContext, case_id: int, document_id: int, actor: Act
         found = next((d for d in documents_of_case(uow, case_id) if d.id == document_id), None)
     if found is None:
         raise DocumentNotFound(document_id)
-    return DocumentView.of(found)
+    note_opened(ctx, case_id, found, actor)  # the applicant's opening is the read receipt of an online service
+    with ctx.uow() as uow:
+        service = services_by_document(uow, case_id, ctx.clock.now()).get(found.document_no)
+    return DocumentView.of(found, service)
 
 
 def _workable(ctx: EngineContext, uow: UnitOfWork, case_id: int, task_uuid: str, actor: Actor, *,
@@ -295,11 +307,17 @@ def _workable(ctx: EngineContext, uow: UnitOfWork, case_id: int, task_uuid: str,
     return seen, row
 
 
+def _with_choices(form: FormDefinition, compiled: CompiledDefinition) -> FormDefinition:
+    """The form with its ``valuesKey`` options (the provisions a refusal may cite) from the matter data."""
+    return with_choices(form, provision_lists(compiled.metadata))
+
+
 def task_form(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) -> tuple[str, FormDefinition]:
     """The name and form of a task the actor may work now (errors as ``_workable``); reads no workflow."""
     with ctx.uow() as uow:
         seen, row = _workable(ctx, uow, case_id, task_uuid, actor)
-        return row.name, case_form(uow, seen.case, definition_for_case(ctx, uow, seen.case), row.form_key)
+        compiled = definition_for_case(ctx, uow, seen.case)
+        return row.name, _with_choices(case_form(uow, seen.case, compiled, row.form_key), compiled)
 
 
 def task_page(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) -> TaskPage:
@@ -313,7 +331,7 @@ def task_page(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) ->
         projection = _project(ctx, uow, seen, data if seen.access.is_staff else None)
         saved = drafts.draft_data(uow, actor.user_id, case_id, task_uuid)
         compiled = definition_for_case(ctx, uow, seen.case)
-        form = case_form(uow, seen.case, compiled, row.form_key)
+        form = _with_choices(case_form(uow, seen.case, compiled, row.form_key), compiled)
     task = TaskView.of(row, seen.case)
     values = {f.key: data[f.key] for f in form.fields if f.key in data}
     if saved is not None:

@@ -1,6 +1,6 @@
 """What completing an element means beyond the workflow: status codes, documents, credit entries.
 
-Diagrams mark elements with properties (``blzt``, ``document``, ``credit_violation``, ``permit``;
+Diagrams mark elements with properties (``blzt``, ``document``, ``credit_violation``, ``permit``, ``serves``;
 see processes/README.md). When such an element completes, the effect is written in the same
 transaction as the step, with a history row, so state, documents and audit never disagree.
 """
@@ -38,6 +38,9 @@ from engine.services.catalogue.limits import case_entry
 from engine.services.catalogue.limits import case_limits
 from engine.services.catalogue.pattern import CERTIFICATE_DOCUMENT
 from engine.services.catalogue.pattern import issuer_context
+from engine.services.deciding_organ import deciding_organ
+from engine.services.service_of_documents import open_service
+from engine.services.service_of_documents import serve_on_delivery
 from engine.state_names import BLZT_NAMES
 
 
@@ -55,8 +58,9 @@ def _legal_context(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinitio
     hall = legal.hall if legal is not None else None
     own_record = records.get(permit) or records.get("")
     accepted = {"accepted_date": chinese_date(own_record["accepted_on"])} if own_record else {}
-    return {**accepted, "deadline": own_record, "deadlines": records,
-            "signer": own.department, "limits": {"statutory_limit_wd": own.statutory_wd,
+    organ = deciding_organ(uow, case, definition.metadata, permit)
+    return {**accepted, "deadline": own_record, "deadlines": records, "organ": organ,
+            "signer": organ.get("name") or own.department, "limits": {"statutory_limit_wd": own.statutory_wd,
                                                  "promised_limit_wd": own.promised_wd,
                                                  "extension_limit_wd": own.extension_wd,
                                                  "supplement_limit_wd": limits.supplement_limit_wd,
@@ -77,6 +81,12 @@ def _walk_in_party(uow: UnitOfWork, case: CaseRow) -> dict[str, str] | None:
             "id_number": masked_id(party.id_number), "query_code": party.query_code}
 
 
+def _permit_basis(extra: dict[str, Any], permit: str) -> str:
+    spec = (extra.get("permits") or {}).get(permit) if permit else None
+    basis = spec.get("legal_basis") if isinstance(spec, dict) else None
+    return basis if isinstance(basis, str) else ""
+
+
 def issue_document(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinition, key: str, element_id: str,
                    permit: str, data: dict[str, Any], now: datetime, actor: Actor,
                    legal: LegalClock | None = None, extra: dict[str, Any] | None = None) -> None:
@@ -85,6 +95,10 @@ def issue_document(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinitio
     number = count_documents(uow, case.id) + 1
     document_no = f"{case.case_number}-{number:02d}"
     reason = data.get(f"{permit}_reason") or data.get("decision_reason") or data.get("reason") or ""
+    # The provision a refusal cites: chosen on the decision form, else (a decision the process takes
+    # itself, e.g. a lapsed 补正) the permit's own legal basis from matter.toml.
+    provision = (data.get(f"{permit}_provision") if permit else None) or data.get("decision_provision") \
+        or _permit_basis(metadata.extra, permit)
     title = definition.document_title(key)  # matter data (engine/definitions/facts.py)
     # A pattern-run case is the entry's matter: its name, its 实施主体 signs, its 结果名称 is the title.
     issuer = issuer_context(case_entry(uow, case), data, metadata.uses_entry_data) if metadata.uses_entry_data else {}
@@ -94,7 +108,7 @@ def issue_document(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinitio
         "title": title, "case": {"case_number": case.case_number, "received_at": case.received_at},
         "matter": {**metadata.as_dict(), **issuer.get("matter_overrides", {})}, "data": _json_safe(data),
         "document_no": document_no, "permit": permit,
-        "permit_name": metadata.permit_name(permit) or "", "reason": reason,
+        "permit_name": metadata.permit_name(permit) or "", "reason": reason, "provision": provision,
         "issued_date": chinese_date(now.astimezone(CHINA_TZ)),
         "received_date": chinese_date(data.get("received_at") or case.received_at),
         "accepted_date": chinese_date(data.get("accepted_at") or ""),
@@ -107,6 +121,7 @@ def issue_document(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinitio
     sha256 = digest(html)
     stage_document(uow, case_id=case.id, doc_key=key, document_no=document_no, title=title, permit=permit,
                    element_id=element_id, html=html, sha256=sha256, issued_at=now)
+    open_service(uow, case, definition, key, permit, document_no, data, now, legal)
     append_history(uow, case, occurred_at=now, event_type="document_issued", actor_id=actor.user_id,
                    actor_role=actor.role_label, element_id=element_id,
                    element_name=definition.element_names.get(element_id, ""),
@@ -142,6 +157,8 @@ def apply_effects(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, task: Ta
                                         previous)
     if "document" in props:
         issue_document(uow, case, definition, props["document"], element_id, permit, data, now, actor, legal)
+    if props.get("serves") in ("window", "ems"):  # the delivery step hands the documents over
+        serve_on_delivery(uow, case, props["serves"], data, element_id, actor, now)
     if props.get("credit_violation") == "record" and props.get("credit_subject") == "third_party":
         # A third party the decision names (a design institute that certified what was not true).
         code = str(task.data.get("third_party_credit_code") or "")

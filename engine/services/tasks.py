@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from engine.actors import APPLICANT_GROUP
 from engine.actors import Actor
@@ -30,10 +31,15 @@ from engine.persistence.repositories.tasks import claim_row
 from engine.persistence.repositories.tasks import open_tasks
 from engine.persistence.repositories.tasks import release_row
 from engine.persistence.repositories.tasks import task_row
+from engine.persistence.repositories.tasks import tasks_of_case
 from engine.persistence.repositories.tasks import worklist
 from engine.persistence.rows import CaseRow
 from engine.persistence.rows import TaskRow
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.policy.separation import SEPARATION_PROPERTY
+from engine.policy.separation import separation_conflict
+from engine.policy.separation import separation_message
+from engine.runtime.case import CaseRuntime
 from engine.runtime.failures import CompletionFailed
 from engine.runtime.spiff.state_changes import capture
 from engine.runtime.spiff.timer_clock import clock_bound
@@ -128,6 +134,8 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
             runtime = load_runtime(ctx, uow, case)
             open_rows = open_tasks(uow, case.id)
             row = next((r for r in open_rows if r.task_uuid == task_uuid), None)
+            if row is not None:
+                _check_separation(uow, runtime, row, actor)
             now = ctx.clock.now()
             if case.status == "draft" and row is not None and APPLICANT_GROUP in row.groups:
                 submit_draft(uow, case, runtime, task_uuid, actor, now)
@@ -164,6 +172,23 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
     return view
 
 
+def _check_separation(uow: UnitOfWork, runtime: CaseRuntime, row: TaskRow, actor: Actor) -> None:
+    """:raise NotAllowed: the actor did (or holds) another task of the row's two-person round (``separation``).
+
+    The round is the task's siblings of the same group: the tasks one parallel gateway forked with it.
+    """
+    properties = runtime.definition.element_properties
+    group = properties.get(row.element_id, {}).get(SEPARATION_PROPERTY)
+    task = runtime.workflow.get_task_from_id(UUID(row.task_uuid)) if group else None
+    if task is None or task.parent is None:
+        return
+    siblings = {str(t.id) for t in task.parent.children if t.id != task.id
+                and properties.get(getattr(t.task_spec, "bpmn_id", None) or "", {}).get(SEPARATION_PROPERTY) == group}
+    other = separation_conflict(siblings, tasks_of_case(uow, row.case_id), actor.user_id) if siblings else None
+    if other is not None:
+        raise NotAllowed(separation_message(other))
+
+
 def _open_row(uow: UnitOfWork, case_id: int, task_uuid: str) -> tuple[CaseRow, TaskRow]:
     case = lock_case(uow, case_id)
     if case is None:
@@ -198,6 +223,7 @@ def claim_task(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) -
             raise NotAllowed(f"您无权办理“{row.name}”")
         if row.assignee == actor.user_id:
             return TaskView.of(row, case)
+        _check_separation(uow, load_runtime(ctx, uow, case), row, actor)
         now = ctx.clock.now()
         if not claim_row(uow, row, actor.user_id, now):
             raise NotAllowed(f"“{row.name}”已被其他人员签收")
@@ -224,6 +250,7 @@ def delegate_task(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor
             raise NotAllowed("只能转办本人签收的任务")
         if not may_work(groups, actor, ()) or not to_user.in_any(groups) or "applicant" in groups:
             raise NotAllowed(f"“{to_user.name or to_user.user_id}”不属于“{row.name}”的办理角色")
+        _check_separation(uow, load_runtime(ctx, uow, case), row, to_user)
         now = ctx.clock.now()
         previous = row.assignee
         assign_row(uow, row, to_user.user_id, now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from typing import Any
 
 from engine.persistence.repositories.documents import DocumentRow
@@ -13,6 +14,9 @@ from engine.persistence.rows import DefinitionRow
 from engine.persistence.rows import HistoryRow
 from engine.persistence.rows import TaskRow
 from engine.state_names import blzt_name
+
+if TYPE_CHECKING:
+    from engine.services.service_of_documents import ServiceView
 
 
 @dataclass(frozen=True)
@@ -134,8 +138,11 @@ class DocumentView:
     html: str
     sha256: str
     issued_at: datetime
+    #: Its service (送达) on the applicant, for a document that is served (None otherwise).
+    service: ServiceView | None = None
 
     @classmethod
-    def of(cls, row: DocumentRow) -> DocumentView:
+    def of(cls, row: DocumentRow, service: ServiceView | None = None) -> DocumentView:
         return cls(id=row.id, doc_key=row.doc_key, document_no=row.document_no, title=row.title, permit=row.permit,
-                   element_id=row.element_id, html=row.html, sha256=row.sha256, issued_at=row.issued_at)
+                   element_id=row.element_id, html=row.html, sha256=row.sha256, issued_at=row.issued_at,
+                   service=service)

@@ -227,6 +227,16 @@ def test_versions_stored_before_titles_were_data_keep_their_titles() -> None:
     assert compile_definition(files).document_title("receipt") == "收件凭证"
 
 
+def test_a_refusal_form_needs_the_matters_provisions() -> None:
+    """The 不予许可 form cites a provision chosen from matter.toml: a matter without the list cannot deploy it."""
+    files = collect_matter_files(ROOT / "processes" / "food_business", ROOT / "forms", ROOT / "processes" / "_common")
+    toml = files["matter.toml"]
+    start = toml.index("refusal_provisions = [")
+    files["matter.toml"] = toml[:start] + toml[toml.index("]\n", start) + 2:]
+    problems = problems_of(files)
+    assert any(p.element_id == "approve" and "refusal_provisions" in p.problem for p in problems), problems
+
+
 def test_candidate_groups_may_come_from_case_data_and_the_expression_is_linted(parallel_files: dict[str, str]) -> None:
     """``=expression`` (the general pattern's ``=chengban_post``): groups from case data, checked at deploy."""
     files = with_bpmn(parallel_files, 'camunda:candidateGroups="a_cb"', 'camunda:candidateGroups="=a_post"')

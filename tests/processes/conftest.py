@@ -14,6 +14,8 @@ import pytest
 
 from engine.actors import Actor
 from engine.clock import FixedClock
+from engine.decision_rules import DEFAULT_REJECTION_PROVISIONS
+from engine.decision_rules import provision_lists
 from engine.errors import TaskNotFound
 from engine.persistence.base import Base
 from engine.services import cases
@@ -90,3 +92,22 @@ def hall(tmp_path: Path, clock: FixedClock) -> Iterator[Hall]:
     Base.metadata.create_all(ctx.db.engine)
     yield Hall(ctx, clock)
     ctx.dispose()
+
+
+#: The 不予受理 grounds (行政许可法 art. 32) the reception form offers, by the ground's key.
+REJECTION_BY_GROUND = {"no_permit_needed": DEFAULT_REJECTION_PROVISIONS[0],
+                       "not_competent": DEFAULT_REJECTION_PROVISIONS[1]}
+
+
+def refusal_at_reception(note: str, ground: str = "no_permit_needed", competent_organ: str = "") -> dict[str, Any]:
+    """The window's 不予受理 as the form requires it: a reason, the ground, its provision (and the organ)."""
+    values = {"reception_decision": "refuse", "reception_note": note, "refusal_ground": ground,
+              "refusal_provision": REJECTION_BY_GROUND[ground]}
+    return {**values, "competent_organ": competent_organ} if competent_organ else values
+
+
+def first_provision(hall: Hall, matter: str, values_key: str = "refusal_provisions") -> str:
+    """The first provision a refusal of ``matter`` may cite (its ``matter.toml`` list)."""
+    with hall.ctx.uow() as uow:
+        _record, compiled = hall.ctx.latest_definition(uow, matter)
+    return provision_lists(compiled.metadata)[values_key][0]

@@ -21,6 +21,8 @@ from engine.services.cases import definition_for_case
 from engine.services.deadlines import case_deadlines
 from engine.services.department_data import upsert_department_record
 from tests.processes.conftest import Hall
+from tests.processes.conftest import first_provision
+from tests.processes.conftest import refusal_at_reception
 
 MATTER = "construction_bundle"
 PROJECT_CODE = "2025-320102-47-01-000123"
@@ -82,8 +84,12 @@ def submit_and_accept(hall: Hall, **overrides: Any) -> int:
 
 def review(hall: Hall, case_id: int, prefix: str, outcome: str = "pass", opinion: str = "材料齐全，符合法定条件。",
            steps: tuple[str, ...] = REVIEW_STEPS) -> None:
+    values = {f"{prefix}_outcome": outcome, f"{prefix}_opinion": opinion}
+    if outcome == "fail":  # a refusal cites a provision from the permit's list
+        permit = {"zj": "construction", "cg": "waste"}[prefix]
+        values[f"{prefix}_provision"] = first_provision(hall, MATTER, f"{permit}_refusal_provisions")
     for step in steps:
-        hall.do(case_id, f"{prefix}_{step}", {f"{prefix}_outcome": outcome, f"{prefix}_opinion": opinion})
+        hall.do(case_id, f"{prefix}_{step}", values)
 
 
 def deliver(hall: Hall, case_id: int) -> None:
@@ -206,7 +212,7 @@ def test_construction_refused_while_waste_granted(bundle: Hall) -> None:
 def test_both_refused_ends_without_delivery(bundle: Hall) -> None:
     case_id = submit_and_accept(bundle)
     review(bundle, case_id, "cg", outcome="fail", opinion="未与取得核准的运输单位签订运输合同。")
-    review(bundle, case_id, "zj", outcome="fail", opinion="未确定建筑施工企业。")
+    review(bundle, case_id, "zj", outcome="fail", opinion="未确定建筑施工企业，施工合同尚未签订。")
 
     view = bundle.case(case_id)
     assert (view.status, view.blzt, view.open_tasks) == ("completed", 13, ())
@@ -302,7 +308,8 @@ def test_warning_timer_reminds_without_cancelling_the_review(bundle: Hall) -> No
 def test_not_accepted_ends_at_the_window(bundle: Hall) -> None:
     case = bundle.start(MATTER)
     bundle.do(case.id, "apply", APPLICATION)
-    bundle.do(case.id, "rc_check", {"reception_decision": "refuse", "reception_note": "不属于本机关职权范围"})
+    bundle.do(case.id, "rc_check", refusal_at_reception("该项目为市管项目，施工许可由市住房和城乡建设局实施",
+                                                      "not_competent", "江州市住房和城乡建设局"))
     view = bundle.case(case.id)
     assert (view.status, view.blzt, view.open_tasks) == ("completed", 5, ())
     assert "construction_result" not in view.data and "waste_result" not in view.data

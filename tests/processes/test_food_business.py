@@ -18,6 +18,8 @@ import pytest
 from engine.errors import FormDataInvalid
 from engine.services.cases import case_documents
 from tests.processes.conftest import Hall
+from tests.processes.conftest import first_provision
+from tests.processes.conftest import refusal_at_reception
 
 CN = timezone(timedelta(hours=8))
 RECEIVED = "2025-09-26T10:00:00+08:00"
@@ -228,8 +230,7 @@ def test_supplement_during_review_never_supplied_ends_the_case(hall: Hall) -> No
 
 def test_refusal_to_accept_issues_a_reasoned_notice_and_ends(hall: Hall) -> None:
     case_id = apply(hall)
-    view = hall.do(case_id, "rc_check", {"reception_decision": "refuse",
-                                         "reception_note": "仅销售预包装食品，依法办理备案，无需许可"})
+    view = hall.do(case_id, "rc_check", refusal_at_reception("仅销售预包装食品，依法办理备案，无需许可"))
     assert view.status == "completed" and hall.open(case_id) == []
     data = hall.case(case_id).data
     assert data["reception_result"] == "refused"
@@ -244,7 +245,8 @@ def test_denied_permit_issues_a_denial_decision_and_no_delivery(hall: Hall) -> N
     hall.do(case_id, "review", {"review_result": "fail", "review_note": "经营场所距污染源不足25米",
                                 "site_check_result": "not_conforming"})
     assert hall.open(case_id) == ["approve"]
-    view = hall.do(case_id, "approve", {"decision": "deny", "decision_reason": "经营场所不符合卫生要求"})
+    view = hall.do(case_id, "approve", {"decision": "deny", "decision_reason": "经营场所不符合卫生要求",
+                                         "decision_provision": first_provision(hall, "food_business")})
     assert view.status == "completed" and hall.open(case_id) == []
     data = hall.case(case_id).data
     assert data["case_result"] == "denied" and data["decision_reason"] == "经营场所不符合卫生要求"

@@ -13,6 +13,8 @@ import pytest
 
 from engine.services import cases
 from tests.processes.conftest import Hall
+from tests.processes.conftest import first_provision
+from tests.processes.conftest import refusal_at_reception
 
 MATTER = "hygiene_licence"
 CREDIT_CODE = "92320102MA1XK7Q5L4"
@@ -156,7 +158,8 @@ def test_denied_with_reasons(hall_hygiene: Hall) -> None:
     case_id = apply_and_accept(hall)
     through_review(hall, case_id, outcome="not_comply")
     assert hall.open(case_id) == ["approve"]
-    view = hall.do(case_id, "approve", {"chief_decision": "deny", "chief_opinion": "经营场所无消毒间，不符合卫生要求"})
+    view = hall.do(case_id, "approve", {"chief_decision": "deny", "chief_opinion": "经营场所无消毒间，不符合卫生要求",
+                                        "chief_provision": first_provision(hall, MATTER)})
     assert (view.status, view.blzt, view.open_tasks) == ("completed", 13, ())
     assert hall.case(case_id).data["permit_status"] == "denied"
     denial = cases.case_documents(hall.ctx, case_id)[-1]
@@ -234,5 +237,7 @@ def test_refused_at_reception_ends_without_review(hall_hygiene: Hall) -> None:
     hall = hall_hygiene
     case = hall.start(MATTER)
     hall.do(case.id, "apply", APPLICATION)
-    view = hall.do(case.id, "rc_check", {"reception_decision": "refuse", "reception_note": "餐饮店应申请食品经营许可"})
+    refusal = refusal_at_reception("餐饮店应申请食品经营许可，不属于公共场所卫生许可", "not_competent",
+                                   "临江县市场监督管理局")
+    view = hall.do(case.id, "rc_check", refusal)
     assert (view.status, view.blzt, view.open_tasks) == ("completed", 5, ())

@@ -101,6 +101,9 @@ GET  /cases/<int:case_id>                        login 200   404   200   200   4
 GET  /cases/<int:case_id>/documents/<int:document_id>
                                                  login 200   404   200   200   404   404   404   200   200   200
 GET  /files/<int:upload_id>                      login 200   404   200   200   404   404   404   200   200   200
+# Recording the service (送达) of a document: counter staff and supervisors; the 收件凭证 is not served (403).
+POST /cases/<int:case_id>/documents/<int:document_id>/service
+                                                 login 403   403   403   403   404   404   404   403   403   403
 # The window's task: window clerks work it; staff who see the case but may not work it get 403; the applicant
 # does not see the window's step (404, like the cases others do not see); the claim is for staff only.
 GET  /cases/<int:case_id>/tasks/<task_uuid>      login 404   404   200   200   404   404   404   403   403   403
@@ -150,6 +153,7 @@ GET  /admin/                                     login 403   403   403   403   4
 GET  /admin/units/<kind>/<code>                  login 403   403   403   403   403   403   403   403   404   403
 POST /admin/units/<kind>                         login 403   403   403   403   403   403   403   403   422   403
 POST /admin/units/<kind>/<code>/members          login 403   403   403   403   403   403   403   403   422   403
+POST /admin/units/organ/<code>/seal              login 403   403   403   403   403   403   403   403   422   403
 POST /admin/import                               login 403   403   403   403   403   403   403   403   422   403
 GET  /admin/staff                                login 403   403   403   403   403   403   403   403   200   403
 POST /admin/staff                                login 403   403   403   403   403   403   403   403   422   403

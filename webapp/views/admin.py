@@ -20,6 +20,8 @@ from engine.errors import FormDataInvalid
 from engine.services.organisation import staff
 from engine.services.organisation import views
 from engine.services.organisation.importing import import_organisation
+from engine.services.organisation.seals import seal_overview
+from engine.services.organisation.seals import set_organ_seal
 from engine.services.organisation.structure import KINDS
 from engine.services.organisation.structure import save_unit
 from engine.services.organisation.vocabulary import POST_KINDS
@@ -64,7 +66,8 @@ def unit(kind: str, code: str):  # type: ignore[no-untyped-def]
         abort(404)
     return render_template("admin/unit.html", kind=KINDS[kind], values=values, errors={}, editing=True,
                            view=views.organisation_overview(engine()), post_kinds=POST_KINDS,
-                           window_kinds=WINDOW_KINDS, log=views.audit_entries(engine(), subject=f"{kind}:{code}"))
+                           window_kinds=WINDOW_KINDS, log=views.audit_entries(engine(), subject=f"{kind}:{code}"),
+                           seal=seal_overview(engine()).get(code) if kind == "organ" else None)
 
 
 @bp.post("/units/<kind>")
@@ -99,6 +102,22 @@ def members(kind: str, code: str):  # type: ignore[no-untyped-def]
         return redirect(url_for("admin.unit", kind=kind, code=code)), 303
     flash(f"已更新人员：{'、'.join(changed)}" if changed else "人员未变化")
     return redirect(url_for("admin.unit", kind=kind, code=code))
+
+
+@bp.post("/units/organ/<code>/seal")
+@requires(*ADMINS)
+def organ_seal(code: str):  # type: ignore[no-untyped-def]
+    """Set the organ's seal image (PNG or SVG): documents issued from now on carry it."""
+    upload = request.files.get("seal")
+    if upload is None or not upload.filename:
+        abort(422)
+    try:
+        set_organ_seal(engine(), current_actor(), code, upload.read())
+    except FormDataInvalid as exc:
+        flash(exc.errors.get("seal", exc.message))
+        return redirect(url_for("admin.unit", kind="organ", code=code)), 303
+    flash("印章已设置：此后制发的文书加盖此印章（已制发的文书不变）")
+    return redirect(url_for("admin.unit", kind="organ", code=code))
 
 
 @bp.post("/import")

@@ -238,6 +238,23 @@ class TaskList(Response):
     items: list[Task]
 
 
+class DocumentService(Response):
+    """文书的送达：申请人选择的方式、送达情况；证照另有送达期限（作出决定之日起 10 个工作日）"""
+
+    kind: Literal["certificate", "decision", "notice"] = Field(
+        description="certificate 证照、decision 决定书、notice 告知书")
+    channel: Literal["window", "ems", "online"] = Field(description="申请人选择的方式：窗口领取、邮寄（EMS）、电子送达")
+    status: Literal["pending", "served"]
+    served_at: ChinaTime | None
+    served_channel: str = Field(description="实际送达方式（window/ems/online）")
+    receiver_name: str
+    receiver_id_masked: str = Field(description="领取人身份证号（脱敏）")
+    tracking_number: str = Field(description="EMS 运单号")
+    warn_on: date | None = Field(description="证照：第 7 个工作日，起向督办人员提示")
+    due_on: date | None = Field(description="证照：第 10 个工作日，此后未送达为逾期")
+    flag: Literal["", "warning", "overdue"]
+
+
 class Document(Response):
     """已出具的文书（不含正文）"""
 
@@ -249,6 +266,7 @@ class Document(Response):
     element_id: str
     sha256: str = Field(pattern="^[0-9a-f]{64}$")
     issued_at: ChinaTime
+    service: DocumentService | None = Field(default=None, description="需送达的文书的送达情况（其余为 null）")
 
 
 class DocumentContent(Document):

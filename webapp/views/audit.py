@@ -55,7 +55,8 @@ AUDITORS = AUDIT_GROUPS
 
 EVENT_NAMES = {
     "case_started": "创建办件", "task_state_changed": "环节状态变化", "form_submitted": "提交表单",
-    "status_changed": "办理状态变更", "document_issued": "出具文书", "credit_recorded": "记录失信信息",
+    "status_changed": "办理状态变更", "document_issued": "出具文书", "document_served": "送达文书",
+    "credit_recorded": "记录失信信息",
     "timers_fired": "定时触发", "task_claimed": "签收", "task_released": "退回岗位队列", "task_delegated": "转办",
     "deadline_extended": "延长办理期限", "due_date_recomputed": "重算期限", "snapshot_recorded": "记录状态快照",
     "deadline_opened": "写入期限记录（受理）", "deadline_paused": "期限暂停", "deadline_resumed": "期限恢复计算",

@@ -16,6 +16,7 @@ from flask import url_for
 from engine.errors import EngineError
 from engine.errors import FormDataInvalid
 from engine.services import casework
+from engine.services import service_of_documents
 from engine.services import task_actions
 from engine.services.applications import UnknownApplicant
 from engine.services.applications import file_application
@@ -172,6 +173,21 @@ def document(case_id: int, document_id: int) -> Response:
     response = Response(doc.html, mimetype="text/html")
     response.headers["X-Document-SHA256"] = doc.sha256
     return response
+
+
+@bp.post("/cases/<int:case_id>/documents/<int:document_id>/service")
+@requires(staff=True)
+def record_service(case_id: int, document_id: int):  # type: ignore[no-untyped-def]
+    """A clerk records how a document was served (window pickup with the receiver's ID, or EMS)."""
+    values = {key: request.form.get(key, "") for key in ("channel", "receiver_name", "receiver_id_number",
+                                                         "tracking_number")}
+    try:
+        service_of_documents.record_delivery(engine(), case_id, document_id, current_actor(), values)
+    except FormDataInvalid as exc:
+        flash("送达未登记：" + "；".join(exc.errors.values()))
+        return redirect(url_for("cases.detail", case_id=case_id)), 303
+    flash("已登记送达")
+    return redirect(url_for("cases.detail", case_id=case_id))
 
 
 @bp.get("/files/<int:upload_id>")

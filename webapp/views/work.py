@@ -14,6 +14,7 @@ from engine.services.catalogue.offering import search_matters
 from engine.services.deadline_views import pending_extensions
 from engine.services.deploy import list_matters
 from engine.services.parties import ID_TYPES
+from engine.services.service_of_documents import watched_services
 from engine.services.work_rows import work_rows
 from webapp.security import current_actor
 from webapp.security import engine
@@ -56,7 +57,8 @@ def worklist():  # type: ignore[no-untyped-def]
     queue = [i for i in items if i.task.assignee is None]
     return render_template("work/worklist.html", mine=mine, queue=queue, matters=list_matters(engine()),
                            matter=matter or "", q=search, extensions=pending_extensions(engine(), actor),
-                           next_after=next_after, paged=after is not None)
+                           next_after=next_after, paged=after is not None,
+                           services=watched_services(engine(), actor))
 
 
 @bp.get("/window")

@@ -21,6 +21,7 @@ from engine.services.accounts import hash_password
 from engine.services.context import EngineContext
 from engine.services.organisation.importing import has_organisation
 from engine.services.organisation.importing import load_organisation_folder
+from engine.services.organisation.seals import ensure_demo_seals
 from engine.services.organisation.vocabulary import APPLICANT_ROLE
 from engine.services.organisation.vocabulary import STAFF_ROLES
 
@@ -102,5 +103,6 @@ def ensure_demo_accounts(ctx: EngineContext) -> list[str]:
             if seat is not None:
                 org.add_window_clerk(uow, window_ids[seat], user_id, now)
         uow.commit()
+    ensure_demo_seals(ctx, SEED_ACTOR)  # a demo hall prints a seal, marked 演示 on every document
     return [a.username for a in missing]
 

@@ -1,0 +1,92 @@
+"""Documents print as A4 PDF through Chromium, with the tracker's dates, the deciding organ and its seal.
+
+A food licence case is accepted and then refused (through the engine, like a hall would); the applicant
+opens the 受理通知书 and the 不予行政许可决定书 in the browser, which prints each to PDF. The PDF is one
+A4 page, the dates printed are the stored deadline record's, and the decision shows the organ's demo
+seal (marked 演示) and the remedies with its 复议机关 and court.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from engine.decision_rules import provision_lists
+from engine.documents import chinese_date
+from engine.services import cases
+from engine.services import tasks
+from engine.services.accounts import actor_for
+from engine.services.deadlines import case_deadlines
+from tests.browser.conftest import LiveServer
+from tests.readback import get_case
+
+pytestmark = pytest.mark.browser
+
+APPLICATION = {
+    "operator_name": "鼓楼区打印面馆", "uscc": "91320100MA1M11110A", "legal_representative": "王小明",
+    "premises_address": "南京市鼓楼区中山北路1号", "business_items": ["hot_food"],
+    "premises_area_m2": 60, "contact_mobile": "13800138000", "delivery_method": "window",
+}
+#: A4 in PostScript points (210 × 297 mm).
+A4 = (595.3, 841.9)
+
+
+def _do(server: LiveServer, case_id: int, element_id: str, username: str, values: dict[str, Any]) -> None:
+    task = next(t for t in get_case(server.ctx, case_id, with_data=False).open_tasks if t.element_id == element_id)
+    actor = actor_for(server.ctx, username)
+    assert actor is not None
+    tasks.complete_task(server.ctx, case_id, task.task_uuid, values, actor)
+
+
+def _refused_food_case(server: LiveServer) -> int:
+    citizen = actor_for(server.ctx, "demo_citizen")
+    assert citizen is not None
+    case = cases.start_case(server.ctx, "food_business", citizen, {})
+    _do(server, case.id, "apply", "demo_citizen", APPLICATION)
+    _do(server, case.id, "rc_check", "demo_window", {"reception_decision": "accept", "reception_note": "材料齐全"})
+    _do(server, case.id, "review", "demo_scjg_review", {"review_result": "fail", "site_check_result": "not_conforming",
+                                                         "review_note": "经营场所距污染源不足25米"})
+    with server.ctx.uow() as uow:
+        _record, compiled = server.ctx.latest_definition(uow, "food_business")
+    _do(server, case.id, "approve", "demo_scjg_chief", {
+        "decision": "deny", "decision_reason": "经营场所距旱厕等污染源不足25米，无法消除污染",
+        "decision_provision": provision_lists(compiled.metadata)["refusal_provisions"][0]})
+    return case.id
+
+
+def _pdf_pages(pdf: bytes) -> list[tuple[float, float]]:
+    """(width, height) in points of every page of a PDF Chromium printed."""
+    assert pdf.startswith(b"%PDF-")
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)
+    return [(float(w), float(h)) for w, h in boxes]
+
+
+def _print(page: Any) -> list[tuple[float, float]]:
+    pages = _pdf_pages(page.pdf(format="A4", print_background=True, prefer_css_page_size=True))
+    assert pages and all(abs(w - A4[0]) < 2 and abs(h - A4[1]) < 2 for w, h in pages), pages
+    return pages
+
+
+def test_notices_and_decisions_print_on_a4_with_the_trackers_dates(  # type: ignore[no-untyped-def]
+        person, live_server: LiveServer) -> None:
+    case_id = _refused_food_case(live_server)
+    record = case_deadlines(live_server.ctx, case_id)
+    assert record is not None
+    documents = {d.doc_key: d for d in cases.case_documents(live_server.ctx, case_id)}
+    citizen = person("demo_citizen")
+
+    citizen.goto(f"/cases/{case_id}/documents/{documents['acceptance_notice'].id}")
+    text = citizen.inner_text("body")
+    for day in (record.accepted_on, record.promised_due, record.statutory_due):
+        assert chinese_date(day) in text
+    assert len(_print(citizen)) == 1
+
+    citizen.goto(f"/cases/{case_id}/documents/{documents['denial_decision'].id}")
+    text = citizen.inner_text("body")
+    assert f"本机关于 {chinese_date(record.accepted_on)} 依法受理" in text
+    assert "临江县市场监督管理局" in citizen.inner_text(".signature") and "演示印章" in text
+    assert "六十日内向临江县人民政府申请行政复议" in text and "临江县人民法院" in text
+    assert citizen.evaluate("document.querySelector('img.seal-image').naturalWidth") > 0  # the seal renders
+    assert len(_print(citizen)) == 1
