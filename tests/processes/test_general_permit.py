@@ -140,7 +140,7 @@ def test_one_entry_of_every_department_runs_to_a_certificate_by_its_own_organ(ha
         certificate = documents["general_certificate"]
         assert certificate.title == entry.result_name
         assert f"<h1>{entry.result_name}</h1>" in certificate.html
-        assert f"<div>{organs[entry.organ_code]}</div>" in certificate.html  # signed by the 实施主体
+        assert f"<div class=\"signer\">{organs[entry.organ_code]}</div>" in certificate.html  # signed by the 实施主体
         assert entry.name in certificate.html and APPLICATION["applicant_name"] in certificate.html
 
 
@@ -178,7 +178,7 @@ def test_a_denial_names_the_reason_and_is_signed_by_the_organ(hall: EngineContex
     assert "经营场所面积不符合规定" in denial and entry.name in denial
     with hall.uow() as uow:
         organ = org.organ_by_code(uow, entry.organ_code)
-    assert organ is not None and f"<div>{organ.name}</div>" in denial
+    assert organ is not None and f"<div class=\"signer\">{organ.name}</div>" in denial
 
 
 def test_an_audit_returns_the_case_to_the_chengban_post(hall: EngineContext) -> None:
