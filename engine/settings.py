@@ -87,7 +87,10 @@ class EngineSettings:
     #: Largest BPMN/DMN file accepted, in bytes; bigger ones are refused before parsing.
     max_xml_bytes: int = 2 * 1024 * 1024
     #: How often a step is retried when it lost an optimistic-lock race on a *different* task.
-    conflict_retries: int = 3
+    conflict_retries: int = 5
+    #: Longest pause before the first retry of a lost race, in seconds; doubled per retry, each pause
+    #: a random fraction of it (jitter), so colliding steps spread out instead of colliding again.
+    conflict_backoff_s: float = 0.01
     #: Live workflows kept in memory per process, keyed by case and lock version, so a step on a
     #: case this process saved last skips deserializing it. 0 disables the cache.
     workflow_cache_size: int = 256

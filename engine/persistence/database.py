@@ -10,6 +10,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
+#: Execution option a unit of work sets on its connection to say "this transaction will write".
+WRITE_OPTION = "onewindow_write"
+
 
 def normalize_url(url: str) -> str:
     """Use psycopg 3 for plain ``postgresql://`` URLs (SQLAlchemy would pick psycopg2)."""
@@ -33,6 +36,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            # The driver's own transaction handling starts a transaction only before the first
+            # write, so the reads of one unit of work would each see a different commit. Switch it
+            # off and let ``_sqlite_begin`` open the transaction before the first statement.
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             # WAL lets readers work while a step commits; NORMAL sync is durable across app crashes.
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -40,6 +47,14 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
+            # A write use case takes SQLite's write lock at its start (``BEGIN IMMEDIATE``): writers
+            # wait for each other (busy_timeout) instead of reading a case, computing a step and
+            # losing at commit; a reader's ``BEGIN`` gives all its reads one snapshot (WAL).
+            immediate = conn.get_execution_options().get(WRITE_OPTION)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)

@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
+from engine.persistence.database import WRITE_OPTION
 from engine.persistence.repositories.history import check_chain_heads
 from engine.persistence.sql import flush_staged
 
@@ -18,14 +19,28 @@ class UnitOfWork:
     ``commit()`` once, at the end of the use case; only ``engine/persistence`` looks inside.
     """
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], *, write: bool = False) -> None:
         self._session_factory = session_factory
+        self._write = write
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
         self._committed = False
+        if self._write:
+            self.begin_write()
         return self
+
+    def begin_write(self) -> None:
+        """Declare this a write use case before its first statement (no effect once it has begun).
+
+        On SQLite the transaction then starts with ``BEGIN IMMEDIATE`` (see ``database.make_engine``):
+        it holds the database's single write lock from its first read, so what it reads cannot
+        change under it, which is what ``SELECT … FOR UPDATE`` gives on PostgreSQL. Begun too late
+        (after a read), a conflicting write still fails safely as a conflict at its first write.
+        """
+        if not self.session.in_transaction():
+            self.session.connection(execution_options={WRITE_OPTION: True})
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

@@ -63,8 +63,10 @@ class EngineContext:
         holder.append(ctx)
         return ctx
 
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.db.session_factory)
+    def uow(self, *, write: bool = False) -> UnitOfWork:
+        """A unit of work; ``write=True`` for a use case that writes without locking a case first
+        (starting one, administration): on SQLite it then holds the write lock from its start."""
+        return UnitOfWork(self.db.session_factory, write=write)
 
     @property
     def legal(self) -> LegalClock:

@@ -98,6 +98,8 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
             runtime = load_runtime(ctx, uow, case)
             open_rows = open_tasks(uow, case.id)
             row = next((r for r in open_rows if r.task_uuid == task_uuid), None)
+            if row is None:
+                _refuse_closed(task_row(uow, case.id, task_uuid))
             now = ctx.clock.now()
             with clock_bound(ctx.clock), capture(runtime.workflow) as buffer:
                 submission = runtime.complete(task_uuid, raw, actor, row.assignee if row else None,
@@ -116,7 +118,7 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
             ctx.keep_runtime(case.id, case.lock_version, runtime)
             return view
 
-    return with_retries(ctx.settings.conflict_retries, step)
+    return with_retries(ctx.settings.conflict_retries, step, backoff_s=ctx.settings.conflict_backoff_s)
 
 
 def _open_row(uow: UnitOfWork, case_id: int, task_uuid: str) -> tuple[CaseRow, TaskRow]:
@@ -126,11 +128,21 @@ def _open_row(uow: UnitOfWork, case_id: int, task_uuid: str) -> tuple[CaseRow, T
     row = task_row(uow, case_id, task_uuid)
     if row is None:
         raise TaskNotFound(task_uuid)
-    if row.state != "open":
-        if row.state == "completed":
-            raise TaskAlreadyDone(row.name)
-        raise TaskNotReady(row.name, work_item_state_name(row.state))
+    _refuse_closed(row)
     return case, row
+
+
+def _refuse_closed(row: TaskRow | None) -> None:
+    """Raise for a worklist row that is no longer open: done (stop) or cancelled (not workable).
+
+    A task whose row was closed may be gone from the workflow too (a cut-off branch), so the row,
+    not the workflow, tells a late second completion that the work is finished.
+    """
+    if row is None or row.state == "open":
+        return
+    if row.state == "completed":
+        raise TaskAlreadyDone(row.name)
+    raise TaskNotReady(row.name, work_item_state_name(row.state))
 
 
 def _record_and_commit(uow: UnitOfWork, case: CaseRow, row: TaskRow, event_type: str, actor: Actor,

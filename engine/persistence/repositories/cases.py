@@ -95,7 +95,9 @@ def case_by_id(uow: UnitOfWork, case_id: int, *, with_state: bool = False) -> Ca
 
 
 def lock_case(uow: UnitOfWork, case_id: int) -> CaseRow | None:
-    """Load a case with its state for a step. PostgreSQL holds a row lock; SQLite relies on ``lock_version``."""
+    """Load a case with its state for a step: PostgreSQL holds the row lock, SQLite the write lock
+    (``begin_write``), so the case and the task rows the step reads next come from one commit."""
+    uow.begin_write()
     return _one(uow, _select(True).where(CASES.c.id == case_id).with_for_update(), True)
 
 
@@ -110,6 +112,7 @@ def due_timer_case_ids(uow: UnitOfWork, now: datetime, limit: int, skip_locked: 
 
 def lock_due_case(uow: UnitOfWork, case_id: int, now: datetime, skip_locked: bool) -> CaseRow | None:
     """The case (with state) if its timer is still due and (PostgreSQL) no other worker holds it; else None."""
+    uow.begin_write()
     query = _select(True).where(CASES.c.id == case_id, CASES.c.status == "running", CASES.c.next_timer_due <= now)
     if skip_locked:
         query = query.with_for_update(skip_locked=True)
