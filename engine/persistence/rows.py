@@ -43,6 +43,8 @@ class CaseRow:
     state: bytes | None = None
     #: The 事项库 entry version the case started on (None for cases started before the catalogue).
     catalogue_version_id: int | None = None
+    #: HMAC of the chain head (``engine.history.head_mac``); None when no history key is configured.
+    history_mac: str | None = None
 
 
 @dataclass(slots=True)

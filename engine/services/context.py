@@ -40,6 +40,8 @@ class EngineContext:
     #: Service-task operations diagrams may call (internal department data lookups and the like).
     services: Mapping[str, ServiceCall] = field(default_factory=dict)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    #: The stored calendar version ``calendar`` was read at (-1: the bundled one, never read).
+    calendar_version: int = -1
     _definitions: dict[int, CompiledDefinition] = field(default_factory=dict)
     _workflows: OrderedDict[int, tuple[int, Any]] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
