@@ -100,5 +100,9 @@ class EngineSettings:
     max_upload_bytes: int = 20 * 1024 * 1024
     #: The hall: its name, postal address and closing time (legal acceptance dates depend on it).
     hall: HallSettings = field(default_factory=HallSettings.from_environment)
+    #: Key of the history chain heads' HMAC (``ONEWINDOW_HISTORY_KEY``), kept out of the database so
+    #: that someone who can write the database still cannot rewrite a case's whole history unnoticed.
+    #: Every process (app servers, timer workers, CLI) must have the same key; empty: heads unsigned.
+    history_key: str = field(default_factory=lambda: os.environ.get("ONEWINDOW_HISTORY_KEY", ""))
     #: argon2id parameters for new password hashes (production strength unless a test says otherwise).
     password_hashing: PasswordHashing = field(default_factory=PasswordHashing)

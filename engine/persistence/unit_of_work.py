@@ -19,9 +19,11 @@ class UnitOfWork:
     ``commit()`` once, at the end of the use case; only ``engine/persistence`` looks inside.
     """
 
-    def __init__(self, session_factory: sessionmaker[Session], *, write: bool = False) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], *, write: bool = False, history_key: str = "") -> None:
         self._session_factory = session_factory
         self._write = write
+        #: Signs the chain head of every case this unit of work saves (``repositories.cases.save_case``).
+        self.history_key = history_key
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
