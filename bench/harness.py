@@ -85,14 +85,15 @@ def database(kind: str, workdir: Path) -> Iterator[str]:
         admin.dispose()
 
 
-def prepare(url: str, matters: tuple[str, ...] = ("parallel_review",)) -> dict[str, str]:
+def prepare(url: str, matters: tuple[str | Path, ...] = ("parallel_review",)) -> dict[str, str]:
     """Migrate, seed the calendar, deploy the test matters, create the accounts; returns API tokens."""
     upgrade_database(url)
     ctx = EngineContext.create(settings_for(url))
     try:
         seed_calendar(ctx, Actor("bench", groups=frozenset({"admin"})))
         for matter in matters:
-            deploy_path(ctx, FIXTURES / "matters" / matter, Actor("bench", groups=frozenset({"designer"})))
+            folder = matter if isinstance(matter, Path) else FIXTURES / "matters" / matter
+            deploy_path(ctx, folder, Actor("bench", groups=frozenset({"designer"})))
         with ctx.uow() as uow:
             kind = {"applicant": "applicant"}
             stored_accounts.insert_users(uow, [NewUser(name, name, "!", groups, kind=kind.get(name, "staff"))
