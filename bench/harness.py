@@ -141,6 +141,8 @@ class AppServer:
              f"127.0.0.1:{self.port}", "--graceful-timeout", "20", "--timeout", "60", "--keep-alive", "5",
              "webapp.wsgi:app"], cwd=ROOT, env=process_env(self.url), stdout=out, stderr=out,
             start_new_session=True)
+        if self.log:
+            out.close()  # the server has its own copy of the descriptor
         wait_healthy(self.port)
         return self
 
@@ -169,6 +171,8 @@ class TimerWorker:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "webapp.cli", "worker", "--interval", str(self.poll_seconds)], cwd=ROOT,
             env=process_env(self.url), stdout=out, stderr=out, start_new_session=True)
+        if self.log:
+            out.close()
         return self
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
@@ -181,14 +185,15 @@ class TimerWorker:
 def wait_healthy(port: int, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             conn.request("GET", "/healthz")
             if conn.getresponse().status == 200:
-                conn.close()
                 return
         except OSError:
             pass
+        finally:
+            conn.close()
         time.sleep(0.2)
     raise RuntimeError(f"app server on port {port} did not become healthy")
 
@@ -216,6 +221,11 @@ class Tally:
             self.resets += 1
 
 
+#: A kept-alive connection idle this long is not reused: the servers close theirs after 5 s
+#: (``--keep-alive 5``), and a request racing that close would be a reset no server caused.
+IDLE_LIMIT_S = 2.0
+
+
 class Client:
     """JSON over HTTP to one or more servers; half the requests on a new connection, half on
     keep-alive connections taken from a pool. Answers are tallied as ``status`` or ``status code``."""
@@ -223,9 +233,17 @@ class Client:
     def __init__(self, ports: list[int], tally: Tally) -> None:
         self.ports = ports
         self.tally = tally
-        self._pool: queue.SimpleQueue[tuple[int, http.client.HTTPConnection]] = queue.SimpleQueue()
+        self._pool: queue.SimpleQueue[tuple[int, http.client.HTTPConnection, float]] = queue.SimpleQueue()
         self._turn = 0
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the kept-alive connections."""
+        try:
+            while True:
+                self._pool.get_nowait()[1].close()
+        except queue.Empty:
+            pass
 
     def _port(self, port: int | None) -> int:
         if port is not None:
@@ -243,8 +261,8 @@ class Client:
         if keep:
             try:
                 while conn is None:
-                    pooled_port, pooled = self._pool.get_nowait()
-                    if pooled_port == port:
+                    pooled_port, pooled, idle_since = self._pool.get_nowait()
+                    if pooled_port == port and time.monotonic() - idle_since < IDLE_LIMIT_S:
                         conn = pooled
                     else:
                         pooled.close()
@@ -264,7 +282,7 @@ class Client:
             self.tally.reset()
             return None
         if keep and not response.will_close:
-            self._pool.put((port, conn))
+            self._pool.put((port, conn, time.monotonic()))
         else:
             conn.close()
         try:

@@ -132,6 +132,7 @@ def run(kind: str, races: int, workers: int, parallel: int, dup: int) -> tuple[T
                 list(pool.map(driver.run_case, range(cases)))
         finally:
             elapsed = time.perf_counter() - began
+            driver.client.close()
             server.stop()
         check = check_cases(url, driver.acked)
         return tally, driver, check, elapsed
