@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import Connection
 from sqlalchemy import Engine
 from sqlalchemy import create_engine
 from sqlalchemy import event
@@ -36,10 +37,6 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-            # The driver's own transaction handling starts a transaction only before the first
-            # write, so the reads of one unit of work would each see a different commit. Switch it
-            # off and let ``_sqlite_begin`` open the transaction before the first statement.
-            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             # WAL lets readers work while a step commits; NORMAL sync is durable across app crashes.
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -50,14 +47,33 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
-            # A write use case takes SQLite's write lock at its start (``BEGIN IMMEDIATE``): writers
-            # wait for each other (busy_timeout) instead of reading a case, computing a step and
-            # losing at commit; a reader's ``BEGIN`` gives all its reads one snapshot (WAL).
-            immediate = conn.get_execution_options().get(WRITE_OPTION)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            if conn.get_execution_options().get(WRITE_OPTION):
+                begin_immediate(conn)
+            else:
+                # Other units of work keep the driver's own handling: reads outside a transaction,
+                # a deferred one begun right before the first write, which waits (busy_timeout)
+                # for the write lock. (A deferred transaction begun at the first *read* would
+                # instead fail at once at its first write whenever anyone committed meanwhile.)
+                conn.connection.dbapi_connection.isolation_level = ""
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def begin_immediate(conn: Connection) -> bool:
+    """Start an SQLite transaction holding the write lock now, unless the connection is already in
+    one (then False: a write in it still fails safely, as a conflict, if it lost a race).
+
+    From here on nobody else commits until this transaction ends, so everything it reads comes from
+    one commit and stays true until it writes: on SQLite what ``SELECT … FOR UPDATE`` gives on
+    PostgreSQL, for the whole database. Other writers wait for it (busy_timeout), they do not fail.
+    """
+    raw = conn.connection.dbapi_connection
+    if raw is None or raw.in_transaction:
+        return False
+    raw.isolation_level = None  # explicit BEGIN/COMMIT: the driver must not begin one of its own
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    return True
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from engine.persistence.database import WRITE_OPTION
+from engine.persistence.database import begin_immediate
 from engine.persistence.repositories.history import check_chain_heads
 from engine.persistence.sql import flush_staged
 
@@ -34,15 +35,17 @@ class UnitOfWork:
         return self
 
     def begin_write(self) -> None:
-        """Declare this a write use case before its first statement (no effect once it has begun).
+        """Declare this a write use case; call it before the use case reads what it will change.
 
-        On SQLite the transaction then starts with ``BEGIN IMMEDIATE`` (see ``database.make_engine``):
-        it holds the database's single write lock from its first read, so what it reads cannot
-        change under it, which is what ``SELECT … FOR UPDATE`` gives on PostgreSQL. Begun too late
-        (after a read), a conflicting write still fails safely as a conflict at its first write.
+        On SQLite the transaction then holds the database's single write lock (``BEGIN IMMEDIATE``,
+        see ``database.begin_immediate``): what it reads cannot change under it, which is what
+        ``SELECT … FOR UPDATE`` gives on PostgreSQL. Reads made before it (outside a transaction on
+        SQLite) are not covered; a conflicting write still fails safely as a conflict.
         """
         if not self.session.in_transaction():
             self.session.connection(execution_options={WRITE_OPTION: True})
+        elif self.dialect == "sqlite":
+            begin_immediate(self.session.connection())
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

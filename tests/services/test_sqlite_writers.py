@@ -69,18 +69,21 @@ def test_a_step_holds_the_write_lock_from_its_first_read(deployed: EngineContext
 
 
 @SQLITE
-def test_a_reader_sees_one_commit_throughout(deployed: EngineContext, applicant: Actor) -> None:
+def test_a_step_that_read_first_still_takes_the_write_lock_when_it_locks(deployed: EngineContext,
+                                                                        applicant: Actor) -> None:
     view = _submitted(deployed, applicant)
-    other = sqlite3.connect(_sqlite_path(deployed), timeout=5, isolation_level=None)
+    other = sqlite3.connect(_sqlite_path(deployed), timeout=0, isolation_level=None)
     try:
         with deployed.uow() as uow:
-            case = case_by_id(uow, view.id)
-            assert case is not None
-            other.execute("UPDATE human_tasks SET state = 'cancelled' WHERE case_id = ?", (view.id,))
-            # Committed by the other connection after our first read: not visible to this unit of work.
-            assert len(open_tasks(uow, view.id)) == len(view.open_tasks) > 0
-        with deployed.uow() as uow:
-            assert open_tasks(uow, view.id) == []
+            assert case_by_id(uow, view.id) is not None  # a plain read: nothing locked yet
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            assert lock_case(uow, view.id) is not None
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            # What the step reads now cannot change before it commits: the case and its task rows
+            # come from one commit.
+            assert len(open_tasks(uow, view.id)) == len(view.open_tasks)
     finally:
         other.close()
 
