@@ -40,14 +40,6 @@ def blzt_name(code: int | None) -> str:
     return BLZT_NAMES.get(code or 0, NO_BLZT_NAME)
 
 
-def case_status_name(status: str) -> str:
-    return CASE_STATUS_NAMES.get(status, status)
-
-
-def task_state_name(state: str) -> str:
-    return TASK_STATE_NAMES.get(state, state)
-
-
 def work_item_state_name(state: str) -> str:
     return WORK_ITEM_STATE_NAMES.get(state, state)
 

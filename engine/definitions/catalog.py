@@ -37,7 +37,6 @@ from engine.errors import DefinitionInvalid
 from engine.errors import DefinitionProblem
 from engine.errors import ExpressionRefused
 from engine.errors import UnsafeXml
-from engine.forms import FormDefinition
 from engine.forms import FormRegistry
 from engine.forms import FormRegistryError
 from engine.forms import FormSchemaError
@@ -107,12 +106,6 @@ class CompiledDefinition:
 
     def document_title(self, key: str) -> str:
         return self.document_titles.get(key, key)
-
-    def document_template(self, key: str) -> str:
-        return self.files[f"{DOCUMENTS_PREFIX}{key}.html"]
-
-    def form_for(self, element_id: str) -> FormDefinition:
-        return self.forms.get(self.human_tasks[element_id].form_key)
 
 
 def main_bpmn_file(files: Mapping[str, str], process_id: str) -> str | None:

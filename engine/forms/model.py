@@ -123,6 +123,3 @@ class FormDefinition:
         """Return the input field with ``key``; raises ``KeyError`` when the form has none."""
         return self._index[key]
 
-    def has_field(self, key: str) -> bool:
-        return key in self._index
-

@@ -7,6 +7,7 @@ the worklist rows), never on the workflow: an access check never deserialises a 
 ``legal_time`` decides who may move a case's deadline (extension, 特别程序).
 """
 
+from engine.policy.cases import AUDIT_GROUPS
 from engine.policy.cases import Audience
 from engine.policy.cases import CaseAccess
 from engine.policy.cases import CaseParties
@@ -19,5 +20,5 @@ from engine.policy.cases import sees_every_case
 from engine.policy.legal_time import may_ask_for_time
 from engine.policy.legal_time import may_decide_extension
 
-__all__ = ["Audience", "CaseAccess", "CaseParties", "Relation", "TaskParties", "case_access", "department_groups",
-           "may_ask_for_time", "may_decide_extension", "may_file_for_others", "sees_every_case"]
+__all__ = ["AUDIT_GROUPS", "Audience", "CaseAccess", "CaseParties", "Relation", "TaskParties", "case_access",
+           "department_groups", "may_ask_for_time", "may_decide_extension", "may_file_for_others", "sees_every_case"]

@@ -48,6 +48,12 @@ EVERY_CASE_GROUPS: tuple[tuple[str, str], ...] = (
 )
 
 
+#: Who may use the audit tools (replay, chain verification, exports): the groups whose every-case
+#: relation is administrator or auditor. Both the audit pages' route guard and the audit service read it.
+AUDIT_GROUPS: tuple[str, ...] = tuple(group for group, relation in EVERY_CASE_GROUPS
+                                      if relation in ("administrator", "auditor"))
+
+
 class Audience(StrEnum):
     """Which projection of a case a viewer gets (``engine.policy.projection``)."""
 

@@ -49,14 +49,13 @@ from engine.persistence.repositories.history import snapshot_before
 from engine.persistence.repositories.organisation import append_audit
 from engine.persistence.rows import CaseRow
 from engine.persistence.rows import HistoryRow
+from engine.policy import AUDIT_GROUPS
 from engine.runtime.case import CaseRuntime
 from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.cases import definition_for_case
 from engine.services.context import EngineContext
 from engine.services.deadlines import CaseDeadlines
 from engine.services.deadlines import current_view
-
-AUDIT_GROUPS = frozenset({"auditor", "admin"})
 
 
 def require_auditor(actor: Actor) -> None:

@@ -317,15 +317,16 @@ def task_page(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) ->
     if saved is not None:
         values.update(json.loads(saved))
     return TaskPage(case=projection, task=task, form=form, values=values, from_draft=saved is not None,
-                    requested_items=_requested_items(task, form, data, compiled.metadata.as_dict()))
+                    requested_items=_requested_items(task, form, data,
+                                                     compiled.metadata.supplement_item_keys(task.element_id)))
 
 
 def _requested_items(task: TaskView, form: FormDefinition, data: dict[str, Any],
-                     metadata: dict[str, Any]) -> tuple[str, ...]:
+                     item_keys: tuple[str, ...]) -> tuple[str, ...]:
     """The 补正 list a supplement task answers, from the keys its matter names (``[supplement_items]``)."""
     if not any(f.type == "filepicker" for f in form.fields) or "applicant" not in task.candidate_groups:
         return ()
-    for key in metadata.get("extra", {}).get("supplement_items", {}).get(task.element_id, ()):
+    for key in item_keys:
         value = data.get(key)
         if isinstance(value, str) and value.strip():
             return tuple(line.strip() for line in value.splitlines() if line.strip())

@@ -23,6 +23,7 @@ from flask import request
 
 from engine.actors import Actor
 from engine.clock import CHINA_TZ
+from engine.policy import AUDIT_GROUPS
 from engine.services import casework
 from engine.services.audit import case_diagram
 from engine.services.audit import export_csv
@@ -50,7 +51,7 @@ from webapp.security import requires
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
-AUDITORS = ("auditor", "admin")
+AUDITORS = AUDIT_GROUPS
 
 EVENT_NAMES = {
     "case_started": "创建办件", "task_state_changed": "环节状态变化", "form_submitted": "提交表单",

@@ -101,13 +101,6 @@ def revisions_of_case(uow: UnitOfWork, case_id: int) -> list[RevisionRow]:
             for row in connection(uow).execute(query).mappings()]
 
 
-def open_deadline_case_ids(uow: UnitOfWork) -> list[int]:
-    """Running cases that have a deadline record (what a calendar change may move)."""
-    query = (select(DEADLINES.c.case_id).join(CASES, CASES.c.id == DEADLINES.c.case_id)
-             .where(CASES.c.status == "running").distinct().order_by(DEADLINES.c.case_id))
-    return list(connection(uow).execute(query).scalars())
-
-
 def accepted_case_ids_without_record(uow: UnitOfWork) -> list[int]:
     """Cases whose history shows an acceptance (办理状态 3) but which have no deadline record yet."""
     recorded = select(DEADLINES.c.case_id)

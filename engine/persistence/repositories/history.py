@@ -108,11 +108,6 @@ def history_of_case(uow: UnitOfWork, case_id: int) -> list[HistoryRow]:
     return _rows(uow, select(*_COLUMNS).where(HISTORY.c.case_id == case_id).order_by(HISTORY.c.seq))
 
 
-def form_submissions(uow: UnitOfWork, case_id: int) -> list[HistoryRow]:
-    return _rows(uow, select(*_COLUMNS).where(HISTORY.c.case_id == case_id, HISTORY.c.event_type == "form_submitted")
-                 .order_by(HISTORY.c.seq))
-
-
 def history_for_export(uow: UnitOfWork, matter_code: str | None, since: datetime | None,
                        until: datetime | None) -> list[CaseEvent]:
     """Every history row (optionally of one matter, within [since, until)), by case and seq."""
