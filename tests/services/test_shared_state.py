@@ -1,4 +1,4 @@
-"""Rule: what one process changes in the calendar or the deployed matters, every other process uses
+"""Rule: what one process changes in the calendar, the deployed matters or the organisation, every other process uses
 from its next request on; ``add-year`` keeps local closures, and every calendar change is audited.
 
 Two engine contexts on one database stand for two processes (a gunicorn worker and the CLI): each
@@ -16,6 +16,7 @@ import pytest
 
 from engine.actors import Actor
 from engine.services import cases
+from engine.services.accounts import actor_for
 from engine.services.calendar import add_closure
 from engine.services.calendar import add_year
 from engine.services.calendar import refresh_calendar
@@ -23,6 +24,9 @@ from engine.services.calendar import reload_calendar
 from engine.services.calendar import seed_calendar
 from engine.services.context import EngineContext
 from engine.services.deploy import deploy_path
+from engine.services.organisation.staff import save_staff
+from engine.services.organisation.staff import set_members
+from engine.services.organisation.structure import save_unit
 from engine.services.organisation.views import audit_entries
 
 ADMIN = Actor("admin1", groups=frozenset({"admin"}))
@@ -99,3 +103,18 @@ def test_a_matter_deployed_by_one_process_is_started_by_another(deployed: Engine
     assert result.created
     second = cases.start_case(cli, "doc_review", applicant)
     assert second.definition_id == result.definition_id != first.definition_id
+
+
+def test_an_organisation_change_made_by_one_process_reaches_another_at_once(deployed: EngineContext,
+                                                                           cli: EngineContext) -> None:
+    save_unit(cli, ADMIN, "organ", {"code": "csj", "name": "测试县测试局", "short_name": "测试局",
+                                    "credit_code": "11320100MB1999001R", "review_organ": "测试县人民政府",
+                                    "court": "测试县人民法院"})
+    save_unit(cli, ADMIN, "department", {"code": "csj_xk", "organ_code": "csj", "name": "许可科"})
+    save_unit(cli, ADMIN, "post", {"code": "a_cb", "name": "承办", "department_code": "csj_xk", "kind": "承办"})
+    save_staff(cli, ADMIN, {"username": "lisi", "display_name": "李四", "posts": ""})
+    before = actor_for(deployed, "lisi")
+    assert before is not None and "a_cb" not in before.groups
+    set_members(cli, ADMIN, "post", "a_cb", ["lisi"])
+    after = actor_for(deployed, "lisi")
+    assert after is not None and "a_cb" in after.groups
