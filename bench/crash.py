@@ -197,27 +197,28 @@ def main() -> int:
         load = Load(Client([server.port], tally), tokens)
         threads = [threading.Thread(target=load.filer) for _ in range(args.clients)]
         threads += [threading.Thread(target=load.reviewer) for _ in range(max(1, args.clients // 2))]
-        for thread in threads:
-            thread.start()
-        began = time.monotonic()
-        kill_times = [args.seconds * (i + 1) / (args.kills + 1) for i in range(args.kills)]
-        for at in kill_times:
-            time.sleep(max(0.0, began + at - time.monotonic()))
-            server.kill()  # SIGKILL to the master and every worker
-            workers[0].kill()
-            server.start()  # same port: clients see resets, then answers again
-            workers[0] = TimerWorker(url, args.poll, log=tmp / "worker0.log").start()
-            time.sleep(3)
-            workers[1].kill()
-            workers[1] = TimerWorker(url, args.poll, log=tmp / "worker1.log").start()
-        time.sleep(max(0.0, began + args.seconds - time.monotonic()))
-        load.stop.set()
-        for thread in threads:
-            thread.join()
-        time.sleep(TIMER_DELAY.total_seconds() + args.poll + 2)  # let the last timers come due and fire
-        server.stop()
-        for worker in workers:
-            worker.kill(15)
+        try:
+            for thread in threads:
+                thread.start()
+            began = time.monotonic()
+            for at in [args.seconds * (i + 1) / (args.kills + 1) for i in range(args.kills)]:
+                time.sleep(max(0.0, began + at - time.monotonic()))
+                server.kill()  # SIGKILL to the master and every worker
+                workers[0].kill()
+                server.start()  # same port: clients see resets meanwhile, then answers again
+                workers[0].start()  # returns once it polls: then the second one goes down
+                workers[1].kill()
+                workers[1].start()
+            time.sleep(max(0.0, began + args.seconds - time.monotonic()))
+            load.stop.set()
+            for thread in threads:
+                thread.join()
+            time.sleep(TIMER_DELAY.total_seconds() + args.poll + 2)  # let the last timers come due and fire
+        finally:
+            load.stop.set()
+            server.stop()
+            for worker in workers:
+                worker.kill(signal.SIGTERM)
         drained, dropped = sigterm_drain(url, tokens, tmp)
         check = check_cases(url, load.acked)
         verify = subprocess.run([sys.executable, "-m", "webapp.cli", "verify"], cwd=ROOT, env=process_env(url),

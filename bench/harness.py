@@ -118,7 +118,7 @@ def free_port() -> int:
 def process_env(url: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update({"DATABASE_URL": url, "ONEWINDOW_SECRET_KEY": SECRET, "ONEWINDOW_HISTORY_KEY": HISTORY_KEY,
-                "ONEWINDOW_SECURE_COOKIES": "0", "PYTHONPATH": str(ROOT)})
+                "ONEWINDOW_SECURE_COOKIES": "0", "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"})
     return env
 
 
@@ -166,14 +166,25 @@ class TimerWorker:
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> TimerWorker:
+    def start(self, wait: bool = True) -> TimerWorker:
+        """Start the worker; with ``wait`` (and a log) return once it is polling."""
+        before = self._started_lines()
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "webapp.cli", "worker", "--interval", str(self.poll_seconds)], cwd=ROOT,
             env=process_env(self.url), stdout=out, stderr=out, start_new_session=True)
         if self.log:
             out.close()
+            deadline = time.monotonic() + 120
+            while wait and self._started_lines() <= before and time.monotonic() < deadline:
+                time.sleep(0.1)
         return self
+
+    def _started_lines(self) -> int:
+        """How many times the log says a worker started (its first line, printed before it polls)."""
+        if self.log is None or not self.log.exists():
+            return 0
+        return self.log.read_text(encoding="utf-8", errors="replace").count("定时器工作进程已启动")
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.process is not None and self.process.poll() is None:
