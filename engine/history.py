@@ -8,6 +8,7 @@ stored column values, so verification needs nothing but the rows themselves.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -31,6 +32,17 @@ def row_digest(fields: Mapping[str, Any]) -> str:
     body = json.dumps({name: _canonical(fields.get(name)) for name in HASHED_FIELDS}, ensure_ascii=False,
                       sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def head_mac(key: str, case_id: int, seq: int, row_hash: str) -> str:
+    """HMAC-SHA256 of a case's chain head (newest seq and hash), with a key the database never holds.
+
+    The rows' hashes only prove that the chain is consistent; whoever can write the database can
+    recompute a consistent chain. The head's MAC cannot be recomputed without the key, so a chain
+    rewritten from any row on no longer matches its signed head.
+    """
+    message = f"onewindow-history-head:v1:{case_id}:{seq}:{row_hash}".encode()
+    return hmac.new(key.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 
 def to_json(value: Any) -> str | None:

@@ -125,7 +125,10 @@ class EngineSettings:
     #: Largest BPMN/DMN file accepted, in bytes; bigger ones are refused before parsing.
     max_xml_bytes: int = 2 * 1024 * 1024
     #: How often a step is retried when it lost an optimistic-lock race on a *different* task.
-    conflict_retries: int = 3
+    conflict_retries: int = 5
+    #: Longest pause before the first retry of a lost race, in seconds; doubled per retry, each pause
+    #: a random fraction of it (jitter), so colliding steps spread out instead of colliding again.
+    conflict_backoff_s: float = 0.01
     #: Live workflows kept in memory per process, keyed by case and lock version, so a step on a
     #: case this process saved last skips deserializing it. 0 disables the cache.
     workflow_cache_size: int = 256
@@ -137,6 +140,10 @@ class EngineSettings:
     hall: HallSettings = field(default_factory=HallSettings.from_environment)
     #: E-mail gateway for notices to applicants (``engine.services.notices``).
     smtp: SmtpSettings = field(default_factory=SmtpSettings.from_environment)
+    #: Key of the history chain heads' HMAC (``ONEWINDOW_HISTORY_KEY``), kept out of the database so
+    #: that someone who can write the database still cannot rewrite a case's whole history unnoticed.
+    #: Every process (app servers, timer workers, CLI) must have the same key; empty: heads unsigned.
+    history_key: str = field(default_factory=lambda: os.environ.get("ONEWINDOW_HISTORY_KEY", ""))
     #: argon2id parameters for new password hashes (production strength unless a test says otherwise).
     password_hashing: PasswordHashing = field(default_factory=PasswordHashing)
     #: Groups that may use the operations console (incidents, retry, suspend, terminate, token moves).

@@ -194,13 +194,20 @@ def cmd_calendar_add_year(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from engine.services.audit import sign_unsigned_heads
     from engine.services.audit import verify_history
 
     ctx = _context()
     try:
+        if args.sign_unsigned:
+            signed = sign_unsigned_heads(ctx, CLI_ACTOR)
+            print(f"已为 {signed} 个核验无误的办件补签记录链头")
         results = verify_history(ctx, args.case)
+        keyed = bool(ctx.settings.history_key)
     finally:
         ctx.dispose()
+    if not keyed:
+        print("提示：未配置 ONEWINDOW_HISTORY_KEY，链头未签名，无法发现整条记录链被改写")
     broken = [r for r in results if not r.ok]
     for r in broken:
         print(f"{r.case_number}: 第 {r.first_bad_seq} 条记录异常：{r.problem}")
@@ -296,6 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.set_defaults(func=cmd_workdays)
     verify = sub.add_parser("verify", help="核验办理记录哈希链，指出第一条被修改、插入或删除的记录")
     verify.add_argument("--case", type=int, default=None)
+    verify.add_argument("--sign-unsigned", action="store_true",
+                        help="先为核验无误但尚无签名的办件补签链头（启用 ONEWINDOW_HISTORY_KEY 后运行一次）")
     verify.set_defaults(func=cmd_verify)
     export = sub.add_parser("export", help="导出办理记录（XES 或 CSV），供流程挖掘")
     export.add_argument("--format", choices=("xes", "csv"), default="xes")

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import Connection
 from sqlalchemy import Engine
 from sqlalchemy import create_engine
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
+
+#: Execution option a unit of work sets on its connection to say "this transaction will write".
+WRITE_OPTION = "onewindow_write"
 
 
 def normalize_url(url: str) -> str:
@@ -41,8 +45,35 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
+            if conn.get_execution_options().get(WRITE_OPTION):
+                begin_immediate(conn)
+            else:
+                # Other units of work keep the driver's own handling: reads outside a transaction,
+                # a deferred one begun right before the first write, which waits (busy_timeout)
+                # for the write lock. (A deferred transaction begun at the first *read* would
+                # instead fail at once at its first write whenever anyone committed meanwhile.)
+                conn.connection.dbapi_connection.isolation_level = ""
+
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def begin_immediate(conn: Connection) -> bool:
+    """Start an SQLite transaction holding the write lock now, unless the connection is already in
+    one (then False: a write in it still fails safely, as a conflict, if it lost a race).
+
+    From here on nobody else commits until this transaction ends, so everything it reads comes from
+    one commit and stays true until it writes: on SQLite what ``SELECT … FOR UPDATE`` gives on
+    PostgreSQL, for the whole database. Other writers wait for it (busy_timeout), they do not fail.
+    """
+    raw = conn.connection.dbapi_connection
+    if raw is None or raw.in_transaction:
+        return False
+    raw.isolation_level = None  # explicit BEGIN/COMMIT: the driver must not begin one of its own
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    return True
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

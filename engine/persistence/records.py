@@ -84,6 +84,9 @@ class CaseRecord(Base):
     #: Sequence number and hash of the newest history row: the head of the per-case hash chain.
     history_seq: Mapped[int] = mapped_column(Integer, default=0)
     history_hash: Mapped[str] = mapped_column(String(64), default="")
+    #: HMAC of (id, history_seq, history_hash) with a key kept outside the database
+    #: (``EngineSettings.history_key``): rewriting a whole chain and its head still fails ``verify``.
+    history_mac: Mapped[str | None] = mapped_column(String(64))
     #: Optimistic lock: every write checks and bumps it, so two writers can never both win.
     lock_version: Mapped[int] = mapped_column(Integer)
     #: The 事项库 entry version the case started on (its limits, posts, materials); None before the catalogue.
@@ -270,6 +273,16 @@ class CalendarYearRecord(Base):
     source: Mapped[str] = mapped_column(String(200))
     added_at: Mapped[datetime] = mapped_column(UtcDateTime())
     added_by: Mapped[str] = mapped_column(String(64))
+
+
+class SharedVersionRecord(Base):
+    """A counter per piece of state every process caches (the calendar): bumped in the same
+    transaction as any change to it, read by each process at its next request to know it must reload."""
+
+    __tablename__ = "shared_versions"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
 
 
 class LoginAttemptRecord(Base):

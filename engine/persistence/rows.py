@@ -53,6 +53,8 @@ class CaseRow:
     deadline_paused: bool = False
     #: The statistics buckets the case counted in when it was read (``repositories.counters``).
     counted: Any = None
+    #: HMAC of the chain head (``engine.history.head_mac``); None when no history key is configured.
+    history_mac: str | None = None
 
 
 @dataclass(slots=True)

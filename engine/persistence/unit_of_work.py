@@ -7,6 +7,8 @@ from types import TracebackType
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
+from engine.persistence.database import WRITE_OPTION
+from engine.persistence.database import begin_immediate
 from engine.persistence.repositories.history import check_chain_heads
 from engine.persistence.sql import flush_staged
 
@@ -18,14 +20,32 @@ class UnitOfWork:
     ``commit()`` once, at the end of the use case; only ``engine/persistence`` looks inside.
     """
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], *, write: bool = False, history_key: str = "") -> None:
         self._session_factory = session_factory
+        self._write = write
+        #: Signs the chain head of every case this unit of work saves (``repositories.cases.save_case``).
+        self.history_key = history_key
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
         self._committed = False
+        if self._write:
+            self.begin_write()
         return self
+
+    def begin_write(self) -> None:
+        """Declare this a write use case; call it before the use case reads what it will change.
+
+        On SQLite the transaction then holds the database's single write lock (``BEGIN IMMEDIATE``,
+        see ``database.begin_immediate``): what it reads cannot change under it, which is what
+        ``SELECT … FOR UPDATE`` gives on PostgreSQL. Reads made before it (outside a transaction on
+        SQLite) are not covered; a conflicting write still fails safely as a conflict.
+        """
+        if not self.session.in_transaction():
+            self.session.connection(execution_options={WRITE_OPTION: True})
+        elif self.dialect == "sqlite":
+            begin_immediate(self.session.connection())
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

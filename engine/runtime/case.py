@@ -17,6 +17,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
@@ -204,11 +205,17 @@ class CaseRuntime:
     def task_info(self, task: Task) -> HumanTaskInfo:
         return self.definition.human_tasks[task.task_spec.bpmn_id]
 
-    def get_task(self, task_id: str) -> Task:
+    def find_task(self, task_id: str) -> Task | None:
+        """The workflow's task with this id, or None: a malformed id, or a task the workflow no
+        longer has (SpiffWorkflow drops the tasks of a branch it cut off or of a loop it restarted;
+        its ``get_task_from_id`` raises ``TaskNotFoundException`` for them)."""
         try:
-            task = self.workflow.get_task_from_id(UUID(task_id))
-        except (ValueError, KeyError, TypeError):
-            task = None
+            return self.workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, KeyError, TypeError, TaskNotFoundException):
+            return None
+
+    def get_task(self, task_id: str) -> Task:
+        task = self.find_task(task_id)
         if task is None:
             raise TaskNotFound(task_id)
         return task

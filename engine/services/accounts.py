@@ -17,12 +17,14 @@ from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
 
 from engine.actors import Actor
+from engine.errors import ConcurrentUpdate
 from engine.errors import FormDataInvalid
 from engine.errors import NotAllowed
 from engine.forms import is_valid_mobile
 from engine.forms import is_valid_resident_id
 from engine.forms import is_valid_uscc
 from engine.hidden_chars import name_problem
+from engine.persistence.conflicts import translate_conflicts
 from engine.persistence.conflicts import translate_duplicates
 from engine.persistence.repositories import accounts as stored
 from engine.persistence.repositories import sign_ins
@@ -273,7 +275,14 @@ def create_api_token(ctx: EngineContext, actor: Actor, name: str) -> str:
     return token
 
 
+#: How stale a token's "last used" time may get: noting every request would make each API call a
+#: write (on SQLite, one more turn at the single write lock) for a value people read in minutes.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
 def actor_for_token(ctx: EngineContext, token: str) -> Actor | None:
+    """The token's actor (read-only), then its use noted at most once a minute in a short write of
+    its own, which may lose to a concurrent one without failing the request."""
     with ctx.uow() as uow:
         record = stored.api_token(uow, _token_hash(token))
         if record is None or record.is_revoked:
@@ -281,10 +290,17 @@ def actor_for_token(ctx: EngineContext, token: str) -> Actor | None:
         user = stored.user_by_username(uow, record.username)
         if user is None or not user.is_active:
             return None
-        stored.touch_api_token(uow, record.id, ctx.clock.now())
         actor = _actor_of(uow, user)
-        uow.commit()
+    now = ctx.clock.now()
+    if record.last_used_at is not None and record.last_used_at >= now - TOKEN_USE_RESOLUTION:
         return actor
+    try:
+        with ctx.uow(write=True) as uow, translate_conflicts():
+            stored.touch_api_token(uow, record.id, now, unless_since=now - TOKEN_USE_RESOLUTION)
+            uow.commit()
+    except ConcurrentUpdate:
+        pass  # another request noted the use at the same moment
+    return actor
 
 
 # -- web sessions --------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import io
 import json
 from collections import defaultdict
@@ -33,16 +34,19 @@ from engine.errors import CaseNotFound
 from engine.errors import NotAllowed
 from engine.history import GENESIS_HASH
 from engine.history import HASHED_FIELDS
+from engine.history import head_mac
 from engine.history import row_digest
 from engine.legal_time import DeadlineRecord
 from engine.persistence.repositories.cases import all_cases
 from engine.persistence.repositories.cases import case_by_id
+from engine.persistence.repositories.cases import sign_head
 from engine.persistence.repositories.deadlines import revisions_of_case
 from engine.persistence.repositories.definitions import definition
 from engine.persistence.repositories.history import SnapshotRow
 from engine.persistence.repositories.history import history_for_export
 from engine.persistence.repositories.history import history_of_case
 from engine.persistence.repositories.history import snapshot_before
+from engine.persistence.repositories.organisation import append_audit
 from engine.persistence.rows import CaseRow
 from engine.persistence.rows import HistoryRow
 from engine.policy import AUDIT_GROUPS
@@ -76,8 +80,12 @@ def _fields(row: HistoryRow) -> dict[str, Any]:
     return {name: getattr(row, name) for name in HASHED_FIELDS}
 
 
-def check_chain(case: CaseRow, rows: Sequence[HistoryRow]) -> ChainCheck:
-    """Recompute one case's chain; the first broken link names the row that was tampered with."""
+def check_chain(case: CaseRow, rows: Sequence[HistoryRow], history_key: str = "") -> ChainCheck:
+    """Recompute one case's chain; the first broken link names the row that was tampered with.
+
+    With a history key, the case's head must also carry the key's signature: a chain recomputed
+    from any row on (all hashes consistent again) no longer matches it.
+    """
     previous = GENESIS_HASH
     for expected_seq, row in enumerate(rows, start=1):
         if row.seq != expected_seq:
@@ -94,6 +102,15 @@ def check_chain(case: CaseRow, rows: Sequence[HistoryRow]) -> ChainCheck:
     if case.history_seq != len(rows) or (case.history_hash or GENESIS_HASH) != previous:
         return ChainCheck(case.id, case.case_number, False, len(rows), len(rows) + 1,
                           f"办件记载共 {case.history_seq} 条记录，实有 {len(rows)} 条（末尾记录被删除或追加）")
+    if history_key and rows:
+        if case.history_mac is None:
+            return ChainCheck(case.id, case.case_number, False, len(rows), len(rows),
+                              "记录链头没有签名（签名被清除，或为启用签名密钥前的旧记录："
+                              "核验无误后可运行 onewindow verify --sign-unsigned 补签）")
+        if not hmac.compare_digest(case.history_mac, head_mac(history_key, case.id, case.history_seq,
+                                                               case.history_hash)):
+            return ChainCheck(case.id, case.case_number, False, len(rows), len(rows),
+                              "记录链头的签名不符：整条办理记录或链头被改写（或签名密钥与写入时不同）")
     return ChainCheck(case.id, case.case_number, True, len(rows))
 
 
@@ -105,8 +122,38 @@ def verify_history(ctx: EngineContext, case_id: int | None = None) -> list[Chain
         for case in cases:
             if case is None:
                 raise CaseNotFound(case_id)
-            results.append(check_chain(case, history_of_case(uow, case.id)))
+            results.append(check_chain(case, history_of_case(uow, case.id), ctx.settings.history_key))
     return sorted(results, key=lambda r: r.case_id)
+
+
+def sign_unsigned_heads(ctx: EngineContext, actor: Actor) -> int:
+    """Sign the heads of cases that have none but whose chain verifies (history from before the key
+    was configured); returns how many were signed, each in the admin audit log.
+
+    An operator runs this once after setting ``ONEWINDOW_HISTORY_KEY`` on an existing database. A
+    case whose chain does not verify stays unsigned and keeps failing ``verify``.
+
+    :raise NotAllowed: not an auditor/administrator. :raise ValueError: no history key configured.
+    """
+    require_auditor(actor)
+    key = ctx.settings.history_key
+    if not key:
+        raise ValueError("未配置记录签名密钥（ONEWINDOW_HISTORY_KEY），无法补签")
+    signed = 0
+    with ctx.uow(write=True) as uow:
+        for case in all_cases(uow):
+            if case.history_mac is not None or case.history_seq == 0:
+                continue
+            if not check_chain(case, history_of_case(uow, case.id)).ok:
+                continue
+            if sign_head(uow, case.id, case.history_seq, case.history_hash,
+                         head_mac(key, case.id, case.history_seq, case.history_hash)):
+                signed += 1
+                append_audit(uow, occurred_at=ctx.clock.now(), actor_id=actor.user_id, actor_role=actor.role_label,
+                             area="history", event_type="history_head_signed", subject=f"case:{case.case_number}",
+                             summary=f"办件 {case.case_number} 的办理记录（{case.history_seq} 条）核验无误，补签链头")
+        uow.commit()
+    return signed
 
 
 # -- export --------------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[st
     :raise MatterNotFound: no deployed version, or ``catalogue_code`` names no entry.
     :raise NotAllowed: the actor may not start this matter, or its entry is 停用.
     """
-    with ctx.uow() as uow, translate_conflicts():
+    with ctx.uow(write=True) as uow, translate_conflicts():
         if catalogue_code is None:
             matter_code, catalogue_code = resolve_matter(uow, matter_code)
         record, compiled = ctx.latest_definition(uow, matter_code)

@@ -40,6 +40,8 @@ class EngineContext:
     #: Service-task operations diagrams may call (internal department data lookups and the like).
     services: Mapping[str, ServiceCall] = field(default_factory=dict)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    #: The stored calendar version ``calendar`` was read at (-1: the bundled one, never read).
+    calendar_version: int = -1
     _definitions: dict[int, CompiledDefinition] = field(default_factory=dict)
     _workflows: OrderedDict[int, tuple[int, Any]] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -55,7 +57,7 @@ class EngineContext:
         holder: list[EngineContext] = []
         all_functions = make_functions(lambda: holder[0].calendar, settings.hall.closing_time)
         all_functions.update(functions or {})
-        operations = make_operations(lambda: UnitOfWork(db.session_factory))
+        operations = make_operations(lambda: UnitOfWork(db.session_factory, history_key=settings.history_key))
         operations.update(services)
         ctx = cls(settings=settings, clock=clock or SystemClock(), db=db,
                   script_engine=make_script_engine(all_functions, operations, settings.script_time_limit_s),
@@ -63,8 +65,10 @@ class EngineContext:
         holder.append(ctx)
         return ctx
 
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.db.session_factory)
+    def uow(self, *, write: bool = False) -> UnitOfWork:
+        """A unit of work; ``write=True`` for a use case that writes without locking a case first
+        (starting one, administration): on SQLite it then holds the write lock from its start."""
+        return UnitOfWork(self.db.session_factory, write=write, history_key=self.settings.history_key)
 
     @property
     def legal(self) -> LegalClock:

@@ -148,7 +148,7 @@ def _deliver_one(ctx: EngineContext, case_id: int, kind: str, name: str, payload
             ctx.keep_runtime(case.id, case.lock_version, runtime)
             return DeliveredTo(case.id, case.case_number, case.status)
 
-    return with_retries(ctx.settings.conflict_retries, step)
+    return with_retries(ctx.settings.conflict_retries, step, backoff_s=ctx.settings.conflict_backoff_s)
 
 
 def _start_by_message(ctx: EngineContext, matter_code: str, name: str, payload: Any, actor: Actor,

@@ -8,15 +8,15 @@ form, fired timers. Transitions captured from SpiffWorkflow become history rows;
 from __future__ import annotations
 
 import hashlib
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from typing import Any
 from typing import TypeVar
-from uuid import UUID
 
-from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.actors import Actor
@@ -54,16 +54,8 @@ LIVE_STATES = {"READY", "WAITING", "STARTED"}
 T = TypeVar("T")
 
 
-def _task_or_none(runtime: CaseRuntime, task_id: str) -> Any:
-    """The task, or None when it left the tree (a token move removes the steps after its target)."""
-    try:
-        return runtime.workflow.get_task_from_id(UUID(task_id))
-    except TaskNotFoundException:
-        return None
-
-
 def _element_of(runtime: CaseRuntime, transition: Transition) -> tuple[str, str, Any]:
-    task = _task_or_none(runtime, transition.task_id) if transition.task_id else None
+    task = runtime.find_task(transition.task_id) if transition.task_id else None
     if task is None:
         return "", "", None
     bpmn_id = getattr(task.task_spec, "bpmn_id", None) or ""
@@ -113,7 +105,7 @@ def plan_worklist(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, actor: A
             ready.pop(row.task_uuid)
             change.still_open.append(row)
             continue
-        task = _task_or_none(runtime, row.task_uuid)
+        task = runtime.find_task(row.task_uuid)  # None: the workflow dropped it (a cut-off branch)
         done = task is not None and task.state == TaskState.COMPLETED
         row.state = "completed" if done else "cancelled"
         row.completed_at = now
@@ -202,12 +194,17 @@ def maybe_snapshot(uow: UnitOfWork, case: CaseRow, actor: Actor, now: datetime) 
     stage_snapshot(uow, case.id, row["seq"], case.state, digest)
 
 
-def with_retries(attempts: int, step: Callable[[], T]) -> T:
+def with_retries(attempts: int, step: Callable[[], T], *, backoff_s: float = 0.0,
+                 sleep: Callable[[float], None] = time.sleep,
+                 jitter: Callable[[], float] = random.random) -> T:
     """Run a whole load-modify-save step again when it lost an optimistic-lock race.
 
     The retry reloads the case, so a second completion of the *same* task then fails its READY
-    check (a clear conflict for the loser), while completions of *different* tasks of the same
-    case (two departments finishing at once) both succeed.
+    check (a clear "already done" for the loser), while completions of *different* tasks of the
+    same case (two departments finishing at once) both succeed. Between attempts it waits a random
+    time up to ``backoff_s`` × 2^attempt ("full jitter"), so racers that collided once do not
+    collide again in lockstep; after the last attempt the ``ConcurrentUpdate`` reaches the caller
+    (``conflict_retry``: the client may send the request again).
     """
     for attempt in range(attempts):
         try:
@@ -216,4 +213,6 @@ def with_retries(attempts: int, step: Callable[[], T]) -> T:
         except ConcurrentUpdate:
             if attempt == attempts - 1:
                 raise
+            if backoff_s > 0:
+                sleep(jitter() * backoff_s * (2 ** attempt))
     raise AssertionError("unreachable")

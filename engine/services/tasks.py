@@ -134,6 +134,8 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
             runtime = load_runtime(ctx, uow, case)
             open_rows = open_tasks(uow, case.id)
             row = next((r for r in open_rows if r.task_uuid == task_uuid), None)
+            if row is None:
+                _refuse_closed(task_row(uow, case.id, task_uuid))
             if row is not None:
                 _check_separation(uow, runtime, row, actor)
             now = ctx.clock.now()
@@ -167,7 +169,7 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
             ctx.keep_runtime(case.id, case.lock_version, runtime)
             return view
 
-    view = with_retries(ctx.settings.conflict_retries, step)
+    view = with_retries(ctx.settings.conflict_retries, step, backoff_s=ctx.settings.conflict_backoff_s)
     dispatch_new_notices(ctx, case_id, notices_after[0])  # committed: 受理通知书, 补正告知书 … go out now
     return view
 
@@ -196,11 +198,21 @@ def _open_row(uow: UnitOfWork, case_id: int, task_uuid: str) -> tuple[CaseRow, T
     row = task_row(uow, case_id, task_uuid)
     if row is None:
         raise TaskNotFound(task_uuid)
-    if row.state != "open":
-        if row.state == "completed":
-            raise TaskAlreadyDone(row.name)
-        raise TaskNotReady(row.name, work_item_state_name(row.state))
+    _refuse_closed(row)
     return case, row
+
+
+def _refuse_closed(row: TaskRow | None) -> None:
+    """Raise for a worklist row that is no longer open: done (stop) or cancelled (not workable).
+
+    A task whose row was closed may be gone from the workflow too (a cut-off branch), so the row,
+    not the workflow, tells a late second completion that the work is finished.
+    """
+    if row is None or row.state == "open":
+        return
+    if row.state == "completed":
+        raise TaskAlreadyDone(row.name)
+    raise TaskNotReady(row.name, work_item_state_name(row.state))
 
 
 def _record_and_commit(uow: UnitOfWork, case: CaseRow, row: TaskRow, event_type: str, actor: Actor,

@@ -13,6 +13,7 @@ from engine.persistence.repositories.cases import lock_due_case
 from engine.persistence.repositories.history import append_history
 from engine.runtime.spiff.state_changes import capture
 from engine.runtime.spiff.timer_clock import clock_bound
+from engine.services.calendar import refresh_calendar
 from engine.services.cases import load_runtime
 from engine.services.context import EngineContext
 from engine.services.notices import dispatch_new_notices
@@ -61,6 +62,7 @@ def run_worker(ctx: EngineContext, stop: threading.Event, poll_seconds: float = 
     """Poll for due timers (and deliver the outbox) until ``stop`` is set (``onewindow worker``)."""
     while not stop.is_set():
         try:
+            refresh_calendar(ctx)  # a calendar change made by any process counts from this poll on
             fire_due_timers(ctx)
         except Exception:  # noqa: BLE001 - a worker must survive one bad case and keep polling
             log.exception("timer pass failed")

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy import insert
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 
@@ -65,6 +66,7 @@ class TokenRow:
     id: int
     username: str
     is_revoked: bool
+    last_used_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,13 +128,18 @@ def insert_api_token(uow: UnitOfWork, token_hash: str, username: str, name: str,
 
 
 def api_token(uow: UnitOfWork, token_hash: str) -> TokenRow | None:
-    query = select(TOKENS.c.id, TOKENS.c.username, TOKENS.c.is_revoked).where(TOKENS.c.token_hash == token_hash)
+    query = select(TOKENS.c.id, TOKENS.c.username, TOKENS.c.is_revoked, TOKENS.c.last_used_at).where(
+        TOKENS.c.token_hash == token_hash)
     found = connection(uow).execute(query).mappings().first()
     return TokenRow(**found) if found is not None else None
 
 
-def touch_api_token(uow: UnitOfWork, token_id: int, now: datetime) -> None:
-    connection(uow).execute(update(TOKENS).where(TOKENS.c.id == token_id).values(last_used_at=now))
+def touch_api_token(uow: UnitOfWork, token_id: int, now: datetime, *, unless_since: datetime | None = None) -> None:
+    """Note the token's use; with ``unless_since``, only if it was not noted since then (fewer writes)."""
+    query = update(TOKENS).where(TOKENS.c.id == token_id)
+    if unless_since is not None:
+        query = query.where(or_(TOKENS.c.last_used_at.is_(None), TOKENS.c.last_used_at < unless_since))
+    connection(uow).execute(query.values(last_used_at=now))
 
 
 # -- browser sessions ----------------------------------------------------------------------------

@@ -58,9 +58,11 @@ def add_years(uow: UnitOfWork, years: Iterable[int], source: str, now: datetime,
         connection(uow).execute(insert(YEARS), rows)
 
 
-def delete_year_days(uow: UnitOfWork, year: int, region: str) -> None:
-    connection(uow).execute(delete(DAYS).where(DAYS.c.region == region, DAYS.c.day >= date(year, 1, 1),
-                                               DAYS.c.day <= date(year, 12, 31)))
+def delete_days(uow: UnitOfWork, days: Iterable[date], region: str) -> None:
+    """Remove the entries of ``region`` on exactly these days (the others stay)."""
+    wanted = sorted(set(days))
+    if wanted:
+        connection(uow).execute(delete(DAYS).where(DAYS.c.region == region, DAYS.c.day.in_(wanted)))
 
 
 def close_day(uow: UnitOfWork, day: date, name: str, source: str) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engine.errors import ConcurrentUpdate
+from engine.history import head_mac
 from engine.persistence.records import CaseNumberCounterRecord
 from engine.persistence.records import CaseRecord
 from engine.persistence.records import HumanTaskRecord
@@ -44,7 +45,7 @@ _ROW_COLUMNS = tuple(column for column in CASES.c if column.name != "state")
 #: set once, when a draft is submitted).
 _SAVED = ("case_number", "received_at", "definition_id", "status", "title", "owner_id", "serializer_version",
           "next_timer_due", "error", "blzt", "updated_at", "completed_at", "history_seq", "history_hash",
-          "deadline_accepted_on", "deadline_promised_due", "deadline_closed_on", "deadline_paused")
+          "deadline_accepted_on", "deadline_promised_due", "deadline_closed_on", "deadline_paused", "history_mac")
 
 
 def _row(values: Mapping[str, Any], state: bytes | None = None) -> CaseRow:
@@ -73,7 +74,7 @@ def insert_case(uow: UnitOfWork, *, case_number: str | None, definition_id: int,
               "status": status, "title": title, "owner_id": owner_id, "started_by": started_by,
               "serializer_version": "", "next_timer_due": None, "error": None, "blzt": None, "received_at": now,
               "created_at": now, "updated_at": now, "completed_at": None, "history_seq": 0, "history_hash": "",
-              "lock_version": 1, "catalogue_version_id": catalogue_version_id}
+              "lock_version": 1, "catalogue_version_id": catalogue_version_id, "history_mac": None}
     result = connection(uow).execute(insert(CASES).values(state=b"", **values))
     case = CaseRow(id=int(result.inserted_primary_key[0]), **values, state=b"", counted=())
     count_case(uow, case)
@@ -83,10 +84,13 @@ def insert_case(uow: UnitOfWork, *, case_number: str | None, definition_id: int,
 def save_case(uow: UnitOfWork, case: CaseRow) -> None:
     """Write the case back if nobody saved it since it was read, and bump its ``lock_version``.
 
-    The state blob is written only when it was loaded (a claim never touches it).
+    The state blob is written only when it was loaded (a claim never touches it). The chain head is
+    signed with the unit of work's history key (unsigned without one).
 
     :raise ConcurrentUpdate: another writer saved the case first; nothing of this write happened.
     """
+    key = uow.history_key
+    case.history_mac = head_mac(key, case.id, case.history_seq, case.history_hash) if key else None
     values: dict[str, Any] = {name: getattr(case, name) for name in _SAVED}
     if case.state is not None:
         values["state"] = case.state
@@ -100,12 +104,22 @@ def save_case(uow: UnitOfWork, case: CaseRow) -> None:
     mark_saved(uow, case)
 
 
+def sign_head(uow: UnitOfWork, case_id: int, seq: int, row_hash: str, mac: str) -> bool:
+    """Sign an unsigned head, if it is still the one that was checked (nothing else changes)."""
+    result = connection(uow).execute(update(CASES).where(
+        CASES.c.id == case_id, CASES.c.history_seq == seq, CASES.c.history_hash == row_hash,
+        CASES.c.history_mac.is_(None)).values(history_mac=mac))
+    return bool(result.rowcount == 1)
+
+
 def case_by_id(uow: UnitOfWork, case_id: int, *, with_state: bool = False) -> CaseRow | None:
     return _one(uow, _select(with_state).where(CASES.c.id == case_id), with_state)
 
 
 def lock_case(uow: UnitOfWork, case_id: int) -> CaseRow | None:
-    """Load a case with its state for a step. PostgreSQL holds a row lock; SQLite relies on ``lock_version``."""
+    """Load a case with its state for a step: PostgreSQL holds the row lock, SQLite the write lock
+    (``begin_write``), so the case and the task rows the step reads next come from one commit."""
+    uow.begin_write()
     return _one(uow, _select(True).where(CASES.c.id == case_id).with_for_update(), True)
 
 
@@ -120,6 +134,7 @@ def due_timer_case_ids(uow: UnitOfWork, now: datetime, limit: int, skip_locked: 
 
 def lock_due_case(uow: UnitOfWork, case_id: int, now: datetime, skip_locked: bool) -> CaseRow | None:
     """The case (with state) if its timer is still due and (PostgreSQL) no other worker holds it; else None."""
+    uow.begin_write()
     query = _select(True).where(CASES.c.id == case_id, CASES.c.status == "running", CASES.c.next_timer_due <= now)
     if skip_locked:
         query = query.with_for_update(skip_locked=True)

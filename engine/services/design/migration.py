@@ -220,7 +220,8 @@ def migrate_cases(ctx: EngineContext, matter_code: str, to_version: int, actor: 
             continue
         try:
             results.append(with_retries(ctx.settings.conflict_retries,
-                                        lambda plan=plan: _migrate_one(ctx, matter_code, to_version, plan, actor)))
+                                        lambda plan=plan: _migrate_one(ctx, matter_code, to_version, plan, actor),
+                                        backoff_s=ctx.settings.conflict_backoff_s))
         except ConcurrentUpdate:
             results.append(MigrationPlan(plan.case_id, plan.case_number, plan.title, plan.from_version, to_version,
                                          False, ("办件正在被他人办理，本次未迁移，请稍后重试",), plan.waiting_on))

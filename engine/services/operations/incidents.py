@@ -183,4 +183,4 @@ def retry_incident(ctx: EngineContext, incident_id: int, fix: dict[str, Any], ac
             uow.commit()
             return view
 
-    return with_retries(ctx.settings.conflict_retries, step)
+    return with_retries(ctx.settings.conflict_retries, step, backoff_s=ctx.settings.conflict_backoff_s)

@@ -150,7 +150,7 @@ def terminate_case(ctx: EngineContext, case_id: int, actor: Actor, reason: str) 
             uow.commit()
             return view
 
-    return with_retries(ctx.settings.conflict_retries, step)
+    return with_retries(ctx.settings.conflict_retries, step, backoff_s=ctx.settings.conflict_backoff_s)
 
 
 def with_termination_template(ctx: EngineContext, definition: CompiledDefinition) -> CompiledDefinition:
@@ -258,7 +258,7 @@ def move_token(ctx: EngineContext, case_id: int, actor: Actor, element_id: str, 
             uow.commit()
             return view
 
-    return with_retries(ctx.settings.conflict_retries, step)
+    return with_retries(ctx.settings.conflict_retries, step, backoff_s=ctx.settings.conflict_backoff_s)
 
 
 @dataclass(frozen=True)
