@@ -163,6 +163,25 @@ def test_the_posts_of_the_entry_and_no_one_else_work_its_tasks(hall: EngineConte
     assert data["reception_materials"].splitlines()[0].startswith(entry.materials[0].name)
 
 
+def test_the_two_site_inspections_need_two_different_officers(hall: EngineContext) -> None:
+    """行政许可法第三十四条: two officers verify on site; one person filling both records is refused."""
+    entry = next(e for e in pattern_entries(hall) if e.case_type == "承诺件" and e.site_check)
+    view = cases.start_case(hall, entry.code, APPLICANT)
+    do(hall, view.id, "apply", APPLICATION)
+    do(hall, view.id, "rc_check", {"reception_decision": "accept"})
+    do(hall, view.id, "chengban", {"review_result": "pass", "chengban_opinion": "材料齐全，符合条件"})
+    record = {"site1_officer": "核查员一", "site1_badge_no": "ZF001", "site1_result": "conforming",
+              "site1_note": "与申请材料一致"}
+    do(hall, view.id, "site_1", record, user="inspector1")
+    second = {"site2_officer": "核查员一", "site2_badge_no": "ZF001", "site2_result": "conforming",
+              "site2_note": "与申请材料一致"}
+    with pytest.raises(NotAllowed):
+        do(hall, view.id, "site_2", second, user="inspector1")
+    assert open_tasks(hall, view.id) == ["site_2"]  # refused: nothing changed
+    do(hall, view.id, "site_2", {**second, "site2_officer": "核查员二", "site2_badge_no": "ZF002"}, user="inspector2")
+    assert open_tasks(hall, view.id) == ["shenhe"]
+
+
 def test_a_denial_names_the_reason_and_is_signed_by_the_organ(hall: EngineContext) -> None:
     entry = next(e for e in pattern_entries(hall) if e.case_type == "承诺件" and not e.site_check)
     view = cases.start_case(hall, entry.code, APPLICANT)
