@@ -176,3 +176,12 @@ def all_cases(uow: UnitOfWork, limit: int = 10000) -> list[CaseRow]:
     rows = connection(uow).execute(_select(False).order_by(CASES.c.id.desc()).limit(limit))
     return [_row(row) for row in rows.mappings()]
 
+
+
+def newest_running_cases(uow: UnitOfWork, limit: int) -> list[CaseRow]:
+    """The newest ``limit`` running cases the applicant has sent (办理状态 set), newest first: the board's list.
+
+    Read down ``ix_cases_status_id``, so it costs the same at 100 cases as at 100k."""
+    query = (_select(False).where(CASES.c.status == "running", CASES.c.blzt.is_not(None))
+             .order_by(CASES.c.id.desc()).limit(limit))
+    return [_row(row) for row in connection(uow).execute(query).mappings()]
