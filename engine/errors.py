@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 class EngineError(Exception):
@@ -135,7 +136,46 @@ class ExpressionRefused(EngineError):
 class CaseFailed(EngineError):
     """The engine could not continue the case (a script or condition failed at run time)."""
 
-    def __init__(self, element_id: str, detail: str) -> None:
+    def __init__(self, element_id: str, detail: str, *, element_name: str = "", task_uuid: str = "",
+                 data: dict[str, Any] | None = None, kind: str = "engine", explanation: str = "") -> None:
         self.element_id = element_id
         self.detail = detail
-        super().__init__(f"流程在环节 {element_id} 执行出错：{detail}")
+        self.element_name = element_name
+        self.task_uuid = task_uuid
+        #: The failing task's data at that moment (the incident's snapshot).
+        self.data = dict(data or {})
+        #: engine / completion / timer / message: what was running when it failed.
+        self.kind = kind
+        #: A Chinese sentence for the cause when it is known, else empty.
+        self.explanation = explanation
+        where = f"“{element_name}”（{element_id}）" if element_name else element_id
+        super().__init__(f"流程在环节 {where} 执行出错：{explanation or detail}")
+
+
+class IncidentRaised(EngineError):
+    """A step failed inside the workflow: an incident was recorded and the case marked 异常.
+
+    Nothing the person did is lost: a failed completion left the task open, with the values kept
+    as the person's draft, and an administrator can retry after fixing the cause.
+    """
+
+    def __init__(self, incident_id: int, failure: CaseFailed) -> None:
+        self.incident_id = incident_id
+        self.failure = failure
+        super().__init__(f"提交未能完成：{failure.message}。已记录为异常（编号 {incident_id}）并通知管理员，"
+                         "您填写的内容已暂存，处理后可再次提交。")
+
+
+class MessageNotCorrelated(EngineError):
+    """No case waits for the message (with these keys), and it starts none: nothing was stored."""
+
+
+class MessageAmbiguous(EngineError):
+    """Several cases wait for the message under these keys; the sender must name one (办件编号)."""
+
+
+class CaseSuspended(EngineError):
+    """The case is suspended (挂起) by an administrator: nothing moves until it is resumed."""
+
+    def __init__(self, case_number: str = "") -> None:
+        super().__init__(f"办件{case_number}已被挂起，恢复后才能继续办理")

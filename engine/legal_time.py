@@ -48,7 +48,8 @@ SPECIAL_PROCEDURES = ("听证", "招标", "拍卖", "检验", "检测", "检疫"
 SPECIAL_PROCEDURE_BASIS = "《中华人民共和国行政许可法》第四十五条"
 EXTENSION_BASIS = "《中华人民共和国行政许可法》第四十二条"
 #: Documents the engine itself issues (no diagram element names them): every bundle carries their templates.
-ENGINE_DOCUMENTS = ("extension_notice", "special_procedure_notice")
+#: ``termination_notice`` is served when an administrator terminates a case (operations console).
+ENGINE_DOCUMENTS = ("extension_notice", "special_procedure_notice", "termination_notice")
 #: Documents that decide any permit they name (a certificate is named per permit in ``matter.toml``).
 DECISION_DOCUMENTS = ("denial_decision",)
 #: What missing the 补正 reply deadline means after acceptance, unless the matter says otherwise.
@@ -98,6 +99,8 @@ class MatterLimits:
     supplement_limit_wd: int
     #: After acceptance, what missing the 补正 reply deadline leads to (printed on the notice).
     supplement_outcome: str
+    #: 陈述申辩 period in working days before a revocation is decided (``[revocation]``; 0: the matter has none).
+    statement_period_wd: int = 0
 
     def for_permit(self, key: str) -> PermitLimits:
         """The permit's limits; the case's for ``""`` or a permit without limits of its own."""
@@ -114,6 +117,8 @@ class MatterLimits:
                                 "promised_limit_wd": self.case.promised_wd,
                                 "extension_limit_wd": self.case.extension_wd,
                                 "supplement_limit_wd": self.supplement_limit_wd}
+        if self.statement_period_wd:
+            data["statement_period_wd"] = self.statement_period_wd
         for permit in self.timed_permits:
             data[f"{permit.key}_statutory_limit_wd"] = permit.statutory_wd
             data[f"{permit.key}_promised_limit_wd"] = permit.promised_wd
@@ -159,8 +164,8 @@ def limits_for(metadata: Any, entry: CatalogueEntry | None = None) -> MatterLimi
     Keys (see processes/README.md): ``statutory_limit_wd``, ``promised_limit_wd``,
     ``extension_limit_wd``; ``[supplement] reply_limit_wd, after_acceptance``; ``[decision]
     staff_groups, head_group, head_title``; ``[pause_basis] supplement, special_procedure``;
-    ``special_procedures``; and per permit the same keys in ``[permits.<key>]`` (a permit without
-    ``statutory_limit_wd`` is ``optional``: no clock of its own).
+    ``special_procedures``; ``[revocation] statement_period_wd``; and per permit the same keys in
+    ``[permits.<key>]`` (a permit without ``statutory_limit_wd`` is ``optional``: no clock of its own).
     """
     meta = _as_mapping(metadata)
     extra: Mapping[str, Any] = meta.get("extra") or {}
@@ -200,7 +205,8 @@ def limits_for(metadata: Any, entry: CatalogueEntry | None = None) -> MatterLimi
     return MatterLimits(case=case, permits=tuple(permits),
                         supplement_limit_wd=_int(supplement.get("reply_limit_wd"), DEFAULT_SUPPLEMENT_LIMIT_WD)
                         or DEFAULT_SUPPLEMENT_LIMIT_WD,
-                        supplement_outcome=str(supplement.get("after_acceptance") or DEFAULT_SUPPLEMENT_OUTCOME))
+                        supplement_outcome=str(supplement.get("after_acceptance") or DEFAULT_SUPPLEMENT_OUTCOME),
+                        statement_period_wd=_int((extra.get("revocation") or {}).get("statement_period_wd"), 0))
 
 
 def limit_problems(extra: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -231,6 +237,7 @@ def limit_problems(extra: Mapping[str, Any]) -> list[tuple[str, str]]:
     table("supplement", extra.get("supplement"), {"reply_limit_wd": int, "after_acceptance": str})
     table("decision", extra.get("decision"), {"staff_groups": list, "head_group": str, "head_title": str})
     table("pause_basis", extra.get("pause_basis"), {"supplement": str, "special_procedure": str})
+    table("revocation", extra.get("revocation"), {"statement_period_wd": int, "basis": str})
     strings("special_procedures", extra.get("special_procedures"))
     for kind in _strings(extra.get("special_procedures")):
         if kind not in SPECIAL_PROCEDURES:

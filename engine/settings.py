@@ -92,6 +92,28 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class Webhook:
+    """A receiver of case events: deliveries are signed with ``secret`` (HMAC-SHA256 of the body)."""
+
+    name: str
+    url: str
+    secret: str
+    #: Event types it receives; empty = all.
+    events: frozenset[str] = frozenset()
+
+
+def default_webhooks() -> tuple[Webhook, ...]:
+    """``ONEWINDOW_WEBHOOKS="name=https://host/path,..."`` with ``ONEWINDOW_WEBHOOK_SECRET`` signing them."""
+    secret = os.environ.get("ONEWINDOW_WEBHOOK_SECRET", "")
+    found = []
+    for item in os.environ.get("ONEWINDOW_WEBHOOKS", "").split(","):
+        name, _, url = item.strip().partition("=")
+        if name and url:
+            found.append(Webhook(name.strip(), url.strip(), secret))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
 class EngineSettings:
     database_url: str = field(default_factory=default_database_url)
     processes_dir: Path = PROJECT_ROOT / "processes"
@@ -117,3 +139,14 @@ class EngineSettings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings.from_environment)
     #: argon2id parameters for new password hashes (production strength unless a test says otherwise).
     password_hashing: PasswordHashing = field(default_factory=PasswordHashing)
+    #: Groups that may use the operations console (incidents, retry, suspend, terminate, token moves).
+    operations_groups: frozenset[str] = field(default_factory=lambda: frozenset(
+        g.strip() for g in os.environ.get("ONEWINDOW_OPERATIONS_GROUPS", "admin").split(",") if g.strip()))
+    #: Where case events are delivered (the outbox); none configured = no outbox rows at all.
+    webhooks: tuple[Webhook, ...] = field(default_factory=default_webhooks)
+    #: Delivery attempts before an outbox row is given up (``failed``, shown on the console).
+    webhook_attempts: int = 6
+    #: Groups that may send a message or signal to any case (outside systems' accounts, operators);
+    #: other staff may send only to cases they see.
+    message_groups: frozenset[str] = field(default_factory=lambda: frozenset(
+        g.strip() for g in os.environ.get("ONEWINDOW_MESSAGE_GROUPS", "admin,integration").split(",") if g.strip()))

@@ -17,9 +17,12 @@ BLZT_NAMES: dict[int, str] = {
 #: What a case without any 办理状态 yet (not yet received) shows.
 NO_BLZT_NAME = "办理中"
 
+#: What pages show for the 办件编号 of a draft: it is numbered when the application is submitted.
+DRAFT_NUMBER_LABEL = "草稿（提交后编号）"
+
 #: A case's engine status (``cases.status``); 办理状态 says more, this says whether the process still runs.
-CASE_STATUS_NAMES: dict[str, str] = {"running": "办理中", "completed": "已结束", "failed": "异常",
-                                     "cancelled": "已取消"}
+CASE_STATUS_NAMES: dict[str, str] = {"draft": "草稿（未提交）", "running": "办理中", "completed": "已结束",
+                                     "failed": "异常", "cancelled": "已终止", "suspended": "已挂起"}
 
 #: SpiffWorkflow ``TaskState`` names, as recorded in history rows (``from_state``/``to_state``).
 TASK_STATE_NAMES: dict[str, str] = {

@@ -27,6 +27,7 @@ from engine.services.bootstrap import is_demo_installation
 from engine.services.calendar import reload_calendar
 from engine.services.context import EngineContext
 from engine.settings import EngineSettings
+from engine.state_names import DRAFT_NUMBER_LABEL
 from webapp import china_time
 from webapp import errors
 from webapp import input_guard
@@ -35,6 +36,7 @@ from webapp import ui_names
 from webapp.views import admin
 from webapp.views import admin_catalogue
 from webapp.views import api
+from webapp.views import api_operations  # noqa: F401 - registers its routes on api.bp
 from webapp.views import audit
 from webapp.views import auth
 from webapp.views import board
@@ -43,6 +45,8 @@ from webapp.views import designer
 from webapp.views import health
 from webapp.views import legal_time
 from webapp.views import matters
+from webapp.views import operations
+from webapp.views import query
 from webapp.views import work
 
 #: Shortest ``ONEWINDOW_SECRET_KEY`` accepted: it signs every session cookie.
@@ -141,11 +145,17 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     ui_names.init_app(app)
     security.init_app(app)
     app.context_processor(lambda: {"demo_mode": app.config["ONEWINDOW_DEMO"], "demo_password": DEMO_PASSWORD})
+    app.add_template_filter(_case_no, "case_no")
     app.add_url_rule("/favicon.ico", "favicon", _favicon)
     for blueprint in (matters.bp, auth.bp, cases.bp, work.bp, board.bp, audit.bp, designer.bp, api.bp, health.bp,
-                      legal_time.bp, admin.bp, admin_catalogue.bp):
+                      legal_time.bp, admin.bp, admin_catalogue.bp, operations.bp, query.bp):
         app.register_blueprint(blueprint)
     return app
+
+
+def _case_no(number: str | None) -> str:
+    """A 办件编号 as pages show it; a draft has none until it is submitted."""
+    return number or DRAFT_NUMBER_LABEL
 
 
 def _favicon():  # type: ignore[no-untyped-def]

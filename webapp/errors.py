@@ -48,10 +48,13 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "task_already_done": ErrorCode(409, "该任务已办结（可能已由他人办理），重试无意义；请重新读取办件", False),
     "task_not_ready": ErrorCode(409, "该任务当前不可办理（尚未到达或已取消），重试无意义；请重新读取办件", False),
     "conflict_retry": ErrorCode(409, "办件刚被他人同时更新，本次操作未保存；稍候（随机等待）后原样重试即可", True),
+    "message_ambiguous": ErrorCode(409, "多个办件在等待该消息，请用办件编号指明其一", False),
+    "case_suspended": ErrorCode(409, "办件已被挂起，恢复后才能继续办理；重试无意义", False),
     "payload_too_large": ErrorCode(413, "上传或提交的内容超过大小上限", False),
     "unsupported_media_type": ErrorCode(415, "请求体的内容类型不被接受", False),
     "invalid": ErrorCode(422, "提交的内容未通过校验，errors 中列出每个字段的问题", False),
     "too_many_requests": ErrorCode(429, "请求过于频繁，请稍后再试", True),
+    "incident": ErrorCode(500, "办件在流程中出错，已记录为异常（incident 为编号），任务仍待办，提交内容已暂存", False),
     "internal": ErrorCode(500, "系统内部错误；已记录事件编号（incident），可凭此联系管理员", True),
     "unavailable": ErrorCode(503, "服务暂不可用（如数据库无法连接），稍后再试", True),
 }
@@ -60,7 +63,8 @@ ERROR_CODES: dict[str, ErrorCode] = {
 ENGINE_ERROR_CODES: dict[type[e.EngineError], str] = {
     e.MatterNotFound: "not_found", e.CaseNotFound: "not_found", e.TaskNotFound: "not_found",
     e.NotAllowed: "forbidden", e.TaskAlreadyDone: "task_already_done", e.TaskNotReady: "task_not_ready",
-    e.ConcurrentUpdate: "conflict_retry",
+    e.ConcurrentUpdate: "conflict_retry", e.IncidentRaised: "incident",
+    e.MessageNotCorrelated: "not_found", e.MessageAmbiguous: "message_ambiguous", e.CaseSuspended: "case_suspended",
     e.FormDataInvalid: "invalid", e.DefinitionInvalid: "invalid", e.UnsafeXml: "invalid",
 }
 
@@ -129,7 +133,9 @@ def register(app: Flask) -> None:
         message = error.message
         if isinstance(error, e.FormDataInvalid):
             extra["errors"] = error.errors
-        if status >= 500:
+        if isinstance(error, e.IncidentRaised):
+            extra["incident"] = str(error.incident_id)
+        elif status >= 500:
             extra["incident"] = incident = new_incident(error)
             message = f"{message}（事件编号 {incident}）"
         if isinstance(error, e.TaskAlreadyDone) and error.case_id is not None and not _is_api():

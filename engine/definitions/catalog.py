@@ -25,6 +25,8 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.definitions.element_support import element_problems
+from engine.definitions.element_support import missing_callees
 from engine.definitions.facts import DOCUMENTS_PREFIX
 from engine.definitions.facts import document_titles
 from engine.definitions.facts import element_fact_problems
@@ -43,6 +45,8 @@ from engine.forms import FormSchemaError
 from engine.legal_time import ACCEPTANCE_MODES
 from engine.runtime.sandbox import compile_expression
 from engine.runtime.sandbox import compile_script
+from engine.runtime.sandbox import unavailable_names
+from engine.runtime.spiff.events import prepare_events
 from engine.state_names import BLZT_NAMES
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -50,12 +54,15 @@ CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS}
 
+NO_SUCH_NAMES = "（流程脚本不能输出、读写文件或导入模块；可用函数见 processes/README.md）"
 _BARE_ISO = re.compile(r"^(R\d*/)?P(\d|T\d)[0-9YMWDTHS.]*$")
 
 METADATA_FILE = "matter.toml"
 COMMON_PREFIX = "_common/"
 FORMS_PREFIX = "forms/"
-HUMAN_TASK_TAGS = ("userTask", "manualTask")
+HUMAN_TASK_TAGS = ("userTask", "manualTask", "task")
+#: Tasks that are work for a person only when the designer gives them a form (else they pass through).
+PASS_THROUGH_TAGS = ("manualTask", "task")
 #: Camunda 7 attributes that name Java code or engine features we do not run.
 UNSUPPORTED_CAMUNDA_ATTRIBUTES = ("class", "delegateExpression", "expression", "type", "topic", "asyncBefore",
                                   "asyncAfter", "resultVariable")
@@ -82,7 +89,8 @@ class HumanTaskInfo:
 
 
 #: Element properties the engine acts on when the element completes (see processes/README.md).
-KNOWN_PROPERTIES = ("blzt", "document", "permit", "credit_violation", "acceptance")
+KNOWN_PROPERTIES = ("blzt", "document", "permit", "credit_violation", "acceptance", "party", "signature",
+                    "credit_subject")
 
 
 @dataclass
@@ -101,6 +109,10 @@ class CompiledDefinition:
     element_properties: dict[str, dict[str, str]] = field(default_factory=dict)
     #: template key -> the document's title (see ``facts``): what the case page and history call it.
     document_titles: dict[str, str] = field(default_factory=dict)
+    #: Plain and manual tasks without a form: they pass through, as Camunda runs them.
+    pass_through: frozenset[str] = frozenset()
+    #: Whether any element waits for a message or signal (only such cases keep subscription rows).
+    catches_events: bool = False
 
     @property
     def main_bpmn(self) -> str:
@@ -193,6 +205,13 @@ class _Checker:
             compile_expression(text.strip())
         except ExpressionRefused as exc:
             self.add(file, element_id, f"{what}“{text.strip()}”不合规：{exc.message}")
+            return
+        self.check_names(file, element_id, text.strip(), "eval", f"{what}“{text.strip()}”")
+
+    def check_names(self, file: str, element_id: str, source: str, mode: str, what: str) -> None:
+        """Refuse names the sandbox lacks now, instead of a NameError when a case reaches them."""
+        if missing := unavailable_names(source, mode):
+            self.add(file, element_id, f"{what}使用了沙箱中没有的名称：{'、'.join(missing)}{NO_SUCH_NAMES}")
 
     def check_script(self, file: str, element_id: str, text: str | None, what: str) -> None:
         if text is None:
@@ -201,6 +220,8 @@ class _Checker:
             compile_script(text)
         except ExpressionRefused as exc:
             self.add(file, element_id, f"{what}不合规：{exc.message}")
+            return
+        self.check_names(file, element_id, text, "exec", what)
 
     def check_timer(self, file: str, element_id: str, kind: str, text: str | None) -> None:
         if text and _BARE_ISO.match(text.strip()):
@@ -260,6 +281,7 @@ class _Collected:
     human_tasks: dict[str, HumanTaskInfo] = field(default_factory=dict)
     element_names: dict[str, str] = field(default_factory=dict)
     element_properties: dict[str, dict[str, str]] = field(default_factory=dict)
+    pass_through: set[str] = field(default_factory=set)
 
 
 def _element_properties(element: etree._Element) -> dict[str, str]:
@@ -284,6 +306,12 @@ def _check_properties(checker: _Checker, file: str, element_id: str, props: dict
                                                   collected.metadata))
     if "credit_violation" in props and props["credit_violation"] != "record":
         checker.add(file, element_id, "credit_violation 只能为 record")
+    if "party" in props and props["party"] != "applicant_only":
+        checker.add(file, element_id, "party 只能为 applicant_only（由申请人本人办理的人工任务）")
+    if "credit_subject" in props and (props["credit_subject"] != "third_party" or "credit_violation" not in props):
+        checker.add(file, element_id, "credit_subject 只能为 third_party，且须与 credit_violation 同用")
+    if "signature" in props and props["signature"] != "applicant":
+        checker.add(file, element_id, "signature 只能为 applicant（申请人签署，窗口代录须上传签字扫描件）")
     if "acceptance" in props and (props["acceptance"] not in ACCEPTANCE_MODES or props.get("blzt") != "3"):
         checker.add(file, element_id,
                     f"acceptance（受理方式）只能用于 blzt=3 的环节，取值为 {'、'.join(ACCEPTANCE_MODES)}")
@@ -330,6 +358,8 @@ def _check_bpmn_tree(checker: _Checker, file: str, root: etree._Element, collect
             decision = (element.text or "").strip()
             if decision not in decision_ids:
                 checker.add(file, _owner_id(element), f"业务规则任务引用的决策“{decision}”不存在")
+        elif local in PASS_THROUGH_TAGS and element.tag.startswith(f"{{{BPMN_NS}}}") and not _form_key_of(element):
+            collected.pass_through.add(element_id)
         elif local in HUMAN_TASK_TAGS and element.tag.startswith(f"{{{BPMN_NS}}}"):
             _check_human_task(checker, file, element, lanes.get(element_id, ""), metadata, forms, human_tasks)
 
@@ -427,8 +457,11 @@ def compile_definition(files: Mapping[str, str], *, services: Collection[str] = 
     checker.problems.extend(title_problems)
     collected = _Collected(metadata=metadata, forms=forms, decision_ids=decision_ids, documents=documents,
                            document_titles=document_titles(files, metadata, shared_titles))
+    unsupported = []
     for name, tree in bpmn_trees.items():
         _check_bpmn_tree(checker, name, tree.getroot(), collected)
+        unsupported.extend(element_problems(name, tree.getroot()))
+    checker.problems.extend(unsupported)
     if metadata is not None:
         for task_id in metadata.extra.get("supplement_items", {}):
             if task_id not in collected.human_tasks:
@@ -443,7 +476,10 @@ def compile_definition(files: Mapping[str, str], *, services: Collection[str] = 
             parser.add_dmn_xml(tree.getroot(), filename=name)
         for name, tree in bpmn_trees.items():
             parser.add_bpmn_xml(tree, filename=name)
-        if metadata is not None and bpmn_trees:
+        missing = missing_callees(bpmn_trees, set(parser.get_process_ids()))
+        checker.problems.extend(missing)
+        # With unsupported elements or missing callees SpiffWorkflow would only repeat them, in English.
+        if metadata is not None and bpmn_trees and not unsupported and not missing:
             if metadata.process_id not in parser.get_process_ids():
                 checker.add(METADATA_FILE, "process_id", f"BPMN 中没有 id 为“{metadata.process_id}”的流程")
             else:
@@ -462,7 +498,9 @@ def compile_definition(files: Mapping[str, str], *, services: Collection[str] = 
                               subprocess_specs=subprocess_specs, human_tasks=collected.human_tasks, forms=forms,
                               element_names=collected.element_names,
                               element_properties=collected.element_properties,
-                              document_titles=collected.document_titles)
+                              document_titles=collected.document_titles,
+                              pass_through=frozenset(collected.pass_through),
+                              catches_events=prepare_events(spec, subprocess_specs))
 
 
 def files_to_json(files: Mapping[str, str]) -> str:

@@ -60,11 +60,12 @@ class CaseRecord(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    #: 办件编号: 31-char implementation code + yyyyMMdd + 4-digit daily sequence.
-    case_number: Mapped[str] = mapped_column(String(43), unique=True)
+    #: 办件编号: 31-char implementation code + yyyyMMdd + 4-digit daily sequence; None while a draft (草稿):
+    #: a case is numbered when its application is submitted, never when the 申办 button is clicked.
+    case_number: Mapped[str | None] = mapped_column(String(43), unique=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"), index=True)
     matter_code: Mapped[str] = mapped_column(String(64), index=True)
-    #: running / completed / failed / cancelled (engine view; 办理状态 codes are derived from history).
+    #: draft / running / completed / failed / cancelled (engine view; 办理状态 codes are derived from history).
     status: Mapped[str] = mapped_column(String(16), index=True)
     title: Mapped[str] = mapped_column(String(200), default="")
     owner_id: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -424,4 +425,6 @@ class DeadlineRequestRecord(Base):
 # registers them on ``Base.metadata`` wherever the records are loaded (migrations, tests, the app).
 import engine.persistence.catalogue_records  # noqa: E402,F401
 import engine.persistence.counter_records  # noqa: E402,F401
+import engine.persistence.operations_records  # noqa: E402,F401
 import engine.persistence.organisation_records  # noqa: E402,F401
+import engine.persistence.party_records  # noqa: E402,F401

@@ -23,7 +23,8 @@ class CaseRow:
     """
 
     id: int
-    case_number: str
+    #: None while the case is a draft (status ``draft``): numbered on submission.
+    case_number: str | None
     definition_id: int
     matter_code: str
     status: str

@@ -21,10 +21,12 @@ department         a reviewer whose groups were offered a task of the case (open
 applicant          the case's owner                                                       applicant
 filing_clerk       who filed the case for the applicant (代办) and is no longer window   applicant
                    staff
-query_code         reserved (see below)                                                   applicant
+query_code         the walk-in applicant (窗口代录, no account) who showed the case's 查询码     applicant
+                   and their ID number or mobile: the case's owner
 =================  ====================================================================  ==========
 
-A reviewer of another department, a designer and anyone else has no relation: the case answers
+A draft (not yet submitted) has only its applicant and its filer; a reviewer of another department,
+a designer and anyone else has no relation: the case answers
 "not found", exactly like a case that does not exist, so case ids cannot be probed.
 """
 
@@ -37,6 +39,7 @@ from enum import StrEnum
 from engine.actors import APPLICANT_GROUP
 from engine.actors import Actor
 from engine.actors import may_work
+from engine.policy.parties import is_walk_in
 
 #: Groups that are not department staff: their members see cases only as applicants (or not at all).
 NOT_STAFF_GROUPS = frozenset({APPLICANT_GROUP, "designer"})
@@ -74,10 +77,9 @@ class Relation(StrEnum):
     DEPARTMENT = "department"
     APPLICANT = "applicant"
     FILING_CLERK = "filing_clerk"
-    #: Reserved for the legal-core issue: a walk-in applicant without an account who shows the case's
-    #: 查询码 (at the counter or on a public look-up page). Such a visitor gets the applicant's projection
-    #: and works no task. Nothing grants this relation yet (``case_access`` takes no code), so no
-    #: route reaches it; the look-up will check the code and build a ``CaseAccess`` with it.
+    #: A walk-in applicant without an account who showed the case's 查询码 and their ID number or mobile
+    #: (``services.parties.open_with_query_code``): the case's owner (``walkin:…``), so they get the
+    #: applicant's projection and work their own tasks (补正, 好差评), exactly like an applicant online.
     QUERY_CODE = "query_code"
 
     @property
@@ -94,6 +96,8 @@ class CaseParties:
 
     owner_id: str | None
     started_by: str
+    #: Not yet submitted (在线申报 or 窗口代录 in progress): private to the two above, nobody else's case.
+    draft: bool = False
 
     @property
     def applicant_ids(self) -> tuple[str | None, ...]:
@@ -165,8 +169,6 @@ class CaseAccess:
         """May open and submit the task now: it is open, unclaimed or theirs, and offered to them."""
         if task.state != "open" or task.assignee not in (None, self.actor.user_id):
             return False
-        if self.relation is Relation.QUERY_CODE:
-            return False
         return may_work(task.groups, self.actor, self.parties.applicant_ids)
 
     def may_download(self, uploaded_by: str) -> bool:
@@ -179,7 +181,12 @@ class CaseAccess:
 
 
 def case_access(actor: Actor, parties: CaseParties, tasks: Iterable[TaskParties]) -> CaseAccess | None:
-    """The actor's access to a case from its parties and worklist rows; None: the case is not theirs to see."""
+    """The actor's access to a case from its parties and worklist rows; None: the case is not theirs to see.
+
+    A draft is nobody's case but its applicant's and its filer's: not even an administrator sees it.
+    """
+    if parties.draft and actor.user_id not in (parties.owner_id, parties.started_by):
+        return None
     for group, relation in EVERY_CASE_GROUPS:
         if group in actor.groups:
             return CaseAccess(actor, Relation(relation), parties)
@@ -188,7 +195,7 @@ def case_access(actor: Actor, parties: CaseParties, tasks: Iterable[TaskParties]
                      for task in tasks):
         return CaseAccess(actor, Relation.DEPARTMENT, parties)
     if actor.user_id and actor.user_id == parties.owner_id:
-        return CaseAccess(actor, Relation.APPLICANT, parties)
+        return CaseAccess(actor, Relation.QUERY_CODE if is_walk_in(actor.user_id) else Relation.APPLICANT, parties)
     if actor.user_id and actor.user_id == parties.started_by:
         return CaseAccess(actor, Relation.FILING_CLERK, parties)
     return None

@@ -20,8 +20,8 @@ from typing import Protocol
 from engine.policy.cases import TaskParties
 
 #: History events the applicant side sees (``form_submitted`` only on its own tasks).
-APPLICANT_EVENTS = frozenset({"case_started", "form_submitted", "status_changed", "document_issued",
-                              "deadline_extended", "case_completed"})
+APPLICANT_EVENTS = frozenset({"case_started", "case_submitted", "form_submitted", "status_changed",
+                              "document_issued", "deadline_extended", "case_completed"})
 
 #: Data keys the applicant side sees besides its own form fields.
 APPLICANT_DATA_KEYS = frozenset({"case_number"})

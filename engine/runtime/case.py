@@ -17,7 +17,6 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
@@ -33,20 +32,28 @@ from engine.errors import TaskNotFound
 from engine.errors import TaskNotReady
 from engine.forms import FormDefinition
 from engine.forms import validate_submission
+from engine.policy.parties import in_person_refusal
+from engine.policy.parties import signature_problem
+from engine.runtime.failures import CompletionFailed
+from engine.runtime.failures import failure_of
+from engine.runtime.spiff.events import Subscription
+from engine.runtime.spiff.events import deliver as deliver_event
+from engine.runtime.spiff.events import pass_through_ready
+from engine.runtime.spiff.events import start_at
+from engine.runtime.spiff.events import subscriptions
+from engine.runtime.spiff.events import timer_dues
 from engine.runtime.spiff.script_environment import PythonScriptEngine
 from engine.runtime.spiff.serializer import dump_state
 from engine.runtime.spiff.serializer import restore_state
+from engine.runtime.spiff.task_run import NotRunnable
 from engine.runtime.spiff.task_run import is_manual
 from engine.runtime.spiff.task_run import is_ready
 from engine.runtime.spiff.task_run import run_human_task
 from engine.runtime.spiff.task_run import state_name
 from engine.state_names import TASK_STATE_NAMES as STATE_NAMES_ZH
 
-#: SpiffWorkflow's names for the three timer kinds (timeDate, timeDuration, timeCycle).
 #: Who gets a task whose ``=expression`` candidate groups give nothing (a pattern entry without posts).
 UNROUTED_GROUP = "supervisor"
-TIMER_EVENT_TYPES = frozenset({"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition",
-                               "TimerEventDefinition"})
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,8 @@ class CaseRuntime:
         self.definition = definition
         self.workflow = workflow
         self.failure: CaseFailed | None = None
+        #: Set by an administrator's termination (the workflow is cancelled): status ``cancelled``.
+        self.terminated = False
         # Ready human tasks, computed once per engine run: finding them walks the whole task tree,
         # which grows with every round of a long case, and a step needs them several times.
         self._ready: list[Task] | None = None
@@ -73,9 +82,12 @@ class CaseRuntime:
 
     @classmethod
     def start(cls, definition: CompiledDefinition, script_engine: PythonScriptEngine,
-              data: dict[str, Any]) -> CaseRuntime:
+              data: dict[str, Any], start_event: str | None = None) -> CaseRuntime:
+        """A new case run to its first wait; ``start_event`` arms only that one of several starts."""
         workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=script_engine)
         workflow.task_tree.data.update(copy.deepcopy(data))
+        if start_event is not None:
+            start_at(workflow, start_event)
         runtime = cls(definition, workflow)
         runtime.run_engine()
         return runtime
@@ -87,20 +99,46 @@ class CaseRuntime:
     def dump(self) -> bytes:
         return dump_state(self.workflow)
 
-    def run_engine(self) -> None:
+    def run_engine(self, kind: str = "engine") -> None:
         """Run gateways, scripts and events until only waits remain; a failure marks the case failed."""
         self._ready = None
         try:
             self.workflow.do_engine_steps()
-        except SpiffWorkflowException as exc:
-            task = getattr(exc, "task", None)
-            element = getattr(getattr(task, "task_spec", None), "bpmn_id", None) or ""
-            self.failure = CaseFailed(element, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            passing = self.definition.pass_through if self.definition is not None else frozenset()
+            while passing and (ready := pass_through_ready(self.workflow, passing)):
+                for task in ready:  # plain and manual tasks without a form pass through
+                    task.run()
+                self.workflow.do_engine_steps()
         except Exception as exc:  # noqa: BLE001 - sandbox and DMN errors arrive as plain exceptions too
-            self.failure = CaseFailed("", f"{type(exc).__name__}: {exc}")
+            self.failure = failure_of(exc, self._errored_task(), kind=kind)
+
+    def deliver(self, kind: str, name: str, payload: dict[str, Any]) -> bool:
+        """Deliver a message or signal and run on; False (nothing changed) when nothing waits for it."""
+        self._ready = None
+        try:
+            delivered = deliver_event(self.workflow, kind, name, payload)
+        except Exception as exc:  # noqa: BLE001 - a failing correlation or payload is an incident
+            self.failure = failure_of(exc, kind="message")
+            return True
+        if delivered:
+            self.run_engine(kind="message")
+        return delivered
+
+    def subscriptions(self) -> list[Subscription]:
+        """Messages and signals the case waits for (none unless the diagram catches any)."""
+        if self.definition is not None and not self.definition.catches_events:
+            return []
+        return subscriptions(self.workflow)
+
+    def _errored_task(self) -> Task | None:
+        """The task SpiffWorkflow left in ERROR (for exceptions that do not carry their task)."""
+        errored = self.workflow.get_tasks(state=TaskState.ERROR)
+        return errored[-1] if errored else None
 
     @property
     def status(self) -> str:
+        if self.terminated:
+            return "cancelled"
         if self.failure is not None:
             return "failed"
         return "completed" if self.workflow.is_completed() else "running"
@@ -190,6 +228,10 @@ class CaseRuntime:
             raise NotAllowed(f"您无权办理“{info.name}”（办理角色：{'、'.join(groups)}）")
         if assignee and assignee != actor.user_id:
             raise NotAllowed(f"“{info.name}”已由其他人员签收，请先由其退回或转办")
+        refusal = in_person_refusal(self.definition.element_properties.get(bpmn_id), actor.user_id,
+                                    applicant_ids[0] if applicant_ids else None, info.name)
+        if refusal is not None:
+            raise NotAllowed(refusal)
         return info
 
     def complete(self, task_id: str, raw: dict[str, Any], actor: Actor, assignee: str | None,
@@ -206,35 +248,69 @@ class CaseRuntime:
         result = validate_submission(form if form is not None else self.definition.forms.get(info.form_key), raw)
         if not result.ok:
             raise FormDataInvalid(result.errors, raw)
+        unsigned = signature_problem(self.definition.element_properties.get(info.element_id), actor.user_id,
+                                     applicant_ids[0] if applicant_ids else None, result.values)
+        if unsigned:
+            raise FormDataInvalid(unsigned, raw)
         before = {key: copy.deepcopy(task.data.get(key)) for key in result.values}
         task.data.update(copy.deepcopy(result.values))
         self._ready = None
-        run_human_task(task)
+        self._run_completion(task)
         self.run_engine()
         return Submission(task_id=str(task.id), element_id=info.element_id, raw=copy.deepcopy(raw),
                           values=copy.deepcopy(result.values), before=before)
+
+    def _run_completion(self, task: Task) -> None:
+        """``run_human_task`` inside the step's error handling: a multi-instance task whose form did
+        not write the output item, or a task reading data nobody set, fails here.
+
+        :raise CompletionFailed: the workflow in memory is now half-changed; callers discard it.
+        """
+        data = copy.deepcopy(dict(task.data))
+        try:
+            run_human_task(task)
+        except NotRunnable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever the diagram did wrong becomes an incident
+            failure = failure_of(exc, task, kind="completion")
+            failure.data = data
+            raise CompletionFailed(failure) from exc
+
+    def retry(self, task_id: str, patch: dict[str, Any]) -> None:
+        """Run a failed element again after an administrator fixed its data.
+
+        A task SpiffWorkflow left in ERROR (script, gateway, service task) becomes READY again and
+        the engine runs on; a human task whose completion failed (still READY) is completed with
+        the patched data. A new failure lands in ``self.failure`` as usual.
+        """
+        task = self.get_task(task_id)
+        task.data.update(copy.deepcopy(patch))
+        self._ready = None
+        if task.state == TaskState.ERROR:
+            task._set_state(TaskState.READY)  # noqa: SLF001 - SpiffWorkflow has no public "retry"
+        elif is_manual(task) and is_ready(task):
+            try:
+                self._run_completion(task)
+            except CompletionFailed as exc:
+                self.failure = exc.failure
+                return
+        self.run_engine()
 
     # -- timers ----------------------------------------------------------------------------------
 
     def fire_due_timers(self) -> None:
         """Let timers that are due (per the bound clock) fire and their paths run."""
-        self.workflow.refresh_timers()
-        self.run_engine()
+        try:
+            self.workflow.refresh_timers()
+        except Exception as exc:  # noqa: BLE001 - a timer expression failing is an incident too
+            self.failure = failure_of(exc, kind="timer")
+            return
+        self.run_engine(kind="timer")
 
     def next_timer_due(self) -> datetime | None:
-        due: list[datetime] = []
-        for event in self.workflow.waiting_events():
-            if event.event_type not in TIMER_EVENT_TYPES:
-                continue
-            value = event.value
-            if isinstance(value, dict):  # cycle timers keep {'cycles', 'next', 'duration'}
-                value = value.get("next")
-            if not value:
-                continue
-            moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-            due.append(moment.astimezone(UTC))
+        if self.terminated:
+            return None
+        due = timer_dues(self.workflow)
         return min(due) if due else None
 
     def boundary_timer_due(self, task_id: str) -> datetime | None:

@@ -162,6 +162,34 @@ def compile_script(source: str) -> types.CodeType:
     return result.code
 
 
+#: Modules diagram authors reach for (Camunda/Spiff examples); none is importable or present here.
+_MODULE_HINTS = ("datetime", "json", "math", "re", "time", "os", "sys", "random", "decimal", "uuid")
+_PYTHON_BUILTINS = frozenset(n for n in dir(__import__("builtins")) if not n.startswith("_"))
+
+
+def unavailable_names(source: str, mode: str, functions: Iterable[str] = ()) -> list[str]:
+    """Names a snippet reads that the sandbox will not have: Python builtins it leaves out
+    (``print``, ``open``, ``set``, ``getattr`` ...) and common modules, unless the snippet assigns
+    them itself. Other free names are task data, known only at run time.
+
+    ``mode`` is "exec" (scripts) or "eval" (conditions, timers, parameters). A snippet that does
+    not parse gives no names (``compile_script``/``compile_expression`` report it).
+    """
+    try:
+        tree = ast.parse(source, mode=mode)
+    except SyntaxError:
+        return []
+    assigned = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)}
+    assigned |= {node.arg for node in ast.walk(tree) if isinstance(node, ast.arg)}
+    known = set(_BUILTINS) | set(functions) | assigned
+    missing: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in known \
+                and (node.id in _PYTHON_BUILTINS or node.id in _MODULE_HINTS) and node.id not in missing:
+            missing.append(node.id)
+    return missing
+
+
 def is_data(key: str, value: Any) -> bool:
     """Which names left behind by a script count as task data (not helpers, modules or guards)."""
     if key.startswith("_") or key in _GUARDS:

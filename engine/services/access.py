@@ -27,7 +27,7 @@ from engine.policy import sees_every_case
 
 
 def parties_of(case: CaseRow) -> CaseParties:
-    return CaseParties(owner_id=case.owner_id, started_by=case.started_by)
+    return CaseParties(owner_id=case.owner_id, started_by=case.started_by, draft=case.status == "draft")
 
 
 def task_parties(row: TaskRow) -> TaskParties:

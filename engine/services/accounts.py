@@ -84,6 +84,7 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("demo_fg", "【演示】发改委 审查 沈涛", ("fg_review",), "发展和改革委员会"),
     DemoAccount("demo_zrgh", "【演示】自然资源和规划局 审查 韩梅", ("zrgh_review",), "自然资源和规划局"),
     DemoAccount("demo_jg", "【演示】监管执法 核查 杨帆", ("jg_inspector",), "综合行政执法局"),
+    DemoAccount("demo_xzsp_fzr", "【演示】行政审批局 负责人 顾明", ("xzsp_fzr",), "行政审批局"),
     DemoAccount("demo_scjg_review", "【演示】市场监管局 审查员 赵敏", ("scjg_review",), "市场监督管理局"),
     DemoAccount("demo_scjg_chief", "【演示】市场监管局 科长 钱伟", ("scjg_chief",), "市场监督管理局"),
     DemoAccount("demo_scjg_fzr", "【演示】市场监管局 负责人 邓华", ("scjg_fzr",), "市场监督管理局"),

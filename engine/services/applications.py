@@ -6,6 +6,7 @@ call ``file_application``; who may file for whom is the policy's (``engine.polic
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,8 @@ from typing import Any
 from engine.actors import APPLICANT_GROUP
 from engine.actors import Actor
 from engine.errors import NotAllowed
+from engine.persistence.rows import CaseRow
+from engine.persistence.unit_of_work import UnitOfWork
 from engine.policy import may_file_for_others
 from engine.services.accounts import actor_for
 from engine.services.cases import start_case
@@ -20,6 +23,9 @@ from engine.services.casework import CaseProjection
 from engine.services.casework import application_prefill
 from engine.services.casework import case_projection
 from engine.services.context import EngineContext
+from engine.services.parties import WalkInApplicant
+from engine.services.parties import new_party_id
+from engine.services.parties import record_walk_in
 
 #: How a case filed at the counter is titled, so the window's lists tell it apart (窗口代录).
 COUNTER_TITLE = "窗口代录：{name}"
@@ -49,27 +55,35 @@ class Filed:
 
 
 def file_application(ctx: EngineContext, matter_code: str, actor: Actor, *, applicant_username: str = "",
-                     walk_in_name: str = "", prefill: Mapping[str, Any] | None = None) -> Filed:
+                     walk_in: WalkInApplicant | None = None, prefill: Mapping[str, Any] | None = None) -> Filed:
     """Start a case on the matter's newest version.
 
     :param prefill: values for the applicant's forms (the API), each checked by its field's rules first.
     :param applicant_username: the window files for this registered applicant (代办): the case is theirs.
-    :param walk_in_name: the window files for someone at the counter without an account (窗口代录).
+    :param walk_in: the window files for someone at the counter without an account (窗口代录): they
+        become the case's party (owner ``walkin:…``) with a 查询码 (``services.parties``).
     :raise NotAllowed: someone other than the window files for another, or may not start the matter.
     :raise UnknownApplicant: no applicant account ``applicant_username``; nothing is started.
-    :raise FormDataInvalid: ``prefill`` names fields the applicant does not fill in, or breaks their rules.
+    :raise FormDataInvalid: ``prefill`` names fields the applicant does not fill in, or breaks their rules;
+        or the walk-in applicant's identity is incomplete or malformed. Nothing is started.
     """
     owner, title = actor.user_id, ""
-    applicant_username, walk_in_name = applicant_username.strip(), walk_in_name.strip()
-    if (applicant_username or walk_in_name) and not may_file_for_others(actor):
+    applicant_username = applicant_username.strip()
+    if (applicant_username or walk_in is not None) and not may_file_for_others(actor):
         raise NotAllowed("只有受理窗口可以代为申办")
+    record: Callable[[UnitOfWork, CaseRow], object] | None = None
     if applicant_username:
         applicant = actor_for(ctx, applicant_username)
         if applicant is None or APPLICANT_GROUP not in applicant.groups:
             raise UnknownApplicant(applicant_username)
         owner, title = applicant.user_id, COUNTER_TITLE.format(name=applicant.name)
-    elif walk_in_name:
-        title = COUNTER_TITLE.format(name=walk_in_name[:80])
+    elif walk_in is not None:
+        party = walk_in.checked()
+        owner, title = new_party_id(), COUNTER_TITLE.format(name=party.name[:80])
+
+        def record(uow: UnitOfWork, case: CaseRow) -> object:
+            return record_walk_in(uow, case, party, actor, ctx.clock.now())
+
     data = application_prefill(ctx, matter_code, prefill) if prefill else {}
-    view = start_case(ctx, matter_code, actor, data, owner_id=owner, title=title)
+    view = start_case(ctx, matter_code, actor, data, owner_id=owner, title=title, on_insert=record)
     return Filed(case_projection(ctx, view.id, actor, data=view.data))

@@ -65,7 +65,7 @@ def require_auditor(actor: Actor) -> None:
 @dataclass(frozen=True)
 class ChainCheck:
     case_id: int
-    case_number: str
+    case_number: str | None  # None: a draft (its history is chained like a case's)
     ok: bool
     rows: int
     first_bad_seq: int | None = None
@@ -101,7 +101,7 @@ def verify_history(ctx: EngineContext, case_id: int | None = None) -> list[Chain
     """Check every case's chain (or one case's)."""
     results = []
     with ctx.uow() as uow:
-        cases = [case_by_id(uow, case_id)] if case_id is not None else all_cases(uow)
+        cases = [case_by_id(uow, case_id)] if case_id is not None else all_cases(uow, with_drafts=True)
         for case in cases:
             if case is None:
                 raise CaseNotFound(case_id)
@@ -133,6 +133,8 @@ def mining_events(ctx: EngineContext, *, matter_code: str | None = None, since: 
         for item in history_for_export(uow, matter_code, since, until):
             row = item.event
             lifecycle = LIFECYCLE.get(row.to_state)
+            if item.case_number is None:
+                continue  # a draft is no process instance yet (drafts are not cases)
             if row.event_type != "task_state_changed" or lifecycle is None or not row.element_id:
                 continue
             events.append(MiningEvent(item.case_number, item.matter_code, row.element_name or row.element_id,

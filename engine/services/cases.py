@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from datetime import datetime
 from typing import Any
 
+from SpiffWorkflow.util.task import TaskState
+
+from engine.actors import APPLICANT_GROUP
 from engine.actors import Actor
 from engine.casenumbers import format_case_number
 from engine.clock import CHINA_TZ
@@ -17,6 +22,7 @@ from engine.persistence.conflicts import translate_conflicts
 from engine.persistence.repositories.cases import case_by_id
 from engine.persistence.repositories.cases import insert_case
 from engine.persistence.repositories.cases import next_case_sequence
+from engine.persistence.repositories.catalogue import entry_version
 from engine.persistence.repositories.documents import documents_of_case
 from engine.persistence.repositories.history import append_history
 from engine.persistence.repositories.history import history_of_case
@@ -42,15 +48,20 @@ def local_day(ctx: EngineContext) -> date:
 
 
 def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[str, Any] | None = None, *,
-               owner_id: str | None = None, title: str = "", catalogue_code: str | None = None) -> CaseView:
+               owner_id: str | None = None, title: str = "", catalogue_code: str | None = None,
+               start_event: str | None = None,
+               on_insert: Callable[[UnitOfWork, CaseRow], object] | None = None) -> CaseView:
     """Start a case on the newest version of a matter and run it to its first wait.
 
     The case records the 事项库 entry version it starts on (``catalogue_code``, or the entry with the
     matter's own code if there is one) and takes its 实施编码, name and limits from it.
+    ``on_insert`` records more about the new case in the same transaction (a walk-in applicant).
 
     ``matter_code`` may also be the code of a 事项库 entry without a deployed matter of that code:
     the case then starts on the diagram the entry names (the general pattern, ``general_permit``),
     with the entry's posts, names and materials as case data (``catalogue.pattern``).
+
+    ``start_event`` arms only that start event of several (a case a message starts).
 
     :raise MatterNotFound: no deployed version, or ``catalogue_code`` names no entry.
     :raise NotAllowed: the actor may not start this matter, or its entry is 停用.
@@ -65,33 +76,82 @@ def start_case(ctx: EngineContext, matter_code: str, actor: Actor, data: dict[st
         name = entry.entry.name if entry is not None else compiled.metadata.name
         implementation_code = (entry.entry.implementation_code if entry is not None
                                else compiled.metadata.implementation_code)
-        if not (actor.in_any(compiled.metadata.starter_groups) or actor.user_id == "system"):
+        if not (actor.in_any(compiled.metadata.starter_groups) or actor.user_id == "system"
+                or (start_event is not None and actor.in_any(ctx.settings.message_groups))):
             raise NotAllowed(f"您无权申办“{name}”")
         now = ctx.clock.now()
-        day = local_day(ctx)
-        seq = next_case_sequence(uow, implementation_code, f"{day:%Y%m%d}")
-        number = format_case_number(implementation_code, day, seq)
         # The limits (the numbers, never dates) for diagrams that read them, from their one source
         # (``legal_time.limits_for``: the entry version when there is one, else matter.toml).
         limits = limits_for(compiled.metadata, entry.entry if entry is not None else None)
         pattern = pattern_case_data(uow, entry.entry) if entry is not None and compiled.metadata.uses_entry_data else {}
         initial = {**limits.case_data(), **dict(data or {}), **pattern}  # the entry decides who works it
-        initial.setdefault("case_number", number)
         with clock_bound(ctx.clock), capture(None) as buffer:
-            runtime = CaseRuntime.start(compiled, ctx.script_engine, initial)
+            runtime = CaseRuntime.start(compiled, ctx.script_engine, initial, start_event)
+        draft = is_draft(runtime, actor) and "case_number" not in initial
+        number = None
+        if not draft:
+            # Numbered at once (nothing for the applicant to submit first): start again with the number
+            # in the data, so the diagram's first scripts can read it like every later one.
+            number = take_case_number(uow, implementation_code, local_day(ctx))
+            initial.setdefault("case_number", number)
+            with clock_bound(ctx.clock), capture(None) as buffer:
+                runtime = CaseRuntime.start(compiled, ctx.script_engine, initial, start_event)
         case = insert_case(uow, case_number=number, definition_id=record.id, matter_code=matter_code,
                            title=title or name, owner_id=owner_id or actor.user_id, started_by=actor.user_id,
-                           now=now, catalogue_version_id=entry.id if entry is not None else None)
-        started: dict[str, Any] = {"definition_version": record.version, "data": initial}
+                           now=now, catalogue_version_id=entry.id if entry is not None else None,
+                           status="draft" if draft else "running")
+        started: dict[str, Any] = {"definition_version": record.version, "data": initial, "draft": draft}
         if entry is not None:
             started["catalogue"] = {"code": entry.code, "version": entry.version}
         append_history(uow, case, occurred_at=now, event_type="case_started", actor_id=actor.user_id,
                        actor_role=actor.role_label, data_after=to_json(started))
-        open_rows = save_runtime(uow, case, runtime, buffer.transitions, actor, now, open_rows=[], legal=ctx.legal)
+        if on_insert is not None:
+            on_insert(uow, case)
+        open_rows = save_runtime(uow, case, runtime, buffer.transitions, actor, now, open_rows=[], legal=ctx.legal,
+                                 webhooks=ctx.settings.webhooks)
         view = case_view(case, runtime, open_rows)
         uow.commit()
         ctx.keep_runtime(case.id, case.lock_version, runtime)
         return view
+
+
+def is_draft(runtime: CaseRuntime, actor: Actor) -> bool:
+    """A new case is a private draft while it waits for its applicant's first form (在线申报, 窗口代录).
+
+    Drafts are not cases (issue #10): no 办件编号, not on the board, in figures or in anyone else's
+    lists, until the application is submitted. A case the system starts, or whose first step is
+    staff work, is a case at once; so is one whose start already recorded something official (a
+    办理状态 or a document, e.g. a diagram that receives the case on its start event).
+    """
+    if actor.user_id == "system" or runtime.status != "running":
+        return False
+    properties = runtime.definition.element_properties
+    for task in runtime.workflow.get_tasks(state=TaskState.COMPLETED):
+        props = properties.get(getattr(task.task_spec, "bpmn_id", None) or "") or {}
+        if "blzt" in props or "document" in props:
+            return False
+    return any(APPLICANT_GROUP in runtime.task_info(task).candidate_groups for task in runtime.ready_human_tasks())
+
+
+def take_case_number(uow: UnitOfWork, implementation_code: str, day: date) -> str:
+    """The next 办件编号 of the day (the daily sequence is consumed: call it only for a real case)."""
+    return format_case_number(implementation_code, day, next_case_sequence(uow, implementation_code, f"{day:%Y%m%d}"))
+
+
+def submit_draft(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, task_uuid: str, actor: Actor,
+                 now: datetime) -> None:
+    """The draft's application is being submitted: it becomes a case, numbered and received now.
+
+    The number goes into the submitted task's data, so every later script and document reads it;
+    the receipt time (收件时间) is the submission, not the click on 申办.
+    """
+    version = entry_version(uow, case.catalogue_version_id) if case.catalogue_version_id is not None else None
+    code = version.entry.implementation_code if version is not None else runtime.definition.metadata.implementation_code
+    number = take_case_number(uow, code, now.astimezone(CHINA_TZ).date())
+    runtime.get_task(task_uuid).data["case_number"] = number
+    case.case_number, case.received_at, case.status = number, now, "running"
+    append_history(uow, case, occurred_at=now, event_type="case_submitted", actor_id=actor.user_id,
+                   actor_role=actor.role_label, data_after=to_json({"case_number": number}))
 
 
 def load_runtime(ctx: EngineContext, uow: UnitOfWork, case: CaseRow) -> CaseRuntime:

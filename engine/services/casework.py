@@ -40,6 +40,7 @@ from engine.persistence.rows import CaseRow
 from engine.persistence.rows import TaskRow
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.policy import Audience
+from engine.policy.parties import in_person_refusal
 from engine.policy.projection import TimelineEvent
 from engine.policy.projection import applicant_data
 from engine.policy.projection import applicant_timeline
@@ -58,13 +59,14 @@ from engine.services.deadlines import current_view
 from engine.services.views import DocumentView
 from engine.services.views import HistoryView
 from engine.services.views import TaskView
+from engine.state_names import CASE_STATUS_NAMES
 from engine.state_names import blzt_name
 
 
 @dataclass(frozen=True)
 class CaseSummary:
     id: int
-    case_number: str
+    case_number: str | None  # None: a draft
     matter_code: str
     matter_name: str
     title: str
@@ -138,7 +140,8 @@ def _summary(ctx: EngineContext, case: CaseRow, open_rows: list[TaskRow], record
     return CaseSummary(id=case.id, case_number=case.case_number, matter_code=case.matter_code,
                        matter_name=entry_names.get(case.catalogue_version_id or 0, metadata["name"]),
                        title=case.title, status=case.status, blzt=case.blzt,
-                       status_name=blzt_name(case.blzt), owner_id=case.owner_id, received_at=case.received_at,
+                       status_name=CASE_STATUS_NAMES["draft"] if case.status == "draft" else blzt_name(case.blzt),
+                       owner_id=case.owner_id, received_at=case.received_at,
                        completed_at=case.completed_at, current_steps=steps,
                        deadlines=current_view(ctx.calendar, records, china_today(ctx.clock.now()),
                                               case.status == "running"))
@@ -211,12 +214,16 @@ def _project(ctx: EngineContext, uow: UnitOfWork, seen: VisibleCase, data: dict[
     else:
         started = next((json.loads(row.data_after or "{}") for row in rows if row.event_type == "case_started"), {})
         fields = frozenset(f.key for form in _applicant_forms(compiled) for f in form.fields)
-        data = applicant_data(started.get("data") or {}, (s.values for s in submissions), fields)
+        # A draft's number is given on submission (``case_submitted``), so it comes from the case row.
+        numbered = {"case_number": case.case_number} if case.case_number else {}
+        data = applicant_data({**(started.get("data") or {}), **numbered}, (s.values for s in submissions), fields)
     open_rows = [row for row in seen.open_tasks if access.sees_task(task_parties(row))]
     [summary] = summaries(ctx, uow, [case])
     return CaseProjection(
         audience=access.audience, summary=summary, open_tasks=tuple(TaskView.of(row, case) for row in open_rows),
-        workable=tuple(row.task_uuid for row in open_rows if access.may_work(task_parties(row))),
+        # Acts only the applicant does in person (好差评) are not offered to the clerk who filed the case.
+        workable=tuple(row.task_uuid for row in open_rows if access.may_work(task_parties(row)) and in_person_refusal(
+            compiled.element_properties.get(row.element_id), access.actor.user_id, case.owner_id, row.name) is None),
         documents=tuple(DocumentView.of(d) for d in documents_of_case(uow, case.id)), submissions=submissions,
         timeline=applicant_timeline(rows, parties), data=data,
         forms={s.form_key: case_form(uow, case, compiled, s.form_key) for s in submissions if s.form_key},

@@ -26,8 +26,12 @@ from engine.persistence.repositories.department_data import stage_credit_record
 from engine.persistence.repositories.documents import count_documents
 from engine.persistence.repositories.documents import stage_document
 from engine.persistence.repositories.history import append_history
+from engine.persistence.repositories.parties import applicant_of_case
 from engine.persistence.rows import CaseRow
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.policy.parties import ID_TYPE_NAMES
+from engine.policy.parties import is_walk_in
+from engine.policy.parties import masked_id
 from engine.runtime.case import CaseRuntime
 from engine.services import deadlines
 from engine.services.catalogue.limits import case_entry
@@ -62,6 +66,17 @@ def _legal_context(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinitio
                      "closing_time": hall.closing_time.strftime("%H:%M")} if hall else {}}
 
 
+def _walk_in_party(uow: UnitOfWork, case: CaseRow) -> dict[str, str] | None:
+    """A walk-in applicant's identity and 查询码, for the 收件凭证 and 受理通知书 handed to them."""
+    if not is_walk_in(case.owner_id):
+        return None
+    party = applicant_of_case(uow, case.id)
+    if party is None:
+        return None
+    return {"name": party.name, "id_type": ID_TYPE_NAMES.get(party.id_type, party.id_type),
+            "id_number": masked_id(party.id_number), "query_code": party.query_code}
+
+
 def issue_document(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinition, key: str, element_id: str,
                    permit: str, data: dict[str, Any], now: datetime, actor: Actor,
                    legal: LegalClock | None = None, extra: dict[str, Any] | None = None) -> None:
@@ -83,6 +98,7 @@ def issue_document(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinitio
         "issued_date": chinese_date(now.astimezone(CHINA_TZ)),
         "received_date": chinese_date(data.get("received_at") or case.received_at),
         "accepted_date": chinese_date(data.get("accepted_at") or ""),
+        "party": _walk_in_party(uow, case),
         **_legal_context(uow, case, definition, permit, legal), **(extra or {}),
     }
     if issuer:
@@ -126,7 +142,16 @@ def apply_effects(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, task: Ta
                                         previous)
     if "document" in props:
         issue_document(uow, case, definition, props["document"], element_id, permit, data, now, actor, legal)
-    if props.get("credit_violation") == "record":
+    if props.get("credit_violation") == "record" and props.get("credit_subject") == "third_party":
+        # A third party the decision names (a design institute that certified what was not true).
+        code = str(task.data.get("third_party_credit_code") or "")
+        reason = str(task.data.get("third_party_credit_reason") or "出具不实材料")
+        stage_credit_record(uow, code, case.case_number, reason, now)
+        append_history(uow, case, occurred_at=now, event_type="credit_recorded", actor_id=actor.user_id,
+                       actor_role=actor.role_label, element_id=element_id,
+                       data_after=to_json({"credit_code": code, "reason": reason, "subject": "third_party",
+                                           "name": task.data.get("third_party_name") or ""}))
+    elif props.get("credit_violation") == "record":
         code = str(task.data.get("credit_code") or task.data.get("uscc") or "")
         reason = str(task.data.get("credit_violation_reason") or "未履行告知承诺")
         stage_credit_record(uow, code, case.case_number, reason, now)

@@ -16,6 +16,7 @@ from typing import Any
 from typing import TypeVar
 from uuid import UUID
 
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.actors import Actor
@@ -28,6 +29,7 @@ from engine.persistence.repositories.cases import save_case
 from engine.persistence.repositories.history import append_history
 from engine.persistence.repositories.history import last_snapshot_seq
 from engine.persistence.repositories.history import stage_snapshot
+from engine.persistence.repositories.subscriptions import replace_subscriptions
 from engine.persistence.repositories.tasks import NewTask
 from engine.persistence.repositories.tasks import close_tasks
 from engine.persistence.repositories.tasks import insert_tasks
@@ -40,6 +42,10 @@ from engine.runtime.spiff.serializer import SERIALIZER_VERSION
 from engine.runtime.spiff.state_changes import Transition
 from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.effects import apply_effects
+from engine.services.failures import record_failure
+from engine.services.failures import still_failed
+from engine.services.outbox import stage_step_events
+from engine.settings import Webhook
 
 #: Transitions worth an audit row. Predictions (FUTURE/LIKELY/MAYBE) are SpiffWorkflow's bookkeeping.
 RECORDED_STATES = {"READY", "WAITING", "STARTED", "COMPLETED", "CANCELLED", "ERROR"}
@@ -48,8 +54,16 @@ LIVE_STATES = {"READY", "WAITING", "STARTED"}
 T = TypeVar("T")
 
 
+def _task_or_none(runtime: CaseRuntime, task_id: str) -> Any:
+    """The task, or None when it left the tree (a token move removes the steps after its target)."""
+    try:
+        return runtime.workflow.get_task_from_id(UUID(task_id))
+    except TaskNotFoundException:
+        return None
+
+
 def _element_of(runtime: CaseRuntime, transition: Transition) -> tuple[str, str, Any]:
-    task = runtime.workflow.get_task_from_id(UUID(transition.task_id)) if transition.task_id else None
+    task = _task_or_none(runtime, transition.task_id) if transition.task_id else None
     if task is None:
         return "", "", None
     bpmn_id = getattr(task.task_spec, "bpmn_id", None) or ""
@@ -99,7 +113,7 @@ def plan_worklist(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, actor: A
             ready.pop(row.task_uuid)
             change.still_open.append(row)
             continue
-        task = runtime.workflow.get_task_from_id(UUID(row.task_uuid))
+        task = _task_or_none(runtime, row.task_uuid)
         done = task is not None and task.state == TaskState.COMPLETED
         row.state = "completed" if done else "cancelled"
         row.completed_at = now
@@ -118,7 +132,8 @@ def plan_worklist(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, actor: A
 
 def save_runtime(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, transitions: list[Transition],
                  actor: Actor, now: datetime, completed_task_id: str | None = None,
-                 open_rows: list[TaskRow] | None = None, *, legal: LegalClock) -> list[TaskRow]:
+                 open_rows: list[TaskRow] | None = None, *, legal: LegalClock,
+                 webhooks: tuple[Webhook, ...] = ()) -> list[TaskRow]:
     """Write the step: the case row (state blob, timer column, status, chain head), worklist rows,
     and the staged history, documents and snapshot. Nothing may append history after this.
 
@@ -127,27 +142,48 @@ def save_runtime(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, transitio
     ``open_rows`` are the case's open worklist rows if the caller already loaded them (saves a
     query); the open rows after the step are returned. ``legal`` (calendar and hall) keeps the
     case's deadline record in step with its status codes; every step that runs the workflow gives it.
+    ``webhooks`` (the configured receivers) get outbox rows for the step's events, in its transaction.
     """
     status_before = case.status
     case.state = runtime.dump()
     case.serializer_version = SERIALIZER_VERSION
     case.next_timer_due = runtime.next_timer_due()
-    case.status = runtime.status
+    # A draft stays one while it waits for its application (``cases.submit_draft`` ends that).
+    case.status = "draft" if status_before == "draft" and runtime.status == "running" else runtime.status
     case.updated_at = now
-    if runtime.failure is not None:
-        case.error = runtime.failure.message
     if case.status == "completed" and case.completed_at is None:
         case.completed_at = now
     record_transitions(uow, case, runtime, transitions, actor, now, legal)
+    if runtime.failure is not None:
+        record_failure(uow, case, runtime.failure, actor, now)
+    elif status_before == "failed" and case.status == "running" and still_failed(uow, case):
+        case.status = "failed"  # another branch moved on; the open incident still stands
     change = plan_worklist(uow, case, runtime, actor, now, completed_task_id, open_rows)
     if case.status != status_before and case.status in ("completed", "failed"):
         append_history(uow, case, occurred_at=now, event_type=f"case_{case.status}", actor_id=actor.user_id,
                        actor_role=actor.role_label,
                        data_after=to_json({"error": case.error} if case.status == "failed" else None))
+    if runtime.definition.catches_events:
+        keep_subscriptions(uow, case, runtime, now)
+    if webhooks:
+        stage_step_events(uow, webhooks, case, status_before, change.opened, runtime.failure, now)
     maybe_snapshot(uow, case, actor, now)
     save_case(uow, case)
     close_tasks(uow, change.closed)
     return change.still_open + insert_tasks(uow, case.id, change.opened, now)
+
+
+#: Case data keys that hold the applicant's 统一社会信用代码 (a message may be correlated by it).
+CREDIT_CODE_KEYS = ("uscc", "credit_code", "统一社会信用代码")
+
+
+def keep_subscriptions(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, now: datetime) -> None:
+    """Index what the case waits for, so a message finds it without restoring any workflow."""
+    live = case.status in ("running", "failed")
+    waiting = [(s.kind, s.name, s.element_id) for s in runtime.subscriptions()] if live else []
+    data = runtime.data if waiting else {}
+    credit = next((str(data[k]) for k in CREDIT_CODE_KEYS if data.get(k)), "")[:18]
+    replace_subscriptions(uow, case.id, case.case_number, credit, waiting, now)
 
 
 SNAPSHOT_EVERY = 100

@@ -16,8 +16,11 @@ from enum import StrEnum
 from typing import Any
 
 from engine.actors import Actor
+from engine.errors import CaseSuspended
 from engine.errors import ConcurrentUpdate
+from engine.errors import EngineError
 from engine.errors import FormDataInvalid
+from engine.errors import IncidentRaised
 from engine.forms import FormDefinition
 from engine.forms import validate_submission
 from engine.services import tasks
@@ -65,6 +68,9 @@ class Outcome(StrEnum):
     INVALID = "invalid"
     #: Another change to the case won the race; the input was kept as a draft (``message`` says so).
     CONFLICT = "conflict"
+    #: Completing the task failed inside the workflow: an incident was recorded, the case is 异常,
+    #: the task is still open and the input was kept as a draft (``message`` says so).
+    INCIDENT = "incident"
 
 
 @dataclass(frozen=True)
@@ -79,11 +85,15 @@ class SubmitResult:
     page: TaskPage | None = None
     #: The case as the actor sees it after the submission.
     case: CaseProjection | None = None
+    #: The engine's error behind ``INCIDENT`` (an incident was raised) or a suspended case's ``CONFLICT``.
+    incident: EngineError | None = None
 
     def raise_for_problem(self) -> None:
         """For doors that answer problems as errors (the API): invalid and conflict as the engine's errors."""
         if self.outcome is Outcome.INVALID:
             raise FormDataInvalid(self.errors, self.values)
+        if self.incident is not None:
+            raise self.incident
         if self.outcome is Outcome.CONFLICT:
             raise ConcurrentUpdate(self.message)
 
@@ -151,8 +161,15 @@ def submit_task(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor, 
         view = tasks.complete_task(ctx, case_id, task_uuid, values, actor)
     except FormDataInvalid as exc:
         return SubmitResult(Outcome.INVALID, name, {**values, **exc.values}, exc.errors, exc.message, page=again())
+    except CaseSuspended as exc:
+        save_draft(ctx, case_id, task_uuid, actor, values)
+        return SubmitResult(Outcome.CONFLICT, name, values, message=exc.message + "（您填写的内容已暂存）",
+                            page=again(), incident=exc)
     except ConcurrentUpdate as exc:
         save_draft(ctx, case_id, task_uuid, actor, values)
         return SubmitResult(Outcome.CONFLICT, name, values, message=exc.message + "（您填写的内容已暂存）",
                             page=again())
+    except IncidentRaised as exc:
+        save_draft(ctx, case_id, task_uuid, actor, values)
+        return SubmitResult(Outcome.INCIDENT, name, values, message=exc.message, page=again(), incident=exc)
     return SubmitResult(Outcome.SUBMITTED, name, values, case=case_projection(ctx, case_id, actor, data=view.data))

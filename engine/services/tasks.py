@@ -7,10 +7,13 @@ from datetime import date
 from datetime import datetime
 from typing import Any
 
+from engine.actors import APPLICANT_GROUP
 from engine.actors import Actor
 from engine.actors import may_work
 from engine.clock import CHINA_TZ
 from engine.errors import CaseNotFound
+from engine.errors import CaseSuspended
+from engine.errors import IncidentRaised
 from engine.errors import NotAllowed
 from engine.errors import TaskAlreadyDone
 from engine.errors import TaskNotFound
@@ -31,13 +34,16 @@ from engine.persistence.repositories.tasks import worklist
 from engine.persistence.rows import CaseRow
 from engine.persistence.rows import TaskRow
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.runtime.failures import CompletionFailed
 from engine.runtime.spiff.state_changes import capture
 from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.cases import case_view
 from engine.services.cases import load_runtime
+from engine.services.cases import submit_draft
 from engine.services.catalogue.forms import case_form
 from engine.services.context import EngineContext
 from engine.services.deadlines import current_view
+from engine.services.failures import record_failure
 from engine.services.notices import dispatch_new_notices
 from engine.services.steps import save_runtime
 from engine.services.steps import with_retries
@@ -117,21 +123,35 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
             if case is None:
                 raise CaseNotFound(case_id)
             notices_after[:] = [case.history_seq]
+            if case.status == "suspended":
+                raise CaseSuspended(case.case_number)
             runtime = load_runtime(ctx, uow, case)
             open_rows = open_tasks(uow, case.id)
             row = next((r for r in open_rows if r.task_uuid == task_uuid), None)
             now = ctx.clock.now()
+            if case.status == "draft" and row is not None and APPLICANT_GROUP in row.groups:
+                submit_draft(uow, case, runtime, task_uuid, actor, now)
             form = case_form(uow, case, runtime.definition, row.form_key) if row is not None else None
-            with clock_bound(ctx.clock), capture(runtime.workflow) as buffer:
-                submission = runtime.complete(task_uuid, raw, actor, row.assignee if row else None,
-                                              (case.owner_id, case.started_by), form=form)
+            try:
+                with clock_bound(ctx.clock), capture(runtime.workflow) as buffer:
+                    submission = runtime.complete(task_uuid, raw, actor, row.assignee if row else None,
+                                                  (case.owner_id, case.started_by), form=form)
+            except CompletionFailed as failed:
+                # The workflow in memory is half-changed and is dropped; the saved state keeps the
+                # task open. The incident keeps what was submitted, for the retry.
+                incident_id = record_failure(uow, case, failed.failure, actor, now, submitted=raw)
+                case.updated_at = now
+                save_case(uow, case)
+                uow.commit()
+                raise IncidentRaised(incident_id, failed.failure) from None
             info = runtime.definition.human_tasks[submission.element_id]
             append_history(uow, case, occurred_at=now, event_type="form_submitted", actor_id=actor.user_id,
                            actor_role=actor.role_label, element_id=info.element_id, element_name=info.name,
                            task_uuid=submission.task_id, data_before=to_json(submission.before),
                            data_after=to_json(submission.values), payload=to_json(submission.raw))
             open_rows = save_runtime(uow, case, runtime, buffer.transitions, actor, now,
-                                     completed_task_id=task_uuid, open_rows=open_rows, legal=ctx.legal)
+                                     completed_task_id=task_uuid, open_rows=open_rows, legal=ctx.legal,
+                                     webhooks=ctx.settings.webhooks)
             link_uploads(uow, case, submission.values, actor)
             delete_drafts(uow, case.id, task_uuid)
             view = case_view(case, runtime, open_rows)

@@ -16,6 +16,7 @@ from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.cases import load_runtime
 from engine.services.context import EngineContext
 from engine.services.notices import dispatch_new_notices
+from engine.services.outbox import deliver_due
 from engine.services.steps import save_runtime
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,8 @@ def _fire_one(ctx: EngineContext, case_id: int) -> bool:
             runtime.fire_due_timers()
         append_history(uow, case, occurred_at=now, event_type="timers_fired", actor_id=actor.user_id,
                        actor_role=actor.role_label)
-        save_runtime(uow, case, runtime, buffer.transitions, actor, now, legal=ctx.legal)
+        save_runtime(uow, case, runtime, buffer.transitions, actor, now, legal=ctx.legal,
+                     webhooks=ctx.settings.webhooks)
         uow.commit()
         ctx.keep_runtime(case.id, case.lock_version, runtime)
     dispatch_new_notices(ctx, case_id, after_seq)  # e.g. 逾期未补正 → 不予许可决定书
@@ -56,10 +58,15 @@ def fire_due_timers(ctx: EngineContext, limit: int = 100) -> int:
 
 
 def run_worker(ctx: EngineContext, stop: threading.Event, poll_seconds: float = 5.0) -> None:
-    """Poll for due timers until ``stop`` is set (``onewindow worker``)."""
+    """Poll for due timers (and deliver the outbox) until ``stop`` is set (``onewindow worker``)."""
     while not stop.is_set():
         try:
             fire_due_timers(ctx)
         except Exception:  # noqa: BLE001 - a worker must survive one bad case and keep polling
             log.exception("timer pass failed")
+        if ctx.settings.webhooks:
+            try:
+                deliver_due(ctx)  # the outbox: case events to the configured webhooks
+            except Exception:  # noqa: BLE001 - same: keep polling
+                log.exception("outbox pass failed")
         stop.wait(poll_seconds)

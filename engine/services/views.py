@@ -49,7 +49,7 @@ class DeployResult:
 class TaskView:
     id: int
     case_id: int
-    case_number: str
+    case_number: str | None  # None: a draft
     task_uuid: str
     element_id: str
     name: str
@@ -74,7 +74,7 @@ class TaskView:
 @dataclass(frozen=True)
 class CaseView:
     id: int
-    case_number: str
+    case_number: str | None  # None: a draft
     matter_code: str
     definition_id: int
     status: str

@@ -1,7 +1,7 @@
 """The hall's counters: per process version, sent cases by month received, day accepted, day finished.
 
 Revision ID: hallcounters_1
-Revises: 0012
+Revises: 0015
 Create Date: 2026-12-04 20:30:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "hallcounters_1"
-down_revision: str | Sequence[str] | None = "0012"
+down_revision: str | Sequence[str] | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -72,6 +72,8 @@ def test_another_applicants_case_is_not_found(person) -> None:  # type: ignore[n
     owner = person("demo_citizen")
     task_path = start_food_case(owner)
     case_path = task_path.split("/tasks/")[0]
+    fill_form(owner, FOOD_APPLICATION)  # sent: a numbered case (a draft has no number to leak)
+    submit(owner)
     owner.goto(case_path)
     number = case_number(owner)
 

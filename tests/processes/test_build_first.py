@@ -270,38 +270,31 @@ def _missed_drawings_deadline(hall: Hall) -> int:
     return case_id
 
 
-def _assert_revoked(hall: Hall, case_id: int, reason_part: str) -> None:
+def _assert_raised_to_the_head(hall: Hall, case_id: int, grounds: str) -> None:
+    """Nothing is revoked yet: the matter waits for the organ's 负责人; no decision, no credit record."""
     view = hall.case(case_id)
-    assert view.status == "completed" and view.blzt == 15 and view.open_tasks == ()
-    assert view.data["revoked_at"]
-    assert reason_part in view.data["credit_violation_reason"]
-    assert view.data["revocation_reason"] == view.data["credit_violation_reason"]
-    assert _documents(hall, case_id)[-2:] == ["rectification_order", "revocation_decision"]
-    assert reason_part in cases.case_documents(hall.ctx, case_id)[-1].html
-    assert _status_codes(hall, case_id)[-1] == 15
-    completed = _completed(hall, case_id)
-    assert {"prepare_revocation", "revoke"} <= completed
-    assert {"issue_planning_permit", "issue_construction_permit", "joint_acceptance", "delivery"}.isdisjoint(completed)
-    # The revocation writes a 失信 entry for the enterprise; the next credit check sees it.
-    recorded = [h for h in hall.history(case_id) if h.event_type == "credit_recorded"]
-    assert [h.data_after["credit_code"] for h in recorded] == [CLEAN_CODE]
-    assert hall.ctx.services["credit_status"]({"credit_code": CLEAN_CODE}) == {"clean": False, "violations": 1}
+    assert view.status == "running" and hall.open(case_id) == ["propose_revocation"]
+    assert grounds in view.data["revocation_grounds"]
+    assert 15 not in _status_codes(hall, case_id) and "revoke" not in _completed(hall, case_id)
+    assert _documents(hall, case_id)[-1] == "rectification_order"
+    assert [h for h in hall.history(case_id) if h.event_type == "credit_recorded"] == []
+    assert hall.ctx.services["credit_status"]({"credit_code": CLEAN_CODE}) == {"clean": True, "violations": 0}
 
 
-def test_missed_commitment_then_still_non_compliant_is_revoked(hall: Hall) -> None:
+def test_missed_commitment_then_still_non_compliant_goes_to_the_head(hall: Hall) -> None:
     hall.deploy(MATTER)
     case_id = _missed_drawings_deadline(hall)
     hall.do(case_id, "rectify", {"rectification_report": "已委托设计院出图。", "rectification_done": True})
     assert hall.open(case_id) == ["recheck"]
     hall.do(case_id, "recheck", {"recheck_result": "non_compliant", "recheck_findings": "施工图仍未通过审查。"})
-    _assert_revoked(hall, case_id, "施工图仍未通过审查")
+    _assert_raised_to_the_head(hall, case_id, "施工图仍未通过审查")
 
 
-def test_rectification_deadline_passing_revokes(hall: Hall) -> None:
+def test_the_rectification_deadline_passing_only_raises_the_matter(hall: Hall) -> None:
     hall.deploy(MATTER)
     case_id = _missed_drawings_deadline(hall)
     assert hall.advance(days=15) == 1  # past 2025-10-24 23:59:59 without any rectification
-    _assert_revoked(hall, case_id, "逾期未完成整改（整改期限 2025-10-24）")
+    _assert_raised_to_the_head(hall, case_id, "逾期未完成整改（整改期限 2025-10-24）")
 
 
 def test_rectified_in_time_continues_to_permits(hall: Hall) -> None:

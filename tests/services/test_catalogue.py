@@ -18,6 +18,7 @@ from engine.persistence.repositories import catalogue as stored
 from engine.persistence.repositories import organisation as org
 from engine.persistence.repositories.cases import case_by_id
 from engine.services import cases
+from engine.services import tasks
 from engine.services.catalogue.editing import entry_history
 from engine.services.catalogue.editing import get_entry
 from engine.services.catalogue.editing import save_entry
@@ -28,6 +29,7 @@ from engine.services.catalogue.tables import import_catalogue
 from engine.services.context import EngineContext
 from engine.services.organisation.demo import ensure_sample_organisation
 from engine.tabular import ImportRefused
+from tests.services.conftest import VALID_APPLICATION
 
 ADMIN = Actor("admin1", "管理员", frozenset({"admin"}))
 #: 临江县交通运输局 in the sample organisation.
@@ -90,7 +92,8 @@ def test_a_case_records_the_version_it_started_on_and_runs_on_its_limits(hall: E
                                                                           applicant: Actor) -> None:
     save_entry(hall, ADMIN, _cells(hall, ENTRY))
     old = cases.start_case(hall, "parallel_review", applicant)
-    assert old.case_number.startswith(ENTRY.implementation_code)  # the 办件编号 prefix is the entry's 实施编码
+    submitted = tasks.complete_task(hall, old.id, old.open_tasks[0].task_uuid, VALID_APPLICATION, applicant)
+    assert submitted.case_number.startswith(ENTRY.implementation_code)  # the 办件编号 prefix is the entry's 实施编码
     save_entry(hall, ADMIN, _cells(hall, replace(ENTRY, promised_limit_wd=3, extension_limit_wd=10)),
                editing=ENTRY.code)
     new = cases.start_case(hall, "parallel_review", applicant)

@@ -106,8 +106,14 @@ def test_racing_claims_have_one_winner(deployed: EngineContext, applicant: Actor
     assert sum(1 for h in cases.case_history(deployed, view.id) if h.event_type == "task_claimed") == 1
 
 
-def test_concurrent_starts_get_distinct_case_numbers(deployed: EngineContext, applicant: Actor) -> None:
-    results = race(*[(lambda: cases.start_case(deployed, "parallel_review", applicant)) for _ in range(6)])
+def test_concurrent_submissions_get_distinct_case_numbers(deployed: EngineContext, applicant: Actor) -> None:
+    drafts = [cases.start_case(deployed, "parallel_review", applicant) for _ in range(6)]
+
+    def submit(draft):  # type: ignore[no-untyped-def]
+        return lambda: tasks.complete_task(deployed, draft.id, draft.open_tasks[0].task_uuid, VALID_APPLICATION,
+                                           applicant)
+
+    results = race(*[submit(draft) for draft in drafts])
     numbers = [r.case_number for r in results if not isinstance(r, Exception)]
     errors = [r for r in results if isinstance(r, Exception)]
     assert all(isinstance(e, ConcurrentUpdate) for e in errors)

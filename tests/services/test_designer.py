@@ -346,7 +346,7 @@ def test_camunda_java_class_is_refused_naming_the_element(deployed: EngineContex
 
 
 def test_camunda_unsupported_features_and_metadata_problems(deployed: EngineContext, designer: Actor) -> None:
-    files = _with(_bundle_files(), "decision == 'approve'", "${decision == 'approve'}")
+    files = _with(_bundle_files(), "decision == 'approve'", "${execution.getVariable('decision') == 'approve'}")
     files = _with(files, '<bpmn:userTask id="Activity_apply" name="填写设置申请" ',
                   '<bpmn:userTask id="Activity_apply" name="填写设置申请" camunda:asyncBefore="true" ')
     files = _with(files, "<bpmn:documentation>", '<bpmn:extensionElements><camunda:taskListener '
@@ -356,7 +356,7 @@ def test_camunda_unsupported_features_and_metadata_problems(deployed: EngineCont
         design.import_camunda_bundle(deployed, files, metadata, designer)
     problems = {(p.element_id, p.problem) for p in refused.value.problems}
     flow = [text for element, text in problems if element == "Flow_approve"]
-    assert len(flow) == 1 and "JUEL/FEEL" in flow[0] and "连线“同意”" in flow[0]
+    assert len(flow) == 1 and "JUEL/FEEL" in flow[0] and "连线“同意”" in flow[0] and "execution" in flow[0]
     assert any(element == "Activity_apply" and "任务监听器" in text for element, text in problems)
     assert any(element == "promised_limit_wd" and "非负整数" in text for element, text in problems)
     extra = {**_bundle_files(), "notes.txt": b"hello"}

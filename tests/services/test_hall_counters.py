@@ -86,7 +86,7 @@ def scanned_board(ctx: EngineContext, limit: int = 50) -> BoardFigures:
     now = ctx.clock.now()
     today = now.astimezone(CHINA_TZ).date()
     with ctx.uow() as uow:
-        found = [c for c in all_cases(uow) if c.blzt is not None]
+        found = [c for c in all_cases(uow) if c.status != "draft"]  # drafts are not cases
         records = current_deadlines_of_cases(uow, [c.id for c in found])
         metadata = definitions_metadata(uow, {c.definition_id for c in found})
         running = [c for c in found if c.status == "running"]
@@ -123,7 +123,7 @@ def scanned_statistics(ctx: EngineContext) -> HallStatistics:
     """The statistics as computed before the counters (the oracle)."""
     today = ctx.clock.now().astimezone(CHINA_TZ).date()
     with ctx.uow() as uow:
-        found = [c for c in all_cases(uow) if c.blzt is not None]
+        found = [c for c in all_cases(uow) if c.status != "draft"]  # drafts are not cases
         records = current_deadlines_of_cases(uow, [c.id for c in found])
         metadata = definitions_metadata(uow, {c.definition_id for c in found})
         ratings = _scanned_ratings(uow)

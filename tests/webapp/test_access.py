@@ -13,8 +13,8 @@ Flask route table, one column per role; a route added to the app without a row f
 
 The roles are the relations of ``engine.policy`` (applicant, another applicant, window, fallback
 window, a reviewer of the case's department, of another department, supervisor, designer, auditor,
-administrator, anonymous). A walk-in applicant with a 查询码 (``Relation.QUERY_CODE``) gets a column
-when the legal-core issue adds the look-up.
+administrator, anonymous). None of them holds a 查询码 grant, so the 办件查询 pages send them to the
+look-up; the walk-in applicant with a 查询码 (``Relation.QUERY_CODE``) is walked in tests/webapp/test_query_code.py.
 """
 
 from __future__ import annotations
@@ -68,6 +68,15 @@ GET  /favicon.ico                                200   200   200   200   200   2
 GET  /matters/<code>                             200   200   200   200   200   200   200   200   200   200   200
 GET  /matters/<code>/diagram.bpmn                200   200   200   200   200   200   200   200   200   200   200
 GET  /board                                      200   200   200   200   200   200   200   200   200   200   200
+# 办件查询 (walk-in applicants, no account): the look-up is public; an empty one is refused (401); without a
+# grant from a correct look-up every other 查询 page sends the visitor to the look-up.
+GET  /query                                      200   200   200   200   200   200   200   200   200   200   200
+POST /query                                      401   401   401   401   401   401   401   401   401   401   401
+GET  /query/case                                 go    go    go    go    go    go    go    go    go    go    go
+GET  /query/tasks/<task_uuid>                    go    go    go    go    go    go    go    go    go    go    go
+POST /query/tasks/<task_uuid>                    go    go    go    go    go    go    go    go    go    go    go
+GET  /query/documents/<int:document_id>          go    go    go    go    go    go    go    go    go    go    go
+POST /query/end                                  go    go    go    go    go    go    go    go    go    go    go
 GET  /login                                      200   200   200   200   200   200   200   200   200   200   200
 POST /login                                      401   401   401   401   401   401   401   401   401   401   401
 GET  /register                                   200   200   200   200   200   200   200   200   200   200   200
@@ -157,6 +166,14 @@ GET  /admin/catalogue/export/<fmt>               login 403   403   403   403   4
 POST /admin/catalogue/import                     login 403   403   403   403   403   403   403   403   422   403
 GET  /admin/catalogue/files                      login 403   403   403   403   403   403   403   403   200   403
 POST /admin/catalogue/files                      login 403   403   403   403   403   403   403   403   422   403
+# Operations console (运维): the configured operations groups only (administrators here); incident 0 does not
+# exist (404); an unknown case action is 404; an empty bulk form is refused with a message (go).
+GET  /ops/                                       login 403   403   403   403   403   403   403   403   200   403
+GET  /ops/incidents/<int:incident_id>            login 403   403   403   403   403   403   403   403   404   403
+POST /ops/incidents/<int:incident_id>/retry      login 403   403   403   403   403   403   403   403   404   403
+GET  /ops/cases/<int:case_id>                    login 403   403   403   403   403   403   403   403   200   403
+POST /ops/cases/<int:case_id>/<action>           login 403   403   403   403   403   403   403   403   404   403
+POST /ops/bulk                                   login 403   403   403   403   403   403   403   403   go    403
 # Published catalogue files (blank forms, samples) are public; an unknown one is 404 for everyone.
 GET  /catalogue/files/<sha256>                   404   404   404   404   404   404   404   404   404   404   404
 # REST API (bearer token; the document is public). Starting a case: applicants and window clerks.
@@ -166,6 +183,11 @@ GET  /api/v1/matters/<code>                      401   200   200   200   200   2
 POST /api/v1/matters/<code>/cases                401   201   201   201   201   403   403   403   403   403   403
 GET  /api/v1/cases                               401   200   200   200   200   200   200   200   200   200   200
 GET  /api/v1/tasks                               401   200   200   200   200   200   200   200   200   200   200
+# Messages (缴费到账、电子证照、联办确认): staff and integration accounts; a message nobody waits for is 404.
+POST /api/v1/messages                            401   403   403   404   404   404   404   403   403   404   404
+# Incidents through the API: the operations groups only; incident 0 does not exist.
+GET  /api/v1/incidents                           401   403   403   403   403   403   403   403   403   200   403
+POST /api/v1/incidents/<int:incident_id>/retry   401   403   403   403   403   403   403   403   403   404   403
 # The case through the API: the same rule as the page.
 GET  /api/v1/cases/<int:case_id>                 401   200   404   200   200   404   404   404   200   200   200
 GET  /api/v1/cases/<int:case_id>/history         401   200   404   200   200   404   404   404   200   200   200
@@ -233,7 +255,9 @@ REQUESTS: dict[tuple[str, str], Request] = {
     ("POST", "/register"): Request({}),  # an empty form: field errors, no account
     ("POST", "/logout"): Request(fresh=True),
     ("POST", "/account/tokens"): Request({"name": "t"}),
-    ("POST", "/window/walk-in"): Request({"matter": "food_business", "walk_in_name": "窗口来访者"}),
+    ("POST", "/window/walk-in"): Request({"matter": "food_business", "walk_in_name": "窗口来访者",
+                                          "walk_in_id_type": "resident_id", "walk_in_id_number": "11010519491231002X",
+                                          "walk_in_mobile": "13800138000"}),
     ("POST", "/cases/<int:case_id>/tasks/<task_uuid>"): Request({"action": "draft", "reception_note": "草稿"}),
     ("POST", "/cases/<int:case_id>/tasks/<task_uuid>/<action>"): Request(  # claim (签收), then release again
         undo="/cases/{case_id}/tasks/{task_uuid}/release"),
@@ -245,6 +269,8 @@ REQUESTS: dict[tuple[str, str], Request] = {
     ("POST", "/api/v1/cases/<int:case_id>/special-procedures"): Request(json={}),
     ("POST", "/api/v1/cases/<int:case_id>/special-procedures/end"): Request(json={}),
     ("POST", "/api/v1/extensions/<int:request_id>/decision"): Request(json={"approve": True}),
+    ("POST", "/api/v1/messages"): Request(json={"name": "no_such_message"}),
+    ("POST", "/api/v1/incidents/<int:incident_id>/retry"): Request(json={"data": {}, "reason": "检查"}),
 }
 
 
@@ -313,6 +339,7 @@ def prepare_case(app: Flask) -> dict[str, Any]:
         "task_uuid": task_link.split("/")[-1],
         "document_id": int(re.search(rf'href="/cases/{case_id}/documents/(\d+)"', page).group(1)),
         "upload_id": int(re.search(r'href="/files/(\d+)"', page).group(1)),
+        "incident_id": 0,  # no such incident: the grid checks the gate; tests/webapp/test_operations_pages the rest
         "request_id": 0,  # no such extension request: the grid checks the gate; test_legal_time_pages the rest
         # Administration: a post code, a staff account, an export format, a published file that does not exist.
         "kind": "post", "username": "demo_zj_cb", "fmt": "csv", "sha256": "0" * 16,
@@ -395,12 +422,13 @@ def test_applicant_tasks_belong_to_the_applicant_or_the_filing_clerk(web_app: Fl
                                                                     people: dict[str, User]) -> None:
     own = people["citizen"].post("/matters/food_business/apply").location
     assert _outcome(people["citizen"].get(own)) == "200"
-    assert [_outcome(people[r].get(own)) for r in ("enterprise", "window", "fallback")] == ["404", "403", "403"]
+    # An unsent application is a private draft: even the window sees no case yet (drafts are not cases).
+    assert [_outcome(people[r].get(own)) for r in ("enterprise", "window", "fallback")] == ["404", "404", "404"]
 
     filed = people["window"].post("/matters/food_business/apply", {"applicant_username": "demo_citizen"}).location
     assert "/tasks/" in filed
     assert [_outcome(people[r].get(filed)) for r in ("window", "citizen", "fallback", "enterprise")] == \
-        ["200", "200", "403", "404"]
+        ["200", "200", "404", "404"]
 
 
 def test_only_the_window_labels_a_case_as_entered_at_the_counter(people: dict[str, User]) -> None:

@@ -175,8 +175,9 @@ def test_food_licence_through_the_api(api) -> None:  # type: ignore[no-untyped-d
     case = started.get_json()
     case_id = case["id"]
     assert started.headers["Location"].endswith(f"{API}/cases/{case_id}")
-    assert re.fullmatch(r"\d{8}[0-9A-Z]{23}\d{12}", case["case_number"])
-    assert case["data"]["operator_name"] == "玄武区小王面馆" and case["data"]["case_number"] == case["case_number"]
+    # A draft until the application is submitted: no 办件编号 yet (drafts are not cases).
+    assert case["case_number"] is None and case["status"] == "draft"
+    assert case["data"]["operator_name"] == "玄武区小王面馆" and "case_number" not in case["data"]
     apply = next(t for t in case["open_tasks"] if t["element_id"] == "apply")
     complete = f"/cases/{case_id}/tasks/{apply['task_uuid']}/complete"
 
@@ -198,6 +199,8 @@ def test_food_licence_through_the_api(api) -> None:  # type: ignore[no-untyped-d
     assert done.status_code == 200, done.get_json()
     after = done.get_json()
     assert after["data"]["application_files"] == [] and after["data"]["uscc"] == APPLICATION["uscc"]
+    assert re.fullmatch(r"\d{8}[0-9A-Z]{23}\d{12}", after["case_number"])
+    assert after["data"]["case_number"] == after["case_number"] and after["status"] == "running"
     assert "收件凭证" in {d["title"] for d in after["documents"]}
     resent = citizen.post(complete, {"data": APPLICATION})  # done: a client must stop, not retry
     assert resent.status_code == 409 and resent.get_json()["code"] == "task_already_done"

@@ -10,9 +10,11 @@ from flask import Flask
 
 from engine.actors import Actor
 from engine.services import cases
+from engine.services import tasks
 from engine.services.design import matter_versions
 from tests.conftest import FIXTURES
 from tests.readback import get_case
+from tests.webapp.test_journey import APPLICATION
 
 CODE = "food_business"
 BUNDLE = FIXTURES / "camunda_bundle"
@@ -76,7 +78,9 @@ def test_designer_pages_render(login) -> None:  # type: ignore[no-untyped-def]
 
 def test_save_validate_deploy_through_the_json_endpoints(login, web_app: Flask) -> None:  # type: ignore[no-untyped-def]
     ctx = web_app.extensions["onewindow"]
-    running = cases.start_case(ctx, CODE, Actor("demo_enterprise", groups=frozenset({"applicant"})))
+    enterprise = Actor("demo_enterprise", groups=frozenset({"applicant"}))
+    draft = cases.start_case(ctx, CODE, enterprise)
+    running = tasks.complete_task(ctx, draft.id, draft.open_tasks[0].task_uuid, APPLICATION, enterprise)
     user = login("demo_designer")
     draft = user.get(f"/designer/{CODE}/draft").get_json()
     bpmn = draft["bpmn"].replace('name="批准"', 'name="审批决定"')

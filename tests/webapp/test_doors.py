@@ -17,6 +17,7 @@ from engine.persistence.repositories.uploads import attach_uploads
 from engine.policy.projection import masked_case_number
 from engine.runtime.case import CaseRuntime
 from engine.services.uploads import store_upload
+from engine.state_names import DRAFT_NUMBER_LABEL
 from tests.webapp.conftest import PDF
 from tests.webapp.conftest import User
 from tests.webapp.test_journey import APPLICATION
@@ -79,6 +80,7 @@ def _ids(web_app: Flask, granted: dict[str, Any]) -> dict[str, list[Any]]:
             "task_uuid": sorted({h["task_uuid"] for h in history if h["task_uuid"]}),
             "upload_id": sorted(uploads | {granted["working_file"]}), "code": ["food_business"],
             "key": ["review_opinion"], "request_id": [0],  # an extension's reason is the applicant's to read anyway
+            "incident_id": [0],  # the operations console: refused to the applicant
             # Administration pages (refused to the applicant) and a published catalogue file.
             "kind": ["post"], "username": ["demo_zj_cb"], "fmt": ["csv"], "sha256": ["0" * 16]}
 
@@ -164,7 +166,8 @@ def _page_facts(html: str) -> dict[str, Any]:
 def _api_facts(body: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:
     deadlines = body["deadlines"]
     return {
-        "case_number": body["case_number"], "matter_name": body["matter_name"], "status_name": body["status_name"],
+        "case_number": body["case_number"] or DRAFT_NUMBER_LABEL, "matter_name": body["matter_name"],
+        "status_name": body["status_name"],
         "current_steps": "、".join(body["current_steps"]) or "—",
         "deadlines": (deadlines["promised_due"], deadlines["statutory_due"]) if deadlines else ("", ""),
         "documents": [d["id"] for d in body["documents"]],

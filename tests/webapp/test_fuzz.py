@@ -181,7 +181,8 @@ def test_every_documented_api_path_is_fuzzed(fuzz_app: Flask) -> None:
     rules = {rule for _, rule, _ in _routes(fuzz_app)}
     documented = {"/api/v1" + p.replace("{case_id}", "<int:case_id>").replace("{document_id}", "<int:document_id>")
                   .replace("{code}", "<code>").replace("{task_uuid}", "<task_uuid>")
-                  .replace("{request_id}", "<int:request_id>") for p in document["paths"]}
+                  .replace("{request_id}", "<int:request_id>").replace("{incident_id}", "<int:incident_id>")
+                  for p in document["paths"]}
     assert documented <= rules
 
 
@@ -252,7 +253,7 @@ def test_every_parameter_a_view_reads_survives_hostile_values(fuzz_app: Flask) -
     ids = prepare_case(fuzz_app)
     values = {"case_id": ids["case_id"], "document_id": ids["document_id"], "upload_id": ids["upload_id"],
               "code": ids["code"], "key": ids["key"], "task_uuid": ids["task_uuid"], "action": "delegate",
-              "filename": "app.css", "request_id": ids["request_id"],
+              "filename": "app.css", "request_id": ids["request_id"], "incident_id": ids["incident_id"],
               "kind": "post", "username": "demo_zj_cb", "fmt": "csv", "sha256": "0" * 16}
     client = ApiClient(fuzz_app, "demo_window")
     people = [User(fuzz_app, "demo_admin"), User(fuzz_app, "demo_window")]

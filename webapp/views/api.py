@@ -187,8 +187,10 @@ def release(case_id: int, task_uuid: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/cases/<int:case_id>/tasks/<task_uuid>/complete")
-@operation("completeTask", "提交任务表单", s.CaseDetail, errors=(400, 403, 404, 409, 422), body=s.CompleteTaskBody,
-           body_required=True, description='文件字段传 [{"id": 上传编号}]，仅本人上传或本办件已有的文件有效。')
+@operation("completeTask", "提交任务表单", s.CaseDetail, errors=(400, 403, 404, 409, 422, 500),
+           body=s.CompleteTaskBody, body_required=True,
+           description='文件字段传 [{"id": 上传编号}]，仅本人上传或本办件已有的文件有效。'
+                       '流程在提交时出错（500，code 为 incident）：任务仍待办，填写内容已暂存，由管理员处理。')
 def complete(case_id: int, task_uuid: str, body: s.CompleteTaskBody):  # type: ignore[no-untyped-def]
     """Submit a task's form. Files are referenced as ``[{"id": <upload id>}]`` and re-read from our records."""
     result = submit_task(engine(), case_id, task_uuid, _actor(), FormInput(body.data), with_page=False)
@@ -277,7 +279,7 @@ def end_special_procedure(case_id: int, body: s.SpecialProcedureEndBody):  # typ
 # -- OpenAPI -------------------------------------------------------------------------------------
 
 PATH_PARAMETERS = {"code": "事项编码", "case_id": "办件内部编号", "task_uuid": "任务标识（task_uuid）",
-                   "document_id": "文书编号", "request_id": "延期申请编号"}
+                   "document_id": "文书编号", "request_id": "延期申请编号", "incident_id": "异常编号"}
 ERROR_RESPONSES = {400: "请求体或参数格式不正确", 401: "缺少或无效的访问令牌", 403: "无权执行此操作",
                    404: "不存在，或无权查看", 409: "任务已办结或不可办理（勿重试），或办件刚被他人更新（可重试）",
                    413: "请求体超过大小上限", 422: "表单填写有误，errors 列出各字段的问题",

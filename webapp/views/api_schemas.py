@@ -129,7 +129,7 @@ class Error(Response):
     code: str = Field(description="稳定的机器可读错误码")
     message: str = Field(description="中文说明")
     errors: dict[str, str] | None = Field(None, description="字段 → 错误说明（仅 422）")
-    incident: str | None = Field(None, description="事件编号（仅 500），联系管理员时提供")
+    incident: str | None = Field(None, description="事件编号或办件异常编号（仅 500），联系管理员时提供")
 
 
 class Matter(Response):
@@ -197,7 +197,7 @@ class CaseSummary(Response):
     """办件概要"""
 
     id: int
-    case_number: str
+    case_number: str | None = Field(description="办件编号；草稿（尚未提交申请）为 null")
     matter_code: str
     matter_name: str
     title: str
@@ -220,7 +220,7 @@ class Task(Response):
 
     id: int
     case_id: int
-    case_number: str
+    case_number: str | None = Field(description="办件编号；草稿为 null")
     task_uuid: str
     element_id: str
     name: str
@@ -402,3 +402,79 @@ class LegalTime(Response):
     deadlines: Deadlines | None
     records: list[JsonObject] = Field(description="期限记录（本件为 permit=\"\"，各证照各一条）")
     extension_requests: list[ExtensionRequest] = Field(description="工作人员：全部申请；申请人：已批准的")
+
+
+# -- messages and operations (issue 14) -----------------------------------------------------------
+
+
+class MessageBody(Request):
+    """向等待中的办件发送消息或信号（缴费到账、电子证照签发、他部门确认等）。"""
+
+    name: str = Field(min_length=1, max_length=200, description="消息（或信号）名称，与流程图中的名称一致")
+    kind: Literal["message", "signal"] = Field("message", description="message：送达一个办件；signal：所有等待者")
+    correlation: dict[str, str] = Field(
+        default_factory=dict, description="关联键：办件编号 或 统一社会信用代码（信号可不填，送达所有等待者）")
+    payload: Annotated[dict[str, Any], BeforeValidator(_empty_as_none)] = Field(
+        default_factory=dict, description="消息内容（JSON 对象）；事项在 matter.toml 中声明了字段时按声明校验")
+    matter: str | None = Field(None, description="没有办件等待时，由该事项的消息启动事件新建办件")
+
+
+class MessageDelivery(Response):
+    case_id: int
+    case_number: str
+    status: str
+
+
+class MessageResult(Response):
+    """消息已送达的办件；started 表示由该消息新建的办件。"""
+
+    kind: str
+    name: str
+    started: bool
+    delivered: list[MessageDelivery]
+
+
+class Incident(Response):
+    """办件异常：出错的环节、错误、当时的数据。"""
+
+    id: int
+    case_id: int
+    case_number: str
+    matter_code: str
+    kind: str
+    kind_name: str
+    element_id: str
+    element_name: str
+    message: str
+    detail: str
+    data: JsonObject
+    status: str
+    status_name: str
+    attempts: int
+    raised_at: ChinaTime
+    resolved_at: ChinaTime | None
+    resolved_by: str | None
+
+
+class IncidentList(Response):
+    items: list[Incident]
+
+
+class IncidentQuery(Request):
+    status: Literal["open", "resolved", "closed"] | None = Field("open", description="open（默认）、resolved、closed")
+    matter: str | None = Field(None, description="事项编码")
+
+
+class RetryBody(Request):
+    """修正数据后重试出错的环节（记入办件历史）。"""
+
+    data: Annotated[dict[str, Any], BeforeValidator(_empty_as_none)] = Field(
+        default_factory=dict, description="要修正的数据项 → 新值")
+    reason: str = Field("", max_length=500, description="重试原因（必填）")
+
+
+class RetryResult(Response):
+    case_id: int
+    case_number: str
+    status: str
+    error: str | None

@@ -62,6 +62,7 @@ EVENT_NAMES = {
     "deadline_closed": "停止计时（已决定）", "extension_requested": "申请延长办理期限",
     "extension_refused": "不予批准延期",
     "case_completed": "办件结束", "case_failed": "办件异常",
+    "case_submitted": "提交申请（取得办件编号）", "applicant_recorded": "登记申请人身份（窗口代录）",
 }
 EXPORT_TYPES = {"xes": "application/xml", "csv": "text/csv; charset=utf-8"}
 

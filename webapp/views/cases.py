@@ -14,12 +14,14 @@ from flask import send_file
 from flask import url_for
 
 from engine.errors import EngineError
+from engine.errors import FormDataInvalid
 from engine.services import casework
 from engine.services import task_actions
 from engine.services.applications import UnknownApplicant
 from engine.services.applications import file_application
 from engine.services.guidance import case_guide
 from engine.services.notices import applicant_messages
+from engine.services.parties import WalkInApplicant
 from engine.services.submissions import Outcome
 from engine.services.submissions import submit_task
 from engine.services.uploads import open_upload
@@ -34,6 +36,9 @@ from webapp.security import requires
 CASE_LIST_PAGE = 50
 
 bp = Blueprint("cases", __name__)
+
+#: The window's walk-in form fields, in ``WalkInApplicant``'s order.
+WALK_IN_FIELDS = ("walk_in_name", "walk_in_id_type", "walk_in_id_number", "walk_in_mobile")
 
 
 @bp.get("/home")
@@ -55,12 +60,18 @@ def home():  # type: ignore[no-untyped-def]
 @requires("applicant", "window_clerk")
 def apply(code: str):  # type: ignore[no-untyped-def]
     """Start a case; a window clerk may file for a registered applicant (代办) or a walk-in (窗口代录)."""
+    form = request.form
+    walk_in = None
+    if any(form.get(key, "").strip() for key in WALK_IN_FIELDS):
+        walk_in = WalkInApplicant(*(form.get(key, "") for key in WALK_IN_FIELDS))
     try:
         filed = file_application(engine(), code, current_actor(),
-                                 applicant_username=request.form.get("applicant_username", ""),
-                                 walk_in_name=request.form.get("walk_in_name", ""))
+                                 applicant_username=form.get("applicant_username", ""), walk_in=walk_in)
     except UnknownApplicant as exc:
         flash(exc.message)
+        return redirect(url_for("work.window"))
+    except FormDataInvalid as exc:
+        flash("申请人信息有误：" + "；".join(exc.errors.values()))
         return redirect(url_for("work.window"))
     if filed.first_task:
         return redirect(url_for("cases.task", case_id=filed.case_id, task_uuid=filed.first_task))
@@ -118,6 +129,9 @@ def task(case_id: int, task_uuid: str):  # type: ignore[no-untyped-def]
         return redirect(url_for("cases.task", case_id=case_id, task_uuid=task_uuid))
     if result.outcome is Outcome.INVALID:
         return render_template("cases/task.html", page=result.page, values=result.values, errors=result.errors), 422
+    if result.outcome is Outcome.INCIDENT:
+        return render_template("cases/task.html", page=result.page, values=result.values, errors={},
+                               conflict=result.message), 500
     if result.outcome is Outcome.CONFLICT:
         return render_template("cases/task.html", page=result.page, values=result.values, errors={},
                                conflict=result.message), 409

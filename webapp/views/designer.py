@@ -7,6 +7,7 @@ page can show them next to the diagram; the HTML pages get the usual error page.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -134,14 +135,26 @@ def form_editor(code: str, key: str):  # type: ignore[no-untyped-def]
 @bp.route("/import", methods=["GET", "POST"])
 @requires(*DESIGNERS)
 def import_bundle():  # type: ignore[no-untyped-def]
+    """Upload, preview every translation (files kept in the page as hidden fields), then deploy."""
     if request.method == "GET":
-        return render_template("designer/import.html", values={"case_type": "承诺件"}, problems=[])
+        return render_template("designer/import.html", values={"case_type": "承诺件"}, problems=[],
+                               translations=None, kept=[])
     values = {key: request.form.get(key, "").strip() for key in IMPORT_FIELDS}
     files = {f.filename: f.read() for f in request.files.getlist("files") if f and f.filename}
+    if not files:  # the preview's confirmation sends the files it showed back
+        files = {name: base64.b64decode(data) for name, data in
+                 zip(request.form.getlist("kept_name"), request.form.getlist("kept_data"), strict=False)}
+    kept = [(name, base64.b64encode(data if isinstance(data, bytes) else data.encode()).decode())
+            for name, data in files.items()]
+    if request.form.get("action") == "preview":
+        preview = design.prepare_camunda_import(engine(), files, values, current_actor())
+        return render_template("designer/import.html", values=values, problems=list(preview.problems),
+                               translations=list(preview.translations), kept=kept), 422 if preview.problems else 200
     try:
         result = design.import_camunda_bundle(engine(), files, values, current_actor())
     except DefinitionInvalid as exc:
-        return render_template("designer/import.html", values=values, problems=exc.problems), 422
+        return render_template("designer/import.html", values=values, problems=exc.problems, translations=None,
+                               kept=kept), 422
     flash(f"已导入并部署“{values['name'] or result.matter_code}”第 {result.version} 版"
           if result.created else "内容与已部署的版本相同，未生成新版本")
     return redirect(url_for("designer.modeler", code=result.matter_code))

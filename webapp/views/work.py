@@ -13,6 +13,7 @@ from flask import request
 from engine.services.catalogue.offering import search_matters
 from engine.services.deadline_views import pending_extensions
 from engine.services.deploy import list_matters
+from engine.services.parties import ID_TYPES
 from engine.services.work_rows import work_rows
 from webapp.security import current_actor
 from webapp.security import engine
@@ -70,7 +71,8 @@ def window():  # type: ignore[no-untyped-def]
     # 窗口领证 and other work on accepted cases is not 受理: it gets a list of its own.
     return render_template("work/window.html", reception=[r for r in items if r.reception],
                            others=[r for r in items if not r.reception], matters=search_matters(engine(), query),
-                           q=query, next_after=next_after, paged=after is not None)
+                           q=query, next_after=next_after, paged=after is not None,
+                           id_types=ID_TYPES)
 
 
 @bp.post("/window/walk-in")

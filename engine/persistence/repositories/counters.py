@@ -87,9 +87,7 @@ def set_brief(case: CaseRow, brief: DeadlineBrief) -> None:
 
 def _hall_buckets(definition_id: int, received_at: datetime, status: str, blzt: int | None,
                   completed_at: datetime | None, brief: DeadlineBrief) -> list[Bucket]:
-    """The hall's buckets: none for a draft (no 办理状态: nobody's business but the applicant's)."""
-    if blzt is None:
-        return []
+    """The hall's buckets (``_buckets`` gives a draft none: drafts are not cases)."""
     scope, month = f"{HALL_SCOPE}{definition_id}", received_at.astimezone(CHINA_TZ).strftime("%Y-%m")
     found: list[Bucket] = [(scope, "total", month)]
     accepted, due = brief.accepted_on, brief.promised_due
@@ -111,6 +109,8 @@ def _hall_buckets(definition_id: int, received_at: datetime, status: str, blzt: 
 
 def _buckets(matter: str, status: str, blzt: int | None, completed_at: datetime | None,
              brief: DeadlineBrief, definition_id: int, received_at: datetime) -> tuple[Bucket, ...]:
+    if status == "draft":
+        return ()  # drafts are not cases: they count from their submission
     found: list[Bucket] = [(matter, "total", ""), (matter, "blzt", "" if blzt is None else str(blzt)),
                            *_hall_buckets(definition_id, received_at, status, blzt, completed_at, brief)]
     accepted, due = brief.accepted_on, brief.promised_due

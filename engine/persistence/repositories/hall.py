@@ -32,7 +32,7 @@ HISTORY = HistoryEventRecord.__table__
 
 @dataclass(frozen=True, slots=True)
 class HallCase:
-    """A sent case as far as the hall's grouping needs it: its version and when it was received."""
+    """A case (not a draft) as far as the hall's grouping needs it: its version and when it was received."""
 
     id: int
     definition_id: int
@@ -55,20 +55,20 @@ def _hall_case(case_id: int, definition_id: int, received_at: datetime) -> HallC
 
 
 def paused_sent_cases(uow: UnitOfWork) -> list[HallCase]:
-    """Running sent cases whose clock stands still (their due date moves daily, so it is judged when read)."""
+    """Running cases whose clock stands still (their due date moves daily, so it is judged when read)."""
     query = (select(CASES.c.id, CASES.c.definition_id, CASES.c.received_at)
-             .where(CASES.c.deadline_paused.is_(True), CASES.c.status == "running", CASES.c.blzt.is_not(None))
+             .where(CASES.c.deadline_paused.is_(True), CASES.c.status == "running")
              .order_by(CASES.c.id))
     return [_hall_case(*row) for row in connection(uow).execute(query)]
 
 
 def rating_submissions(uow: UnitOfWork, key: str) -> list[tuple[HallCase, str]]:
-    """Every submitted form of a sent case whose values hold ``key`` (its 好差评), oldest first, with its case."""
+    """Submitted forms whose values hold ``key`` (a 好差评), oldest first, with their (non-draft) case."""
     pattern = '%"' + key.replace("%", "").replace("_", "\\_") + '":%'
     query = (select(CASES.c.id, CASES.c.definition_id, CASES.c.received_at, HISTORY.c.data_after)
              .join(CASES, CASES.c.id == HISTORY.c.case_id)
              .where(HISTORY.c.event_type == "form_submitted", HISTORY.c.data_after.like(pattern, escape="\\"),
-                    CASES.c.blzt.is_not(None))
+                    CASES.c.status != "draft")
              .order_by(HISTORY.c.id))
     return [(_hall_case(case_id, definition_id, received_at), data or "")
             for case_id, definition_id, received_at, data in connection(uow).execute(query)]
@@ -78,7 +78,7 @@ def open_task_groups(uow: UnitOfWork) -> list[tuple[str, tuple[str, ...], int]]:
     """(lane, candidate groups, how many) of the open tasks of running sent cases, grouped in SQL."""
     query = (select(TASKS.c.lane, TASKS.c.candidate_groups, func.count())
              .join(CASES, CASES.c.id == TASKS.c.case_id)
-             .where(TASKS.c.state == "open", CASES.c.status == "running", CASES.c.blzt.is_not(None))
+             .where(TASKS.c.state == "open", CASES.c.status == "running")
              .group_by(TASKS.c.lane, TASKS.c.candidate_groups))
     return [(lane or "", tuple(g for g in (groups or "").split(",") if g), int(n))
             for lane, groups, n in connection(uow).execute(query)]

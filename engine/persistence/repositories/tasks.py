@@ -101,6 +101,8 @@ def worklist(uow: UnitOfWork, groups: Sequence[str], user_id: str, *, matter_cod
     :param after: (created_at, id) of the last row of the previous page (keyset paging: a later page
         costs what the first does, however many tasks lie before it).
     :param search: only tasks whose step name or case number contains it, literally.
+
+    Drafts are not cases: their application form is reached from 我的办件 / the case list, not a queue.
     """
     group_match = [TASKS.c.candidate_groups.like(group_pattern(group), escape=LIKE_ESCAPE)
                    for group in groups if group != "applicant"]
@@ -113,7 +115,8 @@ def worklist(uow: UnitOfWork, groups: Sequence[str], user_id: str, *, matter_cod
                   (TASKS.c.assignee.is_(None) & or_(*group_match)) if group_match else False)
     # The page's rows first (open rows oldest first), then their cases by primary key in a second
     # statement: joined before the limit, the planner would hash every case (or task) of the hall.
-    query = select(*_TASK_COLUMNS).where(TASKS.c.state == "open", visible)
+    draft = exists().where(CASES.c.id == TASKS.c.case_id, CASES.c.status == "draft")  # a primary-key probe
+    query = select(*_TASK_COLUMNS).where(TASKS.c.state == "open", visible, ~draft)
     if matter_code:
         query = query.where(TASKS.c.case_id.in_(select(CASES.c.id).where(CASES.c.matter_code == matter_code)))
     if after is not None:
@@ -192,3 +195,14 @@ def open_tasks_held_by(uow: UnitOfWork, user_id: str) -> list[TaskRow]:
     """Open tasks someone claimed or was given, oldest first (to hand back when they leave a post)."""
     return _rows(uow, select(*_TASK_COLUMNS).where(TASKS.c.state == "open", TASKS.c.assignee == user_id)
                  .order_by(TASKS.c.case_id, TASKS.c.id))
+
+
+def reopen_rows(uow: UnitOfWork, case_id: int, task_uuids: Iterable[str], now: datetime) -> int:
+    """Open closed rows again (a token move reset their tasks to READY, keeping the task ids)."""
+    uuids = list(task_uuids)
+    if not uuids:
+        return 0
+    result = connection(uow).execute(update(TASKS).where(
+        TASKS.c.case_id == case_id, TASKS.c.task_uuid.in_(uuids), TASKS.c.state != "open").values(
+        state="open", created_at=now, assignee=None, claimed_at=None, completed_at=None, completed_by=None))
+    return int(result.rowcount or 0)

@@ -14,6 +14,7 @@ designer's use cases, for the web views and the tests.
 
 from engine.services.design.camunda_import import build_matter_toml
 from engine.services.design.camunda_import import import_camunda_bundle
+from engine.services.design.camunda_import import prepare_camunda_import
 from engine.services.design.checks import check_bundle
 from engine.services.design.common import VersionNotFound
 from engine.services.design.create import create_matter
@@ -45,6 +46,6 @@ __all__ = [
     "LIMIT_LABELS", "DesignerMatter", "DraftView", "FormCheck", "MigrationPlan", "VersionDiff", "VersionNotFound",
     "build_matter_toml", "check_bundle", "check_form", "create_matter", "deploy_draft", "designer_overview",
     "diff_files", "diff_versions", "discard_draft", "import_camunda_bundle", "limits_of", "main_bpmn_name",
-    "matter_versions", "migrate_cases", "open_draft", "open_form", "plan_migration", "save_draft", "save_form",
-    "set_limits", "validate_draft",
+    "matter_versions", "migrate_cases", "open_draft", "open_form", "plan_migration", "prepare_camunda_import",
+    "save_draft", "save_form", "set_limits", "validate_draft",
 ]

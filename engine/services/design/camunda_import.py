@@ -1,6 +1,9 @@
-"""Importing a Camunda Modeler 7 bundle (one ``.bpmn`` and its ``.form`` files) as a new matter or version.
+"""Importing a Camunda Modeler 7 / Flowable upload as a new matter or version: one or more ``.bpmn``
+(call activities between them, and to ``_common``), their ``.form``/``.dmn`` files, or a zip of them.
 
-The diagram is checked like any draft, with Camunda-specific content explained (``checks``);
+Common Camunda content is converted (``camunda_convert``: JUEL, generated forms, assignees) and every
+translation is listed for the import page; the rest is checked like any draft, with Camunda-specific
+content explained (``checks``);
 ``matter.toml`` is built from the import form, and ``camunda:formRef`` (Camunda 7.19+) is turned into
 the ``camunda:formKey`` the engine reads. Forms, templates and the shared sub-processes the diagram
 uses are completed from ``forms/`` and ``processes/`` like a folder deploy.
@@ -8,8 +11,11 @@ uses are completed from ``forms/`` and ``processes/`` like a folder deploy.
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +33,8 @@ from engine.errors import UnsafeXml
 from engine.persistence.repositories import definitions
 from engine.services.context import EngineContext
 from engine.services.deploy import deploy_files
+from engine.services.design.camunda_convert import Translation
+from engine.services.design.camunda_convert import convert_camunda
 from engine.services.design.checks import check_bundle
 from engine.services.design.checks import complete_from_processes
 from engine.services.design.checks import unique
@@ -113,27 +121,76 @@ def _resolve_form_refs(root: etree._Element, forms: Mapping[str, str]) -> bool:
     return changed
 
 
-def import_camunda_bundle(ctx: EngineContext, files: Mapping[str, bytes | str], metadata: Mapping[str, Any],
-                          actor: Actor) -> DeployResult:
-    """Check and deploy a Camunda Modeler 7 bundle: one ``.bpmn`` and the ``.form`` files it uses.
+MAX_ZIP_ENTRIES = 50
+MAX_ZIP_BYTES = 10 * 1024 * 1024
 
-    ``matter.toml`` is built from ``metadata`` (code, name, department, implementation code, case type,
-    limits) with ``process_id`` taken from the diagram's executable process. Form keys may be
-    ``camunda-forms:app:<file>.form`` or plain keys; ``camunda:formRef`` is resolved by form id.
 
-    :raise DefinitionInvalid: every problem found, each naming file and element; nothing is stored.
+def _unzip(name: str, data: bytes | str, problems: list[DefinitionProblem]) -> dict[str, bytes]:
+    """The .bpmn/.form/.dmn files of an uploaded zip (folders flattened; sizes and counts capped)."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        problems.append(DefinitionProblem(name, "", "不是有效的 zip 文件"))
+        return {}
+    entries = [i for i in archive.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
+    if len(entries) > MAX_ZIP_ENTRIES or sum(i.file_size for i in entries) > MAX_ZIP_BYTES:
+        problems.append(DefinitionProblem(name, "", f"zip 中文件过多或过大（最多 {MAX_ZIP_ENTRIES} 个、共 10 MB）"))
+        return {}
+    return {Path(i.filename).name: archive.read(i) for i in entries}
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    """What an import would deploy: the completed bundle, every translation made, every problem left."""
+
+    bundle: dict[str, str]
+    translations: tuple[Translation, ...]
+    problems: tuple[DefinitionProblem, ...]
+    process_id: str
+
+
+def _main_process(roots: dict[str, etree._Element], problems: list[DefinitionProblem]) -> str:
+    """The executable process no other uploaded process calls (the matter's own diagram)."""
+    processes = [(name, p) for name, root in roots.items() for p in root.findall(f"{{{BPMN_NS}}}process")]
+    executable = [(n, p) for n, p in processes if p.get("isExecutable") == "true"] or (
+        processes if len(processes) == 1 else [])
+    called = {c.get("calledElement") for root in roots.values() for c in root.iter(f"{{{BPMN_NS}}}callActivity")}
+    main = [(n, p) for n, p in executable if p.get("id") not in called]
+    if not processes:
+        problems.append(DefinitionProblem("", "", "流程图中没有流程（bpmn:process）"))
+    elif len(main) != 1:
+        ids = "、".join(p.get("id", "") for _, p in main) or "无"
+        problems.append(DefinitionProblem(main[0][0] if main else processes[0][0], "",
+                                          "上传的流程图中应有且只有一个不被其他流程调用的可执行流程"
+                                          f"（isExecutable=\"true\"），现有：{ids}"))
+    return main[0][1].get("id", "") if len(main) == 1 else ""
+
+
+def prepare_camunda_import(ctx: EngineContext, files: Mapping[str, bytes | str],
+                           metadata: Mapping[str, Any], actor: Actor) -> ImportPreview:
+    """Read, convert and check an upload (one or more ``.bpmn``, their ``.form``/``.dmn``, or a zip).
+
+    Nothing is stored: the import page shows the result before the designer confirms.
     """
     require_designer(actor)
     problems: list[DefinitionProblem] = []
-    bpmn: list[tuple[str, str]] = []
-    forms: dict[str, str] = {}
+    expanded: dict[str, bytes | str] = {}
     for raw_name, data in files.items():
         name = Path(str(raw_name).replace("\\", "/")).name
+        if name.lower().endswith(".zip"):
+            expanded.update(_unzip(name, data, problems))
+        else:
+            expanded[name] = data
+    texts: dict[str, str] = {}
+    forms: dict[str, str] = {}
+    for name, data in expanded.items():
         lower = name.lower()
-        if lower.endswith(".bpmn"):
+        if lower.endswith((".bpmn", ".dmn")):
             text = _decode(name, data, problems)
             if text is not None:
-                bpmn.append((name, text))
+                texts[name] = text
         elif lower.endswith(".form"):
             key = name[: -len(".form")]
             text = _decode(name, data, problems)
@@ -144,39 +201,54 @@ def import_camunda_bundle(ctx: EngineContext, files: Mapping[str, bytes | str], 
                 problems.extend(DefinitionProblem(f"{FORMS_PREFIX}{name}", "", error) for error in checked.errors)
                 forms[key] = text
         else:
-            problems.append(DefinitionProblem(name, "", "不支持的文件类型：只接受一个 .bpmn 文件和它使用的 .form 文件"))
-    if len(bpmn) != 1:
-        problems.append(DefinitionProblem("", "", "请上传且只上传一个 .bpmn 文件" if bpmn else "没有上传 .bpmn 文件"))
-        raise DefinitionInvalid(problems)
-    bpmn_name, bpmn_text = bpmn[0]
-    try:
-        tree = parse_xml(bpmn_text, bpmn_name, ctx.settings.max_xml_bytes)
-    except UnsafeXml as exc:
-        raise DefinitionInvalid([*problems, DefinitionProblem(bpmn_name, "", exc.message)]) from exc
-    root = tree.getroot()
-    processes = root.findall(f"{{{BPMN_NS}}}process")
-    executable = [p for p in processes if p.get("isExecutable") == "true"] or (processes if len(processes) == 1 else [])
-    process_id = ""
-    if len(executable) != 1:
-        problems.append(DefinitionProblem(bpmn_name, "", "流程图中应有且只有一个可执行流程（isExecutable=\"true\"）"
-                                          if executable or not processes else "流程图中没有流程（bpmn:process）"))
-    else:
-        process_id = executable[0].get("id", "")
-    if _resolve_form_refs(root, forms):
-        bpmn_text = etree.tostring(tree, xml_declaration=True, encoding="UTF-8").decode("utf-8")
-    bundle = {bpmn_name: bpmn_text, METADATA_FILE: build_matter_toml(metadata, process_id)}
+            problems.append(DefinitionProblem(name, "", "不支持的文件类型：只接受 .bpmn、.dmn、.form 文件或它们的 zip"))
+    if not any(name.lower().endswith(".bpmn") for name in texts):
+        problems.append(DefinitionProblem("", "", "没有上传 .bpmn 文件"))
+        return ImportPreview({}, (), tuple(problems), "")
+    roots: dict[str, etree._Element] = {}
+    for name, text in texts.items():
+        if name.lower().endswith(".bpmn"):
+            try:
+                roots[name] = parse_xml(text, name, ctx.settings.max_xml_bytes).getroot()
+            except UnsafeXml as exc:
+                problems.append(DefinitionProblem(name, "", exc.message))
+    if problems:
+        return ImportPreview({}, (), tuple(problems), "")
+    process_id = _main_process(roots, problems)
+    translations: list[Translation] = []
+    for name, root in roots.items():
+        made, refused = convert_camunda(name, root, forms)
+        translations.extend(made)
+        problems.extend(refused)
+        changed = _resolve_form_refs(root, forms)
+        if made or changed:
+            texts[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode("utf-8")
+    bundle = {**texts, METADATA_FILE: build_matter_toml(metadata, process_id)}
     bundle.update({f"{FORMS_PREFIX}{key}.form": text for key, text in forms.items()})
     bundle = complete_from_processes(ctx, bundle)
-    code = str(metadata.get("code") or "").strip()
     problems.extend(p for p in check_bundle(ctx, bundle) if not (process_id == "" and p.element_id == "process_id"))
-    if problems:
-        raise DefinitionInvalid(unique(problems))
+    return ImportPreview(bundle, tuple(translations), tuple(unique(problems)), process_id)
+
+
+def import_camunda_bundle(ctx: EngineContext, files: Mapping[str, bytes | str], metadata: Mapping[str, Any],
+                          actor: Actor) -> DeployResult:
+    """Check, convert and deploy a Camunda Modeler 7 / Flowable upload (see ``prepare_camunda_import``).
+
+    ``matter.toml`` is built from ``metadata`` (code, name, department, implementation code, case type,
+    limits) with ``process_id`` taken from the main executable process. Form keys may be
+    ``camunda-forms:app:<file>.form`` or plain keys; ``camunda:formRef`` is resolved by form id.
+
+    :raise DefinitionInvalid: every problem found, each naming file and element; nothing is stored.
+    """
+    preview = prepare_camunda_import(ctx, files, metadata, actor)
+    if preview.problems:
+        raise DefinitionInvalid(list(preview.problems))
+    code = str(metadata.get("code") or "").strip()
     with ctx.uow() as uow:
         latest = definitions.latest_definition(uow, code)
-        existing = latest.metadata.get("process_id") if latest is not None else process_id
-        if existing != process_id:
+        existing = latest.metadata.get("process_id") if latest is not None else preview.process_id
+        if existing != preview.process_id:
             raise DefinitionInvalid([DefinitionProblem(
                 METADATA_FILE, "code", f"事项“{code}”已存在且流程 id 不同（现有：{existing}），"
                                        "请换一个事项代码或使用相同的流程 id")])
-    return deploy_files(ctx, bundle, actor)
-
+    return deploy_files(ctx, preview.bundle, actor)

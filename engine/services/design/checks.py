@@ -30,6 +30,8 @@ from engine.services.design.common import ELEMENT_TYPES
 from engine.services.design.common import local_name
 from engine.services.design.common import read_toml
 from engine.services.design.common import short
+from engine.services.design.juel import Untranslatable
+from engine.services.design.juel import juel_to_python
 
 
 def _label(element: etree._Element) -> str:
@@ -53,6 +55,15 @@ _JAVA_ATTRIBUTES = {"class": "Java 类", "delegateExpression": "委托表达式�
 
 
 _UNPARSED = ("BPMN 校验失败", "BPMN 解析失败")
+
+
+def _why_not(text: str) -> str:
+    """Why the import's JUEL translation left ``text`` as it was."""
+    try:
+        juel_to_python(text)
+    except Untranslatable as exc:
+        return exc.message
+    return "表达式不完整"
 
 
 def _camunda_findings(file: str, root: etree._Element) -> list[tuple[DefinitionProblem, tuple[str, ...]]]:
@@ -95,7 +106,9 @@ def _camunda_findings(file: str, root: etree._Element) -> list[tuple[DefinitionP
                 language = (element.get("language") or "").strip().lower()
                 if "${" in text or "#{" in text:
                     add(element, f"条件“{short(text)}”是 Camunda 的 JUEL/FEEL 表达式（${{...}}），"
-                                 "请改写为 Python 表达式，例如 decision == 'approve'", ("条件表达式", *_UNPARSED))
+                                 f"无法自动转换（{_why_not(text)}），"
+                                 "请改写为 Python 表达式，例如 decision == 'approve'",
+                        ("条件表达式", *_UNPARSED))
                 elif language and language != "python":
                     add(element, f"条件表达式语言“{language}”不受支持，只支持 Python", ("条件表达式",))
                 elif element.get(f"{{{CAMUNDA_NS}}}resource"):
@@ -104,7 +117,8 @@ def _camunda_findings(file: str, root: etree._Element) -> list[tuple[DefinitionP
             elif local in ("timeDuration", "timeDate", "timeCycle", "loopCardinality", "completionCondition"):
                 text = (element.text or "").strip()
                 if "${" in text or "#{" in text:
-                    add(element, f"表达式“{short(text)}”是 Camunda 的 JUEL 表达式（${{...}}），请改写为 Python，"
+                    add(element, f"表达式“{short(text)}”是 Camunda 的 JUEL 表达式（${{...}}），"
+                                 f"无法自动转换（{_why_not(text)}），请改写为 Python，"
                                  "定时器例如 \"P5D\" 或 workday_deadline(5, received_at)",
                         ("定时器", "多实例表达式", *_UNPARSED))
             elif local == "scriptTask":

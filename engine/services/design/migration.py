@@ -249,7 +249,7 @@ def _migrate_one(ctx: EngineContext, matter_code: str, to_version: int, plan: Mi
         append_history(uow, case, occurred_at=now, event_type="case_migrated", actor_id=actor.user_id,
                        actor_role=actor.role_label, data_before=to_json({"definition_version": old_version}),
                        data_after=to_json({"from_version": old_version, "to_version": target.version}))
-        save_runtime(uow, case, runtime, [], actor, now, legal=ctx.legal)
+        save_runtime(uow, case, runtime, [], actor, now, legal=ctx.legal, webhooks=ctx.settings.webhooks)
         uow.commit()
         return MigrationPlan(plan.case_id, plan.case_number, plan.title, old_version, to_version, True,
                              (f"已从第 {old_version} 版迁移到第 {target.version} 版",),

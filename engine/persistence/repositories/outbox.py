@@ -1,0 +1,70 @@
+"""The outbox: case events staged in the step's transaction, picked up and marked by the deliverer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import update
+
+from engine.persistence.operations_records import OutboxRecord
+from engine.persistence.sql import connection
+
+if TYPE_CHECKING:
+    from engine.persistence.unit_of_work import UnitOfWork
+
+OUTBOX = OutboxRecord.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    case_id: int
+    webhook: str
+    delivery_id: str
+    event_type: str
+    payload_json: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+def add_events(uow: UnitOfWork, rows: list[dict[str, object]]) -> None:
+    if rows:
+        connection(uow).execute(insert(OUTBOX), rows)
+
+
+def due_deliveries(uow: UnitOfWork, now: datetime, limit: int = 100) -> list[OutboxRow]:
+    query = (select(OUTBOX).where(OUTBOX.c.status == "pending", OUTBOX.c.next_attempt_at <= now)
+             .order_by(OUTBOX.c.id).limit(limit))
+    if uow.dialect == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return [OutboxRow(**dict(r)) for r in connection(uow).execute(query).mappings()]
+
+
+def mark_delivered(uow: UnitOfWork, row_id: int, now: datetime) -> None:
+    connection(uow).execute(update(OUTBOX).where(OUTBOX.c.id == row_id).values(
+        status="delivered", delivered_at=now, attempts=OUTBOX.c.attempts + 1, last_error=""))
+
+
+def mark_failed_attempt(uow: UnitOfWork, row_id: int, error: str, next_at: datetime, give_up: bool) -> None:
+    connection(uow).execute(update(OUTBOX).where(OUTBOX.c.id == row_id).values(
+        status="failed" if give_up else "pending", attempts=OUTBOX.c.attempts + 1, last_error=error[:1000],
+        next_attempt_at=next_at))
+
+
+def outbox_counts(uow: UnitOfWork) -> dict[str, int]:
+    query = select(OUTBOX.c.status, func.count()).group_by(OUTBOX.c.status)
+    return {str(status): int(count) for status, count in connection(uow).execute(query)}
+
+
+def failed_deliveries(uow: UnitOfWork, limit: int = 50) -> list[OutboxRow]:
+    query = select(OUTBOX).where(OUTBOX.c.status == "failed").order_by(OUTBOX.c.id.desc()).limit(limit)
+    return [OutboxRow(**dict(r)) for r in connection(uow).execute(query).mappings()]

@@ -1,0 +1,109 @@
+"""No diagram accepted at deploy is left running with no open task, no timer and no message
+subscription: every matter under tests/fixtures is deployed and driven as far as a generic driver
+can (forms filled from their own rules, messages and signals sent by 办件编号, timers fired on the
+injected clock), and the case is checked after every step."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.actors import Actor
+from engine.clock import FixedClock
+from engine.errors import DefinitionInvalid
+from engine.errors import FormDataInvalid
+from engine.errors import IncidentRaised
+from engine.forms import FormDefinition
+from engine.persistence.repositories.subscriptions import subscriptions_of_case
+from engine.services import cases
+from engine.services import tasks
+from engine.services.context import EngineContext
+from engine.services.deploy import deploy_path
+from engine.services.deploy import matter_dirs
+from engine.services.messages import send_message
+from engine.services.timers import fire_due_timers
+from tests.conftest import FIXTURES
+from tests.readback import get_case
+
+SAMPLES = {"uscc": "91350100M000100Y43", "mobile": "13800138000", "idcard": "11010519491231002X",
+           "email": "a@example.cn", "phone": "025-83123456"}
+DIAGRAMS = sorted({folder for parent in FIXTURES.iterdir() if parent.is_dir() for folder in matter_dirs(parent)})
+PAYLOAD_SAMPLES: dict[str, Any] = {"string": "测试", "number": 1, "boolean": True, "object": {}, "list": []}
+OPERATOR = Actor("ops_driver", "驱动", frozenset({"admin", "integration"}))
+MAX_STEPS = 40
+
+
+def _values(form: FormDefinition) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for spec in form.fields:
+        if spec.readonly or spec.disabled or spec.type in ("filepicker", "file"):
+            continue
+        if spec.options:
+            values[spec.key] = [spec.options[0][0]] if spec.multiple or spec.type == "checklist" else spec.options[0][0]
+        elif spec.type == "number":
+            values[spec.key] = str(int(spec.min) if spec.min is not None else 120)
+        elif spec.type == "checkbox":
+            values[spec.key] = True
+        elif spec.type == "datetime":
+            values[spec.key] = "2025-09-26"
+        elif spec.required or spec.validator:
+            values[spec.key] = SAMPLES.get(spec.validator or "", "测试内容")
+    return values
+
+
+def _step(ctx: EngineContext, clock: FixedClock, case_id: int) -> str:
+    """Take one step the case allows; return what was done ("" when the driver cannot go on)."""
+    view = get_case(ctx, case_id)
+    with ctx.uow() as uow:
+        waiting = subscriptions_of_case(uow, case_id)
+        definition = ctx.latest_definition(uow, view.matter_code)[1]
+    if view.open_tasks:
+        task = view.open_tasks[0]
+        actor = Actor(view.owner_id or "system", "驱动", frozenset(task.candidate_groups))
+        try:
+            tasks.complete_task(ctx, case_id, task.task_uuid, _values(definition.forms.get(task.form_key)), actor)
+        except (FormDataInvalid, IncidentRaised):
+            return ""
+        return f"task {task.element_id}"
+    if waiting:
+        event = waiting[0]
+        declared = definition.metadata.extra.get("messages", {}).get(event.name, {}).get("payload", {})
+        payload = {k: PAYLOAD_SAMPLES[str(t).rstrip("?")] for k, t in declared.items()}
+        send_message(ctx, OPERATOR, event.name, kind=event.kind, correlation={"办件编号": view.case_number},
+                     payload=payload)
+        return f"{event.kind} {event.name}"
+    assert view.next_timer_due is not None
+    clock.set(view.next_timer_due + timedelta(seconds=1))
+    fire_due_timers(ctx)
+    return "timer"
+
+
+@pytest.mark.parametrize("folder", DIAGRAMS, ids=[f"{p.parent.name}/{p.name}" for p in DIAGRAMS])
+def test_no_accepted_diagram_is_left_waiting_for_nothing(ctx: EngineContext, clock: FixedClock, designer: Actor,
+                                                         folder: Path) -> None:
+    try:
+        deploy_path(ctx, folder, designer)
+    except DefinitionInvalid as refused:
+        assert all(p.element_id for p in refused.problems), "a refusal names the element"
+        return
+    code = folder.name
+    view = cases.start_case(ctx, code, Actor.system())
+    done: list[str] = []
+    for _ in range(MAX_STEPS):
+        view = get_case(ctx, view.id)
+        if view.status != "running":
+            break
+        with ctx.uow() as uow:
+            waiting = subscriptions_of_case(uow, view.id)
+        assert view.open_tasks or view.next_timer_due or waiting, \
+            f"{code} stalls after {done}: running with no open task, no timer and no message subscription"
+        action = _step(ctx, clock, view.id)
+        if not action:
+            break
+        done.append(action)
+    assert view.status in ("running", "completed", "failed")
+    if folder.parent.name == "elements" and not code.startswith("incident_"):
+        assert get_case(ctx, view.id).status == "completed", f"{code} did not finish: {done}"

@@ -1,0 +1,89 @@
+"""The operations console in the web app and the API: an incident listed, fixed and retried through
+the form; suspend and terminate by form; a message correlated by 办件编号 through the REST API."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+
+from engine.actors import Actor
+from engine.definitions.bundles import collect_matter_files
+from engine.services import cases
+from engine.services import tasks
+from engine.services.deploy import deploy_files
+from tests.conftest import FIXTURES
+from tests.conftest import dept_actor
+from tests.readback import get_case
+from tests.webapp.conftest import User
+
+
+def _deploy(app: Flask, name: str) -> None:
+    ctx = app.extensions["onewindow"]
+    files = collect_matter_files(FIXTURES / "elements" / name, FIXTURES / "forms")
+    deploy_files(ctx, files, Actor("designer", groups=frozenset({"designer"})))
+
+
+def _failing_case(app: Flask) -> int:
+    ctx = app.extensions["onewindow"]
+    _deploy(app, "incident_script")
+    view = cases.start_case(ctx, "incident_script", Actor.system())
+    tasks.complete_task(ctx, view.id, view.open_tasks[0].task_uuid, {"a_opinion": "approve"}, dept_actor("a_cb"))
+    return view.id
+
+
+def test_an_incident_is_listed_fixed_and_retried_from_the_console(web_app: Flask) -> None:
+    case_id = _failing_case(web_app)
+    ctx = web_app.extensions["onewindow"]
+    number = get_case(ctx, case_id).case_number
+    admin = User(web_app, "demo_admin")
+    index = admin.get("/ops/?incident=1").get_data(as_text=True)
+    assert number in index and "计算费用" in index and "area_m2" in index
+    incident_id = int(re.search(r'data-incident="(\d+)"', index).group(1))
+    page = admin.get(f"/ops/incidents/{incident_id}").get_data(as_text=True)
+    assert "变量“area_m2”没有值" in page and '"a_opinion": "approve"' in page
+    refused = admin.post(f"/ops/incidents/{incident_id}/retry", {"data": "{area_m2: 1", "reason": "补录"})
+    assert refused.status_code == 422 and "JSON" in refused.get_data(as_text=True)
+    assert get_case(ctx, case_id).status == "failed"
+    done = admin.post(f"/ops/incidents/{incident_id}/retry", {"data": '{"area_m2": 90}', "reason": "补录面积"})
+    assert done.status_code == 302
+    after = get_case(ctx, case_id)
+    assert after.status == "completed" and after.data["fee"] == 180
+    listed = admin.api("GET", "/api/v1/incidents?status=resolved").get_json()
+    assert any(i["id"] == incident_id and i["status"] == "resolved" for i in listed["items"])
+
+
+def test_suspend_and_terminate_from_the_case_page(web_app: Flask) -> None:
+    ctx = web_app.extensions["onewindow"]
+    _deploy(web_app, "el_message_catch")
+    view = cases.start_case(ctx, "el_message_catch", Actor.system())
+    admin = User(web_app, "demo_admin")
+    assert "调整流程位置" in admin.get(f"/ops/cases/{view.id}").get_data(as_text=True)
+    assert admin.post(f"/ops/cases/{view.id}/suspend", {"reason": ""}).status_code == 422
+    assert admin.post(f"/ops/cases/{view.id}/suspend", {"reason": "系统维护"}).status_code == 302
+    assert get_case(ctx, view.id).status == "suspended"
+    window = User(web_app, "demo_window")
+    assert window.post(f"/ops/cases/{view.id}/resume", {"reason": "我来恢复"}).status_code == 403
+    assert admin.post(f"/ops/cases/{view.id}/terminate", {"reason": "申请人撤回申请"}).status_code == 302
+    assert get_case(ctx, view.id).status == "cancelled"
+    [document] = cases.case_documents(ctx, view.id)
+    assert document.title == "终止办理通知书" and "申请人撤回申请" in document.html
+
+
+def test_a_message_correlated_by_case_number_through_the_api(web_app: Flask) -> None:
+    ctx = web_app.extensions["onewindow"]
+    _deploy(web_app, "el_receive_task")
+    view = cases.start_case(ctx, "el_receive_task", Actor.system())
+    admin = User(web_app, "demo_admin")
+    unknown = admin.api("POST", "/api/v1/messages", {"name": "licence_issued", "correlation": {"办件编号": "X" * 43}})
+    assert unknown.status_code == 404 and unknown.get_json()["code"] == "not_found"
+    to_case = {"name": "licence_issued", "correlation": {"办件编号": view.case_number}}
+    bad = admin.api("POST", "/api/v1/messages", {**to_case, "payload": {"licence_no": 7}})
+    assert bad.status_code == 422 and "licence_no" in bad.get_json()["errors"]
+    sent = admin.api("POST", "/api/v1/messages", {**to_case, "payload": {"licence_no": "JY1320"}})
+    assert sent.status_code == 200, sent.get_json()
+    assert sent.get_json()["delivered"] == [{"case_id": view.id, "case_number": view.case_number,
+                                             "status": "completed"}]
+    assert get_case(ctx, view.id).data["licence_no"] == "JY1320"
+    citizen = User(web_app, "demo_citizen")
+    assert citizen.api("POST", "/api/v1/messages", {"name": "licence_issued"}).status_code == 403
