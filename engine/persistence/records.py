@@ -51,6 +51,7 @@ class CaseRecord(Base):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_paused_running", "deadline_paused", "status"),
+        Index("ix_cases_status_id", "status", "id"),
         # Case search matches number and name anywhere (``LIKE '%…%'``): on PostgreSQL trigram indexes
         # answer that without reading every case; SQLite gets plain indexes of the same names.
         Index("ix_cases_case_number_trgm", "case_number", postgresql_using="gin",

@@ -19,6 +19,8 @@ from engine.services import cases
 from engine.services import tasks
 from engine.services.casework import list_cases
 from engine.services.context import EngineContext
+from engine.services.hall import board_figures
+from engine.services.hall import hall_statistics
 from engine.services.stats import matter_statistics
 from engine.services.work_rows import work_rows
 from tests.conftest import dept_actor
@@ -75,3 +77,21 @@ def test_lists_take_the_same_number_of_queries_at_10_and_50_cases(deployed: Engi
     assert {name: rows for name, (rows, _) in at_50.items()} == dict.fromkeys(reads, 50)
     assert {name: n for name, (_, n) in at_50.items()} == {name: n for name, (_, n) in at_10.items()}
     assert max(n for _, n in at_50.values()) <= 6, at_50
+
+
+def test_board_and_hall_statistics_take_the_same_number_of_queries_at_10_and_50_cases(
+        deployed: EngineContext, applicant: Actor) -> None:
+    """The 大屏 is polled every 30 s: its cost must not grow with the cases the hall has taken in."""
+    reads: dict[str, Callable[[], int]] = {
+        "board": lambda: len(board_figures(deployed).cases),
+        "board figures": lambda: board_figures(deployed).accepted_today,
+        "hall statistics": lambda: sum(t.total for t in hall_statistics(deployed).by_month.values()),
+    }
+    accepted_cases(deployed, applicant, 10)
+    at_10 = {name: statements_at(deployed, read) for name, read in reads.items()}
+    accepted_cases(deployed, applicant, 40)
+    at_50 = {name: statements_at(deployed, read) for name, read in reads.items()}
+    assert {name: rows for name, (rows, _) in at_10.items()} == dict.fromkeys(reads, 10)
+    assert {name: rows for name, (rows, _) in at_50.items()} == dict.fromkeys(reads, 50)
+    assert {name: n for name, (_, n) in at_50.items()} == {name: n for name, (_, n) in at_10.items()}
+    assert max(n for _, n in at_50.values()) <= 8, at_50

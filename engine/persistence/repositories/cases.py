@@ -198,7 +198,6 @@ def all_cases(uow: UnitOfWork, limit: int = 10000, *, with_drafts: bool = False)
     return [_row(row) for row in rows.mappings()]
 
 
-
 def cases_by_ids(uow: UnitOfWork, case_ids: list[int]) -> list[CaseRow]:
     """Cases (without state) in the order of ``case_ids``, in one query (the operations console's search)."""
     if not case_ids:
@@ -206,3 +205,11 @@ def cases_by_ids(uow: UnitOfWork, case_ids: list[int]) -> list[CaseRow]:
     found = {row["id"]: _row(row) for row in connection(uow).execute(
         _select(False).where(CASES.c.id.in_(case_ids))).mappings()}
     return [found[case_id] for case_id in case_ids if case_id in found]
+
+
+def newest_running_cases(uow: UnitOfWork, limit: int) -> list[CaseRow]:
+    """The newest ``limit`` running cases (a draft is not running), newest first: the board's list.
+
+    Read down ``ix_cases_status_id``, so it costs the same at 100 cases as at 100k."""
+    query = (_select(False).where(CASES.c.status == "running").order_by(CASES.c.id.desc()).limit(limit))
+    return [_row(row) for row in connection(uow).execute(query).mappings()]

@@ -29,6 +29,7 @@ from sqlalchemy import Connection
 from sqlalchemy import bindparam
 from sqlalchemy import column
 from sqlalchemy import func
+from sqlalchemy import inspect
 from sqlalchemy import select
 from sqlalchemy import table
 from sqlalchemy import update
@@ -39,6 +40,7 @@ from engine.clock import CHINA_TZ
 from engine.legal_time import DeadlineRecord
 from engine.legal_time import bundle_record
 from engine.persistence.counter_records import CaseCounterRecord
+from engine.persistence.counter_records import HallCounterRecord
 from engine.persistence.records import CaseRecord
 from engine.persistence.sql import connection
 
@@ -47,10 +49,13 @@ if TYPE_CHECKING:
     from engine.persistence.unit_of_work import UnitOfWork
 
 COUNTERS = CaseCounterRecord.__table__
+HALL = HallCounterRecord.__table__
 CASES = CaseRecord.__table__
 
-#: (matter code, kind, key): one counter a case adds 1 to.
+#: (matter code, kind, key): one counter a case adds 1 to. A hall bucket (``hall_counters``) has
+#: ``HALL_SCOPE`` + the definition id in place of the matter code (matter codes never start with it).
 Bucket = tuple[str, str, str]
+HALL_SCOPE = "#"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +85,34 @@ def set_brief(case: CaseRow, brief: DeadlineBrief) -> None:
     case.deadline_closed_on, case.deadline_paused = brief.closed_on, brief.paused
 
 
+def _hall_buckets(definition_id: int, received_at: datetime, status: str, blzt: int | None,
+                  completed_at: datetime | None, brief: DeadlineBrief) -> list[Bucket]:
+    """The hall's buckets (``_buckets`` gives a draft none: drafts are not cases)."""
+    scope, month = f"{HALL_SCOPE}{definition_id}", received_at.astimezone(CHINA_TZ).strftime("%Y-%m")
+    found: list[Bucket] = [(scope, "total", month)]
+    accepted, due = brief.accepted_on, brief.promised_due
+    if accepted is not None:
+        found.append((scope, "accepted_day", accepted.isoformat()))
+    if completed_at is not None:
+        found.append((scope, "finished_day", completed_at.astimezone(CHINA_TZ).date().isoformat()))
+    if status == "running":
+        found.append((scope, "running", month))
+        if accepted is not None and due is not None and not brief.paused:
+            found.append((scope, "due", f"{month}|{due.isoformat()}"))
+        return found
+    found.append((scope, "finished", month))
+    if accepted is not None and due is not None and completed_at is not None:
+        if (brief.closed_on or completed_at.astimezone(CHINA_TZ).date()) <= due:
+            found.append((scope, "on_time", month))
+    return found
+
+
 def _buckets(matter: str, status: str, blzt: int | None, completed_at: datetime | None,
-             brief: DeadlineBrief) -> tuple[Bucket, ...]:
+             brief: DeadlineBrief, definition_id: int, received_at: datetime) -> tuple[Bucket, ...]:
     if status == "draft":
         return ()  # drafts are not cases: they count from their submission
-    found: list[Bucket] = [(matter, "total", ""), (matter, "blzt", "" if blzt is None else str(blzt))]
+    found: list[Bucket] = [(matter, "total", ""), (matter, "blzt", "" if blzt is None else str(blzt)),
+                           *_hall_buckets(definition_id, received_at, status, blzt, completed_at, brief)]
     accepted, due = brief.accepted_on, brief.promised_due
     if status == "running":
         found.append((matter, "running", ""))
@@ -104,21 +132,36 @@ def _buckets(matter: str, status: str, blzt: int | None, completed_at: datetime 
 
 def buckets(case: CaseRow) -> tuple[Bucket, ...]:
     """The counters the case adds 1 to, as its row stands."""
-    return _buckets(case.matter_code, case.status, case.blzt, case.completed_at,
+    return _buckets(case.matter_code, case.status, case.blzt, _as_utc(case.completed_at),
                     DeadlineBrief(case.deadline_accepted_on, case.deadline_promised_due, case.deadline_closed_on,
-                                  bool(case.deadline_paused)))
+                                  bool(case.deadline_paused)), case.definition_id, _as_utc(case.received_at))
 
 
-def _upsert(dialect: str):  # type: ignore[no-untyped-def]
-    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(COUNTERS)
-    return statement.on_conflict_do_update(index_elements=["matter_code", "kind", "key"],
-                                           set_={"n": COUNTERS.c.n + statement.excluded.n})
+def _upsert(dialect: str, target: Any, scope: str):  # type: ignore[no-untyped-def]
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(target)
+    return statement.on_conflict_do_update(index_elements=[scope, "kind", "key"],
+                                           set_={"n": target.c.n + statement.excluded.n})
+
+
+def _split(items: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(case_counters rows, hall_counters rows) of (bucket, n) pairs, zero counts left out."""
+    matters, hall = [], []
+    for (m, k, key), n in sorted(items):
+        if not n:
+            continue
+        if m.startswith(HALL_SCOPE):
+            hall.append({"definition_id": int(m[len(HALL_SCOPE):]), "kind": k, "key": key, "n": n})
+        else:
+            matters.append({"matter_code": m, "kind": k, "key": key, "n": n})
+    return matters, hall
 
 
 def _move(conn: Connection, dialect: str, delta: Mapping[Bucket, int]) -> None:
-    rows = [{"matter_code": m, "kind": k, "key": key, "n": n} for (m, k, key), n in sorted(delta.items()) if n]
-    if rows:
-        conn.execute(_upsert(dialect), rows)
+    matters, hall = _split(delta.items())
+    if matters:
+        conn.execute(_upsert(dialect, COUNTERS, "matter_code"), matters)
+    if hall:
+        conn.execute(_upsert(dialect, HALL, "definition_id"), hall)
 
 
 def count_case(uow: UnitOfWork, case: CaseRow) -> None:
@@ -184,10 +227,12 @@ def paused_running_cases(uow: UnitOfWork) -> list[tuple[int, str]]:
 # -- rebuilding from the cases and their records (migration, repair) ------------------------------
 
 _CASES = table("cases", column("id"), column("matter_code"), column("status"), column("blzt"),
-               column("completed_at"), column("deadline_accepted_on"), column("deadline_promised_due"),
+               column("completed_at"), column("definition_id"), column("received_at"),
+               column("deadline_accepted_on"), column("deadline_promised_due"),
                column("deadline_closed_on"), column("deadline_paused"))
 _DEADLINES = table("case_deadlines", column("id"), column("case_id"), column("permit"), column("record_json"))
 _COUNTERS = table("case_counters", column("matter_code"), column("kind"), column("key"), column("n"))
+_HALL = table("hall_counters", column("definition_id"), column("kind"), column("key"), column("n"))
 _BATCH = 2000
 
 
@@ -220,15 +265,17 @@ def rebuild_counters(conn: Connection) -> int:
     last_id, seen = 0, 0
     while True:
         rows = conn.execute(select(_CASES.c.id, _CASES.c.matter_code, _CASES.c.status, _CASES.c.blzt,
-                                   _CASES.c.completed_at).where(_CASES.c.id > last_id)
+                                   _CASES.c.completed_at, _CASES.c.definition_id, _CASES.c.received_at)
+                            .where(_CASES.c.id > last_id)
                             .order_by(_CASES.c.id).limit(_BATCH)).all()
         if not rows:
             break
         records = _current_records(conn, [int(row[0]) for row in rows])
         updates = []
-        for case_id, matter, status, blzt, completed_at in rows:
+        for case_id, matter, status, blzt, completed_at, definition_id, received_at in rows:
             brief = brief_of(records.get(int(case_id), {}))
-            totals.update(_buckets(matter, status, blzt, _as_utc(completed_at), brief))
+            totals.update(_buckets(matter, status, blzt, _as_utc(completed_at), brief, int(definition_id),
+                                   _as_utc(received_at)))
             updates.append({"case_id": case_id, "accepted": brief.accepted_on, "due": brief.promised_due,
                             "closed": brief.closed_on, "paused": brief.paused})
         conn.execute(update(_CASES).where(_CASES.c.id == bindparam("case_id"))
@@ -236,8 +283,13 @@ def rebuild_counters(conn: Connection) -> int:
                              deadline_closed_on=bindparam("closed"), deadline_paused=bindparam("paused")), updates)
         last_id, seen = int(rows[-1][0]), seen + len(rows)
     conn.execute(_COUNTERS.delete())
-    if totals:
-        conn.execute(_COUNTERS.insert(), [{"matter_code": m, "kind": k, "key": key, "n": n}
-                                          for (m, k, key), n in sorted(totals.items())])
+    matters, hall = _split(totals.items())
+    if matters:
+        conn.execute(_COUNTERS.insert(), matters)
+    # Migration 0012 runs this before hall_counters exists (hallcounters_1 runs it again).
+    if inspect(conn).has_table("hall_counters"):
+        conn.execute(_HALL.delete())
+        if hall:
+            conn.execute(_HALL.insert(), hall)
     return seen
 
