@@ -1,7 +1,7 @@
 """The hall's counters: per process version, sent cases by month received, day accepted, day finished.
 
-Revision ID: hallcounters_1
-Revises: 0015
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-04 20:30:00
 
 """
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "hallcounters_1"
-down_revision: str | Sequence[str] | None = "0015"
+revision: str = "0018"
+down_revision: str | Sequence[str] | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
