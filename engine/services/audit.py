@@ -324,10 +324,15 @@ def replay_case(ctx: EngineContext, case_id: int, upto_seq: int) -> ReplayState:
             first = snapshot.seq
         else:
             runtime = CaseRuntime.start(compiled, ctx.script_engine, initial)
+        number: dict[str, Any] = {}
         for row in rows[first:upto]:
             clock.set(row.occurred_at)
-            if row.event_type == "form_submitted":
-                _reapply(runtime.workflow, row)
+            if row.event_type == "case_submitted":
+                # A draft became a case: its number went into the submitted application's data.
+                number = {"case_number": json.loads(row.data_after or "{}").get("case_number")}
+            elif row.event_type == "form_submitted":
+                _reapply(runtime.workflow, row, number)
+                number = {}
             elif row.event_type == "timers_fired":
                 runtime.fire_due_timers()
     runtime.forget_ready()
@@ -359,11 +364,13 @@ def _vouched(snapshot: SnapshotRow, rows: Sequence[HistoryRow]) -> bool:
     return row.event_type == "snapshot_recorded" and recorded == hashlib.sha256(snapshot.state).hexdigest()
 
 
-def _reapply(workflow: BpmnWorkflow, row: HistoryRow) -> None:
+def _reapply(workflow: BpmnWorkflow, row: HistoryRow, before: dict[str, Any] | None = None) -> None:
+    """Re-apply one submission; ``before``: data the live step set on the task first (a draft's number)."""
     ready = [t for t in workflow.get_tasks(state=TaskState.READY, manual=True) if t.task_spec.bpmn_id == row.element_id]
     if not ready:
         return
     task = min(ready, key=lambda t: t.last_state_change)
+    task.data.update(before or {})
     task.data.update(json.loads(row.data_after or "{}"))
     task.run()
     try:

@@ -28,6 +28,7 @@ from engine.services.submissions import submit_task
 from engine.services.uploads import open_upload
 from engine.state_names import CASE_STATUS_NAMES
 from webapp.formdata import form_input
+from webapp.input_guard import MAX_ID
 from webapp.security import current_actor
 from webapp.security import engine
 from webapp.security import is_staff
@@ -101,6 +102,8 @@ def all_cases():  # type: ignore[no-untyped-def]
     search = request.args.get("q", "")
     before = request.args.get("before", "")
     before_id = int(before) if before.isascii() and before.isdigit() and len(before) < 12 else None
+    if before_id is not None and before_id > MAX_ID:
+        before_id = None  # no id column holds it: the first page
     rows = casework.list_cases(engine(), current_actor(), matter_code=matter, search=search, status=status,
                                limit=CASE_LIST_PAGE, before_id=before_id)
     return render_template("cases/list.html", cases=rows, q=search, matter=matter or "", status=status or "",
