@@ -96,20 +96,28 @@ def list_work_items(ctx: EngineContext, actor: Actor, *, matter_code: str | None
     with ctx.uow() as uow:
         pairs = worklist(uow, sorted(actor.groups), actor.user_id, matter_code=matter_code, limit=limit,
                          after=after, search=search)
-        # Only tasks without a due date of their own fall back on their case's promised date: the
-        # case row carries it, except while a pause moves it every day (then the records say it).
-        paused = {case.id: case for row, case in pairs if row.due_at is None and case.deadline_paused}
-        records = current_deadlines_of_cases(uow, paused) if paused else {}
+        dues = due_of_work(ctx, uow, pairs, today)
+    return [WorkItem(TaskView.of(row, case), due, state) for (row, case), (due, state) in zip(pairs, dues, strict=True)]
+
+
+def due_of_work(ctx: EngineContext, uow: UnitOfWork, pairs: list[tuple[TaskRow, CaseRow]],
+                today: date) -> list[tuple[date | None, str]]:
+    """Each worklist row's due date and colour (normal / yellow / red), in at most one query.
+
+    The task's own deadline wins; otherwise the case's promised date, which the case row carries,
+    except while a pause moves it every day (then the deadline records say it).
+    """
+    paused = {case.id: case for row, case in pairs if row.due_at is None and case.deadline_paused}
+    records = current_deadlines_of_cases(uow, paused) if paused else {}
     promised: dict[int, date | None] = {case.id: case.deadline_promised_due for _, case in pairs}
     for case_id, case in paused.items():
         deadlines = current_view(ctx.calendar, records[case_id], today, case.status == "running")
         promised[case_id] = deadlines.promised_due if deadlines is not None else None
-    items = []
+    dues = []
     for row, case in pairs:
         due = row.due_at.astimezone(CHINA_TZ).date() if row.due_at else promised.get(case.id)
-        state = str(ctx.calendar.deadline_state(due, today)) if due is not None else "normal"
-        items.append(WorkItem(TaskView.of(row, case), due, state))
-    return items
+        dues.append((due, str(ctx.calendar.deadline_state(due, today)) if due is not None else "normal"))
+    return dues
 
 
 def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[str, Any], actor: Actor) -> CaseView:

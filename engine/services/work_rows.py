@@ -16,11 +16,10 @@ from engine.actors import Actor
 from engine.clock import CHINA_TZ
 from engine.persistence.repositories import definitions
 from engine.persistence.repositories.accounts import users_by_usernames
-from engine.persistence.repositories.deadlines import current_deadlines_of_cases
 from engine.persistence.repositories.history import first_submissions
 from engine.persistence.repositories.tasks import worklist
 from engine.services.context import EngineContext
-from engine.services.deadlines import current_view
+from engine.services.tasks import due_of_work
 from engine.services.views import TaskView
 
 #: Keys of the shipped application forms that name what a clerk calls the case (project, shop, property …),
@@ -79,16 +78,12 @@ def work_rows(ctx: EngineContext, actor: Actor, *, matter_code: str | None = Non
         pairs = worklist(uow, sorted(actor.groups), actor.user_id, matter_code=matter_code, limit=limit,
                          after=after, search=search)
         cases = {case.id: case for _row, case in pairs}
-        records = current_deadlines_of_cases(uow, cases)
+        dues = due_of_work(ctx, uow, pairs, today)
         metadata = definitions.definitions_metadata(uow, {case.definition_id for case in cases.values()})
         owners = users_by_usernames(uow, sorted({c.owner_id for c in cases.values() if c.owner_id}))
         applications = first_submissions(uow, sorted(cases))
     rows = []
-    for task_row, case in pairs:
-        deadlines = current_view(ctx.calendar, records[case.id], today, case.status == "running")
-        due = (task_row.due_at.astimezone(CHINA_TZ).date() if task_row.due_at
-               else deadlines.promised_due if deadlines is not None else None)
-        state = str(ctx.calendar.deadline_state(due, today)) if due is not None else "normal"
+    for (task_row, case), (due, state) in zip(pairs, dues, strict=True):
         first = applications.get(case.id)
         values = json.loads(first.data_after or "{}") if first is not None else {}
         owner = owners.get(case.owner_id or "")
