@@ -15,14 +15,14 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from engine.definitions.catalog import BPMN_NS
 from engine.definitions.catalog import COMMON_PREFIX
 from engine.definitions.catalog import DOCUMENTS_PREFIX
 from engine.definitions.catalog import FORMS_PREFIX
-from engine.definitions.catalog import readable_roots
-from engine.definitions.catalog import referenced_documents
-from engine.definitions.catalog import referenced_form_keys
 from engine.definitions.facts import DOCUMENT_TITLES_FILE
+from engine.definitions.references import BPMN_NS
+from engine.definitions.references import readable_roots
+from engine.definitions.references import referenced_documents
+from engine.definitions.references import referenced_form_keys
 from engine.legal_time import ENGINE_DOCUMENTS
 
 #: A form's or template's key is its file name (no directories, nothing a path could escape with).

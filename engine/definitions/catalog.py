@@ -14,7 +14,6 @@ import hashlib
 import json
 import re
 from collections.abc import Collection
-from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -36,6 +35,12 @@ from engine.definitions.facts import shared_document_titles
 from engine.definitions.metadata import MatterMetadata
 from engine.definitions.metadata import parse_metadata
 from engine.definitions.parser import SafeSpiffBpmnParser
+from engine.definitions.references import BPMN_NS
+from engine.definitions.references import CAMUNDA_NS
+from engine.definitions.references import HUMAN_TASK_TAGS
+from engine.definitions.references import NS
+from engine.definitions.references import SPIFF_NS
+from engine.definitions.references import form_key_of
 from engine.definitions.safexml import parse_xml
 from engine.errors import DefinitionInvalid
 from engine.errors import DefinitionProblem
@@ -54,18 +59,12 @@ from engine.runtime.sandbox import unavailable_names
 from engine.runtime.spiff.events import prepare_events
 from engine.state_names import BLZT_NAMES
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS}
-
 NO_SUCH_NAMES = "（流程脚本不能输出、读写文件或导入模块；可用函数见 processes/README.md）"
 _BARE_ISO = re.compile(r"^(R\d*/)?P(\d|T\d)[0-9YMWDTHS.]*$")
 
 METADATA_FILE = "matter.toml"
 COMMON_PREFIX = "_common/"
 FORMS_PREFIX = "forms/"
-HUMAN_TASK_TAGS = ("userTask", "manualTask", "task")
 #: Tasks that are work for a person only when the designer gives them a form (else they pass through).
 PASS_THROUGH_TAGS = ("manualTask", "task")
 #: Camunda 7 attributes that name Java code or engine features we do not run.
@@ -147,52 +146,6 @@ def content_hash(files: Mapping[str, str]) -> str:
     for name in sorted(files):
         digest.update(name.encode("utf-8") + b"\0" + files[name].encode("utf-8") + b"\0")
     return digest.hexdigest()
-
-
-def _form_key_of(element: etree._Element) -> str:
-    key = element.get(f"{{{CAMUNDA_NS}}}formKey") or ""
-    for prefix in ("camunda-forms:app:", "camunda-forms:deployment:", "embedded:app:", "app:"):
-        if key.startswith(prefix):
-            key = key[len(prefix):]
-    if not key:
-        for prop in element.iterfind(".//spiffworkflow:property", NS):
-            if prop.get("name") == "formJsonSchemaFilename":
-                key = prop.get("value") or ""
-    for suffix in (".form", ".schema.json", ".json"):
-        if key.endswith(suffix):
-            key = key[: -len(suffix)]
-    return key.rsplit("/", 1)[-1]
-
-
-def readable_roots(bpmn_texts: Collection[str]) -> Iterator[etree._Element]:
-    """Roots of the texts that parse safely (unsafe ones are reported by the checks, not here)."""
-    for text in bpmn_texts:
-        try:
-            yield parse_xml(text, "<scan>", 16 * 1024 * 1024).getroot()
-        except UnsafeXml:
-            continue
-
-
-def referenced_form_keys(bpmn_texts: Collection[str]) -> set[str]:
-    """Form keys named by user tasks, so a bundle carries exactly the forms it uses."""
-    keys: set[str] = set()
-    for root in readable_roots(bpmn_texts):
-        for tag in HUMAN_TASK_TAGS:
-            for element in root.iter(f"{{{BPMN_NS}}}{tag}"):
-                key = _form_key_of(element)
-                if key:
-                    keys.add(key)
-    return keys
-
-
-def referenced_documents(bpmn_texts: Collection[str]) -> set[str]:
-    """Document template keys named by ``document`` element properties."""
-    keys: set[str] = set()
-    for root in readable_roots(bpmn_texts):
-        for prop in root.iter(f"{{{CAMUNDA_NS}}}property"):
-            if prop.get("name") == "document" and prop.get("value"):
-                keys.add((prop.get("value") or "").strip())
-    return keys
 
 
 class _Checker:
@@ -370,7 +323,7 @@ def _check_bpmn_tree(checker: _Checker, file: str, root: etree._Element, collect
             decision = (element.text or "").strip()
             if decision not in decision_ids:
                 checker.add(file, _owner_id(element), f"业务规则任务引用的决策“{decision}”不存在")
-        elif local in PASS_THROUGH_TAGS and element.tag.startswith(f"{{{BPMN_NS}}}") and not _form_key_of(element):
+        elif local in PASS_THROUGH_TAGS and element.tag.startswith(f"{{{BPMN_NS}}}") and not form_key_of(element):
             collected.pass_through.add(element_id)
         elif local in HUMAN_TASK_TAGS and element.tag.startswith(f"{{{BPMN_NS}}}"):
             _check_human_task(checker, file, element, lanes.get(element_id, ""), metadata, forms, human_tasks)
@@ -381,7 +334,7 @@ def _check_human_task(checker: _Checker, file: str, element: etree._Element, lan
                       human_tasks: dict[str, HumanTaskInfo]) -> None:
     element_id = element.get("id", "")
     name = element.get("name") or element_id
-    form_key = _form_key_of(element)
+    form_key = form_key_of(element)
     if not form_key:
         checker.add(file, element_id, f"人工任务“{name}”没有表单（camunda:formKey）")
     elif forms is not None and form_key not in forms:

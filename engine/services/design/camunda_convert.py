@@ -16,8 +16,8 @@ from typing import Any
 
 from lxml import etree
 
-from engine.definitions.catalog import BPMN_NS
-from engine.definitions.catalog import CAMUNDA_NS
+from engine.definitions.references import BPMN_NS
+from engine.definitions.references import CAMUNDA_NS
 from engine.errors import DefinitionProblem
 from engine.services.design.juel import Untranslatable
 from engine.services.design.juel import is_juel

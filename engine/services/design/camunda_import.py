@@ -22,10 +22,10 @@ from typing import Any
 from lxml import etree
 
 from engine.actors import Actor
-from engine.definitions.catalog import BPMN_NS
-from engine.definitions.catalog import CAMUNDA_NS
 from engine.definitions.catalog import FORMS_PREFIX
 from engine.definitions.catalog import METADATA_FILE
+from engine.definitions.references import BPMN_NS
+from engine.definitions.references import CAMUNDA_NS
 from engine.definitions.safexml import parse_xml
 from engine.errors import DefinitionInvalid
 from engine.errors import DefinitionProblem

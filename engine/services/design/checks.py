@@ -14,12 +14,12 @@ from collections.abc import Mapping
 from lxml import etree
 
 from engine.definitions.bundles import complete_bundle
-from engine.definitions.catalog import BPMN_NS
-from engine.definitions.catalog import CAMUNDA_NS
 from engine.definitions.catalog import COMMON_PREFIX
 from engine.definitions.catalog import DOCUMENTS_PREFIX
 from engine.definitions.catalog import METADATA_FILE
 from engine.definitions.catalog import compile_definition
+from engine.definitions.references import BPMN_NS
+from engine.definitions.references import CAMUNDA_NS
 from engine.definitions.safexml import parse_xml
 from engine.errors import DefinitionInvalid
 from engine.errors import DefinitionProblem

@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 
 from engine.actors import Actor
-from engine.definitions.catalog import BPMN_NS
 from engine.definitions.catalog import METADATA_FILE
 from engine.definitions.catalog import files_to_json
+from engine.definitions.references import BPMN_NS
 from engine.definitions.safexml import parse_xml
 from engine.errors import DefinitionInvalid
 from engine.errors import DefinitionProblem

@@ -15,12 +15,12 @@ from typing import Any
 
 from lxml import etree
 
-from engine.definitions.catalog import BPMN_NS
-from engine.definitions.catalog import CAMUNDA_NS
 from engine.definitions.catalog import COMMON_PREFIX
 from engine.definitions.catalog import FORMS_PREFIX
 from engine.definitions.catalog import METADATA_FILE
-from engine.definitions.catalog import SPIFF_NS
+from engine.definitions.references import BPMN_NS
+from engine.definitions.references import CAMUNDA_NS
+from engine.definitions.references import SPIFF_NS
 from engine.definitions.safexml import parse_xml
 from engine.errors import UnsafeXml
 from engine.services.context import EngineContext

@@ -16,7 +16,7 @@ from engine.definitions.catalog import FORMS_PREFIX
 from engine.definitions.catalog import METADATA_FILE
 from engine.definitions.catalog import files_to_json
 from engine.definitions.catalog import main_bpmn_file
-from engine.definitions.catalog import referenced_form_keys
+from engine.definitions.references import referenced_form_keys
 from engine.errors import DefinitionInvalid
 from engine.errors import DefinitionProblem
 from engine.errors import MatterNotFound
