@@ -90,7 +90,8 @@ POST /account/tokens                             login 403   403   200   200   2
 POST /matters/<code>/apply                       login go    go    go    go    403   403   403   403   403   403
 POST /window/walk-in                             login 403   403   go    go    403   403   403   403   403   403
 GET  /my/cases                                   login 200   200   403   403   403   403   403   403   403   403
-GET  /my/messages                                login 200   200   403   403   403   403   403   403   403   403
+# 消息中心: applicants' notices; supervisors and administrators read the art. 44 service flags there.
+GET  /my/messages                                login 200   200   403   403   403   403   403   403   200   200
 # Staff lists: each sees what its groups may see (the designer's lists are empty).
 GET  /cases                                      login 403   403   200   200   200   200   200   200   200   200
 GET  /work                                       login 403   403   200   200   200   200   200   200   200   200
