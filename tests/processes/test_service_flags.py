@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from engine.actors import Actor
+from engine.services.audit import verify_history
 from engine.services.service_flags import message_centre
 from engine.services.service_flags import supervisor_messages
 from engine.services.service_flags import sweep_service_flags
@@ -51,6 +52,8 @@ def test_day_7_and_day_10_are_each_written_once_and_reach_the_supervisors(hall: 
     hygiene_walk.deliver_at_window(hall, case_id)  # served late: nothing more is flagged
     _move_to(hall, date(2025, 10, 20))
     assert sweep_service_flags(hall.ctx) == 0 and len(_flags(hall, case_id)) == 2
+    [chain] = verify_history(hall.ctx, case_id)  # the flags are links of the case's hash chain
+    assert chain.ok, chain
 
 
 def test_a_sweep_after_a_stopped_worker_writes_both_flags_in_order(hall: Hall) -> None:
