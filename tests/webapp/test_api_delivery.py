@@ -27,12 +27,12 @@ def clients(web_app: Flask) -> dict[str, ApiClient]:
     return {name: ApiClient(web_app, name) for name in names}
 
 
-def _refused_case(clients: dict[str, ApiClient]) -> tuple[int, dict[str, Any], dict[str, Any]]:
+def _refused_case(clients: dict[str, ApiClient], channel: str = "window") -> tuple[int, dict[str, Any], dict[str, Any]]:
     citizen, clerk = clients["demo_citizen"], clients["demo_window"]
     case = citizen.post("/matters/food_business/cases", {"data": {}}).get_json()
     apply = next(t for t in case["open_tasks"] if t["element_id"] == "apply")
     assert citizen.post(f"/cases/{case['id']}/tasks/{apply['task_uuid']}/complete",
-                        {"data": APPLICATION}).status_code == 200
+                        {"data": {**APPLICATION, "delivery_method": channel}}).status_code == 200
     check = next(t for t in clerk.get("/tasks?matter=food_business").get_json()["items"]
                  if t["case_id"] == case["id"] and t["element_id"] == "rc_check")
     note = "经营项目为预包装食品销售，依法仅需备案，不需要取得食品经营许可"
@@ -90,3 +90,17 @@ def test_a_supervisor_records_an_ems_delivery_with_its_tracking_number(clients: 
     detail = clients["demo_citizen"].get(f"/cases/{case_id}").get_json()
     shown = next(d for d in detail["documents"] if d["id"] == notice["id"])
     assert shown["service"]["status"] == "served" and shown["service"]["served_channel"] == "ems"
+
+
+def test_an_online_service_is_the_applicants_first_reading_through_the_api(clients: dict[str, ApiClient]) -> None:
+    case_id, notice, _receipt = _refused_case(clients, channel="online")
+    assert notice["service"]["channel"] == "online" and notice["service"]["status"] == "pending"
+    path = f"/cases/{case_id}/documents/{notice['id']}"
+    clients["demo_window"].get(path)  # staff reading it serves nothing
+    assert _served_rows(clients["demo_window"], case_id) == []
+    assert clients["demo_citizen"].get(path).status_code == 200  # the applicant's reading is the receipt
+    [row] = _served_rows(clients["demo_window"], case_id)
+    assert row["channel"] == "online" and row["doc_key"] == "refusal_notice"
+    again = clients["demo_window"].post(f"{path}/service", {"channel": "window", "receiver_name": "王小明",
+                                                             "receiver_id_number": ID_NUMBER})
+    assert again.status_code == 422  # served already
