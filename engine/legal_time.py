@@ -101,6 +101,8 @@ class MatterLimits:
     supplement_outcome: str
     #: 陈述申辩 period in working days before a revocation is decided (``[revocation]``; 0: the matter has none).
     statement_period_wd: int = 0
+    #: Who decides a revocation (``[revocation] head_group``, else the deciding department's 负责人).
+    revocation_head_group: str = ""
 
     def for_permit(self, key: str) -> PermitLimits:
         """The permit's limits; the case's for ``""`` or a permit without limits of its own."""
@@ -119,6 +121,9 @@ class MatterLimits:
                                 "supplement_limit_wd": self.supplement_limit_wd}
         if self.statement_period_wd:
             data["statement_period_wd"] = self.statement_period_wd
+        # _common/revocation offers its decision to this post (nothing: to 窗口督办, never lost).
+        if self.revocation_head_group or self.case.head_group:
+            data["revocation_head_group"] = self.revocation_head_group or self.case.head_group
         for permit in self.timed_permits:
             data[f"{permit.key}_statutory_limit_wd"] = permit.statutory_wd
             data[f"{permit.key}_promised_limit_wd"] = permit.promised_wd
@@ -164,7 +169,7 @@ def limits_for(metadata: Any, entry: CatalogueEntry | None = None) -> MatterLimi
     Keys (see processes/README.md): ``statutory_limit_wd``, ``promised_limit_wd``,
     ``extension_limit_wd``; ``[supplement] reply_limit_wd, after_acceptance``; ``[decision]
     staff_groups, head_group, head_title``; ``[pause_basis] supplement, special_procedure``;
-    ``special_procedures``; ``[revocation] statement_period_wd``; and per permit the same keys in
+    ``special_procedures``; ``[revocation] statement_period_wd, head_group``; and per permit the same keys in
     ``[permits.<key>]`` (a permit without ``statutory_limit_wd`` is ``optional``: no clock of its own).
     """
     meta = _as_mapping(metadata)
@@ -202,11 +207,13 @@ def limits_for(metadata: Any, entry: CatalogueEntry | None = None) -> MatterLimi
             special_procedures=_strings(spec.get("special_procedures")) or case.special_procedures,
             optional=bool(spec.get("optional")) or not timed,
             decision_documents=(*_strings(spec.get("document")), *DECISION_DOCUMENTS)))
+    revocation: Mapping[str, Any] = extra.get("revocation") or {}
     return MatterLimits(case=case, permits=tuple(permits),
                         supplement_limit_wd=_int(supplement.get("reply_limit_wd"), DEFAULT_SUPPLEMENT_LIMIT_WD)
                         or DEFAULT_SUPPLEMENT_LIMIT_WD,
                         supplement_outcome=str(supplement.get("after_acceptance") or DEFAULT_SUPPLEMENT_OUTCOME),
-                        statement_period_wd=_int((extra.get("revocation") or {}).get("statement_period_wd"), 0))
+                        statement_period_wd=_int(revocation.get("statement_period_wd"), 0),
+                        revocation_head_group=str(revocation.get("head_group") or ""))
 
 
 def limit_problems(extra: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -237,7 +244,7 @@ def limit_problems(extra: Mapping[str, Any]) -> list[tuple[str, str]]:
     table("supplement", extra.get("supplement"), {"reply_limit_wd": int, "after_acceptance": str})
     table("decision", extra.get("decision"), {"staff_groups": list, "head_group": str, "head_title": str})
     table("pause_basis", extra.get("pause_basis"), {"supplement": str, "special_procedure": str})
-    table("revocation", extra.get("revocation"), {"statement_period_wd": int, "basis": str})
+    table("revocation", extra.get("revocation"), {"statement_period_wd": int, "basis": str, "head_group": str})
     strings("special_procedures", extra.get("special_procedures"))
     for kind in _strings(extra.get("special_procedures")):
         if kind not in SPECIAL_PROCEDURES:

@@ -365,6 +365,8 @@ def _check_provision_lists(checker: _Checker, file: str, element_id: str, name: 
                            metadata: MatterMetadata) -> None:
     """A decision form that cites provisions from the matter (``valuesKey``) needs a list to choose from:
     with none, nobody could ever refuse (the field is required when refusing) or would pick blind."""
+    if metadata.uses_entry_data:  # the provisions come from each case's 事项库 entry (its 法定依据)
+        return
     lists = provision_lists(metadata)
     for field_key, source in values_keys(form).items():
         if source.endswith(REFUSAL_KEY) and not lists.get(source):

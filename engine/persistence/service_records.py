@@ -75,3 +75,6 @@ class DocumentServiceRecord(Base):
     receiver_id_number: Mapped[str] = mapped_column(String(32), default="")
     tracking_number: Mapped[str] = mapped_column(String(40), default="")
     recorded_by: Mapped[str] = mapped_column(String(64), default="")
+    #: The last art. 44 flag the sweep wrote to the history ("", ``warning`` on day 7, ``overdue`` after
+    #: day 10): each is written once, whatever the number of workers.
+    flagged: Mapped[str] = mapped_column(String(16), default="", server_default="")

@@ -18,6 +18,7 @@ from engine.services.cases import load_runtime
 from engine.services.context import EngineContext
 from engine.services.notices import dispatch_new_notices
 from engine.services.outbox import deliver_due
+from engine.services.service_flags import sweep_service_flags
 from engine.services.steps import save_runtime
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ def run_worker(ctx: EngineContext, stop: threading.Event, poll_seconds: float = 
         try:
             refresh_calendar(ctx)  # a calendar change made by any process counts from this poll on
             fire_due_timers(ctx)
+            sweep_service_flags(ctx)  # art. 44: the day-7 flag and the overdue mark, each written once
         except Exception:  # noqa: BLE001 - a worker must survive one bad case and keep polling
             log.exception("timer pass failed")
         if ctx.settings.webhooks:

@@ -333,11 +333,17 @@ def test_deferred_items_not_supplied_in_time_can_be_extended_then_the_permit_rev
     assert hall.open(case_id) == ["dl_deferred_supplement"]
     assert hall.case(case_id).next_timer_due == at("2025-11-07", "23:59:59")
     assert move_to(hall, at("2025-11-08")) == 1
-    view = hall.do(case_id, "dl_deferred_overdue", {"overdue_action": "revoke", "overdue_note": "延期后仍未补交"})
+    # The timer only raised it to the 负责人; revoking takes a notice, a 陈述申辩 period and a decision.
+    assert hall.case(case_id).open_tasks[0].candidate_groups == ("scjg_fzr",)
+    hall.do(case_id, "dl_deferred_overdue", {"overdue_action": "revoke", "overdue_note": "延期后仍未补交自查制度文本"})
+    assert hall.open(case_id) == ["rv_statement"] and documents(hall, case_id)[-1] == "revocation_notice"
+    hall.do(case_id, "rv_statement", {"statement_text": "无异议。"})
+    view = hall.do(case_id, "rv_decide", {"revocation_decision": "revoke", "record_credit": "yes",
+                                          "decision_reasons": "延期后仍未补交自查制度文本，容缺承诺未履行。"})
     assert view.status == "completed" and hall.open(case_id) == []
     data = hall.case(case_id).data
     assert data["delivery_result"] == "revoked"
-    assert "延期后仍未补交" in data["credit_violation_reason"]
+    assert "容缺承诺未履行" in data["credit_violation_reason"]
     assert statuses(hall, case_id)[-1] == 15
     assert documents(hall, case_id)[-1] == "revocation_decision"
     assert "dl_pickup" not in completed(hall, case_id)

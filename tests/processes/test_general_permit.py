@@ -20,6 +20,7 @@ import pytest
 from engine.actors import Actor
 from engine.catalogue.entry import PATTERN_PROCESS
 from engine.catalogue.entry import CatalogueEntry
+from engine.catalogue.provisions import provisions_of
 from engine.clock import FixedClock
 from engine.errors import DefinitionInvalid
 from engine.errors import FormDataInvalid
@@ -189,12 +190,28 @@ def test_a_denial_names_the_reason_and_is_signed_by_the_organ(hall: EngineContex
     do(hall, view.id, "rc_check", {"reception_decision": "accept"})
     do(hall, view.id, "chengban", {"review_result": "pass", "chengban_opinion": "经营场所不符合要求"})
     do(hall, view.id, "shenhe", {"shenhe_result": "agree", "shenhe_opinion": "同意"})
-    view = do(hall, view.id, "pizhun", {"decision": "deny", "decision_reason": "经营场所面积不符合规定"})
+    # The 批准 post is offered the entry's own 法定依据, split into provisions, to cite.
+    task = next(t for t in get_case(hall, view.id, with_data=False).open_tasks if t.element_id == "pizhun")
+    approver = Actor("u_p", "批准", frozenset({entry.pizhun_post}))
+    _name, form = casework.task_form(hall, view.id, task.task_uuid, approver)
+    offered = [value for value, _label in next(f for f in form.fields if f.key == "decision_provision").options]
+    assert offered == list(provisions_of(entry.legal_basis)) and offered
+    reason = "经营场所面积 12 平方米，低于本事项规定的 20 平方米。"
+    elsewhere = "《某某条例》第一条"  # not in the entry's legal basis
+    for refused, field in (({"decision_reason": reason}, "decision_provision"),  # no provision cited
+                           ({"decision_reason": reason, "decision_provision": elsewhere}, "decision_provision"),
+                           ({"decision_reason": "不符合", "decision_provision": offered[0]}, "decision_reason")):
+        with pytest.raises(FormDataInvalid) as raised:
+            do(hall, view.id, "pizhun", {"decision": "deny", **refused})
+        assert field in raised.value.errors
+    assert open_tasks(hall, view.id) == ["pizhun"]
+    view = do(hall, view.id, "pizhun", {"decision": "deny", "decision_reason": reason,
+                                        "decision_provision": offered[-1]})
     assert view.status == "completed"
     documents = {d.doc_key: d for d in cases.case_documents(hall, view.id)}
     assert "general_certificate" not in documents
     denial = documents["denial_decision"].html
-    assert "经营场所面积不符合规定" in denial and entry.name in denial
+    assert reason in denial and entry.name in denial and f"依据：{offered[-1]}" in denial
     with hall.uow() as uow:
         organ = org.organ_by_code(uow, entry.organ_code)
     assert organ is not None and f"<div class=\"signer\">{organ.name}</div>" in denial

@@ -206,12 +206,24 @@ def test_commitment_not_kept_rectification_then_revoked(hall_hygiene: Hall) -> N
     hall.advance(days=20)
     assert hall.open(case_id) == ["recheck"]
     hall.do(case_id, "recheck", {"recheck_result": "noncompliant", "recheck_note": "仍未配备消毒设施"})
+    # The failed recheck only raises the case to the 卫健委负责人; revoking takes a notice with a
+    # 陈述申辩 period and a reasoned decision that says whether a credit record is written.
     assert hall.open(case_id) == ["revoke_decision"]
-    view = hall.do(case_id, "revoke_decision", {"revocation_reason": "未配备消毒设施"})
+    assert hall.case(case_id).open_tasks[0].candidate_groups == ("ws_fzr",)
+    hall.do(case_id, "revoke_decision", {"proposal": "start",
+                                         "proposal_reasons": "限期整改期满复查，仍未配备消毒设施，承诺不实。"})
+    assert hall.open(case_id) == ["rv_statement"] and 15 not in status_codes(hall, case_id)
+    notice = cases.case_documents(hall.ctx, case_id)[-1]
+    assert notice.doc_key == "revocation_notice" and "仍未配备消毒设施" in notice.html
+    hall.do(case_id, "rv_statement", {"statement_text": "消毒柜已订购，尚未到货。"})
+    reasons = "陈述理由不能成立：未配备消毒设施，不符合公共场所卫生许可条件。"
+    view = hall.do(case_id, "rv_decide", {"revocation_decision": "revoke", "record_credit": "yes",
+                                          "decision_reasons": reasons})
     assert (view.status, view.blzt, view.open_tasks) == ("completed", 15, ())
     assert hall.case(case_id).data["permit_status"] == "revoked"
     revocation = cases.case_documents(hall.ctx, case_id)[-1]
     assert revocation.doc_key == "revocation_decision" and "未配备消毒设施" in revocation.html
+    assert "提出了陈述、申辩意见" in revocation.html
     assert status_codes(hall, case_id) == [1, 3, 11, 15]
 
     # The credit record bars the commitment track for this shop's next application.

@@ -44,7 +44,7 @@ def _to_the_head(hall: Hall) -> int:
 def _noticed(hall: Hall) -> int:
     case_id = _to_the_head(hall)
     hall.do(case_id, "propose_revocation", PROPOSAL)
-    assert hall.open(case_id) == ["make_statement"]
+    assert hall.open(case_id) == ["rv_statement"]
     return case_id
 
 
@@ -71,9 +71,9 @@ def test_the_notice_gives_five_working_days_to_state_and_defend(hall: Hall) -> N
 
 def test_the_applicant_states_their_case_and_the_head_revokes_with_a_credit_record(hall: Hall) -> None:
     case_id = _noticed(hall)
-    hall.do(case_id, "make_statement", {"statement_text": "设计院延误出图，我司已催告，请求宽限。"})
-    assert hall.open(case_id) == ["decide_revocation"]
-    view = hall.do(case_id, "decide_revocation", {
+    hall.do(case_id, "rv_statement", {"statement_text": "设计院延误出图，我司已催告，请求宽限。"})
+    assert hall.open(case_id) == ["rv_decide"]
+    view = hall.do(case_id, "rv_decide", {
         "revocation_decision": "revoke", "record_credit": "yes",
         "decision_reasons": "陈述理由不能成立：承诺期限由企业自行确定，逾期未交且整改期满仍未交。"}, user=HEAD)
     assert (view.status, view.blzt) == ("completed", 15)
@@ -86,8 +86,8 @@ def test_the_applicant_states_their_case_and_the_head_revokes_with_a_credit_reco
 
 def test_a_revocation_without_a_credit_record_writes_none(hall: Hall) -> None:
     case_id = _noticed(hall)
-    hall.do(case_id, "make_statement", {"statement_text": "承诺事项确未履行，无异议。"})
-    view = hall.do(case_id, "decide_revocation", {
+    hall.do(case_id, "rv_statement", {"statement_text": "承诺事项确未履行，无异议。"})
+    view = hall.do(case_id, "rv_decide", {
         "revocation_decision": "revoke", "record_credit": "no",
         "decision_reasons": "承诺未履行，但企业主动说明情况，情节轻微，不记入信用记录。"}, user=HEAD)
     assert view.blzt == 15 and _credit_entries(hall, case_id) == []
@@ -98,10 +98,10 @@ def test_a_revocation_without_a_credit_record_writes_none(hall: Hall) -> None:
 def test_silence_past_the_period_then_the_head_does_not_revoke(hall: Hall) -> None:
     case_id = _noticed(hall)
     hall.advance(seconds=(datetime(2025, 11, 3, 23, tzinfo=CN) - hall.clock.now()).total_seconds())
-    assert hall.open(case_id) == ["make_statement"]  # Monday 23:00: still within the period
+    assert hall.open(case_id) == ["rv_statement"]  # Monday 23:00: still within the period
     assert hall.advance(hours=1) == 1
-    assert hall.open(case_id) == ["decide_revocation"] and hall.case(case_id).data["statement_received"] is False
-    view = hall.do(case_id, "decide_revocation", {
+    assert hall.open(case_id) == ["rv_decide"] and hall.case(case_id).data["statement_received"] is False
+    view = hall.do(case_id, "rv_decide", {
         "revocation_decision": "keep", "decision_reasons": "经复核，施工图已于期满后补交并审查合格，不予撤销。"},
         user=HEAD)
     assert view.status == "completed" and 15 not in [int(h.to_state) for h in hall.history(case_id)
@@ -112,14 +112,14 @@ def test_silence_past_the_period_then_the_head_does_not_revoke(hall: Hall) -> No
 
 def test_a_third_party_named_in_the_decision_gets_its_own_record(hall: Hall) -> None:
     case_id = _noticed(hall)
-    hall.do(case_id, "make_statement", {"statement_text": "施工图由设计院出具，其审查合格书系伪造。"})
+    hall.do(case_id, "rv_statement", {"statement_text": "施工图由设计院出具，其审查合格书系伪造。"})
     decision = {"revocation_decision": "revoke", "record_credit": "no", "third_party_credit": "yes",
                 "decision_reasons": "承诺所依据的审查合格书不实，审批决定予以撤销。",
                 "third_party_name": "临江建筑设计研究院有限公司", "third_party_role": "设计单位",
                 "third_party_credit_code": DESIGN_INSTITUTE, "third_party_finding": "出具的施工图审查合格书系伪造"}
     with pytest.raises(FormDataInvalid):  # a third party's record needs its name, code and the facts
-        hall.do(case_id, "decide_revocation", {**decision, "third_party_credit_code": ""}, user=HEAD)
-    hall.do(case_id, "decide_revocation", decision, user=HEAD)
+        hall.do(case_id, "rv_decide", {**decision, "third_party_credit_code": ""}, user=HEAD)
+    hall.do(case_id, "rv_decide", decision, user=HEAD)
     assert _credit_entries(hall, case_id) == [(DESIGN_INSTITUTE, "third_party")]
     assert hall.ctx.services["credit_status"]({"credit_code": DESIGN_INSTITUTE}) == {"clean": False, "violations": 1}
     assert hall.ctx.services["credit_status"]({"credit_code": CLEAN_CODE}) == {"clean": True, "violations": 0}

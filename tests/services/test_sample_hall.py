@@ -3,9 +3,11 @@ are exactly what the generator script writes."""
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import io
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -103,3 +105,29 @@ def test_the_shipped_catalogue_exports_unchanged(hall: EngineContext, fmt: str) 
     again = import_catalogue(hall, ADMIN, exported, f"catalogue.{fmt}", dry_run=True)
     assert {change.outcome for change in again.changes} == {"unchanged"}
     assert len(again.changes) >= 150 and again.not_in_file == ()
+
+
+def _heads_named_by_matters() -> dict[str, str]:
+    """post code -> where a shipped matter names it as the 负责人 who decides (extension, revocation)."""
+
+    named: dict[str, str] = {}
+    for path in sorted((PROJECT_ROOT / "processes").glob("*/matter.toml")):
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        tables = {"[decision]": data.get("decision") or {}, "[revocation]": data.get("revocation") or {},
+                  **{f"[permits.{k}]": v for k, v in (data.get("permits") or {}).items()}}
+        for where, table in tables.items():
+            if table.get("head_group"):
+                named[table["head_group"]] = f"{path.parent.name} {where}"
+    return named
+
+
+def test_every_head_a_matter_names_is_a_post_of_the_sample_organisation() -> None:
+    """A real hall imports the sample posts.csv, not the demo accounts: the 负责人 who alone approve an
+    extension or decide a revocation (e.g. 审批局负责人 ``xzsp_fzr`` for 先建后验) must be posts there."""
+    with (CATALOGUE_DIR / "organisation" / "posts.csv").open(encoding="utf-8-sig") as f:
+        posts = {row["岗位编码"]: row for row in csv.DictReader(f)}
+    named = _heads_named_by_matters()
+    assert "xzsp_fzr" in named and {"zj_fzr", "cg_fzr", "scjg_fzr", "ws_fzr"} <= named.keys()
+    missing = {code: where for code, where in named.items() if code not in posts}
+    assert missing == {}
+    assert all(posts[code]["岗位类别"] == "负责人" and posts[code]["状态"] == "在用" for code in named)

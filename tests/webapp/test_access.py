@@ -90,7 +90,8 @@ POST /account/tokens                             login 403   403   200   200   2
 POST /matters/<code>/apply                       login go    go    go    go    403   403   403   403   403   403
 POST /window/walk-in                             login 403   403   go    go    403   403   403   403   403   403
 GET  /my/cases                                   login 200   200   403   403   403   403   403   403   403   403
-GET  /my/messages                                login 200   200   403   403   403   403   403   403   403   403
+# 消息中心: applicants' notices; supervisors and administrators read the art. 44 service flags there.
+GET  /my/messages                                login 200   200   403   403   403   403   403   403   200   200
 # Staff lists: each sees what its groups may see (the designer's lists are empty).
 GET  /cases                                      login 403   403   200   200   200   200   200   200   200   200
 GET  /work                                       login 403   403   200   200   200   200   200   200   200   200
@@ -197,6 +198,9 @@ GET  /api/v1/cases/<int:case_id>                 401   200   404   200   200   4
 GET  /api/v1/cases/<int:case_id>/history         401   200   404   200   200   404   404   404   200   200   200
 GET  /api/v1/cases/<int:case_id>/documents/<int:document_id>
                                                  401   200   404   200   200   404   404   404   200   200   200
+# Recording a delivery through the API: as on the page (the 收件凭证 is not served: 403 to all who see the case).
+POST /api/v1/cases/<int:case_id>/documents/<int:document_id>/service
+                                                 401   403   404   403   403   404   404   404   403   403   403
 # The window's task through the API: claim (then released again); release of an unclaimed task is refused to
 # all who see the case; complete with an empty form: 422 for who may work it, nothing stored.
 POST /api/v1/cases/<int:case_id>/tasks/<task_uuid>/claim

@@ -48,6 +48,16 @@ def test_an_administrator_adds_a_matter_then_edits_it_into_a_second_version(logi
     assert "（jt_page_test）为第 2 版（页面编辑）：承诺办结时限（工作日）" in log
 
 
+def test_the_entry_page_lists_the_provisions_a_denial_may_cite(login: Any) -> None:
+    admin: User = login("demo_admin")
+    basis = "《中华人民共和国道路运输条例》第二十一条、第二十四条\n《道路货物运输及站场管理规定》（交通运输部令）"
+    admin.post("/admin/catalogue/new", {**NEW_MATTER, "code": "jt_page_basis", "legal_basis": basis})
+    page = _text(admin.get("/admin/catalogue/jt_page_basis"))
+    listed = re.findall(r"<li>(《[^<]+)</li>", page.split("不予许可须从以下条款中选择", 1)[1].split("</ul>", 1)[0])
+    assert listed == ["《中华人民共和国道路运输条例》第二十一条", "《中华人民共和国道路运输条例》第二十四条",
+                      "《道路货物运输及站场管理规定》（交通运输部令）"]
+
+
 def test_a_bad_matter_is_refused_in_chinese_and_what_was_typed_is_kept(login: Any) -> None:
     admin: User = login("demo_admin")
     refused = admin.post("/admin/catalogue/new", {**NEW_MATTER, "code": "jt_refused", "promised_limit_wd": "30",

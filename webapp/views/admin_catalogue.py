@@ -22,6 +22,7 @@ from engine.catalogue.entry import LEVELS
 from engine.catalogue.entry import MATTER_TYPES
 from engine.catalogue.entry import ONLINE_DEPTHS
 from engine.catalogue.entry import PATTERN_PROCESS
+from engine.catalogue.provisions import provisions_of
 from engine.errors import FormDataInvalid
 from engine.errors import MatterNotFound
 from engine.services.catalogue import editing
@@ -68,7 +69,8 @@ def _form_page(values: dict[str, str], errors: dict[str, str], code: str | None,
                            history=history, view=organisation_overview(engine()),
                            processes=[m.code for m in list_matters(engine())], matter_types=list(MATTER_TYPES),
                            levels=list(LEVELS), case_types=CASE_TYPES, depths=ONLINE_DEPTHS,
-                           notes=dict(guide_rows()), pattern=PATTERN_PROCESS), status
+                           notes=dict(guide_rows()), pattern=PATTERN_PROCESS,
+                           provisions=provisions_of(str(values.get("legal_basis") or "").splitlines())), status
 
 
 @bp.get("/admin/catalogue/new")

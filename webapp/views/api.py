@@ -27,6 +27,7 @@ from engine.actors import Actor
 from engine.services import casework
 from engine.services import deadline_requests as legal
 from engine.services import deadline_views as legal_views
+from engine.services import service_of_documents
 from engine.services import task_actions
 from engine.services import tasks
 from engine.services.accounts import actor_for_token
@@ -163,6 +164,17 @@ def history(case_id: int):  # type: ignore[no-untyped-def]
 @operation("getDocument", "文书正文", s.DocumentContent, errors=(404,))
 def document(case_id: int, document_id: int):  # type: ignore[no-untyped-def]
     return s.DocumentContent.model_validate(casework.case_document(engine(), case_id, document_id, _actor()))
+
+
+@bp.post("/cases/<int:case_id>/documents/<int:document_id>/service")
+@operation("recordDelivery", "登记文书送达", s.DocumentService, errors=(400, 403, 404, 422), body=s.DeliveryBody,
+           body_required=True,
+           description="与办件页面的送达登记相同：窗口或督办人员登记窗口领取（领取人姓名、身份证号）"
+                       "或邮寄（EMS 运单号），记入办理记录；已送达的不能重复登记（422），无需送达的文书为 403。"
+                       "电子送达不登记，以申请人本人首次查看文书的时间为送达时间。")
+def record_delivery(case_id: int, document_id: int, body: s.DeliveryBody):  # type: ignore[no-untyped-def]
+    served = service_of_documents.record_delivery(engine(), case_id, document_id, _actor(), body.model_dump())
+    return s.DocumentService.model_validate(served)
 
 
 # -- tasks ---------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from engine.services.messages import send_message
 from engine.services.operations import incidents
 from webapp.security import engine
-from webapp.views import api_schemas as s
+from webapp.views import api_schemas_operations as s
 from webapp.views.api import _actor
 from webapp.views.api import bp
 from webapp.views.openapi import operation

@@ -15,14 +15,15 @@ from flask import url_for
 
 from engine.errors import EngineError
 from engine.errors import FormDataInvalid
+from engine.policy.service import WATCHING_GROUPS
 from engine.services import casework
 from engine.services import service_of_documents
 from engine.services import task_actions
 from engine.services.applications import UnknownApplicant
 from engine.services.applications import file_application
 from engine.services.guidance import case_guide
-from engine.services.notices import applicant_messages
 from engine.services.parties import WalkInApplicant
+from engine.services.service_flags import message_centre
 from engine.services.submissions import Outcome
 from engine.services.submissions import submit_task
 from engine.services.uploads import open_upload
@@ -88,10 +89,11 @@ def mine():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/my/messages")
-@requires("applicant")
+@requires("applicant", *WATCHING_GROUPS)
 def messages():  # type: ignore[no-untyped-def]
-    """消息中心: every notice (documents served, 办理状态 changes) on the applicant's own cases."""
-    return render_template("cases/messages.html", messages=applicant_messages(engine(), current_actor()))
+    """消息中心: every notice (documents served, 办理状态 changes) on the applicant's own cases; for
+    supervisors, every certificate flagged for late service (行政许可法第四十四条)."""
+    return render_template("cases/messages.html", messages=message_centre(engine(), current_actor()))
 
 
 @bp.get("/cases")

@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from typing import Any
 
+from sqlalchemy import and_
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 
@@ -48,6 +50,7 @@ class ServiceRow:
     receiver_id_number: str
     tracking_number: str
     recorded_by: str
+    flagged: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +73,7 @@ def stage_service(uow: UnitOfWork, *, case_id: int, document_no: str, doc_key: s
                                  "permit": permit, "kind": kind, "channel": channel, "issued_at": issued_at,
                                  "warn_on": warn_on, "due_on": due_on, "status": "pending", "served_at": None,
                                  "served_channel": "", "receiver_name": "", "receiver_id_number": "",
-                                 "tracking_number": "", "recorded_by": ""})
+                                 "tracking_number": "", "recorded_by": "", "flagged": ""})
 
 
 def services_of_case(uow: UnitOfWork, case_id: int) -> list[ServiceRow]:
@@ -106,3 +109,24 @@ def pending_services(uow: UnitOfWork, *, kind: str | None = None, warn_by: date 
     query = query.order_by(SERVICES.c.due_on, SERVICES.c.id)
     return [PendingService(_row(values), values["case_number"], values["matter_code"])
             for values in connection(uow).execute(query).mappings()]
+
+
+def services_to_flag(uow: UnitOfWork, today: date) -> list[PendingService]:
+    """Pending certificates whose art. 44 flag for ``today`` is not in the history yet: the warning from
+    the 7th working day, the overdue mark after the 10th (oldest due first)."""
+    query = (select(*SERVICES.c, CASES.c.case_number, CASES.c.matter_code)
+             .join(CASES, CASES.c.id == SERVICES.c.case_id)
+             .where(SERVICES.c.status == "pending", SERVICES.c.kind == "certificate",
+                    or_(and_(SERVICES.c.warn_on <= today, SERVICES.c.flagged == ""),
+                        and_(SERVICES.c.due_on < today, SERVICES.c.flagged != "overdue")))
+             .order_by(SERVICES.c.due_on, SERVICES.c.id))
+    return [PendingService(_row(values), values["case_number"], values["matter_code"])
+            for values in connection(uow).execute(query).mappings()]
+
+
+def mark_flagged(uow: UnitOfWork, service_id: int, was: str, flag: str) -> bool:
+    """Move the written flag from ``was`` to ``flag``; False when another worker (or a delivery) came first."""
+    result = connection(uow).execute(
+        update(SERVICES).where(SERVICES.c.id == service_id, SERVICES.c.status == "pending",
+                               SERVICES.c.flagged == was).values(flagged=flag))
+    return result.rowcount == 1

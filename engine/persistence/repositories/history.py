@@ -139,6 +139,15 @@ def submissions_with_key(uow: UnitOfWork, key: str) -> list[HistoryRow]:
                  .order_by(HISTORY.c.id))
 
 
+def latest_events(uow: UnitOfWork, event_types: tuple[str, ...], limit: int = 200) -> list[CaseEvent]:
+    """The newest rows of these types over every case, with their case numbers (a supervisor's 消息中心)."""
+    query = (select(CASES.c.case_number, CASES.c.matter_code, *_COLUMNS)
+             .join(CASES, CASES.c.id == HISTORY.c.case_id).where(HISTORY.c.event_type.in_(event_types))
+             .order_by(HISTORY.c.occurred_at.desc(), HISTORY.c.id.desc()).limit(limit))
+    return [CaseEvent(values["case_number"], values["matter_code"], _row(values))
+            for values in connection(uow).execute(query).mappings()]
+
+
 def history_for_export(uow: UnitOfWork, matter_code: str | None, since: datetime | None,
                        until: datetime | None) -> list[CaseEvent]:
     """Every history row (optionally of one matter, within [since, until)), by case and seq."""

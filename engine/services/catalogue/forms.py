@@ -3,7 +3,8 @@
 = the pattern's applicant block (``forms/general_permit_application.form``) + one upload per 申请材料
 of the entry version the case started on + the entry's own fields, if a designer drew them: the form
 ``general_permit_fields_<entry code>`` saved in the pattern's draft in the form editor and deployed
-with it. Every other form of every case is the deployed version's own.
+with it. Every other form of every case is the deployed version's own, except that a decision form's
+provision list (``valuesKey`` ``refusal_provisions``) is the entry's 法定依据 split into provisions.
 
 Composed forms are kept per (definition version, entry version content): both are immutable.
 """
@@ -11,8 +12,11 @@ Composed forms are kept per (definition version, entry version content): both ar
 from __future__ import annotations
 
 from engine.catalogue.entry import CatalogueEntry
+from engine.catalogue.provisions import provisions_of
+from engine.decision_rules import REFUSAL_KEY
 from engine.definitions.catalog import CompiledDefinition
 from engine.forms import FormDefinition
+from engine.forms.choices import with_choices
 from engine.forms.compose import UploadSpec
 from engine.forms.compose import compose_form
 from engine.persistence.rows import CaseRow
@@ -59,15 +63,23 @@ def _composed(compiled: CompiledDefinition, entry: CatalogueEntry) -> FormDefini
     return found
 
 
+def entry_provision_lists(entry: CatalogueEntry) -> dict[str, tuple[str, ...]]:
+    """The lists a pattern-run case's decision forms cite from (``valuesKey``): the entry's 法定依据,
+    split into provisions, is what a 不予许可 may rest on."""
+    return {REFUSAL_KEY: provisions_of(entry.legal_basis)}
+
+
 def form_for_entry(compiled: CompiledDefinition, entry: CatalogueEntry | None, form_key: str) -> FormDefinition:
-    """The form a task with ``form_key`` shows on a case of ``entry`` (the deployed form unless composed)."""
-    if entry is None or form_key != APPLICATION_FORM or not compiled.metadata.uses_entry_data:
+    """The form a task with ``form_key`` shows on a case of ``entry``: the deployed form (the
+    application composed), its provision choices from the entry on a pattern-run case."""
+    if entry is None or not compiled.metadata.uses_entry_data:
         return compiled.forms.get(form_key)
-    return _composed(compiled, entry)
+    form = _composed(compiled, entry) if form_key == APPLICATION_FORM else compiled.forms.get(form_key)
+    return with_choices(form, entry_provision_lists(entry))
 
 
 def case_form(uow: UnitOfWork, case: CaseRow, compiled: CompiledDefinition, form_key: str) -> FormDefinition:
-    """The form of ``form_key`` on ``case``: composed from its 事项库 entry for a pattern-run application."""
-    if form_key != APPLICATION_FORM or not compiled.metadata.uses_entry_data:
+    """The form of ``form_key`` on ``case``: composed from its 事项库 entry for a pattern-run case."""
+    if not compiled.metadata.uses_entry_data:
         return compiled.forms.get(form_key)
     return form_for_entry(compiled, case_entry(uow, case), form_key)
