@@ -1,6 +1,6 @@
 """Service flags written once: the last art. 44 flag (warning / overdue) recorded for a pending certificate.
 
-Revision ID: legal_1
+Revision ID: 0019
 Revises: 0018
 Create Date: 2026-12-06 22:10:00
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "legal_1"
+revision: str = "0019"
 down_revision: str | Sequence[str] | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
