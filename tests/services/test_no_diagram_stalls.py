@@ -1,7 +1,7 @@
 """No diagram accepted at deploy is left running with no open task, no timer and no message
 subscription: every matter under tests/fixtures is deployed and driven as far as a generic driver
 can (forms filled from their own rules, messages and signals sent by 办件编号, timers fired on the
-injected clock), and the case is checked after every step."""
+injected clock, service tasks' HTTP requests answered), and the case is checked after every step."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ from engine.services.context import EngineContext
 from engine.services.deploy import deploy_path
 from engine.services.deploy import matter_dirs
 from engine.services.messages import send_message
+from engine.services.service_calls import deliver_service_calls
+from engine.services.service_calls import pending_calls
 from engine.services.timers import fire_due_timers
 from tests.conftest import FIXTURES
 from tests.readback import get_case
@@ -34,6 +36,11 @@ DIAGRAMS = sorted({folder for parent in FIXTURES.iterdir() if parent.is_dir() fo
 PAYLOAD_SAMPLES: dict[str, Any] = {"string": "测试", "number": 1, "boolean": True, "object": {}, "list": []}
 OPERATOR = Actor("ops_driver", "驱动", frozenset({"admin", "integration"}))
 MAX_STEPS = 40
+
+
+def _answer(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    """Every allowlisted endpoint answers the same JSON object."""
+    return 200, b'{"registered": true}'
 
 
 def _values(form: FormDefinition) -> dict[str, Any]:
@@ -75,6 +82,9 @@ def _step(ctx: EngineContext, clock: FixedClock, case_id: int) -> str:
         send_message(ctx, OPERATOR, event.name, kind=event.kind, correlation={"办件编号": view.case_number},
                      payload=payload)
         return f"{event.kind} {event.name}"
+    if pending_calls(ctx, case_id):
+        deliver_service_calls(ctx, _answer)
+        return "service call"
     assert view.next_timer_due is not None
     clock.set(view.next_timer_due + timedelta(seconds=1))
     fire_due_timers(ctx)
@@ -98,8 +108,8 @@ def test_no_accepted_diagram_is_left_waiting_for_nothing(ctx: EngineContext, clo
             break
         with ctx.uow() as uow:
             waiting = subscriptions_of_case(uow, view.id)
-        assert view.open_tasks or view.next_timer_due or waiting, \
-            f"{code} stalls after {done}: running with no open task, no timer and no message subscription"
+        assert view.open_tasks or view.next_timer_due or waiting or pending_calls(ctx, view.id), \
+            f"{code} stalls after {done}: running with no open task, timer, message subscription or service call"
         action = _step(ctx, clock, view.id)
         if not action:
             break
