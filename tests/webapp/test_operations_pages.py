@@ -87,3 +87,20 @@ def test_a_message_correlated_by_case_number_through_the_api(web_app: Flask) -> 
     assert get_case(ctx, view.id).data["licence_no"] == "JY1320"
     citizen = User(web_app, "demo_citizen")
     assert citizen.api("POST", "/api/v1/messages", {"name": "licence_issued"}).status_code == 403
+
+
+def test_a_token_move_forwards_is_previewed_and_made_from_the_case_page(web_app: Flask) -> None:
+    ctx = web_app.extensions["onewindow"]
+    files = collect_matter_files(FIXTURES / "matters" / "timer_review", FIXTURES / "forms")
+    deploy_files(ctx, files, Actor("designer", groups=frozenset({"designer"})))
+    view = cases.start_case(ctx, "timer_review", Actor.system())
+    admin = User(web_app, "demo_admin")
+    page = admin.get(f"/ops/cases/{view.id}").get_data(as_text=True)
+    assert "移到：科长督办" in page and "review_overdue" not in page  # a boundary event is no target
+    refused = admin.get(f"/ops/cases/{view.id}?target=review_overdue").get_data(as_text=True)
+    assert "边界事件依附于所在环节" in refused and "确认调整" not in refused
+    preview = admin.get(f"/ops/cases/{view.id}?target=escalate").get_data(as_text=True)
+    assert "当前待办：审查（将取消）" in preview and "调整后待办：科长督办" in preview and "确认调整" in preview
+    assert admin.post(f"/ops/cases/{view.id}/move", {"target": "escalate", "reason": ""}).status_code == 422
+    assert admin.post(f"/ops/cases/{view.id}/move", {"target": "escalate", "reason": "已线下审查"}).status_code == 302
+    assert [t.element_id for t in get_case(ctx, view.id).open_tasks] == ["escalate"]
