@@ -51,6 +51,7 @@ from engine.services.cases import case_view
 from engine.services.cases import definition_for_case
 from engine.services.cases import load_runtime
 from engine.services.context import EngineContext
+from engine.services.design.migration import migrate_to_latest
 from engine.services.effects import issue_document
 from engine.services.operations.incidents import require_operator
 from engine.services.operations.incidents import retry_incident
@@ -61,6 +62,7 @@ from engine.services.views import CaseView
 TERMINATION_DOCUMENT = "termination_notice"
 TERMINATION_TITLE = "终止办理通知书"
 SUSPENSION_RULES = ("extend", "keep")
+BULK_ACTIONS = ("suspend", "resume", "retry", "migrate")
 
 
 def _reason(reason: str) -> str:
@@ -308,11 +310,12 @@ class BulkOutcome:
 
 
 def bulk_action(ctx: EngineContext, actor: Actor, action: str, case_ids: list[int], reason: str) -> list[BulkOutcome]:
-    """Suspend, resume or retry (every open incident, unchanged data) each selected case in its own step."""
+    """Suspend, resume, retry (every open incident, unchanged data) or migrate (to the newest version
+    of its matter, when safe) each selected case in its own step; one outcome per case."""
     require_operator(ctx, actor)
-    _reason(reason)
-    if action not in ("suspend", "resume", "retry"):
-        raise FormDataInvalid({"action": "批量操作只能为挂起、恢复或重试"})
+    reason = _reason(reason)
+    if action not in BULK_ACTIONS:
+        raise FormDataInvalid({"action": "批量操作只能为挂起、恢复、重试或迁移到最新版本"})
     outcomes = []
     for case_id in dict.fromkeys(case_ids):
         try:
@@ -329,6 +332,11 @@ def _one(ctx: EngineContext, actor: Actor, action: str, case_id: int, reason: st
     }
     if action in actions:
         return actions[action]().status
+    if action == "migrate":
+        outcome = migrate_to_latest(ctx, case_id, actor, reason)
+        if not outcome.migrated:
+            raise NotAllowed("未迁移：" + "；".join(outcome.reasons))
+        return outcome.reasons[0]
     with ctx.uow() as uow:
         incidents = open_incidents_of_case(uow, case_id)
     if not incidents:
