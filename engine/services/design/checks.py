@@ -139,7 +139,8 @@ def _camunda_findings(file: str, root: etree._Element) -> list[tuple[DefinitionP
             elif local == "inputOutput":
                 add(element, "使用了输入/输出映射（camunda:inputOutput），本系统不支持；请在脚本任务中赋值")
             elif local == "formData":
-                add(element, "使用了 Camunda 生成式表单（camunda:formData），请改用 form-js 表单（.form 文件）")
+                add(element, "使用了 Camunda 生成式表单（camunda:formData），请改用 form-js 表单（.form 文件）",
+                    ("没有表单",))
             elif local in ("in", "out") and (element.get("sourceExpression") or "").find("${") >= 0:
                 add(element, "调用活动的变量映射使用了 JUEL 表达式，请删除或改写")
     return problems
