@@ -26,13 +26,16 @@ from typing import Any
 from engine.errors import CaseFailed
 from engine.persistence.repositories.outbox import SERVICE_CALL
 from engine.persistence.repositories.outbox import add_events
+from engine.persistence.repositories.outbox import cancel_calls
 from engine.persistence.repositories.outbox import due_deliveries
 from engine.persistence.repositories.outbox import mark_delivered
 from engine.persistence.repositories.outbox import mark_failed_attempt
 from engine.persistence.rows import CaseRow
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.case import CaseRuntime
+from engine.runtime.spiff.http_task import calls_out
 from engine.runtime.spiff.http_task import take_unstaged_calls
+from engine.runtime.spiff.http_task import waiting_calls
 from engine.services.context import EngineContext
 from engine.settings import Webhook
 
@@ -71,7 +74,10 @@ def stage_event(uow: UnitOfWork, webhooks: tuple[Webhook, ...], case: CaseRow, e
 
 
 def stage_calls(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, now: datetime) -> None:
-    """Write the requests made in this step to the outbox (call before the state is dumped)."""
+    """Write the requests made in this step to the outbox (call before the state is dumped), and
+    cancel the ones nothing waits for any more (the case was terminated or its token moved)."""
+    if not calls_out(runtime.workflow):
+        return
     rows = []
     for call in take_unstaged_calls(runtime.workflow):
         payload = {"task_id": call.task_id, "element_id": call.element_id, "element_name": call.element_name,
@@ -80,6 +86,8 @@ def stage_calls(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, now: datet
                      "event_type": SERVICE_CALL, "payload_json": json.dumps(payload, ensure_ascii=False, default=str),
                      "status": "pending", "attempts": 0, "next_attempt_at": now, "last_error": "",
                      "created_at": now, "delivered_at": None})
+    live = set() if runtime.terminated else {call.call_id for call in waiting_calls(runtime.workflow)}
+    cancel_calls(uow, case.id, live)
     add_events(uow, rows)
 
 

@@ -25,6 +25,8 @@ from engine.services.context import EngineContext
 from engine.services.deploy import deploy_path
 from engine.services.operations.incidents import list_incidents
 from engine.services.operations.incidents import retry_incident
+from engine.services.operations.interventions import move_token
+from engine.services.operations.interventions import terminate_case
 from engine.services.service_calls import deliver_service_calls
 from engine.services.service_calls import pending_calls
 from engine.settings import EngineSettings
@@ -166,3 +168,18 @@ def test_an_endpoint_not_in_the_allowlist_is_refused_at_deploy(settings: EngineS
     [problem] = refused.value.problems
     assert (problem.file, problem.element_id) == ("el_http_service/el_http_service.bpmn", "registry_check")
     assert "HTTP 端点“property_registry”不在允许清单" in problem.problem
+
+
+def test_a_request_nothing_waits_for_any_more_is_not_sent(calling: EngineContext, registry: Registry) -> None:
+    terminated = cases.start_case(calling, "el_http_service", Actor.system())
+    terminate_case(calling, terminated.id, OPERATOR, "申请人撤回")
+    assert pending_calls(calling, terminated.id) == []
+    moved = cases.start_case(calling, "el_http_service", Actor.system())
+    [first] = pending_calls(calling, moved.id)
+    move_token(calling, moved.id, OPERATOR, "registry_check", "核验参数有误，重新核验")
+    [again] = pending_calls(calling, moved.id)  # the moved-to task made a new request; the first is cancelled
+    assert again.delivery_id != first.delivery_id
+    assert deliver_service_calls(calling) == 1
+    [(headers, _, _)] = registry.received  # nothing sent for the terminated case or the cancelled request
+    assert headers["idempotency-key"] == again.delivery_id
+    assert get_case(calling, moved.id).status == "completed"

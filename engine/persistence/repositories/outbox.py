@@ -88,3 +88,12 @@ def pending_calls_of_case(uow: UnitOfWork, case_id: int) -> list[OutboxRow]:
     query = select(OUTBOX).where(OUTBOX.c.case_id == case_id, OUTBOX.c.event_type == SERVICE_CALL,
                                  OUTBOX.c.status == "pending").order_by(OUTBOX.c.id)
     return [OutboxRow(**dict(r)) for r in connection(uow).execute(query).mappings()]
+
+
+def cancel_calls(uow: UnitOfWork, case_id: int, keep: set[str]) -> None:
+    """Service-task requests of the case nothing waits for any more (terminated, moved) are not sent."""
+    query = update(OUTBOX).where(OUTBOX.c.case_id == case_id, OUTBOX.c.event_type == SERVICE_CALL,
+                                 OUTBOX.c.status == "pending")
+    if keep:
+        query = query.where(OUTBOX.c.delivery_id.not_in(keep))
+    connection(uow).execute(query.values(status="cancelled"))
