@@ -5,6 +5,7 @@ waiting for nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -15,9 +16,11 @@ from engine.errors import FormDataInvalid
 from engine.services import cases
 from engine.services import tasks
 from engine.services.context import EngineContext
+from engine.services.deploy import deploy_path
 from engine.services.operations.interventions import move_token
 from engine.services.operations.interventions import plan_move
 from engine.services.timers import fire_due_timers
+from engine.settings import PROJECT_ROOT
 from tests.conftest import dept_actor
 from tests.readback import get_case
 
@@ -97,3 +100,24 @@ def test_a_boundary_event_is_refused_as_a_target(deployed: EngineContext) -> Non
         move_token(deployed, view.id, ADMIN, "review_overdue", "试试")
     assert "边界事件依附于所在环节" in refused.value.errors["target"]
 
+
+
+
+def test_a_move_out_of_a_call_activity_and_into_a_failure(settings, clock, designer) -> None:  # type: ignore[no-untyped-def]
+    shipped = EngineContext.create(dataclasses.replace(settings, processes_dir=PROJECT_ROOT / "processes",
+                                                       forms_dir=PROJECT_ROOT / "forms"), clock)
+    try:
+        deploy_path(shipped, PROJECT_ROOT / "processes" / "food_business", designer)
+        view = cases.start_case(shipped, "food_business", Actor.system())
+        into = move_token(shipped, view.id, ADMIN, "call_reception", "申请已在窗口当面提交")
+        assert [t.element_id for t in into.open_tasks] == ["rc_check"]  # inside the shared reception
+        out = move_token(shipped, view.id, ADMIN, "review", "收件已线下完成")
+        assert [t.element_id for t in out.open_tasks] == ["review"] and out.status == "running"
+        assert _open(shipped, view.id) == ["review"]  # the call activity's task left the worklist
+        failing = plan_move(shipped, view.id, ADMIN, "supplement_notice")
+        assert "出错" in failing.refused and failing.open_after == ()
+        with pytest.raises(FormDataInvalid):
+            move_token(shipped, view.id, ADMIN, "supplement_notice", "发补正告知")
+        assert _open(shipped, view.id) == ["review"] and get_case(shipped, view.id).status == "running"
+    finally:
+        shipped.dispose()

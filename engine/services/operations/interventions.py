@@ -229,6 +229,8 @@ def _move(runtime: CaseRuntime, target: MoveTarget) -> str:
         jump(runtime.workflow, target.element_id)
     runtime.forget_ready()
     runtime.run_engine()
+    if runtime.failure is not None:
+        return f"移到“{target.name}”后{runtime.failure.message}，请选择其他环节或先修正数据"
     if runtime.status == "running" and not (runtime.ready_human_tasks() or runtime.next_timer_due()
                                             or runtime.subscriptions() or waiting_calls(runtime.workflow)):
         return (f"移到“{target.name}”后办件将没有可办的环节、定时器或等待的消息"
