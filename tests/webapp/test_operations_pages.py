@@ -104,3 +104,12 @@ def test_a_token_move_forwards_is_previewed_and_made_from_the_case_page(web_app:
     assert admin.post(f"/ops/cases/{view.id}/move", {"target": "escalate", "reason": ""}).status_code == 422
     assert admin.post(f"/ops/cases/{view.id}/move", {"target": "escalate", "reason": "已线下审查"}).status_code == 302
     assert [t.element_id for t in get_case(ctx, view.id).open_tasks] == ["escalate"]
+
+
+def test_a_case_waiting_for_a_service_call_shows_it_on_its_console_page(web_app: Flask) -> None:
+    ctx = web_app.extensions["onewindow"]
+    _deploy(web_app, "el_http_service")
+    view = cases.start_case(ctx, "el_http_service", Actor.system())
+    assert view.open_tasks == ()
+    page = User(web_app, "demo_admin").get(f"/ops/cases/{view.id}").get_data(as_text=True)
+    assert "等待外部系统应答" in page and "不动产登记核验" in page and "property_registry" in page

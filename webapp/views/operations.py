@@ -86,7 +86,8 @@ def case(case_id: int):  # type: ignore[no-untyped-def]
         plan = interventions.plan_move(ctx, case_id, actor)
     except (NotAllowed, CaseSuspended):
         plan = None  # a finished or suspended case cannot be moved
-    return render_template("operations/case.html", case_id=case_id, plan=plan, incidents=found, errors=errors)
+    return render_template("operations/case.html", case_id=case_id, plan=plan, incidents=found, errors=errors,
+                           calls=console.waiting_calls(ctx, actor, case_id))
 
 
 @bp.post("/cases/<int:case_id>/<action>")
@@ -110,7 +111,8 @@ def act(case_id: int, action: str):  # type: ignore[no-untyped-def]
         except (NotAllowed, CaseSuspended):
             plan = None
         return render_template("operations/case.html", case_id=case_id, plan=plan, errors=exc.errors,
-                               incidents=incidents.case_incidents(ctx, actor, case_id)), 422
+                               incidents=incidents.case_incidents(ctx, actor, case_id),
+                               calls=console.waiting_calls(ctx, actor, case_id)), 422
     flash(f"已{label}")
     return redirect(url_for("operations.case", case_id=case_id))
 
