@@ -23,6 +23,7 @@ from typing import Any
 
 from engine.actors import Actor
 from engine.errors import CaseFailed
+from engine.errors import ConcurrentUpdate
 from engine.history import to_json
 from engine.persistence.repositories.cases import lock_case
 from engine.persistence.repositories.history import append_history
@@ -96,7 +97,7 @@ def _settle(ctx: EngineContext, row: OutboxRow, answer: Any, error: str) -> bool
     actor = Actor.system()
 
     def step() -> bool:
-        with ctx.uow() as uow:
+        with ctx.uow(write=True) as uow:
             now = ctx.clock.now()
             attempts = row.attempts + 1
             give_up = bool(error) and attempts >= ctx.settings.service_call_attempts
@@ -149,7 +150,7 @@ def _settle(ctx: EngineContext, row: OutboxRow, answer: Any, error: str) -> bool
 def deliver_service_calls(ctx: EngineContext, send: Exchange = http_exchange, limit: int = 50) -> int:
     """Send every due service-task request once; returns how many were answered (and their cases run on)."""
     endpoints = {e.name: e for e in ctx.settings.service_endpoints}
-    with ctx.uow() as uow:
+    with ctx.uow(write=True) as uow:  # on SQLite: no second worker takes the same rows meanwhile
         now = ctx.clock.now()
         rows = due_deliveries(uow, now, limit, service_calls=True)
         lease(uow, [row.id for row in rows], now + LEASE)
@@ -160,7 +161,11 @@ def deliver_service_calls(ctx: EngineContext, send: Exchange = http_exchange, li
         if error:
             log.info("service call %s to %s failed (attempt %s): %s", row.delivery_id, row.webhook,
                      row.attempts + 1, error)
-        answered += _settle(ctx, row, answer, error)
+        try:
+            answered += _settle(ctx, row, answer, error)
+        except ConcurrentUpdate:  # the case kept moving: the lease runs out and the request is sent again
+            log.info("case %s advanced by someone else while settling service call %s", row.case_id,
+                     row.delivery_id)
     return answered
 
 

@@ -19,9 +19,12 @@ import pytest
 
 from engine.actors import Actor
 from engine.clock import FixedClock
+from engine.definitions.bundles import collect_matter_files
 from engine.errors import DefinitionInvalid
 from engine.services import cases
+from engine.services import design
 from engine.services.context import EngineContext
+from engine.services.deploy import deploy_files
 from engine.services.deploy import deploy_path
 from engine.services.operations.incidents import list_incidents
 from engine.services.operations.incidents import retry_incident
@@ -183,3 +186,16 @@ def test_a_request_nothing_waits_for_any_more_is_not_sent(calling: EngineContext
     [(headers, _, _)] = registry.received  # nothing sent for the terminated case or the cancelled request
     assert headers["idempotency-key"] == again.delivery_id
     assert get_case(calling, moved.id).status == "completed"
+
+
+def test_a_case_waiting_for_its_answer_migrates_to_a_new_version(calling: EngineContext, registry: Registry,
+                                                                   designer: Actor) -> None:
+    view = cases.start_case(calling, "el_http_service", Actor.system())
+    files = collect_matter_files(FOLDER, calling.settings.forms_dir)
+    files["matter.toml"] = files["matter.toml"].replace('name = "', 'name = "（第二版）', 1)
+    assert deploy_files(calling, files, designer).version == 2
+    [plan] = design.plan_migration(calling, "el_http_service", 2, designer)
+    assert plan.can_migrate and "不动产登记核验" in plan.waiting_on
+    [moved] = design.migrate_cases(calling, "el_http_service", 2, designer)
+    assert moved.migrated
+    assert deliver_service_calls(calling) == 1 and get_case(calling, view.id).status == "completed"

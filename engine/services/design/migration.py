@@ -173,10 +173,10 @@ def _try_move(ctx: EngineContext, blob: bytes, old: CompiledDefinition, new: Com
 
 
 def _waiting_on(workflow: BpmnWorkflow) -> tuple[str, ...]:
-    """Names of the tasks the case waits on (people's work and timers/messages)."""
+    """Names of the tasks the case waits on (people's work, timers, messages, service calls)."""
+    live = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
     return tuple(dict.fromkeys(getattr(t.task_spec, "bpmn_name", None) or t.task_spec.bpmn_id
-                               for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
-                               if getattr(t.task_spec, "bpmn_id", None)))
+                               for t in live if getattr(t.task_spec, "bpmn_id", None)))
 
 
 def _target(uow: UnitOfWork, matter_code: str, to_version: int) -> tuple[DefinitionRow, dict[int, int]]:
