@@ -57,8 +57,7 @@ from engine.runtime.sandbox import compile_expression
 from engine.runtime.sandbox import compile_script
 from engine.runtime.sandbox import unavailable_names
 from engine.runtime.spiff.events import prepare_events
-from engine.runtime.spiff.http_task import endpoint_of
-from engine.runtime.spiff.http_task import is_http_operation
+from engine.runtime.spiff.http_task import unknown_operation
 from engine.state_names import BLZT_NAMES
 
 NO_SUCH_NAMES = "（流程脚本不能输出、读写文件或导入模块；可用函数见 processes/README.md）"
@@ -318,9 +317,7 @@ def _check_bpmn_tree(checker: _Checker, file: str, root: etree._Element, collect
         elif element.tag == f"{{{SPIFF_NS}}}serviceTaskOperator":
             operation = element.get("id", "")
             if operation not in checker.services:
-                checker.add(file, _owner_id(element), f"服务任务调用的 HTTP 端点“{endpoint_of(operation)}”不在允许清单"
-                            "（ONEWINDOW_SERVICE_ENDPOINTS）中" if is_http_operation(operation)
-                            else f"服务任务操作“{operation}”未注册")
+                checker.add(file, _owner_id(element), unknown_operation(operation))
             for param in element.iterfind(".//spiffworkflow:parameter", NS):
                 checker.check_expression(file, _owner_id(element), param.get("value"), f"服务参数 {param.get('id')}")
         elif element.tag == f"{{{SPIFF_NS}}}calledDecisionId":

@@ -37,6 +37,13 @@ def endpoint_of(operation: str) -> str:
     return operation[len(HTTP_PREFIX):]
 
 
+def unknown_operation(operation: str) -> str:
+    """The deploy-time refusal of a service task naming an operation nobody registered or allowed."""
+    if is_http_operation(operation):
+        return f"服务任务调用的 HTTP 端点“{endpoint_of(operation)}”不在允许清单（ONEWINDOW_SERVICE_ENDPOINTS）中"
+    return f"服务任务操作“{operation}”未注册"
+
+
 class HttpAwareServiceTask(ServiceTask):
     """Spiff's service task, except that ``http:`` operations wait for the outbox (see module doc)."""
 
