@@ -199,3 +199,50 @@ def test_a_case_waiting_for_its_answer_migrates_to_a_new_version(calling: Engine
     [moved] = design.migrate_cases(calling, "el_http_service", 2, designer)
     assert moved.migrated
     assert deliver_service_calls(calling) == 1 and get_case(calling, view.id).status == "completed"
+
+
+EXTERNAL_TASK = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Definitions_ext" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="Process_ext" isExecutable="true">
+    <bpmn:startEvent id="StartEvent_1" />
+    <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Task_registry" />
+    <bpmn:serviceTask id="Task_registry" name="不动产登记核验" camunda:type="external" camunda:topic="TOPIC">
+      <bpmn:extensionElements>
+        <camunda:inputOutput>
+          <camunda:inputParameter name="credit_code">${'91350100M000100Y43'}</camunda:inputParameter>
+          <camunda:inputParameter name="purpose">核验</camunda:inputParameter>
+        </camunda:inputOutput>
+      </bpmn:extensionElements>
+    </bpmn:serviceTask>
+    <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_registry" targetRef="EndEvent_1" />
+    <bpmn:endEvent id="EndEvent_1" />
+  </bpmn:process>
+</bpmn:definitions>"""
+EXTERNAL_METADATA = {"code": "external_check", "name": "外部任务核验", "department": "测试审批局",
+                     "implementation_code": "11320700014252401B3000180009003", "case_type": "承诺件",
+                     "statutory_limit_wd": "20", "promised_limit_wd": "5"}
+
+
+def test_a_camunda_external_task_on_an_allowlisted_topic_is_imported_as_a_call(
+        calling: EngineContext, registry: Registry, designer: Actor) -> None:
+    upload = {"external.bpmn": EXTERNAL_TASK.replace("TOPIC", "property_registry").encode()}
+    preview = design.prepare_camunda_import(calling, upload, EXTERNAL_METADATA, designer)
+    assert preview.problems == ()
+    [translation] = [t for t in preview.translations if t.element_id == "Task_registry"]
+    assert translation.what == "外部任务 → HTTP 服务任务" and "credit_code = '91350100M000100Y43'" in translation.after
+    design.import_camunda_bundle(calling, upload, EXTERNAL_METADATA, designer)
+    view = cases.start_case(calling, "external_check", Actor.system())
+    assert deliver_service_calls(calling) == 1
+    assert registry.received[0][1] == {"credit_code": "91350100M000100Y43", "purpose": "核验"}
+    done = get_case(calling, view.id)
+    assert done.status == "completed" and done.data["property_registry"]["registered"] is True
+
+
+def test_an_external_task_on_another_topic_is_refused_naming_the_allowlist(calling: EngineContext,
+                                                                             designer: Actor) -> None:
+    upload = {"external.bpmn": EXTERNAL_TASK.replace("TOPIC", "payment_worker").encode()}
+    with pytest.raises(DefinitionInvalid) as refused:
+        design.import_camunda_bundle(calling, upload, EXTERNAL_METADATA, designer)
+    problems = [p for p in refused.value.problems if p.element_id == "Task_registry"]
+    assert problems and any("ONEWINDOW_SERVICE_ENDPOINTS" in p.problem for p in problems)

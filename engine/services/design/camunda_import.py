@@ -220,7 +220,7 @@ def prepare_camunda_import(ctx: EngineContext, files: Mapping[str, bytes | str],
     process_id = _main_process(roots, problems)
     translations: list[Translation] = []
     for name, root in roots.items():
-        made, refused = convert_camunda(name, root, forms)
+        made, refused = convert_camunda(name, root, forms, frozenset(e.name for e in ctx.settings.service_endpoints))
         translations.extend(made)
         problems.extend(refused)
         changed = _resolve_form_refs(root, forms)
