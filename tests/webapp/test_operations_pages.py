@@ -113,3 +113,22 @@ def test_a_case_waiting_for_a_service_call_shows_it_on_its_console_page(web_app:
     assert view.open_tasks == ()
     page = User(web_app, "demo_admin").get(f"/ops/cases/{view.id}").get_data(as_text=True)
     assert "等待外部系统应答" in page and "不动产登记核验" in page and "property_registry" in page
+
+
+def test_bulk_migrate_by_selection_lists_the_cases_it_could_not_move(web_app: Flask) -> None:
+    ctx = web_app.extensions["onewindow"]
+    designer = Actor("designer", groups=frozenset({"designer"}))
+    files = collect_matter_files(FIXTURES / "elements" / "el_pass_through", FIXTURES / "forms")
+    deploy_files(ctx, files, designer)
+    older = cases.start_case(ctx, "el_pass_through", Actor.system())
+    files["matter.toml"] = files["matter.toml"].replace('name = "', 'name = "（第二版）', 1)
+    deploy_files(ctx, files, designer)
+    newer = cases.start_case(ctx, "el_pass_through", Actor.system())
+    admin = User(web_app, "demo_admin")
+    assert "迁移到最新版本" in admin.get("/ops/").get_data(as_text=True)
+    done = admin.post("/ops/bulk", {"action": "migrate", "case_id": [str(older.id), str(newer.id)],
+                                    "reason": "第二版上线"})
+    assert done.status_code == 302
+    page = admin.get("/ops/").get_data(as_text=True)
+    assert "批量操作完成 1 件" in page and f"#{newer.id} 未迁移：已是最新版本" in page
+    assert get_case(ctx, older.id).definition_id == get_case(ctx, newer.id).definition_id
