@@ -48,6 +48,7 @@ class Registry:
     def __init__(self) -> None:
         self.received: list[tuple[dict[str, str], Any, bytes]] = []
         self.failures = 0
+        self.redirect_to = ""
         self.answer: bytes = json.dumps({"registered": True, "certificate_no": "苏(2025)临江县不动产权第0001号"},
                                         ensure_ascii=False).encode()
         registry = self
@@ -56,6 +57,11 @@ class Registry:
             def do_POST(self) -> None:  # noqa: N802 - http.server naming
                 raw = self.rfile.read(int(self.headers["Content-Length"]))
                 registry.received.append(({k.lower(): v for k, v in self.headers.items()}, json.loads(raw), raw))
+                if registry.redirect_to:
+                    self.send_response(302)
+                    self.send_header("Location", registry.redirect_to)
+                    self.end_headers()
+                    return
                 if registry.failures > 0:
                     registry.failures -= 1
                     self.send_response(503)
@@ -246,3 +252,11 @@ def test_an_external_task_on_another_topic_is_refused_naming_the_allowlist(calli
         design.import_camunda_bundle(calling, upload, EXTERNAL_METADATA, designer)
     problems = [p for p in refused.value.problems if p.element_id == "Task_registry"]
     assert problems and any("ONEWINDOW_SERVICE_ENDPOINTS" in p.problem for p in problems)
+
+
+def test_a_redirect_is_a_failed_attempt_not_followed(calling: EngineContext, registry: Registry) -> None:
+    view = cases.start_case(calling, "el_http_service", Actor.system())
+    registry.redirect_to = "http://127.0.0.1:9/elsewhere"
+    assert deliver_service_calls(calling) == 0
+    [row] = pending_calls(calling, view.id)
+    assert row.last_error == "HTTP 302" and len(registry.received) == 1
