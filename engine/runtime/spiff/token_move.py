@@ -8,11 +8,10 @@ events) is cancelled, and a new task for the target is added under the last comp
 inherits the case data, predicts its successors and becomes READY. Its boundary events come with it
 (the new task starts at the element's ``BoundaryEventSplit``, as a normal arrival would).
 
-A target that cannot hold a token is refused with the reason (``refusal``): start events, gateways
-(a join would wait for branches that will never come), boundary events, end events (use
-termination), elements inside a sub-process, and steps inside a parallel block (all other work is
-cancelled, so the join would wait for branches that never come). Callers preview on a copy and refuse a move that leaves
-the case waiting for nothing (a branch of a parallel block whose join then waits forever).
+A target that cannot hold a token is refused with the reason (``refusal``): start events, gateways,
+boundary events, end events (use termination), elements inside a sub-process, and steps inside a
+parallel block (all other work is cancelled, so the join would wait for branches that never come).
+Callers also preview on a copy and refuse a move that fails or leaves the case waiting for nothing.
 """
 
 from __future__ import annotations

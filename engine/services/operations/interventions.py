@@ -206,7 +206,7 @@ def _targets(runtime: CaseRuntime) -> dict[str, MoveTarget]:
     other top-level flow node that can hold a token (a move forwards or to another branch)."""
     found: dict[str, MoveTarget] = {}
     done = [t for t in runtime.workflow.get_tasks(state=TaskState.COMPLETED)
-            if t.task_spec.bpmn_id in runtime.definition.human_tasks and t.workflow is runtime.workflow]
+            if t.task_spec.bpmn_id in runtime.definition.human_tasks]
     for task in sorted(done, key=lambda t: t.last_state_change, reverse=True):
         info = runtime.definition.human_tasks[task.task_spec.bpmn_id]
         found.setdefault(info.element_id, MoveTarget(info.element_id, info.name, back=True))
@@ -223,7 +223,7 @@ def _move(runtime: CaseRuntime, target: MoveTarget) -> str:
     """Move the token in memory; returns why the result is refused ("" when it may be saved)."""
     if target.back:
         done = [t for t in runtime.workflow.get_tasks(state=TaskState.COMPLETED)
-                if t.task_spec.bpmn_id == target.element_id and t.workflow is runtime.workflow]
+                if t.task_spec.bpmn_id == target.element_id]
         runtime.workflow.reset_from_task_id(max(done, key=lambda t: t.last_state_change).id)
     else:
         jump(runtime.workflow, target.element_id)
