@@ -41,6 +41,7 @@ from engine.definitions.references import HUMAN_TASK_TAGS
 from engine.definitions.references import NS
 from engine.definitions.references import SPIFF_NS
 from engine.definitions.references import form_key_of
+from engine.definitions.references import form_problems
 from engine.definitions.safexml import parse_xml
 from engine.errors import DefinitionInvalid
 from engine.errors import DefinitionProblem
@@ -412,7 +413,7 @@ def compile_definition(files: Mapping[str, str], *, services: Collection[str] = 
             {name[len(FORMS_PREFIX):].rsplit(".", 1)[0]: text for name, text in files.items()
              if name.startswith(FORMS_PREFIX)})
     except (FormRegistryError, FormSchemaError) as exc:
-        checker.add("forms/", "", f"表单定义有误：{exc}")
+        checker.problems.extend(form_problems(exc))
         forms = None
 
     bpmn_trees: dict[str, etree._ElementTree] = {}
