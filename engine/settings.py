@@ -114,6 +114,27 @@ def default_webhooks() -> tuple[Webhook, ...]:
 
 
 @dataclass(frozen=True)
+class ServiceEndpoint:
+    """An outside system a service task may call (``http:<name>``): the deploy-time allowlist."""
+
+    name: str
+    url: str
+    #: Signs requests like webhook deliveries (``X-OneWindow-Signature``); empty: unsigned.
+    secret: str = ""
+
+
+def default_service_endpoints() -> tuple[ServiceEndpoint, ...]:
+    """``ONEWINDOW_SERVICE_ENDPOINTS="name=https://host/path,..."``, signed with ``ONEWINDOW_SERVICE_SECRET``."""
+    secret = os.environ.get("ONEWINDOW_SERVICE_SECRET", "")
+    found = []
+    for item in os.environ.get("ONEWINDOW_SERVICE_ENDPOINTS", "").split(","):
+        name, _, url = item.strip().partition("=")
+        if name and url:
+            found.append(ServiceEndpoint(name.strip(), url.strip(), secret))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
 class EngineSettings:
     database_url: str = field(default_factory=default_database_url)
     processes_dir: Path = PROJECT_ROOT / "processes"
@@ -153,6 +174,11 @@ class EngineSettings:
     webhooks: tuple[Webhook, ...] = field(default_factory=default_webhooks)
     #: Delivery attempts before an outbox row is given up (``failed``, shown on the console).
     webhook_attempts: int = 6
+    #: Endpoints service tasks may call (``spiffworkflow:serviceTaskOperator id="http:<name>"``);
+    #: a diagram naming any other is refused at deploy.
+    service_endpoints: tuple[ServiceEndpoint, ...] = field(default_factory=default_service_endpoints)
+    #: Delivery attempts of one service call before it becomes an incident on its case.
+    service_call_attempts: int = 5
     #: Groups that may send a message or signal to any case (outside systems' accounts, operators);
     #: other staff may send only to cases they see.
     message_groups: frozenset[str] = field(default_factory=lambda: frozenset(

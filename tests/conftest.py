@@ -26,6 +26,7 @@ from engine.persistence.database import normalize_url
 from engine.services.context import EngineContext
 from engine.settings import EngineSettings
 from engine.settings import PasswordHashing
+from engine.settings import ServiceEndpoint
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -87,12 +88,16 @@ def clock() -> FixedClock:
     return FixedClock(datetime(2025, 9, 26, 2, 0, tzinfo=UTC))
 
 
+#: The allowlist the test diagrams' HTTP service tasks name (tests that call it use a local server).
+TEST_ENDPOINTS = (ServiceEndpoint("property_registry", "http://127.0.0.1:9/unused"),)
+
+
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> EngineSettings:
     # Workflow cache off: every step deserializes, so the restore path is what the suite exercises.
     return EngineSettings(database_url=database_url, processes_dir=FIXTURES / "matters",
                           forms_dir=FIXTURES / "forms", workflow_cache_size=0, uploads_dir=tmp_path / "uploads",
-                          password_hashing=FAST_PASSWORD_HASHING)
+                          password_hashing=FAST_PASSWORD_HASHING, service_endpoints=TEST_ENDPOINTS)
 
 
 @pytest.fixture

@@ -41,6 +41,7 @@ from engine.definitions.references import HUMAN_TASK_TAGS
 from engine.definitions.references import NS
 from engine.definitions.references import SPIFF_NS
 from engine.definitions.references import form_key_of
+from engine.definitions.references import form_problems
 from engine.definitions.safexml import parse_xml
 from engine.errors import DefinitionInvalid
 from engine.errors import DefinitionProblem
@@ -57,6 +58,7 @@ from engine.runtime.sandbox import compile_expression
 from engine.runtime.sandbox import compile_script
 from engine.runtime.sandbox import unavailable_names
 from engine.runtime.spiff.events import prepare_events
+from engine.runtime.spiff.http_task import unknown_operation
 from engine.state_names import BLZT_NAMES
 
 NO_SUCH_NAMES = "（流程脚本不能输出、读写文件或导入模块；可用函数见 processes/README.md）"
@@ -316,7 +318,7 @@ def _check_bpmn_tree(checker: _Checker, file: str, root: etree._Element, collect
         elif element.tag == f"{{{SPIFF_NS}}}serviceTaskOperator":
             operation = element.get("id", "")
             if operation not in checker.services:
-                checker.add(file, _owner_id(element), f"服务任务操作“{operation}”未注册")
+                checker.add(file, _owner_id(element), unknown_operation(operation))
             for param in element.iterfind(".//spiffworkflow:parameter", NS):
                 checker.check_expression(file, _owner_id(element), param.get("value"), f"服务参数 {param.get('id')}")
         elif element.tag == f"{{{SPIFF_NS}}}calledDecisionId":
@@ -413,7 +415,7 @@ def compile_definition(files: Mapping[str, str], *, services: Collection[str] = 
             {name[len(FORMS_PREFIX):].rsplit(".", 1)[0]: text for name, text in files.items()
              if name.startswith(FORMS_PREFIX)})
     except (FormRegistryError, FormSchemaError) as exc:
-        checker.add("forms/", "", f"表单定义有误：{exc}")
+        checker.problems.extend(form_problems(exc))
         forms = None
 
     bpmn_trees: dict[str, etree._ElementTree] = {}

@@ -64,6 +64,9 @@ FLOW_NODES: dict[str, Support] = {s.element: s for s in (
 OTHER: dict[str, Support] = {s.element: s for s in (
     Support("subProcess triggeredByEvent", "refused", "事件子流程不受支持，请改用边界事件", "el_refused"),
     Support("standardLoopCharacteristics", "refused", "循环标记不受支持，请用排他网关画出回路", "el_refused"),
+    Support("serviceTaskOperator http:", "runs",
+            "服务任务经发件箱调用允许清单中的 HTTP 端点（http:端点名，ONEWINDOW_SERVICE_ENDPOINTS），"
+            "参数为 JSON 请求体，应答写入 resultVariable；多次失败即为异常，可在运维台重试", "el_http_service"),
     Support("multiInstanceLoopCharacteristics", "runs", "多实例（会签）：输出项须由表单写入", "incident_mi"),
     Support("dataStoreReference", "refused", "数据存储不受支持：办件数据保存在办件中，外部数据请用已注册的服务任务读取",
             "el_refused"),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 
 from engine.definitions.safexml import parse_xml
 from engine.errors import UnsafeXml
+from engine.runtime.spiff.http_task import HttpAwareServiceTask
 
 
 class SafeSpiffBpmnParser(SpiffBpmnParser):
@@ -13,7 +16,11 @@ class SafeSpiffBpmnParser(SpiffBpmnParser):
 
     Callers should hand in trees from ``parse_xml`` via ``add_bpmn_xml``/``add_dmn_xml``; the
     overrides below only make sure nobody can bypass that by calling the convenience methods.
+    Service tasks get our spec, which waits for ``http:`` operations (``runtime.spiff.http_task``).
     """
+
+    OVERRIDE_PARSER_CLASSES = {**SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+                               full_tag("serviceTask"): (ServiceTaskParser, HttpAwareServiceTask)}
 
     def __init__(self, max_bytes: int = 2 * 1024 * 1024) -> None:
         super().__init__()

@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from lxml import etree
 
 from engine.definitions.safexml import parse_xml
+from engine.errors import DefinitionProblem
 from engine.errors import UnsafeXml
+from engine.forms import FormError
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -66,3 +68,9 @@ def referenced_documents(bpmn_texts: Collection[str]) -> set[str]:
             if prop.get("name") == "document" and prop.get("value"):
                 keys.add((prop.get("value") or "").strip())
     return keys
+
+
+def form_problems(exc: FormError) -> list[DefinitionProblem]:
+    """One deploy problem per form problem, naming the form's file and the component."""
+    return [DefinitionProblem(f"forms/{getattr(p, 'source', '')}.form", getattr(p, "component_id", None) or "",
+                              f"表单定义有误：{p}") for p in getattr(exc, "problems", (exc,))]

@@ -442,3 +442,4 @@ import engine.persistence.operations_records  # noqa: E402,F401
 import engine.persistence.organisation_records  # noqa: E402,F401
 import engine.persistence.party_records  # noqa: E402,F401
 import engine.persistence.service_records  # noqa: E402,F401
+import engine.persistence.staging_records  # noqa: E402,F401

@@ -17,6 +17,7 @@ from engine.clock import Clock
 from engine.clock import SystemClock
 from engine.definitions.catalog import CompiledDefinition
 from engine.definitions.catalog import compile_definition
+from engine.errors import ExpressionRefused
 from engine.errors import MatterNotFound
 from engine.legal_time import LegalClock
 from engine.persistence.database import Database
@@ -24,11 +25,17 @@ from engine.persistence.repositories import definitions
 from engine.persistence.rows import DefinitionRow
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.functions import make_functions
+from engine.runtime.spiff.http_task import HTTP_PREFIX
 from engine.runtime.spiff.script_environment import PythonScriptEngine
 from engine.runtime.spiff.script_environment import ServiceCall
 from engine.runtime.spiff.script_environment import make_script_engine
 from engine.services.department_data import make_operations
 from engine.settings import EngineSettings
+
+
+def _through_outbox(_params: Mapping[str, Any]) -> Any:
+    """Allowlisted endpoints are names the deploy check accepts; their calls never run inline."""
+    raise ExpressionRefused("HTTP 服务任务只能经由发件箱调用")
 
 
 @dataclass
@@ -59,6 +66,7 @@ class EngineContext:
         all_functions.update(functions or {})
         operations = make_operations(lambda: UnitOfWork(db.session_factory, history_key=settings.history_key))
         operations.update(services)
+        operations.update({f"{HTTP_PREFIX}{e.name}": _through_outbox for e in settings.service_endpoints})
         ctx = cls(settings=settings, clock=clock or SystemClock(), db=db,
                   script_engine=make_script_engine(all_functions, operations, settings.script_time_limit_s),
                   services=operations, calendar=WorkCalendar(entries, years))

@@ -6,6 +6,7 @@ is sent if and only if its step committed. The worker posts each row as JSON, si
 HMAC-SHA256 (``X-OneWindow-Signature: sha256=<hex>``), with the row's ``delivery_id`` as the
 idempotency key (``X-OneWindow-Delivery``, the same on every retry); a failure is retried with
 exponential back-off and given up after ``webhook_attempts``, then shown on the operations console.
+Service tasks' HTTP requests share the table (``stage_calls``; delivered by ``service_calls``).
 """
 
 from __future__ import annotations
@@ -23,12 +24,18 @@ from datetime import timedelta
 from typing import Any
 
 from engine.errors import CaseFailed
+from engine.persistence.repositories.outbox import SERVICE_CALL
 from engine.persistence.repositories.outbox import add_events
+from engine.persistence.repositories.outbox import cancel_calls
 from engine.persistence.repositories.outbox import due_deliveries
 from engine.persistence.repositories.outbox import mark_delivered
 from engine.persistence.repositories.outbox import mark_failed_attempt
 from engine.persistence.rows import CaseRow
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.runtime.case import CaseRuntime
+from engine.runtime.spiff.http_task import calls_out
+from engine.runtime.spiff.http_task import take_unstaged_calls
+from engine.runtime.spiff.http_task import waiting_calls
 from engine.services.context import EngineContext
 from engine.settings import Webhook
 
@@ -66,6 +73,24 @@ def stage_event(uow: UnitOfWork, webhooks: tuple[Webhook, ...], case: CaseRow, e
                      for h in hooks])
 
 
+def stage_calls(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, now: datetime) -> None:
+    """Write the requests made in this step to the outbox (call before the state is dumped), and
+    cancel the ones nothing waits for any more (the case was terminated or its token moved)."""
+    if not calls_out(runtime.workflow):
+        return
+    rows = []
+    for call in take_unstaged_calls(runtime.workflow):
+        payload = {"task_id": call.task_id, "element_id": call.element_id, "element_name": call.element_name,
+                   "body": call.body}
+        rows.append({"case_id": case.id, "webhook": call.endpoint, "delivery_id": call.call_id,
+                     "event_type": SERVICE_CALL, "payload_json": json.dumps(payload, ensure_ascii=False, default=str),
+                     "status": "pending", "attempts": 0, "next_attempt_at": now, "last_error": "",
+                     "created_at": now, "delivered_at": None})
+    live = set() if runtime.terminated else {call.call_id for call in waiting_calls(runtime.workflow)}
+    cancel_calls(uow, case.id, live)
+    add_events(uow, rows)
+
+
 def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
@@ -91,7 +116,7 @@ def deliver_due(ctx: EngineContext, send: Sender = http_post, limit: int = 100) 
     delivered = 0
     with ctx.uow() as uow:
         now = ctx.clock.now()
-        for row in due_deliveries(uow, now, limit):
+        for row in due_deliveries(uow, now, limit):  # webhook events only (not service calls)
             hook = hooks.get(row.webhook)
             body = row.payload_json.encode("utf-8")
             error = ""

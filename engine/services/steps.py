@@ -44,6 +44,7 @@ from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.effects import apply_effects
 from engine.services.failures import record_failure
 from engine.services.failures import still_failed
+from engine.services.outbox import stage_calls
 from engine.services.outbox import stage_step_events
 from engine.settings import Webhook
 
@@ -137,6 +138,7 @@ def save_runtime(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, transitio
     ``webhooks`` (the configured receivers) get outbox rows for the step's events, in its transaction.
     """
     status_before = case.status
+    stage_calls(uow, case, runtime, now)  # marks the requests staged, so before the state is dumped
     case.state = runtime.dump()
     case.serializer_version = SERIALIZER_VERSION
     case.next_timer_due = runtime.next_timer_due()

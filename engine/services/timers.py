@@ -18,6 +18,7 @@ from engine.services.cases import load_runtime
 from engine.services.context import EngineContext
 from engine.services.notices import dispatch_new_notices
 from engine.services.outbox import deliver_due
+from engine.services.service_calls import deliver_service_calls
 from engine.services.service_flags import sweep_service_flags
 from engine.services.steps import save_runtime
 
@@ -73,4 +74,9 @@ def run_worker(ctx: EngineContext, stop: threading.Event, poll_seconds: float = 
                 deliver_due(ctx)  # the outbox: case events to the configured webhooks
             except Exception:  # noqa: BLE001 - same: keep polling
                 log.exception("outbox pass failed")
+        if ctx.settings.service_endpoints:
+            try:
+                deliver_service_calls(ctx)  # service tasks' HTTP requests, answers written back
+            except Exception:  # noqa: BLE001 - same: keep polling
+                log.exception("service call pass failed")
         stop.wait(poll_seconds)

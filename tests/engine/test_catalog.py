@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -90,6 +91,14 @@ def test_missing_form_file_is_named(parallel_files: dict[str, str]) -> None:
     files = with_bpmn(parallel_files, 'camunda:formKey="a_review" camunda:candidateGroups="a_cb"',
                       'camunda:formKey="no_such_form" camunda:candidateGroups="a_cb"')
     assert [p.element_id for p in problems_of(files)] == ["a_cb"]
+
+
+def test_a_broken_form_is_named_once_by_file_and_component(parallel_files: dict[str, str]) -> None:
+    schema = json.loads(parallel_files["forms/a_review.form"])
+    schema["components"].append({"type": "weird", "key": "zz", "label": "x"})
+    [problem] = problems_of({**parallel_files, "forms/a_review.form": json.dumps(schema)})
+    assert (problem.file, problem.element_id) == ("forms/a_review.form", "zz")
+    assert "不支持的组件类型 'weird'" in problem.problem
 
 
 @pytest.mark.parametrize(("old", "new", "element"), [

@@ -366,3 +366,71 @@ def test_plural_entry_points_still_go_through_the_hardened_single_file_ones(tmp_
     with pytest.raises(UnsafeXml):
         getattr(SafeSpiffBpmnParser(), entry)(argument)
 
+
+
+# -- http_task: service calls wait instead of running inline ---------------------------------------------
+
+SERVICE_BPMN = f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions {NS}>
+  <bpmn:process id="calls" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="call"/>
+    <bpmn:serviceTask id="call">
+      <bpmn:extensionElements>
+        <spiffworkflow:serviceTaskOperator id="OPERATION" resultVariable="answer">
+          <spiffworkflow:parameters>
+            <spiffworkflow:parameter id="n" type="int" value="2 + 3"/>
+          </spiffworkflow:parameters>
+        </spiffworkflow:serviceTaskOperator>
+      </bpmn:extensionElements>
+    </bpmn:serviceTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="call" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_stock_service_tasks_call_the_engine_inline_and_complete() -> None:
+    """Why ``http_task`` exists: upstream completes a service task within ``do_engine_steps``."""
+    calls: list[dict] = []
+    engine = make_script_engine(services={"lookup": lambda params: calls.append(params) or {"ok": True}})
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_str(SERVICE_BPMN.replace("OPERATION", "lookup").encode(), "test.bpmn")
+    workflow = BpmnWorkflow(parser.get_spec("calls"), script_engine=engine)
+    workflow.do_engine_steps()
+    assert calls == [{"n": 5}] and workflow.is_completed() and workflow.data["answer"] == {"ok": True}
+
+
+def test_a_spec_returning_none_leaves_its_task_started_until_completed() -> None:
+    """What ``http_task`` relies on: ``None`` from ``_run_hook`` is STARTED, the engine leaves it
+    alone, it survives a save, and ``Task.complete()`` lets the process go on."""
+    workflow = _workflow(SERVICE_BPMN.replace("OPERATION", "http:registry"), "calls")
+    workflow.do_engine_steps()
+    [task] = workflow.get_tasks(state=TaskState.STARTED)
+    assert task.task_spec.bpmn_id == "call" and not workflow.is_completed()
+    workflow.do_engine_steps()
+    assert task.state == TaskState.STARTED
+    spec, subs = workflow.spec, workflow.subprocess_specs
+    restored = restore_state(dump_state(workflow), spec, subs, make_script_engine())
+    [again] = restored.get_tasks(state=TaskState.STARTED)
+    assert again._get_internal_data("http_call")["body"] == {"n": 5}  # noqa: SLF001
+    again.data["answer"] = {"ok": True}
+    again.complete()
+    restored.do_engine_steps()
+    assert restored.is_completed()
+
+
+# -- token_move: no "move forward" upstream ------------------------------------------------------------
+
+
+def test_completing_a_task_added_without_prediction_adds_no_successors() -> None:
+    """Why ``token_move.jump`` predicts before readying: a child added by hand has no children, and
+    completing it creates none (the process would silently stop there)."""
+    workflow = _workflow(TIMER_BPMN, "timed")
+    workflow.do_engine_steps()
+    start = next(t for t in workflow.get_tasks() if t.task_spec.name == "start")
+    end_spec = workflow.spec.task_specs["end"]
+    added = start._add_child(end_spec, TaskState.FUTURE)  # noqa: SLF001
+    end_spec._update(added)  # noqa: SLF001
+    added.run()
+    assert added.state == TaskState.COMPLETED and added.children == []

@@ -104,6 +104,19 @@ def test_untranslatable_juel_and_no_main_process_are_refused_by_name(deployed: E
     assert any("只有一个不被其他流程调用的可执行流程" in p.problem for p in two_mains.value.problems)
 
 
+def test_a_generated_form_that_cannot_be_converted_is_reported_once(deployed: EngineContext,
+                                                                    designer: Actor) -> None:
+    files = _files()
+    files["permit_main.bpmn"] = files["permit_main.bpmn"].replace(
+        b'<camunda:constraint name="maxlength" config="50" />',
+        b'<camunda:constraint name="validator" config="com.example.NameCheck" />')
+    preview = design.prepare_camunda_import(deployed, files, METADATA, designer)
+    [problem] = [p for p in preview.problems if p.element_id == "Task_apply"]  # not again as "no form"
+    assert problem.file == "permit_main.bpmn"
+    assert "applicant_name" in problem.problem and "validator" in problem.problem
+    assert [p.element_id for p in preview.problems] == ["Task_apply"]
+
+
 def test_an_upload_calling_a_shared_sub_process_brings_no_problems_of_its_own(
         settings: EngineSettings, clock: FixedClock, designer: Actor) -> None:
     """Calling ``reception`` from processes/_common: the shared part and its forms come with it."""

@@ -9,6 +9,7 @@ import pytest
 
 from engine.actors import Actor
 from engine.clock import FixedClock
+from engine.definitions.bundles import collect_matter_files
 from engine.errors import CaseSuspended
 from engine.errors import FormDataInvalid
 from engine.errors import NotAllowed
@@ -16,6 +17,7 @@ from engine.errors import TaskNotReady
 from engine.services import cases
 from engine.services import tasks
 from engine.services.context import EngineContext
+from engine.services.deploy import deploy_files
 from engine.services.deploy import deploy_path
 from engine.services.operations.incidents import list_incidents
 from engine.services.operations.interventions import bulk_action
@@ -82,7 +84,7 @@ def test_a_token_move_is_previewed_then_sends_the_case_back(deployed: EngineCont
     opened = sorted(t.element_id for t in get_case(deployed, view.id).open_tasks)
     assert opened == ["a_cb", "b_cb"]
     plan = plan_move(deployed, view.id, ADMIN, "submit")
-    assert [t.element_id for t in plan.targets] == ["submit"]
+    assert [t.element_id for t in plan.targets][0] == "submit" and plan.targets[0].back
     assert sorted(plan.open_before) == ["住建承办", "城管承办"] and plan.open_after == ("提交申请",)
     assert sorted(t.element_id for t in get_case(deployed, view.id).open_tasks) == opened  # preview saved nothing
     moved = move_token(deployed, view.id, ADMIN, "submit", "申请材料填错，退回重填")
@@ -90,7 +92,7 @@ def test_a_token_move_is_previewed_then_sends_the_case_back(deployed: EngineCont
     assert next(h for h in cases.case_history(deployed, view.id) if h.event_type == "token_moved").data_after["to"] \
         == "submit"
     with pytest.raises(FormDataInvalid):
-        move_token(deployed, view.id, ADMIN, "a_pz", "跳到批准")
+        move_token(deployed, view.id, ADMIN, "split", "移到网关")
 
 
 def test_clerks_may_not_intervene_and_a_reason_is_required(deployed: EngineContext) -> None:
@@ -120,3 +122,22 @@ def test_bulk_suspend_resume_and_retry_by_selection(deployed: EngineContext, ctx
     [retried] = bulk_action(deployed, ADMIN, "retry", [failing.id], "外部数据已补录")
     assert retried.ok and retried.message == "failed"  # nothing fixed yet: still failing, attempt counted
     assert list_incidents(deployed, ADMIN)[0].attempts == 2
+
+
+def test_bulk_migrate_moves_the_selected_cases_to_the_newest_version(deployed: EngineContext,
+                                                                      designer: Actor) -> None:
+    older = [cases.start_case(deployed, "timer_review", Actor.system()).id for _ in range(2)]
+    files = collect_matter_files(FIXTURES / "matters" / "timer_review", FIXTURES / "forms")
+    files["matter.toml"] = files["matter.toml"].replace('name = "', 'name = "（第二版）', 1)
+    assert deploy_files(deployed, files, designer).version == 2
+    newer = cases.start_case(deployed, "timer_review", Actor.system()).id
+    outcomes = bulk_action(deployed, ADMIN, "migrate", [*older, newer, 999999], "第二版上线，迁移在办件")
+    assert [(o.case_id, o.ok) for o in outcomes] == [(older[0], True), (older[1], True), (newer, False),
+                                                      (999999, False)]
+    assert outcomes[0].message == "已从第 1 版迁移到第 2 版"
+    assert "已是最新版本（第 2 版）" in outcomes[2].message and "未找到办件" in outcomes[3].message
+    assert len({get_case(deployed, case_id).definition_id for case_id in [*older, newer]}) == 1
+    for case_id in older:
+        [migrated] = [h for h in cases.case_history(deployed, case_id) if h.event_type == "case_migrated"]
+        assert migrated.actor_id == "ops1" and migrated.payload == {"reason": "第二版上线，迁移在办件"}
+    assert not [h for h in cases.case_history(deployed, newer) if h.event_type == "case_migrated"]

@@ -1,7 +1,8 @@
 """No diagram accepted at deploy is left running with no open task, no timer and no message
-subscription: every matter under tests/fixtures is deployed and driven as far as a generic driver
-can (forms filled from their own rules, messages and signals sent by 办件编号, timers fired on the
-injected clock), and the case is checked after every step."""
+subscription: every matter under tests/fixtures (and every Camunda upload there, imported) is
+deployed and driven as far as a generic driver can (forms filled from their own rules, messages and
+signals sent by 办件编号, timers fired on the injected clock, service tasks' HTTP requests answered),
+and the case is checked after every step."""
 
 from __future__ import annotations
 
@@ -19,11 +20,14 @@ from engine.errors import IncidentRaised
 from engine.forms import FormDefinition
 from engine.persistence.repositories.subscriptions import subscriptions_of_case
 from engine.services import cases
+from engine.services import design
 from engine.services import tasks
 from engine.services.context import EngineContext
 from engine.services.deploy import deploy_path
 from engine.services.deploy import matter_dirs
 from engine.services.messages import send_message
+from engine.services.service_calls import deliver_service_calls
+from engine.services.service_calls import pending_calls
 from engine.services.timers import fire_due_timers
 from tests.conftest import FIXTURES
 from tests.readback import get_case
@@ -34,6 +38,11 @@ DIAGRAMS = sorted({folder for parent in FIXTURES.iterdir() if parent.is_dir() fo
 PAYLOAD_SAMPLES: dict[str, Any] = {"string": "测试", "number": 1, "boolean": True, "object": {}, "list": []}
 OPERATOR = Actor("ops_driver", "驱动", frozenset({"admin", "integration"}))
 MAX_STEPS = 40
+
+
+def _answer(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    """Every allowlisted endpoint answers the same JSON object."""
+    return 200, b'{"registered": true}'
 
 
 def _values(form: FormDefinition) -> dict[str, Any]:
@@ -75,10 +84,32 @@ def _step(ctx: EngineContext, clock: FixedClock, case_id: int) -> str:
         send_message(ctx, OPERATOR, event.name, kind=event.kind, correlation={"办件编号": view.case_number},
                      payload=payload)
         return f"{event.kind} {event.name}"
+    if pending_calls(ctx, case_id):
+        deliver_service_calls(ctx, _answer)
+        return "service call"
     assert view.next_timer_due is not None
     clock.set(view.next_timer_due + timedelta(seconds=1))
     fire_due_timers(ctx)
     return "timer"
+
+
+def _drive(ctx: EngineContext, clock: FixedClock, code: str) -> tuple[str, list[str]]:
+    """Start a case and take steps until it ends or the driver cannot go on; the final status and the steps."""
+    view = cases.start_case(ctx, code, Actor.system())
+    done: list[str] = []
+    for _ in range(MAX_STEPS):
+        view = get_case(ctx, view.id)
+        if view.status != "running":
+            break
+        with ctx.uow() as uow:
+            waiting = subscriptions_of_case(uow, view.id)
+        assert view.open_tasks or view.next_timer_due or waiting or pending_calls(ctx, view.id), \
+            f"{code} stalls after {done}: running with no open task, timer, message subscription or service call"
+        action = _step(ctx, clock, view.id)
+        if not action:
+            break
+        done.append(action)
+    return get_case(ctx, view.id).status, done
 
 
 @pytest.mark.parametrize("folder", DIAGRAMS, ids=[f"{p.parent.name}/{p.name}" for p in DIAGRAMS])
@@ -90,20 +121,23 @@ def test_no_accepted_diagram_is_left_waiting_for_nothing(ctx: EngineContext, clo
         assert all(p.element_id for p in refused.problems), "a refusal names the element"
         return
     code = folder.name
-    view = cases.start_case(ctx, code, Actor.system())
-    done: list[str] = []
-    for _ in range(MAX_STEPS):
-        view = get_case(ctx, view.id)
-        if view.status != "running":
-            break
-        with ctx.uow() as uow:
-            waiting = subscriptions_of_case(uow, view.id)
-        assert view.open_tasks or view.next_timer_due or waiting, \
-            f"{code} stalls after {done}: running with no open task, no timer and no message subscription"
-        action = _step(ctx, clock, view.id)
-        if not action:
-            break
-        done.append(action)
-    assert view.status in ("running", "completed", "failed")
+    status, done = _drive(ctx, clock, code)
+    assert status in ("running", "completed", "failed")
     if folder.parent.name == "elements" and not code.startswith("incident_"):
-        assert get_case(ctx, view.id).status == "completed", f"{code} did not finish: {done}"
+        assert status == "completed", f"{code} did not finish: {done}"
+
+
+#: Camunda Modeler uploads under tests/ (not matter folders): imported, converted, then driven too.
+UPLOADS = {"camunda7_juel": "11320100MB0000000X4000000000203", "camunda_bundle": "11320700014252401B3000180009001"}
+
+
+@pytest.mark.parametrize("upload", sorted(UPLOADS))
+def test_no_imported_camunda_diagram_is_left_waiting_for_nothing(ctx: EngineContext, clock: FixedClock,
+                                                                 designer: Actor, upload: str) -> None:
+    files = {p.name: p.read_bytes() for p in sorted((FIXTURES / upload).iterdir())}
+    code = f"imported_{upload}"
+    design.import_camunda_bundle(ctx, files, {"code": code, "name": f"导入：{upload}", "department": "测试审批局",
+                                              "implementation_code": UPLOADS[upload], "case_type": "承诺件",
+                                              "statutory_limit_wd": "20", "promised_limit_wd": "5"}, designer)
+    status, done = _drive(ctx, clock, code)
+    assert status == "completed", f"{upload} did not finish: {done}"

@@ -188,3 +188,34 @@ def test_applicants_are_refused_and_json_posts_need_the_csrf_header(login) -> No
     assert login("demo_admin").get("/designer/").status_code == 200
     anonymous = user.client.application.test_client()
     assert anonymous.get("/designer/").status_code == 302
+
+
+def test_the_import_preview_keeps_the_files_on_the_server_under_a_token(login) -> None:  # type: ignore[no-untyped-def]
+    from io import BytesIO
+
+    user = login("demo_designer")
+    metadata = {"code": "outdoor_ad_staged", "name": "户外广告设施设置审批（暂存）", "department": "城市管理局",
+                "implementation_code": "11320700014252401B3000180009002", "case_type": "承诺件",
+                "statutory_limit_wd": "20", "promised_limit_wd": "10"}
+    bundle = {p.name: p.read_bytes() for p in sorted(BUNDLE.iterdir())}
+    files = [(BytesIO(content), name) for name, content in bundle.items()]
+    preview = user.post("/designer/import", {**metadata, "action": "preview", "files": files},
+                        content_type="multipart/form-data")
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "kept_data" not in html  # no file travels in the page any more
+    token = re.search(r'name="staging_token" value="([^"]+)"', html).group(1)
+    assert all(name in html for name in bundle)  # the page still lists what was uploaded
+    assert bundle["outdoor_ad.bpmn"][:200].decode() not in html
+    other = login("demo_admin")
+    refused = other.post("/designer/import", {**metadata, "action": "deploy", "staging_token": token},
+                         content_type="multipart/form-data")
+    assert refused.status_code == 422 and "上传的文件已过期" in refused.get_data(as_text=True)  # not theirs
+    forged = user.post("/designer/import", {**metadata, "action": "deploy", "staging_token": "x" * 43},
+                       content_type="multipart/form-data")
+    assert forged.status_code == 422 and "请重新选择文件" in forged.get_data(as_text=True)
+    saved = user.post("/designer/import", {**metadata, "action": "deploy", "staging_token": token},
+                      content_type="multipart/form-data")
+    assert saved.status_code == 302 and saved.headers["Location"].endswith("/designer/outdoor_ad_staged")
+    again = user.post("/designer/import", {**metadata, "action": "deploy", "staging_token": token},
+                      content_type="multipart/form-data")
+    assert again.status_code == 422  # used up by the import

@@ -87,3 +87,48 @@ def test_a_message_correlated_by_case_number_through_the_api(web_app: Flask) -> 
     assert get_case(ctx, view.id).data["licence_no"] == "JY1320"
     citizen = User(web_app, "demo_citizen")
     assert citizen.api("POST", "/api/v1/messages", {"name": "licence_issued"}).status_code == 403
+
+
+def test_a_token_move_forwards_is_previewed_and_made_from_the_case_page(web_app: Flask) -> None:
+    ctx = web_app.extensions["onewindow"]
+    files = collect_matter_files(FIXTURES / "matters" / "timer_review", FIXTURES / "forms")
+    deploy_files(ctx, files, Actor("designer", groups=frozenset({"designer"})))
+    view = cases.start_case(ctx, "timer_review", Actor.system())
+    admin = User(web_app, "demo_admin")
+    page = admin.get(f"/ops/cases/{view.id}").get_data(as_text=True)
+    assert "移到：科长督办" in page and "review_overdue" not in page  # a boundary event is no target
+    refused = admin.get(f"/ops/cases/{view.id}?target=review_overdue").get_data(as_text=True)
+    assert "边界事件依附于所在环节" in refused and "确认调整" not in refused
+    preview = admin.get(f"/ops/cases/{view.id}?target=escalate").get_data(as_text=True)
+    assert "当前待办：审查（将取消）" in preview and "调整后待办：科长督办" in preview and "确认调整" in preview
+    assert admin.post(f"/ops/cases/{view.id}/move", {"target": "escalate", "reason": ""}).status_code == 422
+    assert admin.post(f"/ops/cases/{view.id}/move", {"target": "escalate", "reason": "已线下审查"}).status_code == 302
+    assert [t.element_id for t in get_case(ctx, view.id).open_tasks] == ["escalate"]
+
+
+def test_a_case_waiting_for_a_service_call_shows_it_on_its_console_page(web_app: Flask) -> None:
+    ctx = web_app.extensions["onewindow"]
+    _deploy(web_app, "el_http_service")
+    view = cases.start_case(ctx, "el_http_service", Actor.system())
+    assert view.open_tasks == ()
+    page = User(web_app, "demo_admin").get(f"/ops/cases/{view.id}").get_data(as_text=True)
+    assert "等待外部系统应答" in page and "不动产登记核验" in page and "property_registry" in page
+
+
+def test_bulk_migrate_by_selection_lists_the_cases_it_could_not_move(web_app: Flask) -> None:
+    ctx = web_app.extensions["onewindow"]
+    designer = Actor("designer", groups=frozenset({"designer"}))
+    files = collect_matter_files(FIXTURES / "elements" / "el_pass_through", FIXTURES / "forms")
+    deploy_files(ctx, files, designer)
+    older = cases.start_case(ctx, "el_pass_through", Actor.system())
+    files["matter.toml"] = files["matter.toml"].replace('name = "', 'name = "（第二版）', 1)
+    deploy_files(ctx, files, designer)
+    newer = cases.start_case(ctx, "el_pass_through", Actor.system())
+    admin = User(web_app, "demo_admin")
+    assert "迁移到最新版本" in admin.get("/ops/").get_data(as_text=True)
+    done = admin.post("/ops/bulk", {"action": "migrate", "case_id": [str(older.id), str(newer.id)],
+                                    "reason": "第二版上线"})
+    assert done.status_code == 302
+    page = admin.get("/ops/").get_data(as_text=True)
+    assert "批量操作完成 1 件" in page and f"#{newer.id} 未迁移：已是最新版本" in page
+    assert get_case(ctx, older.id).definition_id == get_case(ctx, newer.id).definition_id

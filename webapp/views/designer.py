@@ -7,7 +7,6 @@ page can show them next to the diagram; the HTML pages get the usual error page.
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
@@ -24,6 +23,7 @@ from flask import url_for
 from engine.errors import DefinitionInvalid
 from engine.errors import DefinitionProblem
 from engine.errors import EngineError
+from engine.errors import FormDataInvalid
 from engine.services import design
 from webapp.errors import STATUS
 from webapp.security import current_actor
@@ -135,26 +135,34 @@ def form_editor(code: str, key: str):  # type: ignore[no-untyped-def]
 @bp.route("/import", methods=["GET", "POST"])
 @requires(*DESIGNERS)
 def import_bundle():  # type: ignore[no-untyped-def]
-    """Upload, preview every translation (files kept in the page as hidden fields), then deploy."""
+    """Upload, preview every translation (the files staged on the server under a token), then deploy."""
     if request.method == "GET":
         return render_template("designer/import.html", values={"case_type": "承诺件"}, problems=[],
-                               translations=None, kept=[])
+                               translations=None, kept=[], token="")
+    ctx, actor = engine(), current_actor()
     values = {key: request.form.get(key, "").strip() for key in IMPORT_FIELDS}
-    files = {f.filename: f.read() for f in request.files.getlist("files") if f and f.filename}
-    if not files:  # the preview's confirmation sends the files it showed back
-        files = {name: base64.b64decode(data) for name, data in
-                 zip(request.form.getlist("kept_name"), request.form.getlist("kept_data"), strict=False)}
-    kept = [(name, base64.b64encode(data if isinstance(data, bytes) else data.encode()).decode())
-            for name, data in files.items()]
-    if request.form.get("action") == "preview":
-        preview = design.prepare_camunda_import(engine(), files, values, current_actor())
-        return render_template("designer/import.html", values=values, problems=list(preview.problems),
-                               translations=list(preview.translations), kept=kept), 422 if preview.problems else 200
+    files: dict[str, bytes] = {f.filename: f.read() for f in request.files.getlist("files") if f and f.filename}
+    token = request.form.get("staging_token", "")[:64]
     try:
-        result = design.import_camunda_bundle(engine(), files, values, current_actor())
+        if files:
+            token = design.stage_upload(ctx, files, actor)
+        else:  # the preview's confirmation names the files it showed by their token
+            files = design.staged_upload(ctx, token, actor)
+    except FormDataInvalid as exc:
+        return render_template("designer/import.html", values=values, translations=None, kept=[], token="",
+                               problems=[DefinitionProblem("", "", exc.errors["files"])]), 422
+    kept = sorted(files)
+    if request.form.get("action") == "preview":
+        preview = design.prepare_camunda_import(ctx, files, values, actor)
+        return render_template("designer/import.html", values=values, problems=list(preview.problems),
+                               translations=list(preview.translations), kept=kept,
+                               token=token), 422 if preview.problems else 200
+    try:
+        result = design.import_camunda_bundle(ctx, files, values, actor)
     except DefinitionInvalid as exc:
         return render_template("designer/import.html", values=values, problems=exc.problems, translations=None,
-                               kept=kept), 422
+                               kept=kept, token=token), 422
+    design.drop_upload(ctx, token)
     flash(f"已导入并部署“{values['name'] or result.matter_code}”第 {result.version} 版"
           if result.created else "内容与已部署的版本相同，未生成新版本")
     return redirect(url_for("designer.modeler", code=result.matter_code))

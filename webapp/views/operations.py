@@ -78,11 +78,16 @@ def retry(incident_id: int):  # type: ignore[no-untyped-def]
 def case(case_id: int):  # type: ignore[no-untyped-def]
     ctx, actor = engine(), current_actor()
     found = incidents.case_incidents(ctx, actor, case_id)  # operators only; 404 for no such case
+    errors: dict[str, str] = {}
     try:
         plan = interventions.plan_move(ctx, case_id, actor, request.args.get("target", ""))
+    except FormDataInvalid as exc:  # a target that cannot hold a token: the reason, and the list again
+        errors = exc.errors
+        plan = interventions.plan_move(ctx, case_id, actor)
     except (NotAllowed, CaseSuspended):
         plan = None  # a finished or suspended case cannot be moved
-    return render_template("operations/case.html", case_id=case_id, plan=plan, incidents=found, errors={})
+    return render_template("operations/case.html", case_id=case_id, plan=plan, incidents=found, errors=errors,
+                           calls=console.waiting_calls(ctx, actor, case_id))
 
 
 @bp.post("/cases/<int:case_id>/<action>")
@@ -101,8 +106,13 @@ def act(case_id: int, action: str):  # type: ignore[no-untyped-def]
         else:
             return render_template("errors/error.html", status=404, message="页面不存在"), 404
     except FormDataInvalid as exc:
-        return render_template("operations/case.html", case_id=case_id, plan=None, errors=exc.errors,
-                               incidents=incidents.case_incidents(ctx, actor, case_id)), 422
+        try:
+            plan = interventions.plan_move(ctx, case_id, actor)
+        except (NotAllowed, CaseSuspended):
+            plan = None
+        return render_template("operations/case.html", case_id=case_id, plan=plan, errors=exc.errors,
+                               incidents=incidents.case_incidents(ctx, actor, case_id),
+                               calls=console.waiting_calls(ctx, actor, case_id)), 422
     flash(f"已{label}")
     return redirect(url_for("operations.case", case_id=case_id))
 

@@ -41,12 +41,25 @@ def add_events(uow: UnitOfWork, rows: list[dict[str, object]]) -> None:
         connection(uow).execute(insert(OUTBOX), rows)
 
 
-def due_deliveries(uow: UnitOfWork, now: datetime, limit: int = 100) -> list[OutboxRow]:
-    query = (select(OUTBOX).where(OUTBOX.c.status == "pending", OUTBOX.c.next_attempt_at <= now)
+#: The event type of a service task's HTTP request (its ``webhook`` column names the endpoint).
+SERVICE_CALL = "service.call"
+
+
+def due_deliveries(uow: UnitOfWork, now: datetime, limit: int = 100, *,
+                   service_calls: bool = False) -> list[OutboxRow]:
+    """Due webhook events, or (``service_calls``) due service-task requests."""
+    kind = OUTBOX.c.event_type == SERVICE_CALL if service_calls else OUTBOX.c.event_type != SERVICE_CALL
+    query = (select(OUTBOX).where(OUTBOX.c.status == "pending", OUTBOX.c.next_attempt_at <= now, kind)
              .order_by(OUTBOX.c.id).limit(limit))
     if uow.dialect == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return [OutboxRow(**dict(r)) for r in connection(uow).execute(query).mappings()]
+
+
+def lease(uow: UnitOfWork, row_ids: list[int], until: datetime) -> None:
+    """Claimed for delivery: no other worker picks these rows until ``until`` (a crashed one's expire)."""
+    if row_ids:
+        connection(uow).execute(update(OUTBOX).where(OUTBOX.c.id.in_(row_ids)).values(next_attempt_at=until))
 
 
 def mark_delivered(uow: UnitOfWork, row_id: int, now: datetime) -> None:
@@ -68,3 +81,19 @@ def outbox_counts(uow: UnitOfWork) -> dict[str, int]:
 def failed_deliveries(uow: UnitOfWork, limit: int = 50) -> list[OutboxRow]:
     query = select(OUTBOX).where(OUTBOX.c.status == "failed").order_by(OUTBOX.c.id.desc()).limit(limit)
     return [OutboxRow(**dict(r)) for r in connection(uow).execute(query).mappings()]
+
+
+def pending_calls_of_case(uow: UnitOfWork, case_id: int) -> list[OutboxRow]:
+    """The service-task requests a case still waits on (not yet answered, not given up)."""
+    query = select(OUTBOX).where(OUTBOX.c.case_id == case_id, OUTBOX.c.event_type == SERVICE_CALL,
+                                 OUTBOX.c.status == "pending").order_by(OUTBOX.c.id)
+    return [OutboxRow(**dict(r)) for r in connection(uow).execute(query).mappings()]
+
+
+def cancel_calls(uow: UnitOfWork, case_id: int, keep: set[str]) -> None:
+    """Service-task requests of the case nothing waits for any more (terminated, moved) are not sent."""
+    query = update(OUTBOX).where(OUTBOX.c.case_id == case_id, OUTBOX.c.event_type == SERVICE_CALL,
+                                 OUTBOX.c.status == "pending")
+    if keep:
+        query = query.where(OUTBOX.c.delivery_id.not_in(keep))
+    connection(uow).execute(query.values(status="cancelled"))

@@ -9,6 +9,11 @@ One module per adaptation, each naming the upstream behaviour it changes:
 - ``task_run``: READY and manual checked before ``Task.run()``, which checks neither.
 - ``script_environment``: every expression through our sandbox (subclasses
   ``BasePythonScriptEngineEnvironment``), re-attached after restore.
+- ``http_task``: service tasks calling ``http:<endpoint>`` wait STARTED for the outbox's answer
+  instead of calling inline (subclasses the spiff ``ServiceTask`` spec; the parser and the
+  serializer's registry know the subclass).
+- ``token_move``: moving a token to any flow node (cancel the live work, add the target under the
+  last completed task, predict, ready), which SpiffWorkflow has no API for.
 
 (The hardened XML parser, ``engine.definitions.parser.SafeSpiffBpmnParser``, subclasses
 ``SpiffBpmnParser``; it is pinned by the same tests.) tests/engine/test_spiff_upstream.py holds one test

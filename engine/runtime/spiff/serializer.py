@@ -35,9 +35,11 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.util.diff import SpecDiff
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from engine.runtime.spiff.http_task import HttpAwareServiceTask
 from engine.runtime.spiff.script_environment import PythonScriptEngine
 from engine.runtime.spiff.script_environment import attach_script_engine
 
@@ -45,7 +47,8 @@ SPEC_PLACEHOLDER = "__spec_injected__"
 
 
 def _make_serializer() -> BpmnWorkflowSerializer:
-    registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+    # Our service task spec (``http_task``) is converted like SpiffWorkflow's (spec diffs need it).
+    registry = BpmnWorkflowSerializer.configure({**SPIFF_CONFIG, HttpAwareServiceTask: ServiceTaskConverter})
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
     # Specs are injected on restore, so storing them would only waste space and CPU.

@@ -8,8 +8,8 @@ explicit step (``plan_migration`` / ``migrate_cases``) that uses SpiffWorkflow's
 whenever work already done, or work waiting for someone, would change underneath the case.
 
 One module per concern: ``drafts`` (and ``limits``), ``forms``, ``checks``, ``versions``, ``diff``,
-``migration``, ``camunda_import``; ``views`` holds what the pages show. The names below are the
-designer's use cases, for the web views and the tests.
+``migration``, ``camunda_import``, ``staging`` (the import page's uploads); ``views`` holds what the
+pages show. The names below are the designer's use cases, for the web views and the tests.
 """
 
 from engine.services.design.camunda_import import build_matter_toml
@@ -34,6 +34,9 @@ from engine.services.design.limits import limits_of
 from engine.services.design.limits import set_limits
 from engine.services.design.migration import migrate_cases
 from engine.services.design.migration import plan_migration
+from engine.services.design.staging import drop_upload
+from engine.services.design.staging import stage_upload
+from engine.services.design.staging import staged_upload
 from engine.services.design.versions import designer_overview
 from engine.services.design.versions import matter_versions
 from engine.services.design.views import DesignerMatter
@@ -47,5 +50,5 @@ __all__ = [
     "build_matter_toml", "check_bundle", "check_form", "create_matter", "deploy_draft", "designer_overview",
     "diff_files", "diff_versions", "discard_draft", "import_camunda_bundle", "limits_of", "main_bpmn_name",
     "matter_versions", "migrate_cases", "open_draft", "open_form", "plan_migration", "prepare_camunda_import",
-    "save_draft", "save_form", "set_limits", "validate_draft",
+    "save_draft", "save_form", "set_limits", "stage_upload", "staged_upload", "drop_upload", "validate_draft",
 ]

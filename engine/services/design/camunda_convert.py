@@ -2,8 +2,9 @@
 
 The import page shows every translation before anything is saved: JUEL conditions and expressions
 (``juel``), generated forms (``camunda:formData`` → a form-js ``.form``), ``camunda:assignee``
-(JUEL or a user name → our Python assignee expression) and ``camunda:candidateUsers`` (dropped with
-a note when the task also has candidate groups; otherwise refused by the checks, with that note).
+(JUEL or a user name → our Python assignee expression), ``camunda:candidateUsers`` (dropped with
+a note when the task also has candidate groups; otherwise refused by the checks, with that note) and
+external tasks whose topic is an allowlisted HTTP endpoint (→ a service task calling it).
 What cannot be converted is left in place, and the checks refuse it naming the expression.
 """
 
@@ -18,7 +19,9 @@ from lxml import etree
 
 from engine.definitions.references import BPMN_NS
 from engine.definitions.references import CAMUNDA_NS
+from engine.definitions.references import SPIFF_NS
 from engine.errors import DefinitionProblem
+from engine.runtime.spiff.http_task import HTTP_PREFIX
 from engine.services.design.juel import Untranslatable
 from engine.services.design.juel import is_juel
 from engine.services.design.juel import juel_to_python
@@ -140,9 +143,65 @@ def _convert_people(file: str, element: etree._Element, translations: list[Trans
                                         f"未导入：本系统按岗位派件，由办理角色 {groups} 办理"))
 
 
-def convert_camunda(file: str, root: etree._Element, forms: dict[str, str]) -> tuple[list[Translation],
-                                                                                     list[DefinitionProblem]]:
-    """Convert one diagram in place; new forms are added to ``forms``. Returns translations and problems."""
+def _parameter(name: str, item: etree._Element, problems: list[str]) -> str | None:
+    """A ``camunda:inputParameter`` as a Python expression (JUEL translated, text as a string)."""
+    if len(item):
+        problems.append(f"输入参数“{name}”使用了 map/list/script，只支持文本或 JUEL 表达式")
+        return None
+    text = (item.text or "").strip()
+    try:
+        return juel_to_python(text) if is_juel(text) else repr(text)
+    except Untranslatable as exc:
+        problems.append(f"输入参数“{name}”无法转换：{exc.message}")
+        return None
+
+
+def _convert_external_task(file: str, element: etree._Element, endpoints: frozenset[str],
+                           translations: list[Translation], problems: list[DefinitionProblem]) -> None:
+    """An external task whose topic is an allowlisted endpoint becomes a service task calling it
+    through the outbox; its input parameters are the request body (other topics: the checks refuse)."""
+    topic = (element.get(f"{{{CAMUNDA_NS}}}topic") or "").strip()
+    if element.get(f"{{{CAMUNDA_NS}}}type") != "external" or topic not in endpoints:
+        return
+    element_id = element.get("id") or ""
+    extensions = element.find(f"{{{BPMN_NS}}}extensionElements")
+    mapping = extensions.find(f"{{{CAMUNDA_NS}}}inputOutput") if extensions is not None else None
+    wrong: list[str] = []
+    parameters = {}
+    for item in mapping.iterfind(f"{{{CAMUNDA_NS}}}inputParameter") if mapping is not None else ():
+        name = item.get("name") or ""
+        if not _KEY.match(name):
+            wrong.append(f"输入参数名“{name}”不是有效的字段名")
+        elif (value := _parameter(name, item, wrong)) is not None:
+            parameters[name] = value
+    if mapping is not None and mapping.find(f"{{{CAMUNDA_NS}}}outputParameter") is not None:
+        wrong.append(f"输出参数不受支持：应答整体写入变量“{topic}”")
+    if wrong:
+        problems.append(DefinitionProblem(file, element_id, "外部任务无法转换：" + "；".join(wrong)))
+        return
+    if extensions is None:
+        extensions = etree.Element(f"{{{BPMN_NS}}}extensionElements")
+        element.insert(0, extensions)
+    if mapping is not None:
+        extensions.remove(mapping)
+    operator = etree.SubElement(extensions, f"{{{SPIFF_NS}}}serviceTaskOperator",
+                                {"id": f"{HTTP_PREFIX}{topic}", "resultVariable": topic},
+                                nsmap={"spiffworkflow": SPIFF_NS})
+    holder = etree.SubElement(operator, f"{{{SPIFF_NS}}}parameters")
+    for name, value in parameters.items():
+        etree.SubElement(holder, f"{{{SPIFF_NS}}}parameter", {"id": name, "type": "any", "value": value})
+    for attribute in ("type", "topic"):
+        del element.attrib[f"{{{CAMUNDA_NS}}}{attribute}"]
+    body = "、".join(f"{k} = {v}" for k, v in parameters.items()) or "空"
+    translations.append(Translation(file, element_id, "外部任务 → HTTP 服务任务", f"camunda:topic=\"{topic}\"",
+                                    f"经发件箱调用允许清单中的端点 {topic}，请求体：{body}；应答写入 {topic}"))
+
+
+def convert_camunda(file: str, root: etree._Element, forms: dict[str, str],
+                    endpoints: frozenset[str] = frozenset()) -> tuple[list[Translation], list[DefinitionProblem]]:
+    """Convert one diagram in place; new forms are added to ``forms``. Returns translations and problems.
+
+    ``endpoints``: the allowlisted HTTP endpoints an external task's topic may name."""
     translations: list[Translation] = []
     problems: list[DefinitionProblem] = []
     for element in list(root.iter()):
@@ -157,6 +216,8 @@ def convert_camunda(file: str, root: etree._Element, forms: dict[str, str]) -> t
                 continue  # left as written: the checks refuse it, naming the expression and the reason
             owner = _owner(element)
             translations.append(Translation(file, owner.get("id") or "", "JUEL 表达式 → Python", before, element.text))
+        elif local in ("serviceTask", "sendTask"):
+            _convert_external_task(file, element, endpoints, translations, problems)
         elif local in ("userTask", "startEvent"):
             _convert_form_data(file, element, forms, translations, problems)
             if local == "userTask":

@@ -168,6 +168,9 @@ def _main_process(roots: dict[str, etree._Element], problems: list[DefinitionPro
     return main[0][1].get("id", "") if len(main) == 1 else ""
 
 
+FORM_DATA = "camunda:formData"
+
+
 def prepare_camunda_import(ctx: EngineContext, files: Mapping[str, bytes | str],
                            metadata: Mapping[str, Any], actor: Actor) -> ImportPreview:
     """Read, convert and check an upload (one or more ``.bpmn``, their ``.form``/``.dmn``, or a zip).
@@ -217,7 +220,7 @@ def prepare_camunda_import(ctx: EngineContext, files: Mapping[str, bytes | str],
     process_id = _main_process(roots, problems)
     translations: list[Translation] = []
     for name, root in roots.items():
-        made, refused = convert_camunda(name, root, forms)
+        made, refused = convert_camunda(name, root, forms, frozenset(e.name for e in ctx.settings.service_endpoints))
         translations.extend(made)
         problems.extend(refused)
         changed = _resolve_form_refs(root, forms)
@@ -226,7 +229,11 @@ def prepare_camunda_import(ctx: EngineContext, files: Mapping[str, bytes | str],
     bundle = {**texts, METADATA_FILE: build_matter_toml(metadata, process_id)}
     bundle.update({f"{FORMS_PREFIX}{key}.form": text for key, text in forms.items()})
     bundle = complete_from_processes(ctx, bundle)
-    problems.extend(p for p in check_bundle(ctx, bundle) if not (process_id == "" and p.element_id == "process_id"))
+    # A generated form the conversion could not translate is reported once, with the reason, not
+    # again by the checks (which only see that the task still has camunda:formData).
+    untranslated = {(p.file, p.element_id) for p in problems if FORM_DATA in p.problem}
+    problems.extend(p for p in check_bundle(ctx, bundle) if not (process_id == "" and p.element_id == "process_id")
+                    and not ((p.file, p.element_id) in untranslated and FORM_DATA in p.problem))
     return ImportPreview(bundle, tuple(translations), tuple(unique(problems)), process_id)
 
 

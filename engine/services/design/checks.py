@@ -88,7 +88,9 @@ def _camunda_findings(file: str, root: etree._Element) -> list[tuple[DefinitionP
                         (f"不支持 camunda:{attribute}", *_UNPARSED))
             if element.get(f"{{{CAMUNDA_NS}}}type") == "external" or element.get(f"{{{CAMUNDA_NS}}}topic"):
                 add(element, "是外部任务（camunda:type=\"external\"），本系统没有外部任务工作者；"
-                             "请改用已注册的服务任务", ("不支持 camunda:type", "不支持 camunda:topic", *_UNPARSED))
+                             "请改用已注册的服务任务，或把主题（camunda:topic）配置为允许清单中的 HTTP 端点"
+                             "（ONEWINDOW_SERVICE_ENDPOINTS）",
+                    ("不支持 camunda:type", "不支持 camunda:topic", *_UNPARSED))
             if element.get(f"{{{CAMUNDA_NS}}}candidateUsers"):
                 add(element, "不支持 camunda:candidateUsers，请用 camunda:candidateGroups 指定办理角色",
                     ("没有办理角色",))
@@ -139,7 +141,8 @@ def _camunda_findings(file: str, root: etree._Element) -> list[tuple[DefinitionP
             elif local == "inputOutput":
                 add(element, "使用了输入/输出映射（camunda:inputOutput），本系统不支持；请在脚本任务中赋值")
             elif local == "formData":
-                add(element, "使用了 Camunda 生成式表单（camunda:formData），请改用 form-js 表单（.form 文件）")
+                add(element, "使用了 Camunda 生成式表单（camunda:formData），请改用 form-js 表单（.form 文件）",
+                    ("没有表单",))
             elif local in ("in", "out") and (element.get("sourceExpression") or "").find("${") >= 0:
                 add(element, "调用活动的变量映射使用了 JUEL 表达式，请删除或改写")
     return problems

@@ -10,6 +10,7 @@ would change.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,9 +24,12 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.actors import Actor
 from engine.definitions.catalog import CompiledDefinition
+from engine.errors import CaseNotFound
 from engine.errors import ConcurrentUpdate
 from engine.history import to_json
+from engine.persistence.repositories import definitions
 from engine.persistence.repositories import designs
+from engine.persistence.repositories.cases import case_by_id
 from engine.persistence.repositories.cases import lock_case
 from engine.persistence.repositories.history import append_history
 from engine.persistence.rows import DefinitionRow
@@ -169,10 +173,10 @@ def _try_move(ctx: EngineContext, blob: bytes, old: CompiledDefinition, new: Com
 
 
 def _waiting_on(workflow: BpmnWorkflow) -> tuple[str, ...]:
-    """Names of the tasks the case waits on (people's work and timers/messages)."""
+    """Names of the tasks the case waits on (people's work, timers, messages, service calls)."""
+    live = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
     return tuple(dict.fromkeys(getattr(t.task_spec, "bpmn_name", None) or t.task_spec.bpmn_id
-                               for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
-                               if getattr(t.task_spec, "bpmn_id", None)))
+                               for t in live if getattr(t.task_spec, "bpmn_id", None)))
 
 
 def _target(uow: UnitOfWork, matter_code: str, to_version: int) -> tuple[DefinitionRow, dict[int, int]]:
@@ -228,8 +232,33 @@ def migrate_cases(ctx: EngineContext, matter_code: str, to_version: int, actor: 
     return results
 
 
+def migrate_to_latest(ctx: EngineContext, case_id: int, actor: Actor, reason: str) -> MigrationPlan:
+    """Move one case to the newest version of its matter if that is safe (the console's bulk action;
+    the caller checks the actor). Returns the outcome with the reasons; ``reason`` goes into history.
+
+    :raise CaseNotFound: no such case.
+    """
+    with ctx.uow() as uow:
+        case = case_by_id(uow, case_id)
+        if case is None:
+            raise CaseNotFound(case_id)
+        latest = definitions.latest_definition(uow, case.matter_code)
+        versions = designs.version_numbers(uow, case.matter_code)
+    assert latest is not None, "a case's matter has a deployed version"
+    plan = MigrationPlan(case.id, case.case_number, case.title, versions.get(case.definition_id, 0),
+                         latest.version, False, ())
+    if case.definition_id == latest.id:
+        return dataclasses.replace(plan, reasons=(f"已是最新版本（第 {latest.version} 版）",))
+    try:
+        return with_retries(ctx.settings.conflict_retries,
+                            lambda: _migrate_one(ctx, case.matter_code, latest.version, plan, actor, reason),
+                            backoff_s=ctx.settings.conflict_backoff_s)
+    except ConcurrentUpdate:
+        return dataclasses.replace(plan, reasons=("办件正在被他人办理，本次未迁移，请稍后重试",))
+
+
 def _migrate_one(ctx: EngineContext, matter_code: str, to_version: int, plan: MigrationPlan,
-                 actor: Actor) -> MigrationPlan:
+                 actor: Actor, reason: str = "") -> MigrationPlan:
     with ctx.uow() as uow:
         target, versions = _target(uow, matter_code, to_version)
         case = lock_case(uow, plan.case_id)
@@ -249,7 +278,8 @@ def _migrate_one(ctx: EngineContext, matter_code: str, to_version: int, plan: Mi
         case.definition_id = target.id
         append_history(uow, case, occurred_at=now, event_type="case_migrated", actor_id=actor.user_id,
                        actor_role=actor.role_label, data_before=to_json({"definition_version": old_version}),
-                       data_after=to_json({"from_version": old_version, "to_version": target.version}))
+                       data_after=to_json({"from_version": old_version, "to_version": target.version}),
+                       payload=to_json({"reason": reason}) if reason else None)
         save_runtime(uow, case, runtime, [], actor, now, legal=ctx.legal, webhooks=ctx.settings.webhooks)
         uow.commit()
         return MigrationPlan(plan.case_id, plan.case_number, plan.title, old_version, to_version, True,

@@ -6,7 +6,9 @@ Only the operations groups may search; the result reuses the case summaries of t
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import datetime
 from datetime import timedelta
 
 from engine.actors import Actor
@@ -17,6 +19,7 @@ from engine.persistence.repositories.incidents import open_incident_counts
 from engine.persistence.repositories.outbox import OutboxRow
 from engine.persistence.repositories.outbox import failed_deliveries
 from engine.persistence.repositories.outbox import outbox_counts
+from engine.persistence.repositories.outbox import pending_calls_of_case
 from engine.services.casework import CaseSummary
 from engine.services.casework import summaries
 from engine.services.context import EngineContext
@@ -75,3 +78,27 @@ def outbox_overview(ctx: EngineContext, actor: Actor) -> OutboxOverview:
     require_operator(ctx, actor)
     with ctx.uow() as uow:
         return OutboxOverview(outbox_counts(uow), failed_deliveries(uow))
+
+
+@dataclass(frozen=True)
+class WaitingCall:
+    element_id: str
+    element_name: str
+    endpoint: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str
+
+
+def waiting_calls(ctx: EngineContext, actor: Actor, case_id: int) -> list[WaitingCall]:
+    """The service-task requests a case waits on (its page shows them: a case waiting for another
+    system has no open task and would otherwise look stuck)."""
+    require_operator(ctx, actor)
+    with ctx.uow() as uow:
+        rows = pending_calls_of_case(uow, case_id)
+    found = []
+    for row in rows:
+        request = json.loads(row.payload_json)
+        found.append(WaitingCall(request.get("element_id", ""), request.get("element_name", ""), row.webhook,
+                                 row.attempts, row.next_attempt_at, row.last_error))
+    return found

@@ -36,7 +36,8 @@ from engine.services.steps import save_runtime
 from engine.services.steps import with_retries
 from engine.services.views import CaseView
 
-KIND_NAMES = {"engine": "自动环节", "completion": "提交任务", "timer": "定时器", "message": "消息"}
+KIND_NAMES = {"engine": "自动环节", "completion": "提交任务", "timer": "定时器", "message": "消息",
+              "service": "服务调用"}
 STATUS_NAMES = {"open": "待处理", "resolved": "已重试解决", "closed": "已关闭"}
 
 

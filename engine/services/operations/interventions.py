@@ -5,8 +5,10 @@ same transaction as the change. A suspended case takes no step (no form, message
 until resumed; on resume its timers are pushed back by the time it was held, unless the matter says
 ``[operations] suspension = "keep"`` (timers keep their dates; overdue ones fire on the next pass).
 Termination cancels the workflow, closes open incidents and serves a 终止办理通知书 on the applicant.
-A token move (Camunda's instance modification) sends the case back to a step it already passed,
-previewed first on a copy of the workflow, so the preview is exactly what happens.
+A token move (Camunda's instance modification) sends the case back to a step it already passed, or
+on to any other flow node that can hold a token (``runtime.spiff.token_move``), previewed first on a
+copy of the workflow, so the preview is exactly what happens; a move that would leave the case
+waiting for nothing is refused.
 """
 
 from __future__ import annotations
@@ -39,12 +41,17 @@ from engine.persistence.rows import CaseRow
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.case import CaseRuntime
 from engine.runtime.spiff.events import shift_timers
+from engine.runtime.spiff.http_task import waiting_calls
 from engine.runtime.spiff.state_changes import capture
 from engine.runtime.spiff.timer_clock import clock_bound
+from engine.runtime.spiff.token_move import jump
+from engine.runtime.spiff.token_move import movable_nodes
+from engine.runtime.spiff.token_move import refusal
 from engine.services.cases import case_view
 from engine.services.cases import definition_for_case
 from engine.services.cases import load_runtime
 from engine.services.context import EngineContext
+from engine.services.design.migration import migrate_to_latest
 from engine.services.effects import issue_document
 from engine.services.operations.incidents import require_operator
 from engine.services.operations.incidents import retry_incident
@@ -55,6 +62,7 @@ from engine.services.views import CaseView
 TERMINATION_DOCUMENT = "termination_notice"
 TERMINATION_TITLE = "终止办理通知书"
 SUSPENSION_RULES = ("extend", "keep")
+BULK_ACTIONS = ("suspend", "resume", "retry", "migrate")
 
 
 def _reason(reason: str) -> str:
@@ -175,6 +183,8 @@ def with_termination_template(ctx: EngineContext, definition: CompiledDefinition
 class MoveTarget:
     element_id: str
     name: str
+    #: True: a human step the case already passed (re-opened with the data it had then).
+    back: bool = False
 
 
 @dataclass(frozen=True)
@@ -187,16 +197,21 @@ class MovePlan:
     targets: tuple[MoveTarget, ...]
     open_before: tuple[str, ...]
     open_after: tuple[str, ...]
+    #: Why the chosen target is refused ("" when the move may be made).
+    refused: str = ""
 
 
 def _targets(runtime: CaseRuntime) -> dict[str, MoveTarget]:
-    """Human steps the case already passed (latest first): where a move may send it back to."""
+    """Human steps the case already passed (latest first: a move back re-opens them), then every
+    other top-level flow node that can hold a token (a move forwards or to another branch)."""
     found: dict[str, MoveTarget] = {}
     done = [t for t in runtime.workflow.get_tasks(state=TaskState.COMPLETED)
             if t.task_spec.bpmn_id in runtime.definition.human_tasks]
     for task in sorted(done, key=lambda t: t.last_state_change, reverse=True):
         info = runtime.definition.human_tasks[task.task_spec.bpmn_id]
-        found.setdefault(info.element_id, MoveTarget(info.element_id, info.name))
+        found.setdefault(info.element_id, MoveTarget(info.element_id, info.name, back=True))
+    for spec in movable_nodes(runtime.workflow):
+        found.setdefault(spec.bpmn_id, MoveTarget(spec.bpmn_id, spec.bpmn_name or spec.bpmn_id))
     return found
 
 
@@ -204,16 +219,38 @@ def _open_names(runtime: CaseRuntime) -> tuple[str, ...]:
     return tuple(runtime.task_info(t).name for t in runtime.ready_human_tasks())
 
 
-def _move(runtime: CaseRuntime, element_id: str) -> None:
-    done = [t for t in runtime.workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id == element_id]
-    latest = max(done, key=lambda t: t.last_state_change)
-    runtime.workflow.reset_from_task_id(latest.id)
+def _move(runtime: CaseRuntime, target: MoveTarget) -> str:
+    """Move the token in memory; returns why the result is refused ("" when it may be saved)."""
+    if target.back:
+        done = [t for t in runtime.workflow.get_tasks(state=TaskState.COMPLETED)
+                if t.task_spec.bpmn_id == target.element_id]
+        runtime.workflow.reset_from_task_id(max(done, key=lambda t: t.last_state_change).id)
+    else:
+        jump(runtime.workflow, target.element_id)
     runtime.forget_ready()
     runtime.run_engine()
+    if runtime.failure is not None:
+        return f"移到“{target.name}”后{runtime.failure.message}，请选择其他环节或先修正数据"
+    if runtime.status == "running" and not (runtime.ready_human_tasks() or runtime.next_timer_due()
+                                            or runtime.subscriptions() or waiting_calls(runtime.workflow)):
+        return (f"移到“{target.name}”后办件将没有可办的环节、定时器或等待的消息"
+                "（例如并行分支中的环节：汇聚网关会一直等待其他分支），请选择其他环节")
+    return ""
+
+
+def _target(runtime: CaseRuntime, element_id: str) -> MoveTarget:
+    """:raise FormDataInvalid: the element cannot hold a token (with the reason)."""
+    target = _targets(runtime).get(element_id)
+    if target is None:
+        raise FormDataInvalid({"target": refusal(runtime.workflow, element_id) or "请选择要移到的环节"})
+    return target
 
 
 def plan_move(ctx: EngineContext, case_id: int, actor: Actor, element_id: str = "") -> MovePlan:
-    """The preview: run the move on a fresh copy of the stored workflow and report, saving nothing."""
+    """The preview: run the move on a fresh copy of the stored workflow and report, saving nothing.
+
+    :raise FormDataInvalid: ``element_id`` is given but cannot hold a token (with the reason).
+    """
     require_operator(ctx, actor)
     with ctx.uow() as uow:
         case = _locked(uow, case_id, ("running", "failed"), "调整流程位置")
@@ -221,17 +258,22 @@ def plan_move(ctx: EngineContext, case_id: int, actor: Actor, element_id: str = 
         runtime = CaseRuntime.restore(definition_for_case(ctx, uow, case), case.state, ctx.script_engine)
         targets = _targets(runtime)
         before = _open_names(runtime)
-        target = targets.get(element_id)
+        target = _target(runtime, element_id) if element_id else None
         after: tuple[str, ...] = ()
+        refused = ""
         if target is not None:
             with clock_bound(ctx.clock):
-                _move(runtime, element_id)
+                refused = _move(runtime, target)
             after = _open_names(runtime)
-        return MovePlan(case.id, case.case_number, target, tuple(targets.values()), before, after)
+        return MovePlan(case.id, case.case_number, target, tuple(targets.values()), before, after, refused)
 
 
 def move_token(ctx: EngineContext, case_id: int, actor: Actor, element_id: str, reason: str) -> CaseView:
-    """Send the case back to ``element_id`` (a step it passed); open steps after it are cancelled."""
+    """Move the case to ``element_id``: back to a step it passed, or on to any other flow node
+    that can hold a token; its open steps are cancelled (the preview lists them).
+
+    :raise FormDataInvalid: no reason, or the target is refused (nothing changed).
+    """
     require_operator(ctx, actor)
     reason = _reason(reason)
 
@@ -239,14 +281,15 @@ def move_token(ctx: EngineContext, case_id: int, actor: Actor, element_id: str, 
         with ctx.uow() as uow:
             case = _locked(uow, case_id, ("running", "failed"), "调整流程位置")
             runtime = load_runtime(ctx, uow, case)
-            targets = _targets(runtime)
-            if element_id not in targets:
-                raise FormDataInvalid({"target": "只能退回到本办件已经办理过的人工环节"})
+            target = _target(runtime, element_id)
             now = ctx.clock.now()
             before = _open_names(runtime)
             with clock_bound(ctx.clock), capture(runtime.workflow) as buffer:
-                _move(runtime, element_id)
-            _record(uow, case, "token_moved", actor, now, reason, to=element_id, to_name=targets[element_id].name,
+                refused = _move(runtime, target)
+            if refused:
+                raise FormDataInvalid({"target": refused})
+            _record(uow, case, "token_moved", actor, now, reason, to=element_id, to_name=target.name,
+                    direction="back" if target.back else "jump",
                     open_before=list(before), open_after=list(_open_names(runtime)))
             if runtime.failure is None:
                 close_open_incidents(uow, case.id, "closed", actor.user_id, now)
@@ -269,11 +312,12 @@ class BulkOutcome:
 
 
 def bulk_action(ctx: EngineContext, actor: Actor, action: str, case_ids: list[int], reason: str) -> list[BulkOutcome]:
-    """Suspend, resume or retry (every open incident, unchanged data) each selected case in its own step."""
+    """Suspend, resume, retry (every open incident, unchanged data) or migrate (to the newest version
+    of its matter, when safe) each selected case in its own step; one outcome per case."""
     require_operator(ctx, actor)
-    _reason(reason)
-    if action not in ("suspend", "resume", "retry"):
-        raise FormDataInvalid({"action": "批量操作只能为挂起、恢复或重试"})
+    reason = _reason(reason)
+    if action not in BULK_ACTIONS:
+        raise FormDataInvalid({"action": "批量操作只能为挂起、恢复、重试或迁移到最新版本"})
     outcomes = []
     for case_id in dict.fromkeys(case_ids):
         try:
@@ -290,6 +334,11 @@ def _one(ctx: EngineContext, actor: Actor, action: str, case_id: int, reason: st
     }
     if action in actions:
         return actions[action]().status
+    if action == "migrate":
+        outcome = migrate_to_latest(ctx, case_id, actor, reason)
+        if not outcome.migrated:
+            raise NotAllowed("未迁移：" + "；".join(outcome.reasons))
+        return outcome.reasons[0]
     with ctx.uow() as uow:
         incidents = open_incidents_of_case(uow, case_id)
     if not incidents:
