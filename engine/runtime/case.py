@@ -45,6 +45,7 @@ from engine.runtime.spiff.events import pass_through_ready
 from engine.runtime.spiff.events import start_at
 from engine.runtime.spiff.events import subscriptions
 from engine.runtime.spiff.events import timer_dues
+from engine.runtime.spiff.live_tasks import index_live_tasks
 from engine.runtime.spiff.script_environment import PythonScriptEngine
 from engine.runtime.spiff.serializer import dump_state
 from engine.runtime.spiff.serializer import restore_state
@@ -74,6 +75,7 @@ class CaseRuntime:
     def __init__(self, definition: CompiledDefinition, workflow: BpmnWorkflow) -> None:
         self.definition = definition
         self.workflow = workflow
+        index_live_tasks(workflow)  # a step's task searches then walk only the live part of the tree
         self.failure: CaseFailed | None = None
         #: Set by an administrator's termination (the workflow is cancelled): status ``cancelled``.
         self.terminated = False
