@@ -21,7 +21,7 @@ LIKE_ESCAPE = "\\"
 
 def connection(uow: UnitOfWork) -> Connection:
     """The unit of work's connection, in its transaction: Core statements skip the ORM's bookkeeping."""
-    return uow.session.connection()
+    return uow.connection()
 
 
 def escape_like(text: str) -> str:

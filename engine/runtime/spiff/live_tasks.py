@@ -20,6 +20,8 @@ call-activity sub-workflows keep the stock walk.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnBaseWorkflow
@@ -29,6 +31,7 @@ from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.workflow import Workflow
 
 _LIVE = "_onewindow_live_tasks"
+_CHANGES = "_onewindow_changed_tasks"
 _FINISHED = TaskState.FINISHED_MASK
 _UNFINISHED = TaskState.NOT_FINISHED_MASK
 #: ``get_tasks`` keywords a filter over the index answers exactly as the stock walk does.
@@ -47,22 +50,53 @@ def index_live_tasks(workflow: Any) -> None:
     workflow.__dict__[_LIVE] = {task.id: task for task in workflow.tasks.values() if task._state & _UNFINISHED}
 
 
-def _index_of(workflow: Any) -> dict[Any, Task] | None:
-    return workflow.__dict__.get(_LIVE)
+@dataclass
+class TaskChanges:
+    """Tasks created, changed (state, children) or dropped since the tracker was last cleared.
+
+    The same hooks keep it, so the serializer can re-encode only what a step touched; a finished
+    task's data is taken not to change (as the finished-task fragment cache assumes).
+    """
+
+    changed: dict[Any, Task] = field(default_factory=dict)
+    removed: set[Any] = field(default_factory=set)
+
+
+def track_changes(workflow: Any) -> TaskChanges:
+    """Start (or restart) recording the changes of ``workflow``'s own tasks."""
+    changes = workflow.__dict__[_CHANGES] = TaskChanges()
+    return changes
+
+
+def changes_of(workflow: Any) -> TaskChanges | None:
+    return workflow.__dict__.get(_CHANGES)
+
+
+def _touch(task: Task) -> None:
+    changes = task.workflow.__dict__.get(_CHANGES)
+    if changes is not None:
+        changes.changed[task.id] = task
 
 
 def _note(task: Task) -> None:
-    live = task.workflow.__dict__.get(_LIVE)
+    found = task.workflow.__dict__
+    live = found.get(_LIVE)
     if live is not None:
         if task._state & _UNFINISHED:
             live[task.id] = task
         else:
             live.pop(task.id, None)
+    changes = found.get(_CHANGES)
+    if changes is not None:
+        changes.changed[task.id] = task
 
 
 def _indexed_init(self: Task, workflow: Any, *args: Any, **kwargs: Any) -> None:
     _stock_init(self, workflow, *args, **kwargs)
     _note(self)
+    parent = self.parent
+    if parent is not None:
+        _touch(parent)  # its list of children grew
 
 
 def _indexed_set_state(self: Task, value: int) -> None:
@@ -71,10 +105,19 @@ def _indexed_set_state(self: Task, value: int) -> None:
 
 
 def _indexed_remove_task(self: Any, task_id: Any) -> None:
+    task = self.tasks.get(task_id)
+    parent_id = task._parent if task is not None else None
     _stock_remove_task(self, task_id)
     live = self.__dict__.get(_LIVE)
     if live is not None:
         live.pop(task_id, None)
+    changes = self.__dict__.get(_CHANGES)
+    if changes is not None:
+        changes.changed.pop(task_id, None)
+        changes.removed.add(task_id)
+        parent = self.tasks.get(parent_id)
+        if parent is not None:
+            changes.changed[parent.id] = parent  # its list of children shrank
 
 
 def _indexed(workflow: Any) -> dict[Any, Task] | None:
