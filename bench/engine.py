@@ -107,9 +107,9 @@ GROWTH_POINTS = (1, 50, 300, 1000)
 #: Raw SpiffWorkflow is measured up to here (its round trip at step 1000 takes minutes, and past depth
 #: 1000 its task walk no longer finds the READY task).
 RAW_GROWTH_POINTS = (1, 50, 300)
-GROWTH_WINDOW = 5
+GROWTH_WINDOW = 7
 #: Looping cases run for the growth curve; per step the fastest run counts (damps noise from other processes).
-GROWTH_REPEATS = 2
+GROWTH_REPEATS = 3
 #: Issue #15: SQLite >= 0.8x raw with the cache on and off; step@300 <= 1.5x step@1 (step@1000 <= 2x);
 #: >= 2x raw at step 300.
 TARGET_ENGINE_VS_RAW = 0.8

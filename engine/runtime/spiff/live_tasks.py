@@ -93,6 +93,8 @@ def _note(task: Task) -> None:
 
 def _indexed_init(self: Task, workflow: Any, *args: Any, **kwargs: Any) -> None:
     _stock_init(self, workflow, *args, **kwargs)
+    if _LIVE not in workflow.__dict__ and _CHANGES not in workflow.__dict__:
+        return  # not one of ours (raw SpiffWorkflow, a sub-workflow): stock behaviour, nothing kept
     _note(self)
     parent = self.parent
     if parent is not None:
