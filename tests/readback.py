@@ -11,6 +11,7 @@ from engine.persistence.repositories.cases import case_by_id
 from engine.persistence.repositories.tasks import open_tasks
 from engine.runtime.case import CaseRuntime
 from engine.services.cases import case_view
+from engine.services.cases import chunk_reader
 from engine.services.cases import definition_for_case
 from engine.services.context import EngineContext
 from engine.services.views import CaseView
@@ -25,5 +26,6 @@ def get_case(ctx: EngineContext, case_id: int, *, with_data: bool = True) -> Cas
         runtime = None
         if with_data:
             assert case.state is not None
-            runtime = CaseRuntime.restore(definition_for_case(ctx, uow, case), case.state, ctx.script_engine)
+            runtime = CaseRuntime.restore(definition_for_case(ctx, uow, case), case.state, ctx.script_engine,
+                                          chunk_reader(uow, case.id))
         return case_view(case, runtime, open_tasks(uow, case.id))

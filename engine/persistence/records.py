@@ -436,6 +436,20 @@ class DeadlineRequestRecord(Base):
 
 # The organisation's and the catalogue's tables live in modules of their own; importing them here
 # registers them on ``Base.metadata`` wherever the records are loaded (migrations, tests, the app).
+class CaseStateChunkRecord(Base):
+    """Finished tasks of a long case, stored once instead of in every save of its state.
+
+    The case row's ``state`` names the range of chunks it builds on (``engine.runtime.spiff.serializer``);
+    a chunk is written with the step that finished its tasks and never changes afterwards.
+    """
+
+    __tablename__ = "case_state_chunks"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tasks: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 import engine.persistence.catalogue_records  # noqa: E402,F401
 import engine.persistence.counter_records  # noqa: E402,F401
 import engine.persistence.operations_records  # noqa: E402,F401

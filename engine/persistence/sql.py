@@ -21,7 +21,7 @@ LIKE_ESCAPE = "\\"
 
 def connection(uow: UnitOfWork) -> Connection:
     """The unit of work's connection, in its transaction: Core statements skip the ORM's bookkeeping."""
-    return uow.session.connection()
+    return uow.connection()
 
 
 def escape_like(text: str) -> str:
@@ -70,7 +70,13 @@ def staged_rows(uow: UnitOfWork, table: Table) -> list[dict[str, Any]]:
     return uow.session.info.get(_STAGED, {}).get(table, [])
 
 
+_INSERTS: dict[Table, Any] = {}
+
+
 def flush_staged(uow: UnitOfWork) -> None:
     """Insert every staged row: one multi-row ``INSERT`` per table, tables in the order first staged."""
     for table, rows in uow.session.info.pop(_STAGED, {}).items():
-        connection(uow).execute(insert(table), rows)
+        statement = _INSERTS.get(table)
+        if statement is None:  # one per table, built once (a handful of tables stage rows)
+            statement = _INSERTS[table] = insert(table)
+        connection(uow).execute(statement, rows)

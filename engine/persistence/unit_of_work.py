@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
@@ -26,6 +27,7 @@ class UnitOfWork:
         #: Signs the chain head of every case this unit of work saves (``repositories.cases.save_case``).
         self.history_key = history_key
         self.session: Session
+        self._connection: Connection | None = None
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
@@ -33,6 +35,17 @@ class UnitOfWork:
         if self._write:
             self.begin_write()
         return self
+
+    def connection(self) -> Connection:
+        """The session's connection in this unit of work's transaction, asked of the session once.
+
+        ``Session.connection()`` re-checks the session's transaction state on every call; a step
+        sends a dozen statements, so the answer is kept until the connection is given back.
+        """
+        conn = self._connection
+        if conn is None or conn.closed:
+            conn = self._connection = self.session.connection()
+        return conn
 
     def begin_write(self) -> None:
         """Declare this a write use case; call it before the use case reads what it will change.

@@ -45,9 +45,13 @@ from engine.runtime.spiff.events import pass_through_ready
 from engine.runtime.spiff.events import start_at
 from engine.runtime.spiff.events import subscriptions
 from engine.runtime.spiff.events import timer_dues
+from engine.runtime.spiff.live_tasks import index_live_tasks
 from engine.runtime.spiff.script_environment import PythonScriptEngine
+from engine.runtime.spiff.serializer import ChunkReader
+from engine.runtime.spiff.serializer import StoredState
 from engine.runtime.spiff.serializer import dump_state
 from engine.runtime.spiff.serializer import restore_state
+from engine.runtime.spiff.serializer import store_state
 from engine.runtime.spiff.task_run import NotRunnable
 from engine.runtime.spiff.task_run import is_manual
 from engine.runtime.spiff.task_run import is_ready
@@ -74,6 +78,7 @@ class CaseRuntime:
     def __init__(self, definition: CompiledDefinition, workflow: BpmnWorkflow) -> None:
         self.definition = definition
         self.workflow = workflow
+        index_live_tasks(workflow)  # a step's task searches then walk only the live part of the tree
         self.failure: CaseFailed | None = None
         #: Set by an administrator's termination (the workflow is cancelled): status ``cancelled``.
         self.terminated = False
@@ -96,11 +101,19 @@ class CaseRuntime:
         return runtime
 
     @classmethod
-    def restore(cls, definition: CompiledDefinition, blob: bytes, script_engine: PythonScriptEngine) -> CaseRuntime:
-        return cls(definition, restore_state(blob, definition.spec, definition.subprocess_specs, script_engine))
+    def restore(cls, definition: CompiledDefinition, blob: bytes, script_engine: PythonScriptEngine,
+                read_chunks: ChunkReader | None = None) -> CaseRuntime:
+        """``read_chunks`` reads the case's stored chunks of finished tasks (a long case's state builds on them)."""
+        return cls(definition, restore_state(blob, definition.spec, definition.subprocess_specs, script_engine,
+                                             read_chunks))
 
     def dump(self) -> bytes:
+        """The whole state in one blob (snapshots, checks): every task, no chunks."""
         return dump_state(self.workflow)
+
+    def store(self) -> StoredState:
+        """The state a save writes: what changed, with finished tasks moved into chunks as they gather."""
+        return store_state(self.workflow)
 
     def run_engine(self, kind: str = "engine") -> None:
         """Run gateways, scripts and events until only waits remain; a failure marks the case failed."""

@@ -26,10 +26,12 @@ from engine.persistence.repositories.catalogue import entry_version
 from engine.persistence.repositories.documents import documents_of_case
 from engine.persistence.repositories.history import append_history
 from engine.persistence.repositories.history import history_of_case
+from engine.persistence.repositories.state_chunks import state_chunks
 from engine.persistence.rows import CaseRow
 from engine.persistence.rows import TaskRow
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.case import CaseRuntime
+from engine.runtime.spiff.serializer import ChunkReader
 from engine.runtime.spiff.state_changes import capture
 from engine.runtime.spiff.timer_clock import clock_bound
 from engine.services.catalogue.pattern import pattern_case_data
@@ -164,7 +166,13 @@ def load_runtime(ctx: EngineContext, uow: UnitOfWork, case: CaseRow) -> CaseRunt
     if runtime is not None:
         return runtime
     assert case.state is not None, "the case was read without its state"
-    return CaseRuntime.restore(definition_for_case(ctx, uow, case), case.state, ctx.script_engine)
+    return CaseRuntime.restore(definition_for_case(ctx, uow, case), case.state, ctx.script_engine,
+                               chunk_reader(uow, case.id))
+
+
+def chunk_reader(uow: UnitOfWork, case_id: int) -> ChunkReader:
+    """Reads the case's stored chunks of finished tasks, in this unit of work (only a long case has any)."""
+    return lambda first, last: state_chunks(uow, case_id, first, last)
 
 
 def definition_for_case(ctx: EngineContext, uow: UnitOfWork, case: CaseRow) -> CompiledDefinition:

@@ -21,7 +21,10 @@ from engine.actors import Actor
 from engine.persistence.repositories import cases as case_rows
 from engine.persistence.repositories.accounts import users_by_usernames
 from engine.persistence.repositories.history import events_of_cases
+from engine.persistence.repositories.history import staged_event_types
+from engine.persistence.rows import CaseRow
 from engine.persistence.rows import HistoryRow
+from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.access import list_filter
 from engine.services.context import EngineContext
 from engine.settings import SmtpSettings
@@ -96,6 +99,13 @@ def _notice(row: HistoryRow, case_number: str, recipient: str) -> Notice | None:
         return Notice(row.case_id, case_number, recipient, f"办理状态：{name}", f"您的办件办理状态变更为“{name}”。",
                       row.occurred_at)
     return None
+
+
+def notices_staged(uow: UnitOfWork, case: CaseRow) -> bool:
+    """Whether the step in ``uow`` produced a notice for the case's applicant (call before committing).
+
+    Most steps produce none; knowing it here spares every such step the read-back after its commit."""
+    return bool(case.owner_id) and not staged_event_types(uow, case.id).isdisjoint(NOTICE_EVENTS)
 
 
 def dispatch_new_notices(ctx: EngineContext, case_id: int, after_seq: int, gateway: NoticeGateway | None = None) -> int:

@@ -29,6 +29,8 @@ from engine.persistence.repositories.cases import save_case
 from engine.persistence.repositories.history import append_history
 from engine.persistence.repositories.history import last_snapshot_seq
 from engine.persistence.repositories.history import stage_snapshot
+from engine.persistence.repositories.state_chunks import drop_state_chunks
+from engine.persistence.repositories.state_chunks import stage_state_chunk
 from engine.persistence.repositories.subscriptions import replace_subscriptions
 from engine.persistence.repositories.tasks import NewTask
 from engine.persistence.repositories.tasks import close_tasks
@@ -138,8 +140,13 @@ def save_runtime(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, transitio
     ``webhooks`` (the configured receivers) get outbox rows for the step's events, in its transaction.
     """
     status_before = case.status
+<<<<<<< HEAD
     stage_calls(uow, case, runtime, now)  # marks the requests staged, so before the state is dumped
     case.state = runtime.dump()
+=======
+    stored = runtime.store()
+    case.state = stored.blob
+>>>>>>> perf
     case.serializer_version = SERIALIZER_VERSION
     case.next_timer_due = runtime.next_timer_due()
     # A draft stays one while it waits for its application (``cases.submit_draft`` ends that).
@@ -161,8 +168,12 @@ def save_runtime(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, transitio
         keep_subscriptions(uow, case, runtime, now)
     if webhooks:
         stage_step_events(uow, webhooks, case, status_before, change.opened, runtime.failure, now)
-    maybe_snapshot(uow, case, actor, now)
+    maybe_snapshot(uow, case, runtime, actor, now)
     save_case(uow, case)
+    if stored.replace:
+        drop_state_chunks(uow, case.id)
+    if stored.chunk is not None:
+        stage_state_chunk(uow, case.id, *stored.chunk)
     close_tasks(uow, change.closed)
     return change.still_open + insert_tasks(uow, case.id, change.opened, now)
 
@@ -184,16 +195,19 @@ SNAPSHOT_EVERY = 100
 """History rows between state snapshots: bounds how much an auditor's replay must re-execute."""
 
 
-def maybe_snapshot(uow: UnitOfWork, case: CaseRow, actor: Actor, now: datetime) -> None:
-    """Keep a copy of the state every ``SNAPSHOT_EVERY`` rows, its hash chained into the history."""
+def maybe_snapshot(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, actor: Actor, now: datetime) -> None:
+    """Keep a copy of the whole state every ``SNAPSHOT_EVERY`` rows, its hash chained into the history.
+
+    The copy holds every task (no chunks), so a replay restores it on its own."""
     if case.history_seq < SNAPSHOT_EVERY or case.state is None:
         return
     if case.history_seq - last_snapshot_seq(uow, case.id) < SNAPSHOT_EVERY:
         return
-    digest = hashlib.sha256(case.state).hexdigest()
+    state = runtime.dump()
+    digest = hashlib.sha256(state).hexdigest()
     row = append_history(uow, case, occurred_at=now, event_type="snapshot_recorded", actor_id=actor.user_id,
                          actor_role=actor.role_label, data_after=to_json({"sha256": digest}))
-    stage_snapshot(uow, case.id, row["seq"], case.state, digest)
+    stage_snapshot(uow, case.id, row["seq"], state, digest)
 
 
 def with_retries(attempts: int, step: Callable[[], T], *, backoff_s: float = 0.0,

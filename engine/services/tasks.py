@@ -51,6 +51,7 @@ from engine.services.context import EngineContext
 from engine.services.deadlines import current_view
 from engine.services.failures import record_failure
 from engine.services.notices import dispatch_new_notices
+from engine.services.notices import notices_staged
 from engine.services.steps import save_runtime
 from engine.services.steps import with_retries
 from engine.services.uploads import link_uploads
@@ -130,6 +131,7 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
     """
 
     notices_after: list[int] = []
+    notices_due: list[bool] = [False]
 
     def step() -> CaseView:
         with ctx.uow() as uow:
@@ -173,12 +175,14 @@ def complete_task(ctx: EngineContext, case_id: int, task_uuid: str, raw: dict[st
             link_uploads(uow, case, submission.values, actor)
             delete_drafts(uow, case.id, task_uuid)
             view = case_view(case, runtime, open_rows)
+            notices_due[0] = notices_staged(uow, case)
             uow.commit()
             ctx.keep_runtime(case.id, case.lock_version, runtime)
             return view
 
     view = with_retries(ctx.settings.conflict_retries, step, backoff_s=ctx.settings.conflict_backoff_s)
-    dispatch_new_notices(ctx, case_id, notices_after[0])  # committed: 受理通知书, 补正告知书 … go out now
+    if notices_due[0]:  # committed: 受理通知书, 补正告知书 … go out now
+        dispatch_new_notices(ctx, case_id, notices_after[0])
     return view
 
 

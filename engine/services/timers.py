@@ -17,6 +17,7 @@ from engine.services.calendar import refresh_calendar
 from engine.services.cases import load_runtime
 from engine.services.context import EngineContext
 from engine.services.notices import dispatch_new_notices
+from engine.services.notices import notices_staged
 from engine.services.outbox import deliver_due
 from engine.services.service_calls import deliver_service_calls
 from engine.services.service_flags import sweep_service_flags
@@ -41,9 +42,11 @@ def _fire_one(ctx: EngineContext, case_id: int) -> bool:
                        actor_role=actor.role_label)
         save_runtime(uow, case, runtime, buffer.transitions, actor, now, legal=ctx.legal,
                      webhooks=ctx.settings.webhooks)
+        notify = notices_staged(uow, case)
         uow.commit()
         ctx.keep_runtime(case.id, case.lock_version, runtime)
-    dispatch_new_notices(ctx, case_id, after_seq)  # e.g. 逾期未补正 → 不予许可决定书
+    if notify:
+        dispatch_new_notices(ctx, case_id, after_seq)  # e.g. 逾期未补正 → 不予许可决定书
     return True
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import gzip
+import inspect
 import json
 import logging
 import os
@@ -24,9 +25,11 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine import TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskIterator
 from SpiffWorkflow.util.task import TaskState
 
 from engine.clock import FixedClock
@@ -35,6 +38,7 @@ from engine.definitions.parser import SafeSpiffBpmnParser
 from engine.errors import UnsafeXml
 from engine.runtime.spiff import PINNED_SPIFFWORKFLOW_VERSION
 from engine.runtime.spiff import installed_spiffworkflow_version
+from engine.runtime.spiff.live_tasks import index_live_tasks
 from engine.runtime.spiff.script_environment import RestrictedEnvironment
 from engine.runtime.spiff.script_environment import make_script_engine
 from engine.runtime.spiff.serializer import SERIALIZER_VERSION
@@ -368,6 +372,7 @@ def test_plural_entry_points_still_go_through_the_hardened_single_file_ones(tmp_
 
 
 
+<<<<<<< HEAD
 # -- http_task: service calls wait instead of running inline ---------------------------------------------
 
 SERVICE_BPMN = f"""<?xml version="1.0" encoding="UTF-8"?>
@@ -434,3 +439,131 @@ def test_completing_a_task_added_without_prediction_adds_no_successors() -> None
     end_spec._update(added)  # noqa: SLF001
     added.run()
     assert added.state == TaskState.COMPLETED and added.children == []
+=======
+# -- live_tasks: searches walk only the unfinished part of the tree ---------------------------------------
+
+LOOP_BPMN = f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions {NS}>
+  <bpmn:process id="loop" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review"/>
+    <bpmn:userTask id="review"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="gw"/>
+    <bpmn:exclusiveGateway id="gw" default="f4"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="gw" targetRef="review">
+      <bpmn:conditionExpression>again == 'yes'</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f4" sourceRef="gw" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+SEARCHED_STATES = (TaskState.READY, TaskState.WAITING, TaskState.FUTURE, TaskState.READY | TaskState.WAITING,
+                   TaskState.DEFINITE_MASK, TaskState.PREDICTED_MASK, TaskState.NOT_FINISHED_MASK)
+
+
+def _stock_search(workflow: BpmnWorkflow, **kwargs: object) -> list[str]:
+    return [str(t.id) for t in BpmnTaskIterator(workflow.task_tree, **kwargs)]
+
+
+def _assert_index_agrees(workflow: BpmnWorkflow) -> None:
+    for state in SEARCHED_STATES:
+        for manual in (None, True, False):
+            assert [str(t.id) for t in workflow.get_tasks(state=state, manual=manual)] == \
+                _stock_search(workflow, state=state, manual=manual), (TaskState.get_name(state), manual)
+    stock_completed = next(TaskIterator(workflow.task_tree, state=TaskState.NOT_FINISHED_MASK), None) is None
+    assert workflow.is_completed() == stock_completed
+
+
+def test_stock_task_search_walks_every_finished_task_and_stops_at_depth_1000() -> None:
+    # Why live_tasks exists: the stock walk for READY tasks visits the whole tree, finished tasks
+    # included, so it grows with the case; and it gives up below depth 1000 (long loops lose tasks).
+    assert inspect.signature(TaskIterator.__init__).parameters["max_depth"].default == 1000
+    workflow = _workflow(LOOP_BPMN, "loop")
+    workflow.do_engine_steps()
+    for _ in range(5):
+        _step(workflow, {"again": "yes"})
+    visited = []
+    iterator = BpmnTaskIterator(workflow.task_tree, state=TaskState.READY)
+    stock_next = iterator._next
+
+    def counting_next() -> object:
+        visited.append(task := stock_next())
+        return task
+
+    iterator._next = counting_next  # type: ignore[method-assign]
+    assert len(list(iterator)) == 1
+    finished = {t.id for t in workflow.tasks.values() if t.has_state(TaskState.FINISHED_MASK)}
+    assert len(finished) > 10 and finished <= {t.id for t in visited}
+
+
+def test_tasks_enter_and_leave_a_tree_only_where_the_index_watches() -> None:
+    # live_tasks hooks Task.__init__ (which registers every task, the deserializer's too),
+    # Task._set_state and Workflow._remove_task; any other writer of `workflow.tasks` would
+    # leave the index stale.
+    adders, removers = set(), set()
+    for name, source in _sources():
+        for func in ast.walk(ast.parse(source)):
+            if not isinstance(func, ast.FunctionDef):
+                continue
+            for node in ast.walk(func):
+                targets = node.targets if isinstance(node, ast.Assign) else []
+                if any(isinstance(t, ast.Subscript) and getattr(t.value, "attr", None) == "tasks" for t in targets):
+                    adders.add((name, func.name))
+                if isinstance(node, ast.Call) and getattr(node.func, "attr", None) in ("pop", "clear") and \
+                        getattr(node.func.value, "attr", None) == "tasks":
+                    removers.add((name, func.name))
+    assert adders == {("task.py", "__init__"), (os.path.join("bpmn", "util", "event.py"), "add_task"),
+                      (os.path.join("specs", "SubWorkflow.py"), "_create_subworkflow")}  # not BPMN
+    assert removers == {("workflow.py", "_remove_task"), (os.path.join("bpmn", "util", "event.py"), "remove_task")}
+
+
+def test_live_index_answers_every_search_as_the_stock_walk_does(parallel_compiled: CompiledDefinition) -> None:
+    engine = make_script_engine()
+    parallel = BpmnWorkflow(parallel_compiled.spec, parallel_compiled.subprocess_specs, script_engine=engine)
+    index_live_tasks(parallel)
+    parallel.do_engine_steps()
+    for values in [APPLICATION] + [{"a_opinion": "approve"}] * 3 + [{"b_opinion": "approve"}] * 3:
+        _assert_index_agrees(parallel)
+        _step(parallel, values)
+        # restored from the stored state, the index is rebuilt and still agrees
+        parallel = restore_state(dump_state(parallel), parallel_compiled.spec, parallel_compiled.subprocess_specs,
+                                 engine)
+        index_live_tasks(parallel)
+    _assert_index_agrees(parallel)
+    assert parallel.is_completed()
+
+    loop = _workflow(LOOP_BPMN, "loop", engine)
+    index_live_tasks(loop)
+    loop.do_engine_steps()
+    for _ in range(4):
+        _step(loop, {"again": "yes"})
+        _assert_index_agrees(loop)
+    second_review = [t for t in loop.get_tasks(state=TaskState.COMPLETED) if t.task_spec.name == "review"][1]
+    loop.reset_from_task_id(second_review.id)  # drops every later task from the tree
+    _assert_index_agrees(loop)
+    _step(loop, {"again": "no"})
+    _assert_index_agrees(loop)
+    assert loop.is_completed()
+
+    timed = _workflow(TIMER_BPMN, "timed", engine)
+    index_live_tasks(timed)
+    with clock_bound(FixedClock(datetime(2025, 3, 3, 1, 0, tzinfo=UTC))):
+        timed.do_engine_steps()
+    _assert_index_agrees(timed)
+    with clock_bound(FixedClock(datetime(2025, 3, 3, 3, 0, tzinfo=UTC))):
+        timed.refresh_timers()
+        timed.do_engine_steps()
+    _assert_index_agrees(timed)
+    assert timed.is_completed()
+
+
+def test_an_indexed_loop_keeps_its_ready_task_below_depth_1000() -> None:
+    loop = _workflow(LOOP_BPMN, "loop")
+    index_live_tasks(loop)
+    loop.do_engine_steps()
+    for _ in range(520):  # two tasks a round: deeper than the stock walk looks
+        _step(loop, {"again": "yes"})
+    (ready,) = loop.get_tasks(state=TaskState.READY, manual=True)
+    assert ready.task_spec.name == "review" and not loop.is_completed()
+    assert _stock_search(loop, state=TaskState.READY, manual=True) == []  # stock: lost
+>>>>>>> perf

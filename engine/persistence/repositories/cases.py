@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy import insert
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -46,6 +47,12 @@ _ROW_COLUMNS = tuple(column for column in CASES.c if column.name != "state")
 _SAVED = ("case_number", "received_at", "definition_id", "status", "title", "owner_id", "serializer_version",
           "next_timer_due", "error", "blzt", "updated_at", "completed_at", "history_seq", "history_hash",
           "deadline_accepted_on", "deadline_promised_due", "deadline_closed_on", "deadline_paused", "history_mac")
+
+
+# The step's own statements are built once: SQLAlchemy then skips constructing them and computing
+# their cache key on every step (it memoizes both on the statement object).
+_LOCK = (select(*_ROW_COLUMNS, CASES.c.state).where(CASES.c.id == bindparam("case_id_")).with_for_update())
+_SAVE = update(CASES).where(CASES.c.id == bindparam("case_id_"), CASES.c.lock_version == bindparam("lock_version_"))
 
 
 def _row(values: Mapping[str, Any], state: bytes | None = None) -> CaseRow:
@@ -94,9 +101,8 @@ def save_case(uow: UnitOfWork, case: CaseRow) -> None:
     values: dict[str, Any] = {name: getattr(case, name) for name in _SAVED}
     if case.state is not None:
         values["state"] = case.state
-    result = connection(uow).execute(update(CASES)
-                                     .where(CASES.c.id == case.id, CASES.c.lock_version == case.lock_version)
-                                     .values(lock_version=case.lock_version + 1, **values))
+    values.update(case_id_=case.id, lock_version_=case.lock_version, lock_version=case.lock_version + 1)
+    result = connection(uow).execute(_SAVE, values)
     if result.rowcount != 1:
         raise ConcurrentUpdate()
     case.lock_version += 1
@@ -120,7 +126,8 @@ def lock_case(uow: UnitOfWork, case_id: int) -> CaseRow | None:
     """Load a case with its state for a step: PostgreSQL holds the row lock, SQLite the write lock
     (``begin_write``), so the case and the task rows the step reads next come from one commit."""
     uow.begin_write()
-    return _one(uow, _select(True).where(CASES.c.id == case_id).with_for_update(), True)
+    found = connection(uow).execute(_LOCK, {"case_id_": case_id}).mappings().first()
+    return None if found is None else _row(found, found["state"])
 
 
 def due_timer_case_ids(uow: UnitOfWork, now: datetime, limit: int, skip_locked: bool) -> list[int]:

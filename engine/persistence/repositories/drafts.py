@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
     from engine.persistence.unit_of_work import UnitOfWork
 
 DRAFTS = DraftRecord.__table__
+#: Sent by every completed step: built once.
+_DELETE_OF_TASK = delete(DRAFTS).where(DRAFTS.c.case_id == bindparam("case_id_"),
+                                       DRAFTS.c.task_uuid == bindparam("task_uuid_"))
 
 
 def _mine(owner: str, case_id: int, task_uuid: str):  # type: ignore[no-untyped-def]
@@ -40,4 +44,4 @@ def save_draft(uow: UnitOfWork, owner: str, case_id: int, task_uuid: str, data_j
 
 def delete_drafts(uow: UnitOfWork, case_id: int, task_uuid: str) -> None:
     """Everybody's drafts of a task (it was submitted, so they are no longer needed)."""
-    connection(uow).execute(delete(DRAFTS).where(DRAFTS.c.case_id == case_id, DRAFTS.c.task_uuid == task_uuid))
+    connection(uow).execute(_DELETE_OF_TASK, {"case_id_": case_id, "task_uuid_": task_uuid})

@@ -26,6 +26,7 @@ from engine.persistence.rows import CaseRow
 from engine.persistence.rows import HistoryRow
 from engine.persistence.sql import connection
 from engine.persistence.sql import stage_insert
+from engine.persistence.sql import staged_rows
 
 if TYPE_CHECKING:
     from engine.persistence.unit_of_work import UnitOfWork
@@ -82,6 +83,11 @@ def append_history(uow: UnitOfWork, case: CaseRow, **fields: Any) -> dict[str, A
     case.history_seq = seq
     case.history_hash = values["row_hash"]
     return values
+
+
+def staged_event_types(uow: UnitOfWork, case_id: int) -> set[str]:
+    """Event types of the case's history rows this unit of work staged so far (not yet written)."""
+    return {row["event_type"] for row in staged_rows(uow, HISTORY) if row["case_id"] == case_id}
 
 
 def mark_saved(uow: UnitOfWork, case: CaseRow) -> None:

@@ -57,6 +57,14 @@ class NewTask:
     due_at: datetime | None
 
 
+# Statements every step sends, built once (see repositories.cases).
+_OPEN = (select(*_TASK_COLUMNS).where(TASKS.c.case_id == bindparam("case_id_"), TASKS.c.state == "open")
+         .order_by(TASKS.c.id))
+_INSERT = insert(TASKS).returning(TASKS.c.id, sort_by_parameter_order=True)
+_CLOSE = (update(TASKS).where(TASKS.c.id == bindparam("row_id"))
+          .values(state=bindparam("new_state"), completed_at=bindparam("done_at"), completed_by=bindparam("done_by")))
+
+
 def _row(values: Mapping[str, Any]) -> TaskRow:
     return TaskRow(**{column.name: values[column.name] for column in _TASK_COLUMNS})
 
@@ -67,8 +75,7 @@ def _rows(uow: UnitOfWork, query: Any) -> list[TaskRow]:
 
 def open_tasks(uow: UnitOfWork, case_id: int) -> list[TaskRow]:
     """The case's open worklist rows, in the order they were opened."""
-    return _rows(uow, select(*_TASK_COLUMNS).where(TASKS.c.case_id == case_id, TASKS.c.state == "open")
-                 .order_by(TASKS.c.id))
+    return [_row(values) for values in connection(uow).execute(_OPEN, {"case_id_": case_id}).mappings()]
 
 
 def tasks_of_case(uow: UnitOfWork, case_id: int) -> list[TaskRow]:
@@ -146,7 +153,7 @@ def insert_tasks(uow: UnitOfWork, case_id: int, new: Sequence[NewTask], now: dat
                "assignee": task.assignee, "form_key": task.form_key, "state": "open", "created_at": now,
                "due_at": task.due_at, "claimed_at": None, "completed_at": None, "completed_by": None}
               for task in new]
-    result = connection(uow).execute(insert(TASKS).returning(TASKS.c.id, sort_by_parameter_order=True), values)
+    result = connection(uow).execute(_INSERT, values)
     return [TaskRow(id=int(row_id), **row) for row_id, row in zip(result.scalars(), values, strict=True)]
 
 
@@ -154,10 +161,7 @@ def close_tasks(uow: UnitOfWork, rows: Sequence[TaskRow]) -> None:
     """Write the new state, completion time and completer of rows a step closed (one executemany)."""
     if not rows:
         return
-    statement = (update(TASKS).where(TASKS.c.id == bindparam("row_id"))
-                 .values(state=bindparam("new_state"), completed_at=bindparam("done_at"),
-                         completed_by=bindparam("done_by")))
-    connection(uow).execute(statement, [{"row_id": row.id, "new_state": row.state, "done_at": row.completed_at,
+    connection(uow).execute(_CLOSE, [{"row_id": row.id, "new_state": row.state, "done_at": row.completed_at,
                                          "done_by": row.completed_by} for row in rows])
 
 

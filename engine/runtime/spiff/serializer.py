@@ -16,6 +16,11 @@ Upstream behaviours changed or relied on here (each pinned by tests/engine/test_
 - **Tasks re-ordered parent-first before restore.** 3.2 stores child task data as a delta against
   the parent and rebuilds it in dict order, so any other order (JSONB, ``sort_keys``) silently loses
   data. We store plain text and re-order defensively anyway.
+- **Finished tasks stored once (chunks).** A long case's state would carry every task it ever
+  ran; once ``CHUNK_AT`` finished tasks have gathered, ``store_state`` moves them into a chunk
+  written once, and the state names the chunks it builds on. Which tasks a save must re-encode
+  comes from ``live_tasks.TaskChanges`` (the hooks on task creation, state change and removal);
+  restore merges the chunks back, so the whole is exactly SpiffWorkflow's own serialization.
 - **Script engine re-attached.** ``from_dict`` returns a workflow with the default unrestricted
   engine; ``restore_state`` always attaches ours (see ``script_environment``).
 """
@@ -26,9 +31,13 @@ import gzip
 import json
 import re
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
@@ -39,7 +48,12 @@ from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+<<<<<<< HEAD
 from engine.runtime.spiff.http_task import HttpAwareServiceTask
+=======
+from engine.runtime.spiff.live_tasks import changes_of
+from engine.runtime.spiff.live_tasks import track_changes
+>>>>>>> perf
 from engine.runtime.spiff.script_environment import PythonScriptEngine
 from engine.runtime.spiff.script_environment import attach_script_engine
 
@@ -111,24 +125,155 @@ _serializer.registry.convert_to_dict[_task_typename] = _convert_task_cached
 _serialize_lock = threading.Lock()
 
 
-def serialize_text(workflow: BpmnWorkflow) -> str:
-    """The workflow's state as JSON text, re-encoding only tasks that can still change."""
+class _CarriedTasks(dict):  # type: ignore[type-arg]
+    """``workflow.tasks`` while a chunked state is encoded: iterates the carried tasks only, but
+    looks up any task (a carried task's data is stored as a delta against its parent's)."""
+
+    def __init__(self, carried: dict[UUID, Task], every: dict[UUID, Task]) -> None:
+        super().__init__(carried)
+        self.every = every
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self.every.get(key, default)
+
+    def __getitem__(self, key: Any) -> Task:
+        return self.every[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.every
+
+
+def serialize_text(workflow: BpmnWorkflow, carried: dict[UUID, Task] | None = None,
+                   chunks: tuple[int, int] | None = None) -> str:
+    """The workflow's state as JSON text, re-encoding only tasks that can still change.
+
+    ``carried``/``chunks``: only these tasks, the rest being in stored chunks ``chunks[0]..chunks[1]``.
+    """
     registry = _serializer.registry
+    every = workflow.tasks
     with _serialize_lock:
         registry._encoder_mode = True
         try:
+            if carried is not None:
+                workflow.tasks = _CarriedTasks(carried, every)
             dct = _serializer.to_dict(workflow)
             dct[_serializer.VERSION_KEY] = _serializer.VERSION
+            if chunks is not None:
+                dct[_CHUNKS_KEY] = list(chunks)
             text = json.dumps(dct, cls=_encoder)
         finally:
+            workflow.tasks = every
             registry._encoder_mode = False
     cache = _fragments_of(workflow)
     return _FRAGMENT.sub(lambda m: cache[m.group(1)][1], text)
 
 
+def _compress(text: str) -> bytes:
+    return gzip.compress(text.encode("utf-8"), compresslevel=1)
+
+
 def dump_state(workflow: BpmnWorkflow) -> bytes:
-    """Gzip-compressed JSON of the workflow's runtime state (no spec)."""
-    return gzip.compress(serialize_text(workflow).encode("utf-8"), compresslevel=1)
+    """Gzip-compressed JSON of the workflow's whole runtime state (no spec, no chunks)."""
+    return _compress(serialize_text(workflow))
+
+
+# -- chunks: finished tasks stored once --------------------------------------------------------------
+
+CHUNK_AT = 64
+"""Finished tasks a state carries before they move into a chunk of their own (a short case never has one)."""
+_CHUNKS_KEY = "onewindow_chunks"
+_BOOK = "_onewindow_state_book"
+
+
+@dataclass(frozen=True)
+class StoredState:
+    """What one save writes: the case row's state, and the chunk it adds."""
+
+    blob: bytes
+    #: (seq, gzip JSON of {task id: task}) to store with the state.
+    chunk: tuple[int, bytes] | None = None
+    #: Delete the case's stored chunks first: the state no longer builds on them.
+    replace: bool = False
+
+
+@dataclass
+class _Book:
+    """Where a workflow's tasks are stored: chunks ``first``..``last``, and the tasks the state carries."""
+
+    first: int | None  # None: no chunks, the state carries every task
+    last: int = 0
+    chunked: set[UUID] = field(default_factory=set)
+    carried: dict[UUID, Task] = field(default_factory=dict)
+    rewrite: bool = False
+
+
+def _whole_book(workflow: BpmnWorkflow) -> _Book:
+    book = workflow.__dict__[_BOOK] = _Book(first=None, carried=dict(workflow.tasks))
+    track_changes(workflow)
+    return book
+
+
+def forget_chunks(workflow: BpmnWorkflow) -> None:
+    """The next ``store_state`` writes the whole state anew (call after changing finished tasks' specs)."""
+    book = workflow.__dict__.get(_BOOK)
+    if book is not None:
+        book.rewrite = True
+
+
+def _encode_tasks(workflow: BpmnWorkflow, tasks: dict[UUID, Task]) -> str:
+    """JSON of ``{task id: task}`` for finished tasks, through the fragment cache."""
+    registry = _serializer.registry
+    with _serialize_lock:
+        registry._encoder_mode = True
+        try:
+            for task in tasks.values():
+                _convert_task_cached(task)
+        finally:
+            registry._encoder_mode = False
+    cache = _fragments_of(workflow)
+    parts = []
+    for task_id in tasks:
+        key = str(task_id)
+        parts.append(f'"{key}":{cache.pop(key)[1]}')  # chunked: never encoded again
+    return "{" + ",".join(parts) + "}"
+
+
+def store_state(workflow: BpmnWorkflow) -> StoredState:
+    """The state to save now: what changed since the last save, finished tasks moved into a chunk
+    once ``CHUNK_AT`` of them have gathered (a workflow with call activities is always stored whole)."""
+    book = workflow.__dict__.get(_BOOK)
+    changes = changes_of(workflow)
+    replace = False
+    if book is None or changes is None:
+        book = _whole_book(workflow)
+    else:
+        for task_id in changes.removed:
+            book.carried.pop(task_id, None)
+            book.rewrite = book.rewrite or task_id in book.chunked
+        for task_id, task in changes.changed.items():
+            if workflow.tasks.get(task_id) is task:
+                book.carried[task_id] = task
+        changes.changed.clear()
+        changes.removed.clear()
+    if book.rewrite or (workflow.subprocesses and book.first is not None):
+        replace = book.first is not None or book.rewrite
+        book = _whole_book(workflow)
+    chunk = None
+    finished = {} if workflow.subprocesses else {
+        task_id: task for task_id, task in book.carried.items() if task.has_state(_FINISHED)}
+    if len(finished) >= CHUNK_AT:
+        if book.first is None:
+            book.first, book.last, replace = 1, 1, True  # chunks left by an older whole state go
+        else:
+            book.last += 1
+        chunk = (book.last, _compress(_encode_tasks(workflow, finished)))
+        book.chunked.update(finished)
+        for task_id in finished:
+            del book.carried[task_id]
+    if book.first is None:
+        return StoredState(dump_state(workflow), chunk, replace)
+    text = serialize_text(workflow, book.carried, (book.first, book.last))
+    return StoredState(_compress(text), chunk, replace)
 
 
 def _parent_first(tasks: dict[str, Any], root: str) -> dict[str, Any]:
@@ -147,10 +292,31 @@ def _parent_first(tasks: dict[str, Any], root: str) -> dict[str, Any]:
     return ordered
 
 
+ChunkReader = Callable[[int, int], list[bytes]]
+"""Reads a case's stored chunks ``first`` to ``last``, in order."""
+
+
 def restore_state(blob: bytes, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec],
-                  script_engine: PythonScriptEngine) -> BpmnWorkflow:
-    """Rebuild a workflow from ``dump_state`` output and the cached spec of its version."""
+                  script_engine: PythonScriptEngine, read_chunks: ChunkReader | None = None) -> BpmnWorkflow:
+    """Rebuild a workflow from ``dump_state``/``store_state`` output and the cached spec of its version.
+
+    :raise ValueError: the state builds on chunks and ``read_chunks`` is missing or lacks some.
+    """
     dct = json.loads(gzip.decompress(blob))
+    span = dct.pop(_CHUNKS_KEY, None)
+    carried_ids: list[str] = []
+    chunked_ids: list[str] = []
+    if span is not None:
+        first, last = span
+        bodies = read_chunks(first, last) if read_chunks is not None else []
+        if len(bodies) != last - first + 1:
+            raise ValueError(f"state builds on chunks {first}..{last}, {len(bodies)} found")
+        tasks: dict[str, Any] = {}
+        for body in bodies:
+            tasks.update(json.loads(gzip.decompress(body)))
+        chunked_ids, carried_ids = list(tasks), list(dct["tasks"])
+        tasks.update(dct["tasks"])  # a task changed since it was chunked: the newer copy wins
+        dct["tasks"] = tasks
     dct["tasks"] = _parent_first(dct["tasks"], dct["root"])
     for sub in dct.get("subprocesses", {}).values():
         sub["tasks"] = _parent_first(sub["tasks"], sub["root"])
@@ -159,4 +325,10 @@ def restore_state(blob: bytes, spec: BpmnProcessSpec, subprocess_specs: dict[str
     _serializer.migrate(dct)
     workflow = _serializer.from_dict(dct)
     attach_script_engine(workflow, script_engine)
+    if span is None:
+        _whole_book(workflow)
+    else:
+        workflow.__dict__[_BOOK] = _Book(first=span[0], last=span[1], chunked={UUID(i) for i in chunked_ids},
+                                         carried={UUID(i): workflow.tasks[UUID(i)] for i in carried_ids})
+        track_changes(workflow)
     return workflow

@@ -35,10 +35,13 @@ from engine.persistence.repositories.history import append_history
 from engine.persistence.rows import DefinitionRow
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.runtime.case import CaseRuntime
+from engine.runtime.spiff.serializer import ChunkReader
 from engine.runtime.spiff.serializer import dump_state
+from engine.runtime.spiff.serializer import forget_chunks
 from engine.runtime.spiff.serializer import restore_state
 from engine.runtime.spiff.serializer import spec_diff
 from engine.runtime.spiff.timer_clock import clock_bound
+from engine.services.cases import chunk_reader
 from engine.services.context import EngineContext
 from engine.services.design.common import require_designer
 from engine.services.design.diff import Signature
@@ -151,16 +154,17 @@ class _Move:
 
 
 def _try_move(ctx: EngineContext, blob: bytes, old: CompiledDefinition, new: CompiledDefinition,
-              sigs: tuple[Mapping[str, Signature], Mapping[str, Signature]]) -> _Move:
+              sigs: tuple[Mapping[str, Signature], Mapping[str, Signature]], read_chunks: ChunkReader) -> _Move:
     """Migrate a fresh copy of the case's workflow: why it cannot move, or the moved runtime."""
     with clock_bound(ctx.clock):
-        workflow = restore_state(blob, old.spec, old.subprocess_specs, ctx.script_engine)
+        workflow = restore_state(blob, old.spec, old.subprocess_specs, ctx.script_engine, read_chunks)
         waiting = _waiting_on(workflow)
         assessment = _assess(workflow, new, *sigs)
         if assessment.reasons:
             return _Move(assessment.reasons, None, waiting)
         try:
             _migrate_in_memory(workflow, assessment, new)
+            forget_chunks(workflow)  # finished tasks may now name the new version's specs: store all anew
             runtime = CaseRuntime(new, workflow)
             restore_state(dump_state(workflow), new.spec, new.subprocess_specs, ctx.script_engine)
             missing = [t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.READY, manual=True)
@@ -200,7 +204,7 @@ def plan_migration(ctx: EngineContext, matter_code: str, to_version: int, actor:
                 old = ctx.compiled_by_id(uow, case.definition_id)
                 olds[case.definition_id] = (old, signatures(old.files, ctx.settings.max_xml_bytes))
             old, old_sigs = olds[case.definition_id]
-            move = _try_move(ctx, case.state, old, new, (old_sigs, new_sigs))
+            move = _try_move(ctx, case.state, old, new, (old_sigs, new_sigs), chunk_reader(uow, case.id))
             plans.append(MigrationPlan(
                 case_id=case.id, case_number=case.case_number, title=case.title,
                 from_version=versions[case.definition_id], to_version=to_version,
@@ -268,7 +272,7 @@ def _migrate_one(ctx: EngineContext, matter_code: str, to_version: int, plan: Mi
         old_version, old = versions[case.definition_id], ctx.compiled_by_id(uow, case.definition_id)
         new = ctx.compiled(target)
         sigs = (signatures(old.files, ctx.settings.max_xml_bytes), signatures(new.files, ctx.settings.max_xml_bytes))
-        move = _try_move(ctx, case.state, old, new, sigs)
+        move = _try_move(ctx, case.state, old, new, sigs, chunk_reader(uow, case.id))
         runtime = move.runtime
         if runtime is None:
             return MigrationPlan(plan.case_id, plan.case_number, plan.title, old_version, to_version, False,

@@ -48,6 +48,7 @@ from engine.runtime.spiff.token_move import jump
 from engine.runtime.spiff.token_move import movable_nodes
 from engine.runtime.spiff.token_move import refusal
 from engine.services.cases import case_view
+from engine.services.cases import chunk_reader
 from engine.services.cases import definition_for_case
 from engine.services.cases import load_runtime
 from engine.services.context import EngineContext
@@ -255,7 +256,8 @@ def plan_move(ctx: EngineContext, case_id: int, actor: Actor, element_id: str = 
     with ctx.uow() as uow:
         case = _locked(uow, case_id, ("running", "failed"), "调整流程位置")
         assert case.state is not None
-        runtime = CaseRuntime.restore(definition_for_case(ctx, uow, case), case.state, ctx.script_engine)
+        runtime = CaseRuntime.restore(definition_for_case(ctx, uow, case), case.state, ctx.script_engine,
+                                      chunk_reader(uow, case.id))
         targets = _targets(runtime)
         before = _open_names(runtime)
         target = _target(runtime, element_id) if element_id else None
