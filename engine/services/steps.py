@@ -140,13 +140,9 @@ def save_runtime(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, transitio
     ``webhooks`` (the configured receivers) get outbox rows for the step's events, in its transaction.
     """
     status_before = case.status
-<<<<<<< HEAD
     stage_calls(uow, case, runtime, now)  # marks the requests staged, so before the state is dumped
-    case.state = runtime.dump()
-=======
     stored = runtime.store()
     case.state = stored.blob
->>>>>>> perf
     case.serializer_version = SERIALIZER_VERSION
     case.next_timer_due = runtime.next_timer_due()
     # A draft stays one while it waits for its application (``cases.submit_draft`` ends that).

@@ -372,7 +372,6 @@ def test_plural_entry_points_still_go_through_the_hardened_single_file_ones(tmp_
 
 
 
-<<<<<<< HEAD
 # -- http_task: service calls wait instead of running inline ---------------------------------------------
 
 SERVICE_BPMN = f"""<?xml version="1.0" encoding="UTF-8"?>
@@ -439,7 +438,8 @@ def test_completing_a_task_added_without_prediction_adds_no_successors() -> None
     end_spec._update(added)  # noqa: SLF001
     added.run()
     assert added.state == TaskState.COMPLETED and added.children == []
-=======
+
+
 # -- live_tasks: searches walk only the unfinished part of the tree ---------------------------------------
 
 LOOP_BPMN = f"""<?xml version="1.0" encoding="UTF-8"?>
@@ -566,4 +566,3 @@ def test_an_indexed_loop_keeps_its_ready_task_below_depth_1000() -> None:
     (ready,) = loop.get_tasks(state=TaskState.READY, manual=True)
     assert ready.task_spec.name == "review" and not loop.is_completed()
     assert _stock_search(loop, state=TaskState.READY, manual=True) == []  # stock: lost
->>>>>>> perf

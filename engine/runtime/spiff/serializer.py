@@ -48,12 +48,9 @@ from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-<<<<<<< HEAD
 from engine.runtime.spiff.http_task import HttpAwareServiceTask
-=======
 from engine.runtime.spiff.live_tasks import changes_of
 from engine.runtime.spiff.live_tasks import track_changes
->>>>>>> perf
 from engine.runtime.spiff.script_environment import PythonScriptEngine
 from engine.runtime.spiff.script_environment import attach_script_engine
 
