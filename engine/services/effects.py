@@ -14,6 +14,7 @@ from typing import Any
 from SpiffWorkflow.task import Task
 
 from engine.actors import Actor
+from engine.catalogue.entry import CatalogueEntry
 from engine.clock import CHINA_TZ
 from engine.definitions.catalog import CompiledDefinition
 from engine.documents import chinese_date
@@ -87,6 +88,11 @@ def _permit_basis(extra: dict[str, Any], permit: str) -> str:
     return basis if isinstance(basis, str) else ""
 
 
+def _entry_basis(entry: CatalogueEntry) -> str:
+    """The entry's 法定依据 as one citation (``《城市绿化条例》第二十条、第二十五条``; lines joined by 、)."""
+    return "、".join(line.strip().rstrip("。；;") for line in entry.legal_basis if line.strip())
+
+
 def issue_document(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinition, key: str, element_id: str,
                    permit: str, data: dict[str, Any], now: datetime, actor: Actor,
                    legal: LegalClock | None = None, extra: dict[str, Any] | None = None) -> None:
@@ -95,13 +101,15 @@ def issue_document(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinitio
     number = count_documents(uow, case.id) + 1
     document_no = f"{case.case_number}-{number:02d}"
     reason = data.get(f"{permit}_reason") or data.get("decision_reason") or data.get("reason") or ""
+    entry = case_entry(uow, case) if metadata.uses_entry_data else None
     # The provision a refusal cites: chosen on the decision form, else (a decision the process takes
-    # itself, e.g. a lapsed 补正) the permit's own legal basis from matter.toml.
+    # itself, e.g. a lapsed 补正) the permit's own legal basis from matter.toml, or on the general pattern
+    # the entry's 法定依据: the decision rests on the matter's own law, not on 行政许可法 art. 38 alone.
     provision = (data.get(f"{permit}_provision") if permit else None) or data.get("decision_provision") \
-        or _permit_basis(metadata.extra, permit)
+        or _permit_basis(metadata.extra, permit) or (_entry_basis(entry) if entry is not None else "")
     title = definition.document_title(key)  # matter data (engine/definitions/facts.py)
     # A pattern-run case is the entry's matter: its name, its 实施主体 signs, its 结果名称 is the title.
-    issuer = issuer_context(case_entry(uow, case), data, metadata.uses_entry_data) if metadata.uses_entry_data else {}
+    issuer = issuer_context(entry, data, metadata.uses_entry_data) if metadata.uses_entry_data else {}
     if issuer and key == CERTIFICATE_DOCUMENT:
         title = issuer["certificate_title"]
     context = {
