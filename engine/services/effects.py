@@ -60,7 +60,9 @@ def _legal_context(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinitio
     own_record = records.get(permit) or records.get("")
     accepted = {"accepted_date": chinese_date(own_record["accepted_on"])} if own_record else {}
     organ = deciding_organ(uow, case, definition.metadata, permit)
-    return {**accepted, "deadline": own_record, "deadlines": records, "organ": organ,
+    # Periods the notices gave (陈述申辩), by kind, the latest: a notice prints the stored date.
+    periods = {p["kind"]: p for p in (records.get("") or {}).get("periods", [])}
+    return {**accepted, "deadline": own_record, "deadlines": records, "organ": organ, "periods": periods,
             "signer": organ.get("name") or own.department, "limits": {"statutory_limit_wd": own.statutory_wd,
                                                  "promised_limit_wd": own.promised_wd,
                                                  "extension_limit_wd": own.extension_wd,
@@ -163,6 +165,11 @@ def apply_effects(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, task: Ta
             else:
                 deadlines.record_status(uow, case, definition, code, permit, element_id, data, now, actor, legal,
                                         previous)
+    if legal is not None and "period" in props:  # stored first: the notice prints the stored date
+        deadlines.record_period(uow, case, definition, props["period"], element_id, data, now, actor, legal)
+    if "period_ends" in props:
+        deadlines.end_period(uow, case, definition, props["period_ends"], props.get("period_outcome", ""),
+                             element_id, now, actor)
     if "document" in props:
         issue_document(uow, case, definition, props["document"], element_id, permit, data, now, actor, legal)
     if props.get("serves") in ("window", "ems"):  # the delivery step hands the documents over
