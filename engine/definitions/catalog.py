@@ -95,7 +95,8 @@ class HumanTaskInfo:
 
 #: Element properties the engine acts on when the element completes (see processes/README.md).
 KNOWN_PROPERTIES = ("blzt", "document", "permit", "credit_violation", "acceptance", "party", "signature",
-                    "credit_subject", "serves", "separation", "period", "period_ends", "period_outcome")
+                    "credit_subject", "serves", "separation", "period", "period_ends", "period_outcome",
+                    "period_wait")
 
 
 @dataclass

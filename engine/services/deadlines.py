@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
+from datetime import time
 from typing import Any
 
 from engine.actors import Actor
@@ -403,3 +404,10 @@ def end_period(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinition, k
         ended if p is open_one else p for p in record.periods))}
     _write(uow, case, before, after, "deadline_period_ended", now, actor, element_id=element_id,
            element_name=definition.element_names.get(element_id, ""), detail={"kind": kind, "outcome": outcome})
+
+
+def period_end(uow: UnitOfWork, case_id: int, kind: str) -> datetime | None:
+    """The end (23:59:59 China time of its last day) of the case's open stored period of ``kind``, if any."""
+    record = current_deadlines(uow, case_id).get("")
+    open_one = next((p for p in reversed(record.periods) if p.kind == kind and p.is_open), None) if record else None
+    return datetime.combine(open_one.due, time(23, 59, 59), CHINA_TZ) if open_one is not None else None
