@@ -451,7 +451,7 @@ def compile_definition(files: Mapping[str, str], *, services: Collection[str] = 
             if task_id not in collected.human_tasks:
                 checker.add(METADATA_FILE, f"supplement_items.{task_id}",
                             f"supplement_items 中的“{task_id}”不是本事项流程图中的人工任务")
-        checker.problems.extend(head_problems(metadata, collected.human_tasks))
+        checker.problems.extend(head_problems(metadata, collected.human_tasks, bpmn_trees))
 
     spec = None
     subprocess_specs: dict[str, BpmnProcessSpec] = {}

@@ -13,7 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
+from lxml import etree
+
 from engine.definitions.metadata import MatterMetadata
+from engine.definitions.references import BPMN_NS
 from engine.errors import DefinitionProblem
 from engine.legal_time import limits_for
 
@@ -26,11 +29,33 @@ class _HumanTask(Protocol):
     groups_expression: str
 
 
-def head_problems(metadata: MatterMetadata, human_tasks: Mapping[str, _HumanTask]) -> list[DefinitionProblem]:
+def _running_tasks(main_process: str, trees: Mapping[str, etree._ElementTree]) -> set[str]:
+    """Ids of the user tasks of the main process and of every process it calls, directly or not (a bundle
+    carries every shared sub-process of ``_common``, called or not)."""
+    tasks: dict[str, set[str]] = {}
+    calls: dict[str, set[str]] = {}
+    for tree in trees.values():
+        for process in tree.getroot().iter(f"{{{BPMN_NS}}}process"):
+            key = process.get("id", "")
+            tasks[key] = {t.get("id", "") for t in process.iter(f"{{{BPMN_NS}}}userTask")}
+            calls[key] = {c.get("calledElement", "") for c in process.iter(f"{{{BPMN_NS}}}callActivity")}
+    running, todo = set(), [main_process]
+    while todo:
+        key = todo.pop()
+        if key not in running:
+            running.add(key)
+            todo.extend(calls.get(key, ()))
+    return {task for key in running for task in tasks.get(key, ())}
+
+
+def head_problems(metadata: MatterMetadata, human_tasks: Mapping[str, _HumanTask],
+                  trees: Mapping[str, etree._ElementTree]) -> list[DefinitionProblem]:
     """One problem for a matter whose diagram reaches a 负责人 decision without naming the 负责人 post."""
     if metadata.uses_entry_data:
         return []
-    deciding = sorted(task.name for task in human_tasks.values() if task.groups_expression == HEAD_EXPRESSION)
+    running = _running_tasks(metadata.process_id, trees)
+    deciding = sorted(task.name for key, task in human_tasks.items()
+                      if task.groups_expression == HEAD_EXPRESSION and key in running)
     limits = limits_for(metadata)
     if not deciding or limits.revocation_head_group or limits.case.head_group:
         return []
