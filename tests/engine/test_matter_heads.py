@@ -4,6 +4,7 @@ decision would land with 窗口督办, who has no power to take it."""
 
 from __future__ import annotations
 
+import csv
 import re
 
 import pytest
@@ -49,3 +50,14 @@ def test_a_matter_reaching_a_head_decision_without_a_head_is_refused_at_deploy()
     [problem] = [p for p in refused.value.problems if p.element_id == "decision.head_group"]
     assert problem.file == "matter.toml"
     assert "容缺逾期处置" in problem.problem and "未写明负责人岗位" in problem.problem
+
+
+def test_every_sample_catalogue_entry_names_a_head_post_of_the_sample_organisation() -> None:
+    """Every entry decides (or, 先建后验, revokes): its 负责人岗位 is filled and is a 负责人 post in posts.csv."""
+    catalogue = ROOT / "processes" / "_catalogue"
+    with (catalogue / "organisation" / "posts.csv").open(encoding="utf-8-sig") as f:
+        heads = {row["岗位编码"] for row in csv.DictReader(f) if row["岗位类别"] == "负责人"}
+    with (catalogue / "sample_catalogue.csv").open(encoding="utf-8-sig") as f:
+        entries = {row["事项名称"]: row["负责人岗位"] for row in csv.DictReader(f)}
+    assert len(entries) > 150
+    assert {name: post for name, post in entries.items() if post not in heads} == {}
