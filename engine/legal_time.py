@@ -36,6 +36,7 @@ from typing import Any
 from engine.calendar import WorkCalendar
 from engine.catalogue.entry import CatalogueEntry
 from engine.clock import CHINA_TZ
+from engine.legal_periods import Period
 from engine.settings import HallSettings
 
 #: 办理状态 codes that open a pause, and the code that ends each.
@@ -368,6 +369,8 @@ class DeadlineRecord:
     pauses: tuple[Pause, ...] = ()
     extensions: tuple[Extension, ...] = ()
     closed_at: datetime | None = None
+    #: Periods notices gave the applicant (陈述申辩): stored here, they never move the due dates.
+    periods: tuple[Period, ...] = ()
 
     @property
     def extension_wd(self) -> int:
@@ -441,7 +444,8 @@ class DeadlineRecord:
                    extension_limit_wd=int(raw["extension_limit_wd"]),
                    statutory_due=date.fromisoformat(raw["statutory_due"]),
                    promised_due=date.fromisoformat(raw["promised_due"]), provisional=bool(raw.get("provisional")),
-                   pauses=pauses, extensions=extensions, closed_at=moment(raw.get("closed_at")))
+                   pauses=pauses, extensions=extensions, closed_at=moment(raw.get("closed_at")),
+                   periods=tuple(Period.from_json(p) for p in raw.get("periods", ())))
 
 
 def open_record(calendar: WorkCalendar, limits: PermitLimits, *, received_on: date, accepted_at: datetime,

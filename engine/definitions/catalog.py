@@ -32,6 +32,7 @@ from engine.definitions.facts import DOCUMENTS_PREFIX
 from engine.definitions.facts import document_titles
 from engine.definitions.facts import element_fact_problems
 from engine.definitions.facts import shared_document_titles
+from engine.definitions.heads import head_problems
 from engine.definitions.metadata import MatterMetadata
 from engine.definitions.metadata import parse_metadata
 from engine.definitions.parser import SafeSpiffBpmnParser
@@ -96,7 +97,8 @@ class HumanTaskInfo:
 
 #: Element properties the engine acts on when the element completes (see processes/README.md).
 KNOWN_PROPERTIES = ("blzt", "document", "permit", "credit_violation", "acceptance", "party", "signature",
-                    "credit_subject", "serves", "separation")
+                    "credit_subject", "serves", "separation", "period", "period_ends", "period_outcome",
+                    "period_wait")
 
 
 @dataclass
@@ -451,6 +453,7 @@ def compile_definition(files: Mapping[str, str], *, services: Collection[str] = 
             if task_id not in collected.human_tasks:
                 checker.add(METADATA_FILE, f"supplement_items.{task_id}",
                             f"supplement_items 中的“{task_id}”不是本事项流程图中的人工任务")
+        checker.problems.extend(head_problems(metadata, collected.human_tasks, bpmn_trees))
 
     spec = None
     subprocess_specs: dict[str, BpmnProcessSpec] = {}

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 
 from engine.definitions.metadata import MatterMetadata
 from engine.errors import DefinitionProblem
+from engine.legal_periods import PERIOD_KINDS
 
 DOCUMENTS_PREFIX = "_documents/"
 #: The shared documents' metadata, beside their templates in ``processes/_documents/``.
@@ -80,4 +81,9 @@ def element_fact_problems(file: str, element_id: str, props: Mapping[str, str], 
     if permit and metadata is not None and metadata.permit_name(permit) is None:
         problems.append(DefinitionProblem(file, element_id, f"许可“{permit}”未在 matter.toml 中定义：请添加 "
                                                             f"[permits.{permit}] 并写明 name"))
+    for name in ("period", "period_ends", "period_wait"):
+        if props.get(name) and props[name] not in PERIOD_KINDS:
+            known = "、".join(PERIOD_KINDS)
+            problems.append(DefinitionProblem(file, element_id, f"{name}（告知的期间）只能为 {known}，"
+                                                                f"而不是“{props[name]}”"))
     return problems

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
+from datetime import time
 from typing import Any
 
 from engine.actors import Actor
@@ -25,6 +26,9 @@ from engine.clock import CHINA_TZ
 from engine.definitions.catalog import CompiledDefinition
 from engine.errors import CaseNotFound
 from engine.history import to_json
+from engine.legal_periods import PERIOD_KINDS
+from engine.legal_periods import Period
+from engine.legal_periods import opened_period
 from engine.legal_time import CLOSING_CODES
 from engine.legal_time import PAUSE_CODES
 from engine.legal_time import PAUSE_KINDS
@@ -93,6 +97,8 @@ class CaseDeadlines:
     extension_limit_wd: int = 0
     #: The day the clock stopped (decision, refusal, withdrawal), if it has.
     closed_on: date | None = None
+    #: Periods the notices gave the applicant (陈述申辩), as stored on the case's record.
+    periods: tuple[Period, ...] = ()
 
     @property
     def is_paused(self) -> bool:
@@ -141,7 +147,7 @@ def current_view(calendar: WorkCalendar, records: Mapping[str, DeadlineRecord], 
         finished=finished, permits=permit_views, received_on=case.received_on,
         acceptance_mode=case.acceptance_mode, statutory_limit_wd=case.statutory_limit_wd,
         promised_limit_wd=case.promised_limit_wd, extension_limit_wd=case.extension_limit_wd,
-        closed_on=china_today(case.closed_at) if case.closed_at else None)
+        closed_on=china_today(case.closed_at) if case.closed_at else None, periods=case.periods)
 
 
 def china_today(moment: datetime) -> date:
@@ -366,3 +372,42 @@ def write_change(uow: UnitOfWork, case: CaseRow, before: Mapping[str, DeadlineRe
     """Record a change made outside a step (extension, calendar): history row plus revisions."""
     _write(uow, case, before, after, event_type, now, actor, to_state=to_state, detail=detail,
            detail_before=detail_before)
+
+
+def record_period(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinition, kind: str, element_id: str,
+                  data: Mapping[str, Any], now: datetime, actor: Actor, legal: LegalClock) -> None:
+    """A notice gives the applicant a period (``period`` property, e.g. 陈述申辩): store it on the case's
+    record, with a history row, before the notice is rendered from it. The length is the case data's
+    ``<kind>_period_wd`` (the matter's, e.g. ``[revocation] statement_period_wd``)."""
+    before = current_deadlines(uow, case.id)
+    if "" not in before or kind not in PERIOD_KINDS:
+        return
+    record = before[""]
+    period = opened_period(legal.calendar, legal.closing, kind, now, int(data.get(f"{kind}_period_wd") or 0),
+                           legal.day_of(now))
+    after = {**before, "": dataclasses.replace(record, periods=(*record.periods, period))}
+    _write(uow, case, before, after, "deadline_period_opened", now, actor, element_id=element_id,
+           element_name=definition.element_names.get(element_id, ""),
+           detail={"kind": kind, "name": period.name, "due": period.due.isoformat()})
+
+
+def end_period(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinition, kind: str, outcome: str,
+               element_id: str, now: datetime, actor: Actor) -> None:
+    """The applicant acted in the period, or it lapsed (``period_ends`` / ``period_outcome`` properties)."""
+    before = current_deadlines(uow, case.id)
+    record = before.get("")
+    open_one = next((p for p in reversed(record.periods) if p.kind == kind and p.is_open), None) if record else None
+    if record is None or open_one is None:
+        return
+    ended = dataclasses.replace(open_one, ended_on=china_today(now), ended_at=now, outcome=outcome)
+    after = {**before, "": dataclasses.replace(record, periods=tuple(
+        ended if p is open_one else p for p in record.periods))}
+    _write(uow, case, before, after, "deadline_period_ended", now, actor, element_id=element_id,
+           element_name=definition.element_names.get(element_id, ""), detail={"kind": kind, "outcome": outcome})
+
+
+def period_end(uow: UnitOfWork, case_id: int, kind: str) -> datetime | None:
+    """The end (23:59:59 China time of its last day) of the case's open stored period of ``kind``, if any."""
+    record = current_deadlines(uow, case_id).get("")
+    open_one = next((p for p in reversed(record.periods) if p.kind == kind and p.is_open), None) if record else None
+    return datetime.combine(open_one.due, time(23, 59, 59), CHINA_TZ) if open_one is not None else None

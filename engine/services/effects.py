@@ -14,6 +14,7 @@ from typing import Any
 from SpiffWorkflow.task import Task
 
 from engine.actors import Actor
+from engine.catalogue.entry import CatalogueEntry
 from engine.clock import CHINA_TZ
 from engine.definitions.catalog import CompiledDefinition
 from engine.documents import chinese_date
@@ -59,7 +60,9 @@ def _legal_context(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinitio
     own_record = records.get(permit) or records.get("")
     accepted = {"accepted_date": chinese_date(own_record["accepted_on"])} if own_record else {}
     organ = deciding_organ(uow, case, definition.metadata, permit)
-    return {**accepted, "deadline": own_record, "deadlines": records, "organ": organ,
+    # Periods the notices gave (陈述申辩), by kind, the latest: a notice prints the stored date.
+    periods = {p["kind"]: p for p in (records.get("") or {}).get("periods", [])}
+    return {**accepted, "deadline": own_record, "deadlines": records, "organ": organ, "periods": periods,
             "signer": organ.get("name") or own.department, "limits": {"statutory_limit_wd": own.statutory_wd,
                                                  "promised_limit_wd": own.promised_wd,
                                                  "extension_limit_wd": own.extension_wd,
@@ -87,6 +90,11 @@ def _permit_basis(extra: dict[str, Any], permit: str) -> str:
     return basis if isinstance(basis, str) else ""
 
 
+def _entry_basis(entry: CatalogueEntry) -> str:
+    """The entry's 法定依据 as one citation (``《城市绿化条例》第二十条、第二十五条``; lines joined by 、)."""
+    return "、".join(line.strip().rstrip("。；;") for line in entry.legal_basis if line.strip())
+
+
 def issue_document(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinition, key: str, element_id: str,
                    permit: str, data: dict[str, Any], now: datetime, actor: Actor,
                    legal: LegalClock | None = None, extra: dict[str, Any] | None = None) -> None:
@@ -95,13 +103,15 @@ def issue_document(uow: UnitOfWork, case: CaseRow, definition: CompiledDefinitio
     number = count_documents(uow, case.id) + 1
     document_no = f"{case.case_number}-{number:02d}"
     reason = data.get(f"{permit}_reason") or data.get("decision_reason") or data.get("reason") or ""
+    entry = case_entry(uow, case) if metadata.uses_entry_data else None
     # The provision a refusal cites: chosen on the decision form, else (a decision the process takes
-    # itself, e.g. a lapsed 补正) the permit's own legal basis from matter.toml.
+    # itself, e.g. a lapsed 补正) the permit's own legal basis from matter.toml, or on the general pattern
+    # the entry's 法定依据: the decision rests on the matter's own law, not on 行政许可法 art. 38 alone.
     provision = (data.get(f"{permit}_provision") if permit else None) or data.get("decision_provision") \
-        or _permit_basis(metadata.extra, permit)
+        or _permit_basis(metadata.extra, permit) or (_entry_basis(entry) if entry is not None else "")
     title = definition.document_title(key)  # matter data (engine/definitions/facts.py)
     # A pattern-run case is the entry's matter: its name, its 实施主体 signs, its 结果名称 is the title.
-    issuer = issuer_context(case_entry(uow, case), data, metadata.uses_entry_data) if metadata.uses_entry_data else {}
+    issuer = issuer_context(entry, data, metadata.uses_entry_data) if metadata.uses_entry_data else {}
     if issuer and key == CERTIFICATE_DOCUMENT:
         title = issuer["certificate_title"]
     context = {
@@ -155,6 +165,11 @@ def apply_effects(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, task: Ta
             else:
                 deadlines.record_status(uow, case, definition, code, permit, element_id, data, now, actor, legal,
                                         previous)
+    if legal is not None and "period" in props:  # stored first: the notice prints the stored date
+        deadlines.record_period(uow, case, definition, props["period"], element_id, data, now, actor, legal)
+    if "period_ends" in props:
+        deadlines.end_period(uow, case, definition, props["period_ends"], props.get("period_outcome", ""),
+                             element_id, now, actor)
     if "document" in props:
         issue_document(uow, case, definition, props["document"], element_id, permit, data, now, actor, legal)
     if props.get("serves") in ("window", "ems"):  # the delivery step hands the documents over

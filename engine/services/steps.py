@@ -43,6 +43,7 @@ from engine.runtime.case import CaseRuntime
 from engine.runtime.spiff.serializer import SERIALIZER_VERSION
 from engine.runtime.spiff.state_changes import Transition
 from engine.runtime.spiff.timer_clock import clock_bound
+from engine.services.deadlines import period_end
 from engine.services.effects import apply_effects
 from engine.services.failures import record_failure
 from engine.services.failures import still_failed
@@ -118,10 +119,13 @@ def plan_worklist(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, actor: A
     with clock_bound(FixedClock(now)):  # assignee/due expressions read the step's time
         for task_id, task in ready.items():
             info = runtime.task_info(task)
+            # A wait on a period a notice gave (``period_wait``, e.g. 陈述申辩) is due when the stored period ends.
+            wait = runtime.definition.element_properties.get(info.element_id, {}).get("period_wait")
+            due_at = (period_end(uow, case.id, wait) if wait else None) or runtime.due_for(task)
             change.opened.append(NewTask(task_uuid=task_id, element_id=info.element_id, name=info.name,
                                          lane=info.lane, candidate_groups=runtime.groups_for(task),
                                          assignee=runtime.assignee_for(task), form_key=info.form_key,
-                                         due_at=runtime.due_for(task)))
+                                         due_at=due_at))
     return change
 
 

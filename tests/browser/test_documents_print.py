@@ -18,6 +18,7 @@ from engine.documents import chinese_date
 from engine.services import cases
 from engine.services import tasks
 from engine.services.accounts import actor_for
+from engine.services.deadline_views import case_legal_time
 from engine.services.deadlines import case_deadlines
 from tests.browser.conftest import LiveServer
 from tests.readback import get_case
@@ -90,3 +91,29 @@ def test_notices_and_decisions_print_on_a4_with_the_trackers_dates(  # type: ign
     assert "六十日内向临江县人民政府申请行政复议" in text and "临江县人民法院" in text
     assert citizen.evaluate("document.querySelector('img.seal-image').naturalWidth") > 0  # the seal renders
     assert len(_print(citizen)) == 1
+
+
+def test_a_review_supplement_notice_prints_on_a4_with_the_stored_reply_deadline(  # type: ignore[no-untyped-def]
+        person, live_server: LiveServer) -> None:
+    """The 补正通知书 of a review 补正 prints the reply deadline the stored record keeps for the pause."""
+    citizen_actor = actor_for(live_server.ctx, "demo_citizen")
+    assert citizen_actor is not None
+    case = cases.start_case(live_server.ctx, "food_business", citizen_actor, {})
+    _do(live_server, case.id, "apply", "demo_citizen", APPLICATION)
+    _do(live_server, case.id, "rc_check", "demo_window", {"reception_decision": "accept", "reception_note": "材料齐全"})
+    _do(live_server, case.id, "review", "demo_scjg_review", {
+        "review_result": "supplement", "review_note": "布局图与现场不一致",
+        "review_missing_items": "与现场一致的设备设施布局图"})
+    staff = actor_for(live_server.ctx, "demo_scjg_review")
+    assert staff is not None
+    [record] = [r for r in case_legal_time(live_server.ctx, case.id, staff).records if not r.permit]
+    reply_by = record.pauses[-1].until
+    assert reply_by is not None and record.pauses[-1].kind == "supplement"
+    [notice] = [d for d in cases.case_documents(live_server.ctx, case.id) if d.doc_key == "supplement_notice"]
+    citizen = person("demo_citizen")
+    citizen.goto(f"/cases/{case.id}/documents/{notice.id}")
+    text = citizen.inner_text("body")
+    assert f"请于 {chinese_date(reply_by)} 前补正" in text and "与现场一致的设备设施布局图" in text
+    assert "临江县市场监督管理局" in citizen.inner_text(".signature")
+    # The three ways to reply make it longer than one page (the layout keeps the signature block whole).
+    assert len(_print(citizen)) <= 2

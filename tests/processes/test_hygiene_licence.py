@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from engine.documents import chinese_date
 from engine.services import cases
 from tests.processes.conftest import Hall
 from tests.processes.conftest import first_provision
@@ -215,6 +216,9 @@ def test_commitment_not_kept_rectification_then_revoked(hall_hygiene: Hall) -> N
     assert hall.open(case_id) == ["rv_statement"] and 15 not in status_codes(hall, case_id)
     notice = cases.case_documents(hall.ctx, case_id)[-1]
     assert notice.doc_key == "revocation_notice" and "仍未配备消毒设施" in notice.html
+    stored = hall.deadlines(case_id)  # a 告知承诺 case too keeps the 陈述申辩 period on its record
+    assert stored is not None and [p.kind for p in stored.periods] == ["statement"]
+    assert f"请于 {chinese_date(stored.periods[0].due)} 前提出" in notice.html
     hall.do(case_id, "rv_statement", {"statement_text": "消毒柜已订购，尚未到货。"})
     reasons = "陈述理由不能成立：未配备消毒设施，不符合公共场所卫生许可条件。"
     view = hall.do(case_id, "rv_decide", {"revocation_decision": "revoke", "record_credit": "yes",

@@ -170,6 +170,19 @@ class PermitDeadline(Response):
     promised_state: str
 
 
+class NoticePeriod(Response):
+    """告知书给予申请人的期间（陈述申辩期限）：存储在期限记录中，不影响办理期限"""
+
+    kind: str = Field(description="statement 陈述申辩")
+    name: str
+    basis: str
+    period_wd: int
+    started_on: date
+    due: date = Field(description="期限届满之日（当日 24 时前）")
+    ended_on: date | None = None
+    outcome: str = Field("", description="received 已提出 / lapsed 逾期未提出；进行中为空")
+
+
 class Deadlines(Response):
     """办理时限（工作日已换算为日期）"""
 
@@ -191,6 +204,7 @@ class Deadlines(Response):
     promised_limit_wd: int = 0
     extension_limit_wd: int = Field(0, description="可延长的工作日（行政许可法第四十二条）")
     closed_on: date | None = Field(None, description="停止计时之日（作出决定、不予受理、撤回等）")
+    periods: list[NoticePeriod] = Field(default_factory=list, description="告知书给予的期间（陈述申辩）")
 
 
 class CaseSummary(Response):

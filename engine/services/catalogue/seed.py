@@ -73,7 +73,9 @@ def entry_from_metadata(metadata: Mapping[str, Any], organs_by_credit_code: Mapp
     # Facts legal time reads from matter.toml itself seed the entry from there (one place each).
     top = metadata.get("extra", {})
     values["special_procedures"] = tuple(top.get("special_procedures", ()))
-    values["fzr_post"] = str((top.get("decision") or {}).get("head_group", ""))
+    # The deciding department's 负责人: [decision], else the one [revocation] names (先建后验 decides nothing else).
+    values["fzr_post"] = str((top.get("decision") or {}).get("head_group")
+                             or (top.get("revocation") or {}).get("head_group", ""))
     values.update({key: extra[key] for key in extra if key in CatalogueEntry.__dataclass_fields__})
     values.setdefault("department_code", "")
     values.setdefault("result_name", "")
