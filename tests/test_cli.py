@@ -160,6 +160,19 @@ def test_serve_refuses_to_start_in_production_without_a_secret_key(tmp_path: Pat
     assert "ONEWINDOW_SECRET_KEY" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_serve_and_worker_refuse_to_start_in_production_without_a_history_key(tmp_path: Path) -> None:
+    """A production server or timer worker without the key would leave chain heads unsigned."""
+    db = tmp_path / "ow.db"
+    assert onewindow("init", "--no-sample", db=db).returncode == 0
+    env = {k: v for k, v in os.environ.items() if k != "ONEWINDOW_HISTORY_KEY"}
+    env.update({"DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT), "ONEWINDOW_SECRET_KEY": "s" * 40})
+    for command in (["serve", "--port", "1"], ["worker"]):
+        result = subprocess.run([sys.executable, "-m", "webapp.cli", *command], capture_output=True, text=True,
+                                cwd=ROOT, timeout=120, env=env)
+        assert result.returncode == 2, command
+        assert "ONEWINDOW_HISTORY_KEY" in result.stderr and "Traceback" not in result.stderr
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -170,7 +183,7 @@ def test_serve_prints_where_to_open_and_the_demo_password(initialized_db: Path) 
     db = initialized_db
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT),
-           "ONEWINDOW_SECRET_KEY": "s" * 40}
+           "ONEWINDOW_SECRET_KEY": "s" * 40, "ONEWINDOW_HISTORY_KEY": "h" * 40}
     server = subprocess.Popen([sys.executable, "-m", "webapp.cli", "serve", "--port", str(port), "--workers", "1"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
     try:

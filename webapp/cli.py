@@ -23,7 +23,9 @@ CLI_ACTOR = Actor("cli", "命令行", frozenset({"designer", "admin"}))
 
 
 def _context() -> EngineContext:
-    return EngineContext.create(EngineSettings())
+    from webapp.keys import command_context
+
+    return command_context(EngineContext.create(EngineSettings()))
 
 
 def _print_deploys(results: list, unchanged: str) -> None:  # type: ignore[type-arg]
@@ -111,8 +113,16 @@ def cmd_matters(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from engine.services.timers import run_worker
+    from webapp.keys import StartupRefused
+    from webapp.keys import is_demo
+    from webapp.keys import serving_context
 
-    ctx = _context()
+    ctx = EngineContext.create(EngineSettings())
+    try:
+        ctx = serving_context(ctx, is_demo(ctx))
+    except StartupRefused as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -128,8 +138,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Check the configuration once (a refusal is a clear message, not a worker crash loop), say
     where to open the app, then serve."""
     from engine.services.accounts import DEMO_PASSWORD
-    from webapp.app import StartupRefused
     from webapp.app import create_app
+    from webapp.keys import StartupRefused
 
     try:
         app = create_app()
