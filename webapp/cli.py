@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import subprocess
@@ -113,6 +114,7 @@ def cmd_matters(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from engine.services.timers import run_worker
+    from engine.services.timers import warm_up
     from webapp.keys import StartupRefused
     from webapp.keys import is_demo
     from webapp.keys import serving_context
@@ -126,8 +128,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    print(f"定时器工作进程已启动（每 {args.interval} 秒检查一次）")
     try:
+        try:
+            warm_up(ctx)  # ready before it says so: a worker taking over does not parse BPMN while timers wait
+        except Exception:  # noqa: BLE001 - e.g. a database not yet initialised: the loop logs and retries
+            logging.getLogger("onewindow.worker").warning("could not compile timer diagrams in advance", exc_info=True)
+        print(f"定时器工作进程已启动（到期即触发，至少每 {args.interval:g} 秒检查一次）", flush=True)
         run_worker(ctx, stop, args.interval)
     finally:
         ctx.dispose()
