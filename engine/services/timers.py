@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime
 
 from engine.actors import Actor
 from engine.errors import ConcurrentUpdate
@@ -85,15 +86,18 @@ def warm_up(ctx: EngineContext) -> int:
     return len(ids)
 
 
-def _pause(ctx: EngineContext, poll_seconds: float) -> float:
+def _pause(ctx: EngineContext, poll_seconds: float, pass_began: datetime) -> float:
     """Seconds until the next timer comes due, at most ``poll_seconds`` (which also picks up timers
-    other processes arm meanwhile, and cases a failed attempt left due)."""
-    now = ctx.clock.now()
+    other processes arm meanwhile, and cases a failed attempt left due).
+
+    Timers due after the pass began count, so one that came due while the pass ran is fired at once
+    (the pass did not see it); those due before it are the ones it tried, left for the next poll.
+    """
     with ctx.uow() as uow:
-        due = next_timer_after(uow, now)
+        due = next_timer_after(uow, pass_began)
     if due is None:
         return poll_seconds
-    return min(poll_seconds, max(0.0, (due - now).total_seconds()) + WAKE_SLACK_S)
+    return min(poll_seconds, max(0.0, (due - ctx.clock.now()).total_seconds()) + WAKE_SLACK_S)
 
 
 def run_worker(ctx: EngineContext, stop: threading.Event, poll_seconds: float = 5.0) -> None:
@@ -105,6 +109,7 @@ def run_worker(ctx: EngineContext, stop: threading.Event, poll_seconds: float = 
     """
     while not stop.is_set():
         busy = False
+        began = ctx.clock.now()
         try:
             refresh_calendar(ctx)  # a calendar change made by any process counts from this pass on
             busy = fire_due_timers(ctx, BATCH) >= BATCH
@@ -118,7 +123,7 @@ def run_worker(ctx: EngineContext, stop: threading.Event, poll_seconds: float = 
         if busy:
             continue
         try:
-            pause = _pause(ctx, poll_seconds)
+            pause = _pause(ctx, poll_seconds, began)
         except Exception:  # noqa: BLE001 - database away: poll again later
             log.exception("next timer not readable")
             pause = poll_seconds

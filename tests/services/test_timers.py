@@ -124,6 +124,17 @@ def test_worker_wakes_when_the_next_timer_is_due_not_a_poll_later(deployed: Engi
     assert stop.taken[1] == 60  # nothing else pending: back to polling (other processes arm timers)
 
 
+def test_a_timer_that_came_due_while_a_pass_ran_is_fired_without_pausing(deployed: EngineContext,
+                                                                         clock: FixedClock) -> None:
+    view = cases.start_case(deployed, "timer_review", Actor.system())
+    due = view.next_timer_due
+    assert due is not None
+    clock.set(due + timedelta(seconds=0.1))  # the pass began just before it was due, ended just after
+    assert timers._pause(deployed, 60, pass_began=due - timedelta(seconds=0.2)) == timers.WAKE_SLACK_S
+    # Due before the pass began: the pass tried it (it failed, or another worker holds it): the next poll.
+    assert timers._pause(deployed, 60, pass_began=due + timedelta(seconds=0.05)) == 60
+
+
 def test_worker_takes_due_timers_in_small_batches_without_pausing(deployed: EngineContext,
                                                                    clock: FixedClock) -> None:
     ids = [cases.start_case(deployed, "timer_review", Actor.system()).id for _ in range(timers.BATCH + 2)]
