@@ -33,6 +33,8 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from datetime import UTC
+from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -143,14 +145,14 @@ def sigterm_drain(url: str, tokens: dict[str, str], tmp: Path, requests: int = 8
     return outcomes.count("answered"), len(outcomes) - outcomes.count("answered")
 
 
-def timer_figures(url: str) -> tuple[list[float], int, int, int]:
-    """Lateness of every fired timer (s), timers fired twice, timers lost, cases waiting on a timer."""
+def timer_figures(url: str) -> tuple[list[tuple[datetime, float]], int, int, int]:
+    """(due, lateness in s) of every fired timer, timers fired twice, timers lost, cases waiting on a timer."""
     from engine.persistence.repositories.cases import all_cases
     from engine.persistence.repositories.history import history_of_case
     from engine.services.context import EngineContext
 
     ctx = EngineContext.create(settings_for(url))
-    late: list[float] = []
+    late: list[tuple[datetime, float]] = []
     twice = lost = waiting = 0
     now = ctx.clock.now()
     try:
@@ -165,7 +167,7 @@ def timer_figures(url: str) -> tuple[list[float], int, int, int]:
                 if len(fired) > 1:
                     twice += 1
                 if fired:
-                    late.append((fired[0] - due).total_seconds())
+                    late.append((due, (fired[0] - due).total_seconds()))
                 elif due < now - timedelta(seconds=30):
                     lost += 1
                 else:
@@ -194,6 +196,7 @@ def main() -> int:
         server = AppServer(url, workers=3, log=tmp / "gunicorn.log").start()
         workers = [TimerWorker(url, args.poll, log=tmp / f"worker{i}.log").start() for i in range(2)]
         tally = Tally()
+        kills: list[datetime] = []
         load = Load(Client([server.port], tally), tokens)
         threads = [threading.Thread(target=load.filer) for _ in range(args.clients)]
         threads += [threading.Thread(target=load.reviewer) for _ in range(max(1, args.clients // 2))]
@@ -203,6 +206,7 @@ def main() -> int:
             began = time.monotonic()
             for at in [args.seconds * (i + 1) / (args.kills + 1) for i in range(args.kills)]:
                 time.sleep(max(0.0, began + at - time.monotonic()))
+                kills.append(datetime.now(UTC))
                 server.kill()  # SIGKILL to the master and every worker
                 workers[0].kill()
                 server.start()  # same port: clients see resets meanwhile, then answers again
@@ -223,7 +227,8 @@ def main() -> int:
         check = check_cases(url, load.acked)
         verify = subprocess.run([sys.executable, "-m", "webapp.cli", "verify"], cwd=ROOT, env=process_env(url),
                                 capture_output=True, text=True)
-        late, twice, lost_timers, waiting = timer_figures(url)
+        timed, twice, lost_timers, waiting = timer_figures(url)
+    late = [seconds for _, seconds in timed]
     statuses = Counter({k: v for k, v in tally.statuses.items() if not k.startswith("2")})
     corrupt = len(check.mismatched) + len(check.stuck) + check.verify_failures + (verify.returncode != 0)
     print(f"{args.db}: seconds={args.seconds:.0f} kills={args.kills} cases={check.cases} requests={tally.requests} "
@@ -234,6 +239,10 @@ def main() -> int:
           f"late_p50_s={percentile(late, 0.5):.2f} late_p95_s={percentile(late, 0.95):.2f} "
           f"late_max_s={max(late, default=0.0):.2f} mean_s={statistics.fmean(late) if late else 0.0:.2f}"
           f" (poll {args.poll:g}s)")
+    worst = sorted(timed, key=lambda item: -item[1])[:5]
+    print("latest timers: " + ", ".join(
+        f"{seconds:.2f}s (due {min(((due - kill).total_seconds() for kill in kills), key=abs, default=0.0):+.1f}s"
+        " from the nearest kill)" for due, seconds in worst))
     print(f"sigterm: requests in flight at SIGTERM answered={drained} dropped={dropped}")
     print(f"crash_lost={check.lost_acks + check.duplicates + lost_timers + twice}")
     print(f"crash_corrupt={corrupt}")
