@@ -2,10 +2,11 @@
 
 Run from the repository root::
 
-    python bench/crash.py [--db postgresql] [--seconds 60] [--kills 3] [--clients 4] [--poll 1]
+    python bench/crash.py [--db postgresql] [--seconds 60] [--kills 3] [--clients 4] [--poll 1] [--min-timers 200]
 
 Load: clients file ``crash_timer`` cases (bench/matters: the applicant's form, then an 8-second
-timer, then a clerk's review) and complete the reviews their timers open, through gunicorn (3
+timer, then a clerk's review) for ``--seconds``, and on until ``--min-timers`` (200) timers are
+armed, and complete the reviews their timers open, through gunicorn (3
 workers) on one database, with two timer workers polling every ``--poll`` seconds. ``--kills``
 times during the run, every app server process and the first timer worker are killed with SIGKILL
 and started again at once; the second timer worker is killed and restarted a few seconds later,
@@ -67,6 +68,8 @@ class Load:
         self.tokens = tokens
         self.stop = threading.Event()
         self.acked: set[tuple[int, str]] = set()
+        #: Cases whose application was acknowledged: each armed one timer.
+        self.armed = 0
         self.lock = threading.Lock()
 
     def _send(self, method: str, path: str, token: str, body: Any = None) -> tuple[int, dict[str, Any]] | None:
@@ -90,6 +93,7 @@ class Load:
             if done is not None and done[0] == 200:
                 with self.lock:
                     self.acked.add((case_id, submit))
+                    self.armed += 1
             time.sleep(0.2)
 
     def reviewer(self) -> None:
@@ -189,6 +193,8 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=3)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--poll", type=float, default=1.0)
+    parser.add_argument("--min-timers", type=int, default=200,
+                        help="keep filing after --seconds until this many timers are armed")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name, database(args.db, Path(tmp_name)) as url:
         tmp = Path(tmp_name)
@@ -214,6 +220,8 @@ def main() -> int:
                 workers[1].kill()
                 workers[1].start()
             time.sleep(max(0.0, began + args.seconds - time.monotonic()))
+            while load.armed < args.min_timers and time.monotonic() < began + 20 * args.seconds:
+                time.sleep(0.5)  # a slow machine: file on until enough timers are armed
             load.stop.set()
             for thread in threads:
                 thread.join()
@@ -235,7 +243,8 @@ def main() -> int:
           f"acks={len(load.acked)} resets={tally.resets} 5xx={tally.errors_5xx} other={json.dumps(statuses)}")
     print(f"check: lost_acks={check.lost_acks} duplicates={check.duplicates} worklist_mismatch={len(check.mismatched)}"
           f" stuck={len(check.stuck)} verify_exit={verify.returncode} ({verify.stdout.strip().splitlines()[-1]})")
-    print(f"timers: fired={len(late)} fired_twice={twice} lost={lost_timers} still_waiting={waiting} "
+    print(f"timers: armed={load.armed} fired={len(late)} fired_twice={twice} lost={lost_timers} "
+          f"still_waiting={waiting} "
           f"late_p50_s={percentile(late, 0.5):.2f} late_p95_s={percentile(late, 0.95):.2f} "
           f"late_max_s={max(late, default=0.0):.2f} mean_s={statistics.fmean(late) if late else 0.0:.2f}"
           f" (poll {args.poll:g}s)")
