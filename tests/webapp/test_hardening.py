@@ -27,6 +27,7 @@ from tests.webapp.test_api import API
 from tests.webapp.test_api import ApiClient
 from tests.webapp.test_journey import APPLICATION
 from webapp import create_app
+from webapp import keys
 from webapp.app import StartupRefused
 from webapp.errors import ERROR_CODES
 
@@ -138,6 +139,21 @@ def test_demo_installation_says_so_and_keeps_its_generated_secret(sqlite_url: st
     assert again.config["SECRET_KEY"] == app.config["SECRET_KEY"]  # sessions survive a restart
     _dispose(app)
     _dispose(again)
+
+
+def test_commands_use_a_demos_generated_history_key_and_production_never_does(sqlite_url: str,
+                                                                             tmp_path: Path) -> None:
+    """``onewindow verify`` must check with the key the demo app signed with; a production CLI
+    must not pick up a stray demo key (its key comes from the environment, like the servers')."""
+    instance = tmp_path / "instance"
+    key = keys.demo_key(instance, keys.HISTORY_KEY_FILE)
+    production = EngineContext.create(EngineSettings(database_url=sqlite_url, history_key=""))
+    assert keys.command_context(production, instance) is production
+    assert production.settings.history_key == ""
+    quick_demo_accounts(production)  # now it is a demo
+    demo = keys.command_context(production, instance)
+    assert demo.settings.history_key == key and demo.uow().history_key == key
+    demo.dispose()
 
 
 def _sign_in_cookie(app: Flask, username: str, password: str) -> str:
