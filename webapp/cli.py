@@ -29,6 +29,19 @@ def _context() -> EngineContext:
     return command_context(EngineContext.create(EngineSettings()))
 
 
+def _writing_context() -> EngineContext | None:
+    """The context of a command that moves deadlines or re-signs cases; None (after saying why) in
+    production without the history key."""
+    from webapp.keys import StartupRefused
+    from webapp.keys import writing_context
+
+    try:
+        return writing_context(EngineContext.create(EngineSettings()))
+    except StartupRefused as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return None
+
+
 def _print_deploys(results: list, unchanged: str) -> None:  # type: ignore[type-arg]
     for result in results:
         print(f"{result.matter_code}: v{result.version}（{'新版本' if result.created else unchanged}）")
@@ -56,8 +69,14 @@ def cmd_init(args: argparse.Namespace) -> int:
     from engine.services.deploy import deploy_path
 
     settings = EngineSettings()
+    if not args.demo:
+        # Checked before anything changes: a release's init re-signs the cases it backfills.
+        probe = _writing_context()
+        if probe is None:
+            return 2
+        probe.dispose()
     upgrade_database(settings.database_url)
-    ctx = EngineContext.create(settings)
+    ctx = _context()
     try:
         days = seed_calendar(ctx, CLI_ACTOR)
         if days:
@@ -193,7 +212,9 @@ def cmd_workdays(args: argparse.Namespace) -> int:
 def cmd_calendar_add_year(args: argparse.Namespace) -> int:
     from engine.services.calendar import add_year
 
-    ctx = _context()
+    ctx = _writing_context()
+    if ctx is None:
+        return 2
     try:
         notice = Path(args.file).read_text(encoding="utf-8")
         try:
@@ -259,7 +280,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_calendar_close(args: argparse.Namespace) -> int:
     from engine.services.calendar import add_closure
 
-    ctx = _context()
+    ctx = _writing_context()
+    if ctx is None:
+        return 2
     try:
         try:
             moved = add_closure(ctx, date.fromisoformat(args.day), args.name, CLI_ACTOR)

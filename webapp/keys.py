@@ -97,3 +97,15 @@ def command_context(ctx: EngineContext, instance: Path = INSTANCE_DIR) -> Engine
     if ctx.settings.history_key or not path.exists() or not is_demo(ctx):
         return ctx
     return _keyed(ctx, path.read_text(encoding="utf-8").strip())
+
+
+def writing_context(ctx: EngineContext, instance: Path = INSTANCE_DIR) -> EngineContext:
+    """The context of a CLI command that changes cases (their heads are re-signed): on a demo as
+    ``command_context``; in production only with the history key, or the heads it saves would be
+    unsigned and fail ``verify`` from then on.
+
+    :raise StartupRefused: production without a usable ``ONEWINDOW_HISTORY_KEY`` (``ctx`` is disposed).
+    """
+    if is_demo(ctx):
+        return command_context(ctx, instance)
+    return serving_context(ctx, demo=False, instance=instance)
