@@ -2,10 +2,11 @@
 
 Run from the repository root::
 
-    python bench/crash.py [--db postgresql] [--seconds 60] [--kills 3] [--clients 4] [--poll 1]
+    python bench/crash.py [--db postgresql] [--seconds 60] [--kills 3] [--clients 4] [--poll 1] [--min-timers 200]
 
 Load: clients file ``crash_timer`` cases (bench/matters: the applicant's form, then an 8-second
-timer, then a clerk's review) and complete the reviews their timers open, through gunicorn (3
+timer, then a clerk's review) for ``--seconds``, and on until ``--min-timers`` (200) timers are
+armed, and complete the reviews their timers open, through gunicorn (3
 workers) on one database, with two timer workers polling every ``--poll`` seconds. ``--kills``
 times during the run, every app server process and the first timer worker are killed with SIGKILL
 and started again at once; the second timer worker is killed and restarted a few seconds later,
@@ -33,6 +34,8 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from datetime import UTC
+from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -65,6 +68,8 @@ class Load:
         self.tokens = tokens
         self.stop = threading.Event()
         self.acked: set[tuple[int, str]] = set()
+        #: Cases whose application was acknowledged: each armed one timer.
+        self.armed = 0
         self.lock = threading.Lock()
 
     def _send(self, method: str, path: str, token: str, body: Any = None) -> tuple[int, dict[str, Any]] | None:
@@ -88,6 +93,7 @@ class Load:
             if done is not None and done[0] == 200:
                 with self.lock:
                     self.acked.add((case_id, submit))
+                    self.armed += 1
             time.sleep(0.2)
 
     def reviewer(self) -> None:
@@ -143,14 +149,14 @@ def sigterm_drain(url: str, tokens: dict[str, str], tmp: Path, requests: int = 8
     return outcomes.count("answered"), len(outcomes) - outcomes.count("answered")
 
 
-def timer_figures(url: str) -> tuple[list[float], int, int, int]:
-    """Lateness of every fired timer (s), timers fired twice, timers lost, cases waiting on a timer."""
+def timer_figures(url: str) -> tuple[list[tuple[datetime, float]], int, int, int]:
+    """(due, lateness in s) of every fired timer, timers fired twice, timers lost, cases waiting on a timer."""
     from engine.persistence.repositories.cases import all_cases
     from engine.persistence.repositories.history import history_of_case
     from engine.services.context import EngineContext
 
     ctx = EngineContext.create(settings_for(url))
-    late: list[float] = []
+    late: list[tuple[datetime, float]] = []
     twice = lost = waiting = 0
     now = ctx.clock.now()
     try:
@@ -165,7 +171,7 @@ def timer_figures(url: str) -> tuple[list[float], int, int, int]:
                 if len(fired) > 1:
                     twice += 1
                 if fired:
-                    late.append((fired[0] - due).total_seconds())
+                    late.append((due, (fired[0] - due).total_seconds()))
                 elif due < now - timedelta(seconds=30):
                     lost += 1
                 else:
@@ -187,6 +193,8 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=3)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--poll", type=float, default=1.0)
+    parser.add_argument("--min-timers", type=int, default=200,
+                        help="keep filing after --seconds until this many timers are armed")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name, database(args.db, Path(tmp_name)) as url:
         tmp = Path(tmp_name)
@@ -194,6 +202,7 @@ def main() -> int:
         server = AppServer(url, workers=3, log=tmp / "gunicorn.log").start()
         workers = [TimerWorker(url, args.poll, log=tmp / f"worker{i}.log").start() for i in range(2)]
         tally = Tally()
+        kills: list[datetime] = []
         load = Load(Client([server.port], tally), tokens)
         threads = [threading.Thread(target=load.filer) for _ in range(args.clients)]
         threads += [threading.Thread(target=load.reviewer) for _ in range(max(1, args.clients // 2))]
@@ -203,6 +212,7 @@ def main() -> int:
             began = time.monotonic()
             for at in [args.seconds * (i + 1) / (args.kills + 1) for i in range(args.kills)]:
                 time.sleep(max(0.0, began + at - time.monotonic()))
+                kills.append(datetime.now(UTC))
                 server.kill()  # SIGKILL to the master and every worker
                 workers[0].kill()
                 server.start()  # same port: clients see resets meanwhile, then answers again
@@ -210,6 +220,8 @@ def main() -> int:
                 workers[1].kill()
                 workers[1].start()
             time.sleep(max(0.0, began + args.seconds - time.monotonic()))
+            while load.armed < args.min_timers and time.monotonic() < began + 20 * args.seconds:
+                time.sleep(0.5)  # a slow machine: file on until enough timers are armed
             load.stop.set()
             for thread in threads:
                 thread.join()
@@ -223,17 +235,23 @@ def main() -> int:
         check = check_cases(url, load.acked)
         verify = subprocess.run([sys.executable, "-m", "webapp.cli", "verify"], cwd=ROOT, env=process_env(url),
                                 capture_output=True, text=True)
-        late, twice, lost_timers, waiting = timer_figures(url)
+        timed, twice, lost_timers, waiting = timer_figures(url)
+    late = [seconds for _, seconds in timed]
     statuses = Counter({k: v for k, v in tally.statuses.items() if not k.startswith("2")})
     corrupt = len(check.mismatched) + len(check.stuck) + check.verify_failures + (verify.returncode != 0)
     print(f"{args.db}: seconds={args.seconds:.0f} kills={args.kills} cases={check.cases} requests={tally.requests} "
           f"acks={len(load.acked)} resets={tally.resets} 5xx={tally.errors_5xx} other={json.dumps(statuses)}")
     print(f"check: lost_acks={check.lost_acks} duplicates={check.duplicates} worklist_mismatch={len(check.mismatched)}"
           f" stuck={len(check.stuck)} verify_exit={verify.returncode} ({verify.stdout.strip().splitlines()[-1]})")
-    print(f"timers: fired={len(late)} fired_twice={twice} lost={lost_timers} still_waiting={waiting} "
+    print(f"timers: armed={load.armed} fired={len(late)} fired_twice={twice} lost={lost_timers} "
+          f"still_waiting={waiting} "
           f"late_p50_s={percentile(late, 0.5):.2f} late_p95_s={percentile(late, 0.95):.2f} "
           f"late_max_s={max(late, default=0.0):.2f} mean_s={statistics.fmean(late) if late else 0.0:.2f}"
           f" (poll {args.poll:g}s)")
+    worst = sorted(timed, key=lambda item: -item[1])[:5]
+    print("latest timers: " + ", ".join(
+        f"{seconds:.2f}s (due {min(((due - kill).total_seconds() for kill in kills), key=abs, default=0.0):+.1f}s"
+        " from the nearest kill)" for due, seconds in worst))
     print(f"sigterm: requests in flight at SIGTERM answered={drained} dropped={dropped}")
     print(f"crash_lost={check.lost_acks + check.duplicates + lost_timers + twice}")
     print(f"crash_corrupt={corrupt}")

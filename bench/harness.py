@@ -52,7 +52,7 @@ FIXTURES = ROOT / "tests" / "fixtures"
 PG_ADMIN_URL = os.environ.get("ONEWINDOW_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 SECRET = "bench-secret-" + "x" * 40
-HISTORY_KEY = "bench-history-key"
+HISTORY_KEY = "bench-history-key-0123456789abcdef"
 VALID_APPLICATION = {"project_name": "滨江花园二期", "uscc": "91350100M000100Y43", "area_m2": "12000",
                      "contact_mobile": "13800138000"}
 #: Accounts of the bench: an applicant, two clerks per department (duplicates race as two people).

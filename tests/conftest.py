@@ -35,6 +35,8 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 #: argon2's cheapest parameters: the suite signs in hundreds of times, and a production-strength hash
 #: costs a quarter of a second on 2 cores. tests/test_password_hashing.py proves production stays strong.
 FAST_PASSWORD_HASHING = PasswordHashing(time_cost=1, memory_cost_kib=8, parallelism=1)
+#: The history key of the tests' app servers: outside a demo an app refuses to start without one.
+TEST_HISTORY_KEY = "test-history-key-0123456789abcdef"
 
 
 def _pg_available() -> str | None:

@@ -23,9 +23,13 @@ from tests.conftest import FIXTURES
 from tests.conftest import ROOT
 from webapp.logs import configure_logging
 
+#: Outside a demo, commands that change cases need the history key (as servers and workers do).
+HISTORY_KEY = "cli-test-history-key-0123456789abcdef"
+
 
 def onewindow(*args: str, db: Path, **environ: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT), **environ}
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT),
+           "ONEWINDOW_HISTORY_KEY": HISTORY_KEY, **environ}
     return subprocess.run([sys.executable, "-m", "webapp.cli", *args], capture_output=True, text=True, env=env,
                           cwd=ROOT, timeout=120)
 
@@ -160,6 +164,23 @@ def test_serve_refuses_to_start_in_production_without_a_secret_key(tmp_path: Pat
     assert "ONEWINDOW_SECRET_KEY" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_servers_workers_and_case_changing_commands_refuse_production_without_a_history_key(
+        tmp_path: Path) -> None:
+    """Without the key a production server, timer worker, init (it backfills cases) or calendar
+    change would save chain heads unsigned."""
+    fresh = onewindow("init", "--no-sample", db=tmp_path / "fresh.db", ONEWINDOW_HISTORY_KEY="")
+    assert fresh.returncode == 2 and "ONEWINDOW_HISTORY_KEY" in fresh.stderr
+    db = tmp_path / "ow.db"
+    assert onewindow("init", "--no-sample", db=db).returncode == 0
+    env = {k: v for k, v in os.environ.items() if k != "ONEWINDOW_HISTORY_KEY"}
+    env.update({"DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT), "ONEWINDOW_SECRET_KEY": "s" * 40})
+    for command in (["serve", "--port", "1"], ["worker"], ["calendar", "close", "2025-10-09", "台风停办"], ["init"]):
+        result = subprocess.run([sys.executable, "-m", "webapp.cli", *command], capture_output=True, text=True,
+                                cwd=ROOT, timeout=120, env=env)
+        assert result.returncode == 2, command
+        assert "ONEWINDOW_HISTORY_KEY" in result.stderr and "Traceback" not in result.stderr
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -170,7 +191,7 @@ def test_serve_prints_where_to_open_and_the_demo_password(initialized_db: Path) 
     db = initialized_db
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT),
-           "ONEWINDOW_SECRET_KEY": "s" * 40}
+           "ONEWINDOW_SECRET_KEY": "s" * 40, "ONEWINDOW_HISTORY_KEY": "h" * 40}
     server = subprocess.Popen([sys.executable, "-m", "webapp.cli", "serve", "--port", str(port), "--workers", "1"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
     try:

@@ -2,9 +2,11 @@
 
 Production is the default. Whether an installation is a demo is read from its database (it holds
 demo accounts, created only by ``onewindow init --demo``); outside a demo the app refuses to start
-without a real secret key, and its session cookies are ``Secure``. A demo shows a 演示环境 banner.
+without a real secret key and without a history key, and its session cookies are ``Secure``. A demo
+shows a 演示环境 banner and generates both keys into ``instance/`` (``webapp.keys``).
 
 Environment: ``ONEWINDOW_SECRET_KEY`` (required in production, the same on every app server),
+``ONEWINDOW_HISTORY_KEY`` (required in production, the same in every process, see ``webapp.keys``),
 ``ONEWINDOW_SECURE_COOKIES`` (``1``/``0`` overrides the default: on in production, off in a demo
 served on http://127.0.0.1), ``ONEWINDOW_PROXY_HOPS`` (reverse proxies in front of the app).
 """
@@ -12,7 +14,6 @@ served on http://127.0.0.1), ``ONEWINDOW_PROXY_HOPS`` (reverse proxies in front 
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.clock import Clock
 from engine.services.accounts import DEMO_PASSWORD
-from engine.services.bootstrap import is_demo_installation
 from engine.services.calendar import refresh_calendar
 from engine.services.calendar import reload_calendar
 from engine.services.context import EngineContext
@@ -33,8 +33,10 @@ from engine.state_names import DRAFT_NUMBER_LABEL
 from webapp import china_time
 from webapp import errors
 from webapp import input_guard
+from webapp import keys
 from webapp import security
 from webapp import ui_names
+from webapp.keys import StartupRefused
 from webapp.views import admin
 from webapp.views import admin_catalogue
 from webapp.views import api
@@ -56,20 +58,6 @@ MIN_SECRET_LENGTH = 32
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
-class StartupRefused(RuntimeError):
-    """The app will not serve as configured; the message says what to do (Chinese)."""
-
-
-def _demo_secret_key(instance_path: Path) -> str:
-    """A demo's secret kept in ``instance/`` so sessions survive restarts (one machine only)."""
-    path = instance_path / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip()
-
-
 def _secret_key(instance_path: Path, demo: bool) -> str:
     configured = os.environ.get("ONEWINDOW_SECRET_KEY", "")
     if configured:
@@ -78,7 +66,8 @@ def _secret_key(instance_path: Path, demo: bool) -> str:
                                  "个随机字符，例如 python3 -c 'import secrets; print(secrets.token_hex(32))' 的输出")
         return configured
     if demo:
-        return _demo_secret_key(instance_path)
+        # Kept in ``instance/`` so sessions survive restarts (one machine only).
+        return keys.demo_key(instance_path, keys.SECRET_KEY_FILE)
     raise StartupRefused(
         "拒绝启动：生产环境必须配置会话密钥。请设置环境变量 ONEWINDOW_SECRET_KEY（至少 32 个随机字符，"
         "例如 python3 -c 'import secrets; print(secrets.token_hex(32))' 的输出；多台服务器须使用同一个值）。"
@@ -94,22 +83,15 @@ def _secure_cookies(demo: bool) -> bool:
     return not demo
 
 
-def _is_demo(ctx: EngineContext) -> bool:
-    try:
-        return is_demo_installation(ctx)
-    except Exception:  # noqa: BLE001 - a database not yet initialised is no demo: production rules apply
-        return False
-
-
 def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None = None,
                instance_path: Path | None = None) -> Flask:
     """The app. ``config`` may set ``ONEWINDOW_DEMO`` (else read from the database) and any Flask key;
-    ``instance_path`` (default ``instance/``) holds a demo's generated secret key.
+    ``instance_path`` (default ``instance/``) holds a demo's generated secret and history keys.
 
-    :raise StartupRefused: production without a usable secret key.
+    :raise StartupRefused: production without a usable secret key or without a history key.
     """
     config = dict(config or {})
-    instance = instance_path or Path(__file__).resolve().parent.parent / "instance"
+    instance = instance_path or keys.INSTANCE_DIR
     app = Flask(__name__, instance_path=str(instance))
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
@@ -127,7 +109,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     settings: EngineSettings = app.config.get("ENGINE_SETTINGS") or EngineSettings()
     ctx = EngineContext.create(settings, clock)
     try:
-        demo = bool(config["ONEWINDOW_DEMO"]) if "ONEWINDOW_DEMO" in config else _is_demo(ctx)
+        demo = bool(config["ONEWINDOW_DEMO"]) if "ONEWINDOW_DEMO" in config else keys.is_demo(ctx)
         app.config["ONEWINDOW_DEMO"] = demo
         if "SESSION_COOKIE_SECURE" not in config:
             app.config["SESSION_COOKIE_SECURE"] = _secure_cookies(demo)
@@ -136,6 +118,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     except StartupRefused:
         ctx.dispose()
         raise
+    ctx = keys.serving_context(ctx, demo, Path(app.instance_path))
     try:
         reload_calendar(ctx)
     except Exception:  # noqa: BLE001 - a database not yet initialised still serves; init seeds the calendar

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import subprocess
@@ -23,7 +24,22 @@ CLI_ACTOR = Actor("cli", "命令行", frozenset({"designer", "admin"}))
 
 
 def _context() -> EngineContext:
-    return EngineContext.create(EngineSettings())
+    from webapp.keys import command_context
+
+    return command_context(EngineContext.create(EngineSettings()))
+
+
+def _writing_context() -> EngineContext | None:
+    """The context of a command that moves deadlines or re-signs cases; None (after saying why) in
+    production without the history key."""
+    from webapp.keys import StartupRefused
+    from webapp.keys import writing_context
+
+    try:
+        return writing_context(EngineContext.create(EngineSettings()))
+    except StartupRefused as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return None
 
 
 def _print_deploys(results: list, unchanged: str) -> None:  # type: ignore[type-arg]
@@ -53,8 +69,14 @@ def cmd_init(args: argparse.Namespace) -> int:
     from engine.services.deploy import deploy_path
 
     settings = EngineSettings()
+    if not args.demo:
+        # Checked before anything changes: a release's init re-signs the cases it backfills.
+        probe = _writing_context()
+        if probe is None:
+            return 2
+        probe.dispose()
     upgrade_database(settings.database_url)
-    ctx = EngineContext.create(settings)
+    ctx = _context()
     try:
         days = seed_calendar(ctx, CLI_ACTOR)
         if days:
@@ -111,13 +133,26 @@ def cmd_matters(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from engine.services.timers import run_worker
+    from engine.services.timers import warm_up
+    from webapp.keys import StartupRefused
+    from webapp.keys import is_demo
+    from webapp.keys import serving_context
 
-    ctx = _context()
+    ctx = EngineContext.create(EngineSettings())
+    try:
+        ctx = serving_context(ctx, is_demo(ctx))
+    except StartupRefused as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    print(f"定时器工作进程已启动（每 {args.interval} 秒检查一次）")
     try:
+        try:
+            warm_up(ctx)  # ready before it says so: a worker taking over does not parse BPMN while timers wait
+        except Exception:  # noqa: BLE001 - e.g. a database not yet initialised: the loop logs and retries
+            logging.getLogger("onewindow.worker").warning("could not compile timer diagrams in advance", exc_info=True)
+        print(f"定时器工作进程已启动（到期即触发，至少每 {args.interval:g} 秒检查一次）", flush=True)
         run_worker(ctx, stop, args.interval)
     finally:
         ctx.dispose()
@@ -128,8 +163,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Check the configuration once (a refusal is a clear message, not a worker crash loop), say
     where to open the app, then serve."""
     from engine.services.accounts import DEMO_PASSWORD
-    from webapp.app import StartupRefused
     from webapp.app import create_app
+    from webapp.keys import StartupRefused
 
     try:
         app = create_app()
@@ -177,7 +212,9 @@ def cmd_workdays(args: argparse.Namespace) -> int:
 def cmd_calendar_add_year(args: argparse.Namespace) -> int:
     from engine.services.calendar import add_year
 
-    ctx = _context()
+    ctx = _writing_context()
+    if ctx is None:
+        return 2
     try:
         notice = Path(args.file).read_text(encoding="utf-8")
         try:
@@ -243,7 +280,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_calendar_close(args: argparse.Namespace) -> int:
     from engine.services.calendar import add_closure
 
-    ctx = _context()
+    ctx = _writing_context()
+    if ctx is None:
+        return 2
     try:
         try:
             moved = add_closure(ctx, date.fromisoformat(args.day), args.name, CLI_ACTOR)

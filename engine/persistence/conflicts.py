@@ -17,6 +17,8 @@ def is_conflict(exc: BaseException) -> bool:
     """True for optimistic-lock misses, SQLite busy errors, PostgreSQL serialization failures."""
     if isinstance(exc, StaleDataError):
         return True
+    if isinstance(exc, sqlite3.OperationalError):  # the write lock not had in time (database.begin_immediate)
+        return "locked" in str(exc)
     if isinstance(exc, OperationalError):
         original = getattr(exc, "orig", None)
         if isinstance(original, sqlite3.OperationalError) and "locked" in str(original):

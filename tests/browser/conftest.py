@@ -38,6 +38,7 @@ from engine.services.context import EngineContext
 from engine.services.deploy import deploy_path
 from engine.settings import EngineSettings
 from tests.conftest import FAST_PASSWORD_HASHING
+from tests.conftest import TEST_HISTORY_KEY
 from webapp import create_app
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -76,7 +77,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     tmp = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{tmp / 'browser.sqlite3'}"
     upgrade_database(url)
-    settings = EngineSettings(database_url=url, uploads_dir=tmp / "uploads", password_hashing=FAST_PASSWORD_HASHING)
+    settings = EngineSettings(database_url=url, uploads_dir=tmp / "uploads", password_hashing=FAST_PASSWORD_HASHING,
+                              history_key=TEST_HISTORY_KEY)
     clock = FixedClock(datetime(2025, 9, 26, 2, 0, tzinfo=UTC))
     app = create_app({"SECRET_KEY": "browser-test-secret", "ENGINE_SETTINGS": settings}, clock=clock)
     ctx = app.extensions["onewindow"]

@@ -19,6 +19,8 @@ from engine.actors import Actor
 from engine.errors import ConcurrentUpdate
 from engine.errors import TaskAlreadyDone
 from engine.errors import TaskNotFound
+from engine.persistence import database
+from engine.persistence.conflicts import translate_conflicts
 from engine.persistence.repositories.cases import case_by_id
 from engine.persistence.repositories.cases import lock_case
 from engine.persistence.repositories.tasks import open_tasks
@@ -66,6 +68,46 @@ def test_a_step_holds_the_write_lock_from_its_first_read(deployed: EngineContext
         other.execute("ROLLBACK")
     finally:
         other.close()
+
+
+@SQLITE
+def test_a_writer_waiting_for_the_write_lock_takes_it_as_soon_as_it_is_free(deployed: EngineContext,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wait is ours, not SQLite's busy handler (whose growing sleeps let a long waiter lose the
+    lock to newcomers again and again): short constant pauses, then the lock at the first look after
+    its release; other statements keep their busy timeout."""
+    holder = sqlite3.connect(_sqlite_path(deployed), timeout=0, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    pauses: list[float] = []
+
+    def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 3:
+            holder.execute("ROLLBACK")  # the other writer is done
+
+    monkeypatch.setattr(database.time, "sleep", pause)
+    try:
+        with deployed.uow(write=True) as uow:
+            assert len(pauses) == 3 and all(0 < p <= database.WRITE_LOCK_RETRY_S for p in pauses)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                holder.execute("BEGIN IMMEDIATE")  # ours now
+            assert uow.session.execute(text("PRAGMA busy_timeout")).scalar_one() == database.SQLITE_BUSY_MS
+    finally:
+        holder.close()
+
+
+@SQLITE
+def test_a_write_lock_not_had_in_time_is_a_conflict_to_retry(deployed: EngineContext,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    holder = sqlite3.connect(_sqlite_path(deployed), timeout=0, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    monkeypatch.setattr(database, "SQLITE_BUSY_MS", 0)
+    try:
+        with pytest.raises(ConcurrentUpdate), translate_conflicts(), deployed.uow(write=True):
+            pass
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
 
 
 @SQLITE

@@ -24,6 +24,7 @@ from engine.services.deploy import deploy_path
 from engine.settings import EngineSettings
 from tests.conftest import FAST_PASSWORD_HASHING
 from tests.conftest import TEST_ENDPOINTS
+from tests.conftest import TEST_HISTORY_KEY
 from webapp import create_app
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -35,7 +36,8 @@ def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     url = f"sqlite:///{tmp / 'web.sqlite3'}"
     upgrade_database(url)
     settings = EngineSettings(database_url=url, uploads_dir=tmp / "uploads", password_hashing=FAST_PASSWORD_HASHING,
-                              service_endpoints=TEST_ENDPOINTS)
+                              service_endpoints=TEST_ENDPOINTS,
+                              history_key=TEST_HISTORY_KEY)
     from datetime import datetime
     clock = FixedClock(datetime(2025, 9, 26, 2, 0, tzinfo=UTC))
     app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "ENGINE_SETTINGS": settings}, clock=clock)

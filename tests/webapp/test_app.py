@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from flask.testing import FlaskClient
 
 from engine.actors import Actor
 from engine.services.deploy import deploy_path
 from engine.settings import EngineSettings
+from tests.conftest import TEST_HISTORY_KEY
 from webapp import create_app
 
 
 def test_home_lists_deployed_matters(settings: EngineSettings, designer: Actor) -> None:
-    app = create_app({"TESTING": True, "SECRET_KEY": "test", "ENGINE_SETTINGS": settings})
+    app = create_app({"TESTING": True, "SECRET_KEY": "test",
+                      "ENGINE_SETTINGS": dataclasses.replace(settings, history_key=TEST_HISTORY_KEY)})
     deploy_path(app.extensions["onewindow"], settings.processes_dir, designer)
     client: FlaskClient = app.test_client()
     page = client.get("/")
@@ -24,6 +28,7 @@ def test_home_lists_deployed_matters(settings: EngineSettings, designer: Actor) 
 
 
 def test_empty_catalog_says_how_to_deploy(settings: EngineSettings) -> None:
-    app = create_app({"TESTING": True, "SECRET_KEY": "test", "ENGINE_SETTINGS": settings})
+    app = create_app({"TESTING": True, "SECRET_KEY": "test",
+                      "ENGINE_SETTINGS": dataclasses.replace(settings, history_key=TEST_HISTORY_KEY)})
     assert "onewindow init" in app.test_client().get("/").get_data(as_text=True)
     app.extensions["onewindow"].dispose()

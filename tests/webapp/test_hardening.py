@@ -21,11 +21,13 @@ from engine.services.bootstrap import ensure_administrator
 from engine.services.context import EngineContext
 from engine.settings import EngineSettings
 from engine.settings import PasswordHashing
+from tests.conftest import TEST_HISTORY_KEY
 from tests.databases import migrated_database
 from tests.webapp.test_api import API
 from tests.webapp.test_api import ApiClient
 from tests.webapp.test_journey import APPLICATION
 from webapp import create_app
+from webapp import keys
 from webapp.app import StartupRefused
 from webapp.errors import ERROR_CODES
 
@@ -60,10 +62,11 @@ def sqlite_url(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
 def no_env_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ONEWINDOW_SECRET_KEY", raising=False)
     monkeypatch.delenv("ONEWINDOW_SECURE_COOKIES", raising=False)
+    monkeypatch.delenv("ONEWINDOW_HISTORY_KEY", raising=False)
 
 
-def _app(url: str, tmp_path: Path, **config: object) -> Flask:
-    settings = EngineSettings(database_url=url, uploads_dir=tmp_path / "uploads")
+def _app(url: str, tmp_path: Path, history_key: str = TEST_HISTORY_KEY, **config: object) -> Flask:
+    settings = EngineSettings(database_url=url, uploads_dir=tmp_path / "uploads", history_key=history_key)
     return create_app({"TESTING": True, "ENGINE_SETTINGS": settings, **config}, instance_path=tmp_path / "instance")
 
 
@@ -92,6 +95,35 @@ def test_production_refuses_to_start_without_a_real_secret_key(sqlite_url: str, 
 
 
 @pytest.mark.usefixtures("no_env_secret")
+def test_production_refuses_to_start_without_a_history_key(sqlite_url: str, tmp_path: Path) -> None:
+    """Without the key a server would write unsigned chain heads: a rewritten history would verify."""
+    with pytest.raises(StartupRefused, match="ONEWINDOW_HISTORY_KEY") as refused:
+        _app(sqlite_url, tmp_path, history_key="", SECRET_KEY=GOOD_SECRET)
+    assert "verify --sign-unsigned" in str(refused.value) and "make run" in str(refused.value)
+    assert not (tmp_path / "instance" / "history_key").exists()  # production never invents a key
+    with pytest.raises(StartupRefused, match="太短"):
+        _app(sqlite_url, tmp_path, history_key="short", SECRET_KEY=GOOD_SECRET)
+
+
+@pytest.mark.usefixtures("no_env_secret")
+def test_demo_generates_its_history_key_once_for_every_process(sqlite_url: str, tmp_path: Path) -> None:
+    ctx = EngineContext.create(EngineSettings(database_url=sqlite_url, history_key=""))
+    quick_demo_accounts(ctx)
+    ctx.dispose()
+    app = _app(sqlite_url, tmp_path, history_key="")
+    stored = tmp_path / "instance" / "history_key"
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    key = stored.read_text(encoding="utf-8").strip()
+    assert len(key) == 64 and app.extensions["onewindow"].settings.history_key == key
+    again = _app(sqlite_url, tmp_path, history_key="")
+    assert again.extensions["onewindow"].settings.history_key == key  # one key for every process
+    assert again.extensions["onewindow"].uow().history_key == key  # its saves sign chain heads
+    assert sorted(p.name for p in stored.parent.iterdir()) == ["history_key", "secret_key"]  # no drafts left
+    _dispose(app)
+    _dispose(again)
+
+
+@pytest.mark.usefixtures("no_env_secret")
 def test_demo_installation_says_so_and_keeps_its_generated_secret(sqlite_url: str, tmp_path: Path) -> None:
     ctx = EngineContext.create(EngineSettings(database_url=sqlite_url))
     quick_demo_accounts(ctx)
@@ -107,6 +139,21 @@ def test_demo_installation_says_so_and_keeps_its_generated_secret(sqlite_url: st
     assert again.config["SECRET_KEY"] == app.config["SECRET_KEY"]  # sessions survive a restart
     _dispose(app)
     _dispose(again)
+
+
+def test_commands_use_a_demos_generated_history_key_and_production_never_does(sqlite_url: str,
+                                                                             tmp_path: Path) -> None:
+    """``onewindow verify`` must check with the key the demo app signed with; a production CLI
+    must not pick up a stray demo key (its key comes from the environment, like the servers')."""
+    instance = tmp_path / "instance"
+    key = keys.demo_key(instance, keys.HISTORY_KEY_FILE)
+    production = EngineContext.create(EngineSettings(database_url=sqlite_url, history_key=""))
+    assert keys.command_context(production, instance) is production
+    assert production.settings.history_key == ""
+    quick_demo_accounts(production)  # now it is a demo
+    demo = keys.command_context(production, instance)
+    assert demo.settings.history_key == key and demo.uow().history_key == key
+    demo.dispose()
 
 
 def _sign_in_cookie(app: Flask, username: str, password: str) -> str:

@@ -20,6 +20,7 @@ from engine.services.deploy import deploy_path
 from engine.services.uploads import store_upload
 from engine.settings import EngineSettings
 from tests.conftest import FAST_PASSWORD_HASHING
+from tests.conftest import TEST_HISTORY_KEY
 from tests.databases import migrated_database
 from tests.webapp.conftest import PDF
 from tests.webapp.conftest import User
@@ -31,7 +32,8 @@ from webapp import create_app
 
 def make_app(url: str, tmp: Path) -> Flask:
     """The shipped matters, demo accounts and calendar on ``url`` (like tests/webapp's ``web_app``)."""
-    settings = EngineSettings(database_url=url, uploads_dir=tmp / "uploads", password_hashing=FAST_PASSWORD_HASHING)
+    settings = EngineSettings(database_url=url, uploads_dir=tmp / "uploads", password_hashing=FAST_PASSWORD_HASHING,
+                              history_key=TEST_HISTORY_KEY)
     app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "ENGINE_SETTINGS": settings},
                      clock=FixedClock(datetime(2025, 9, 26, 2, 0, tzinfo=UTC)), instance_path=tmp / "instance")
     ctx = app.extensions["onewindow"]

@@ -15,6 +15,7 @@ from engine.services.calendar import seed_calendar
 from engine.services.context import EngineContext
 from engine.settings import EngineSettings
 from tests.conftest import FAST_PASSWORD_HASHING
+from tests.conftest import TEST_HISTORY_KEY
 from webapp import create_app
 
 ADMIN = Actor("admin", groups=frozenset({"admin"}))
@@ -24,7 +25,7 @@ def test_the_app_uses_a_closure_the_cli_made_at_its_next_request(tmp_path: Path)
     url = f"sqlite:///{tmp_path / 'web.sqlite3'}"
     upgrade_database(url)
     settings = EngineSettings(database_url=url, uploads_dir=tmp_path / "uploads",
-                              password_hashing=FAST_PASSWORD_HASHING)
+                              password_hashing=FAST_PASSWORD_HASHING, history_key=TEST_HISTORY_KEY)
     clock = FixedClock(datetime(2025, 9, 26, 2, 0, tzinfo=UTC))
     cli = EngineContext.create(settings, clock)
     seed_calendar(cli, ADMIN)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 from sqlalchemy import bindparam
+from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -136,6 +137,19 @@ def due_timer_case_ids(uow: UnitOfWork, now: datetime, limit: int, skip_locked: 
              .order_by(CASES.c.next_timer_due).limit(limit))
     if skip_locked:
         query = query.with_for_update(skip_locked=True)
+    return list(connection(uow).execute(query).scalars())
+
+
+def next_timer_after(uow: UnitOfWork, now: datetime) -> datetime | None:
+    """When the earliest timer not yet due comes due (the timer worker sleeps until then)."""
+    query = select(func.min(CASES.c.next_timer_due)).where(CASES.c.next_timer_due > now, CASES.c.status == "running")
+    return connection(uow).execute(query).scalar_one_or_none()
+
+
+def timer_definition_ids(uow: UnitOfWork) -> list[int]:
+    """The versions that running cases with a pending timer run on (a starting worker compiles them)."""
+    query = (select(CASES.c.definition_id).distinct()
+             .where(CASES.c.next_timer_due.is_not(None), CASES.c.status == "running"))
     return list(connection(uow).execute(query).scalars())
 
 
