@@ -43,6 +43,20 @@ def test_header_names_role_and_department(person) -> None:  # type: ignore[no-un
     assert citizen.inner_text("header .account [data-role]") == "申请人"
 
 
+def test_guide_puts_online_application_first_and_in_reach_on_a_phone(person) -> None:  # type: ignore[no-untyped-def]
+    citizen = person("demo_citizen")
+    citizen.goto("/matters/construction_bundle")
+    stages = citizen.locator("#guide-steps tbody tr td:first-child").all_inner_texts()
+    assert stages == ["申报", "受理", "审查", "决定", "送达"]
+    shoot(citizen, "guide-bundle")
+    citizen.set_viewport_size({"width": 390, "height": 800})
+    citizen.locator("#guide-flow").scroll_into_view_if_needed()
+    button = citizen.get_by_role("button", name="在线申报")
+    box = button.bounding_box()
+    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 800  # on screen, however far one reads
+    citizen.set_viewport_size({"width": 1366, "height": 900})
+
+
 def test_apply_form_is_sectioned_and_speaks_chinese(person) -> None:  # type: ignore[no-untyped-def]
     citizen = person("demo_citizen")
     citizen.goto("/matters/food_business")
