@@ -14,10 +14,13 @@ from datetime import datetime
 
 from engine.actors import Actor
 from engine.clock import CHINA_TZ
+from engine.legal_time import reception_due
 from engine.persistence.repositories import definitions
 from engine.persistence.repositories.accounts import users_by_usernames
 from engine.persistence.repositories.history import first_submissions
+from engine.persistence.repositories.history import last_submissions_by
 from engine.persistence.repositories.tasks import worklist
+from engine.persistence.rows import CaseRow
 from engine.services.context import EngineContext
 from engine.services.tasks import due_of_work
 from engine.services.views import TaskView
@@ -82,8 +85,13 @@ def work_rows(ctx: EngineContext, actor: Actor, *, matter_code: str | None = Non
         metadata = definitions.definitions_metadata(uow, {case.definition_id for case in cases.values()})
         owners = users_by_usernames(uow, sorted({c.owner_id for c in cases.values() if c.owner_id}))
         applications = first_submissions(uow, sorted(cases))
+        waiting = {c.id: c.owner_id for c in cases.values() if c.blzt in NOT_ACCEPTED and c.owner_id}
+        resubmitted = last_submissions_by(uow, waiting)
     rows = []
     for (task_row, case), (due, state) in zip(pairs, dues, strict=True):
+        if due is None and case.blzt in NOT_ACCEPTED:
+            due = _reception_due(ctx, case, resubmitted.get(case.id))
+            state = str(ctx.calendar.deadline_state(due, today))
         first = applications.get(case.id)
         values = json.loads(first.data_after or "{}") if first is not None else {}
         owner = owners.get(case.owner_id or "")
@@ -96,6 +104,13 @@ def work_rows(ctx: EngineContext, actor: Actor, *, matter_code: str | None = Non
                             days_left=_days_left(ctx, today, due), reception=case.blzt in NOT_ACCEPTED,
                             page_key=(task_row.created_at, task_row.id)))
     return rows
+
+
+def _reception_due(ctx: EngineContext, case: CaseRow, resubmitted: datetime | None) -> date:
+    """A case awaiting acceptance: the window's 一次性告知 deadline (art. 32), counted from the latest receipt of
+    materials: the application, or the applicant's latest submission (a 补正 at reception) if later."""
+    received = max(case.received_at, resubmitted) if resubmitted is not None else case.received_at
+    return reception_due(ctx.calendar, ctx.legal.closing, received)
 
 
 def _days_left(ctx: EngineContext, today: date, due: date | None) -> int | None:
