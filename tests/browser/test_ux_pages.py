@@ -212,7 +212,14 @@ def test_statistics_chart_ratings_by_department_and_download(person) -> None:  #
     # The auditor reads the case in tabs; what each step changed is a table, not two JSON dumps.
     auditor = person("demo_auditor")
     auditor.goto("/audit" + case_path)
-    assert auditor.locator("#panel-diagram").is_visible() and auditor.locator("#panel-timeline").is_hidden()
+    assert auditor.locator("#panel-timeline").is_visible() and auditor.locator("#panel-diagram").is_hidden()
+    auditor.get_by_role("tab", name="回放").click()
+    auditor.wait_for_selector("#audit-diagram .djs-element.audit-done")
+    assert auditor.locator("#panel-replay").is_visible() and auditor.locator("#panel-timeline").is_hidden()
+    shoot(auditor, "audit-replay")
+    assert_accessible(auditor, "audit-replay")
+    auditor.get_by_role("tab", name="校验").click()
+    assert "完整" in auditor.inner_text("#panel-verify")
     auditor.get_by_role("tab", name="数据差异").click()
     changed = auditor.locator("table.data-diff tr", has_text="review_result")
     assert changed.count() == 1
