@@ -15,10 +15,12 @@ from datetime import datetime
 from typing import Any
 
 from engine.actors import Actor
+from engine.catalogue.entry import PATTERN_PROCESS
 from engine.clock import CHINA_TZ
 from engine.legal_time import reception_due
 from engine.persistence.repositories import definitions
 from engine.persistence.repositories.accounts import users_by_usernames
+from engine.persistence.repositories.catalogue import entry_versions
 from engine.persistence.repositories.history import first_submissions
 from engine.persistence.repositories.history import last_submissions_by
 from engine.persistence.repositories.tasks import worklist
@@ -98,6 +100,9 @@ def work_rows(ctx: EngineContext, actor: Actor, *, matter_code: str | None = Non
         metadata = definitions.definitions_metadata(uow, {case.definition_id for case in cases.values()})
         owners = users_by_usernames(uow, sorted({c.owner_id for c in cases.values() if c.owner_id}))
         applications = first_submissions(uow, sorted(cases))
+        # A pattern-run case is its 事项库 entry's matter, not the pattern's (as on every case page).
+        entries = entry_versions(uow, {c.catalogue_version_id for c in cases.values()
+                                       if c.catalogue_version_id is not None and c.matter_code == PATTERN_PROCESS})
         waiting = {c.id: c.owner_id for c in cases.values() if c.blzt in NOT_ACCEPTED and c.owner_id}
         resubmitted = last_submissions_by(uow, waiting)
     rows = []
@@ -111,7 +116,8 @@ def work_rows(ctx: EngineContext, actor: Actor, *, matter_code: str | None = Non
         project_keys, applicant_keys = row_keys(metadata[case.definition_id])
         applicant = (owner.display_name if owner is not None and owner.display_name else
                      _first_filled(values, applicant_keys) or case.title or "—")
-        name = metadata[case.definition_id]["name"]
+        entry = entries.get(case.catalogue_version_id or 0)
+        name = entry.entry.name if entry is not None else metadata[case.definition_id]["name"]
         rows.append(WorkRow(task=TaskView.of(task_row, case), applicant=applicant,
                             project=_first_filled(values, project_keys) or case.title or "—", matter_name=name,
                             matter_short=short_matter_name(name), department=task_row.lane, due=due, state=state,

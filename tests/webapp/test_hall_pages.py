@@ -169,3 +169,26 @@ def test_an_applicant_applies_from_the_top_of_a_guide(web_app: Flask, login: Any
     assert html.index('id="apply-bar"') < html.index('id="guide-flow"')
     clerk: User = login("demo_window")
     assert 'id="apply-bar"' not in _text(clerk.get("/matters/food_business"))  # staff file at the window instead
+
+
+def test_a_pattern_run_cases_row_names_its_entry_and_what_was_applied_for(web_app: Flask, login: Any) -> None:
+    _seeded(web_app)
+    admin: User = login("demo_admin")
+    matter = {**NEW_MATTER, "code": "jt_rows", "name": "道路货物运输经营许可（行测试）"}
+    assert admin.post("/admin/catalogue/new", matter).status_code == 302
+    clerk: User = login("demo_window")
+    filed = clerk.post("/window/walk-in", {"matter": "jt_rows", "walk_in_name": "临江县顺达物流有限公司",
+                                           "walk_in_id_type": "resident_id", "walk_in_id_number": "11010519491231002X",
+                                           "walk_in_mobile": "13800138000"})
+    values = {"applicant_name": "临江县顺达物流有限公司", "applicant_id_number": "91320100MA1M11110A",
+              "legal_representative": "王顺达", "applicant_address": "临江县江滨路 1 号", "contact_mobile": "13800138000",
+              "application_content": "申请道路普通货物运输经营\n车辆 12 台", "delivery_method": "window",
+              "application_files": (io.BytesIO(PDF), "申请表.pdf")}
+    sent = clerk.submit(filed.location, values, content_type="multipart/form-data")
+    assert sent.status_code == 302, _text(sent)[:800]
+    window = _text(clerk.get("/window"))
+    row = re.search(r'<tr data-task="rc_check"[^>]*>((?:(?!</tr>).)*申请道路普通货物运输经营(?:(?!</tr>).)*)</tr>',
+                    window, re.S)
+    assert row is not None, window[:3000]
+    assert "道路货物运输经营许可（行测试）" in row.group(1) and "一般行政许可" not in row.group(1)
+    assert "车辆 12 台" not in row.group(1)  # one line of the paragraph
