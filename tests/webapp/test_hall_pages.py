@@ -181,7 +181,8 @@ def test_a_pattern_run_cases_row_names_its_entry_and_what_was_applied_for(web_ap
                                            "walk_in_id_type": "resident_id", "walk_in_id_number": "11010519491231002X",
                                            "walk_in_mobile": "13800138000"})
     values = {"applicant_name": "临江县顺达物流有限公司", "applicant_id_number": "91320100MA1M11110A",
-              "legal_representative": "王顺达", "applicant_address": "临江县江滨路 1 号", "contact_mobile": "13800138000",
+              "legal_representative": "王顺达", "applicant_address": "临江县江滨路 1 号",
+              "contact_mobile": "13800138000",
               "application_content": "申请道路普通货物运输经营\n车辆 12 台", "delivery_method": "window",
               "application_files": (io.BytesIO(PDF), "申请表.pdf")}
     sent = clerk.submit(filed.location, values, content_type="multipart/form-data")
