@@ -314,3 +314,17 @@ def test_department_row_counts_working_days_left(person, new_page) -> None:  # t
 def test_staff_pages_photographed(person) -> None:  # type: ignore[no-untyped-def]
     _staff_pages(person("demo_scjg_review"), {"worklist": "/work", "cases": "/cases"})
     _staff_pages(person("demo_supervisor"), {"stats": "/stats"})
+
+
+def test_account_page_keeps_the_notice_address(person) -> None:  # type: ignore[no-untyped-def]
+    citizen = person("demo_enterprise")
+    citizen.locator('header .who[data-user="demo_enterprise"]').click()  # one's name in the header opens it
+    citizen.wait_for_url("**/account")
+    citizen.fill("#f-email", "不是邮箱")
+    citizen.get_by_role("button", name="保存").click()
+    assert "电子邮箱格式不正确" in citizen.inner_text("#account-form")
+    shoot(citizen, "account")
+    assert_accessible(citizen, "account")
+    citizen.fill("#f-email", "qiye@example.cn")
+    citizen.get_by_role("button", name="保存").click()
+    assert "已保存电子邮箱" in citizen.inner_text("main") and citizen.input_value("#f-email") == "qiye@example.cn"
