@@ -122,7 +122,8 @@ def matters():  # type: ignore[no-untyped-def]
 @operation("getMatter", "办事指南", s.MatterGuide, errors=(404,))
 def matter(code: str):  # type: ignore[no-untyped-def]
     guide = matter_guide(engine(), code)
-    return s.MatterGuide.model_validate({**_fields(guide.matter), "task_names": guide.task_names})
+    return s.MatterGuide.model_validate({**_fields(guide.matter), "task_names": guide.task_names,
+                                         "stages": guide.steps})
 
 
 @bp.post("/matters/<code>/cases")
