@@ -86,7 +86,8 @@ def changes_since(ctx: EngineContext, case_id: int, actor: Actor, seen_seq: int,
         for row in rows:
             key = form_of_task.get(row.task_uuid, "")
             if row.event_type == "form_submitted" and key and key not in labels:
-                labels[key] = {f.key: f.label for f in case_form(uow, seen.case, compiled, key).fields if f.label}
+                form = case_form(uow, seen.case, compiled, key)
+                labels[key] = {f.key: f.label for f in form.fields if f.label} if form is not None else {}
     changes = []
     for row in sorted(rows, key=lambda r: r.seq):
         keys = _changed_keys(row.data_before, row.data_after) if row.event_type == "form_submitted" else []
