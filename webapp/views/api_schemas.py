@@ -148,24 +148,14 @@ class MatterList(Response):
     items: list[Matter]
 
 
-class GuideStage(Response):
-    """办理流程的一个环节（申报、受理、审查、决定、送达）"""
-
-    name: str
-    who: str
-    what: str
-    limit: str
-
-
 class MatterGuide(Matter):
     """办事指南"""
 
     definition_id: int
     content_hash: str
     metadata: JsonObject
-    #: The diagram's task names (for systems that map tasks); people read ``stages``.
     task_names: list[str]
-    stages: list[GuideStage]
+    stages: list[dict[str, str]] = Field(description="办理流程：申报、受理、审查、决定、送达（name、who、what、limit）")
 
 
 Pause = tuple[date, date | None]
