@@ -295,6 +295,17 @@ def acceptance_days(calendar: WorkCalendar, closing: time, *, deemed: bool, rece
     return received_on, received_on if deemed else legal_day(calendar, accepted_at, closing)
 
 
+#: 行政许可法 art. 32: what to supplement is told at once or within five working days of receipt; a window
+#: that says nothing by then has accepted the application (视为受理) as of the receipt day.
+RECEPTION_NOTICE_WD = 5
+
+
+def reception_due(calendar: WorkCalendar, closing: time, received_at: datetime) -> date:
+    """The last day the window may still ask for 补正 on materials received at ``received_at``; after it the
+    case is deemed accepted, its clock running from the receipt day (the reception timer's own rule)."""
+    return calendar.due_after(legal_day(calendar, received_at, closing), RECEPTION_NOTICE_WD).due
+
+
 def paused_workdays(calendar: WorkCalendar, started_on: date, ended_on: date) -> int:
     """Working days a pause from ``started_on`` to ``ended_on`` keeps off the clock: those in [start, end)."""
     return calendar.workdays_between(started_on - timedelta(days=1), ended_on - timedelta(days=1))

@@ -17,11 +17,16 @@ from typing import Any
 
 from flask import Flask
 from flask import Response
+from flask import g
 from flask import render_template
 from flask import request
 from werkzeug.exceptions import HTTPException
 
 from engine import errors as e
+from engine.services.case_changes import changes_since
+from webapp.formdata import SEEN_FIELD
+from webapp.formdata import seen_seq
+from webapp.security import engine
 
 log = logging.getLogger("onewindow.errors")
 
@@ -113,7 +118,7 @@ def new_incident(error: BaseException) -> str:
 
 
 #: Posted fields that are not what a person typed.
-_NOT_TYPED = ("csrf_token", "action")
+_NOT_TYPED = ("csrf_token", "action", SEEN_FIELD)
 
 
 def _task_done_page(error: e.TaskAlreadyDone) -> str:
@@ -121,7 +126,13 @@ def _task_done_page(error: e.TaskAlreadyDone) -> str:
     case, and show back what this person had just typed, so nothing they wrote is lost."""
     typed = [(key, value) for key in request.form if key not in _NOT_TYPED and not key.endswith(("__kept", "__drop"))
              for value in request.form.getlist(key) if value.strip()]
-    return render_template("errors/task_done.html", error=error, typed=typed)
+    seen = seen_seq(request.form) if request.method == "POST" else None
+    changes = ()
+    actor = g.get("actor")
+    if seen is not None and error.case_id is not None and actor is not None:
+        # A submit that came too late: also say what the others did since this page was opened.
+        changes = changes_since(engine(), error.case_id, actor, seen, error.field_labels)
+    return render_template("errors/task_done.html", error=error, typed=typed, changes=changes)
 
 
 def register(app: Flask) -> None:

@@ -20,7 +20,15 @@ from engine.services.submissions import NewFile
 
 KEPT_SUFFIX = "__kept"
 DROP_SUFFIX = "__drop"
-NOT_FIELDS = frozenset({"csrf_token", "action"})
+#: The history seq the form was opened at (``TaskPage.seen_seq``), posted back to detect a stale submit.
+SEEN_FIELD = "seen_seq"
+NOT_FIELDS = frozenset({"csrf_token", "action", SEEN_FIELD})
+
+
+def seen_seq(fields: MultiDict[str, str]) -> int | None:
+    """The posted ``seen_seq`` (None when absent or not a plain number)."""
+    raw = fields.get(SEEN_FIELD, "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
 
 
 def _kept(raw: str | None) -> list[Any]:
@@ -52,4 +60,5 @@ def form_input(fields: MultiDict[str, str], files: MultiDict[str, FileStorage], 
                        for upload in files.getlist(key) if upload and upload.filename)
         if chosen:
             new_files[key] = chosen
-    return FormInput(values, new_files, as_draft=fields.get("action") == "draft", listed=True)
+    return FormInput(values, new_files, as_draft=fields.get("action") == "draft", listed=True,
+                     seen_seq=seen_seq(fields))

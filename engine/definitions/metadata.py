@@ -92,7 +92,7 @@ def _str_list(raw: Any) -> tuple[str, ...]:
 
 
 def _check_fact_tables(raw: dict[str, Any], problem: Callable[[str, str], None]) -> None:
-    """``[documents.*]``, ``[permits.*]`` and ``[supplement_items]``: shapes the engine reads them in."""
+    """``[documents.*]``, ``[permits.*]``, ``[worklist]`` and ``[supplement_items]``: shapes the engine reads."""
     for table, field_name, what in (("documents", "title", "文书名称"), ("permits", "name", "许可名称")):
         entries = raw.get(table, {})
         if not isinstance(entries, dict):
@@ -102,6 +102,11 @@ def _check_fact_tables(raw: dict[str, Any], problem: Callable[[str, str], None])
             value = entry.get(field_name) if isinstance(entry, dict) else None
             if not isinstance(value, str) or not value.strip():
                 problem(f"{table}.{key}", f"[{table}.{key}] 应有 {field_name}（{what}）")
+    worklist = raw.get("worklist", {})
+    if not isinstance(worklist, dict) or not all(
+            isinstance(worklist.get(key, []), list) and all(isinstance(k, str) and k for k in worklist.get(key, []))
+            for key in ("project_keys", "applicant_keys")):
+        problem("worklist", "[worklist] 的 project_keys、applicant_keys 应为数据键的列表")
     items = raw.get("supplement_items", {})
     if not isinstance(items, dict) or not all(
             isinstance(keys, list) and keys and all(isinstance(k, str) and k for k in keys) for keys in items.values()):

@@ -196,6 +196,8 @@ class UserRecord(Base):
     #: 居民身份证号码 for citizen applicants.
     id_number: Mapped[str] = mapped_column(String(18), default="", server_default="")
     mobile: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    #: Where e-mail notices go (when an SMTP server is configured); empty: none are sent.
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     is_demo: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

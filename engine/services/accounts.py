@@ -20,6 +20,7 @@ from engine.actors import Actor
 from engine.errors import ConcurrentUpdate
 from engine.errors import FormDataInvalid
 from engine.errors import NotAllowed
+from engine.forms import is_valid_email
 from engine.forms import is_valid_mobile
 from engine.forms import is_valid_resident_id
 from engine.forms import is_valid_uscc
@@ -222,7 +223,7 @@ def register_applicant(ctx: EngineContext, form: Mapping[str, str]) -> Actor:
     :raise FormDataInvalid: field errors in Chinese, values kept (never the password).
     """
     values = {k: str(form.get(k, "")).strip() for k in ("username", "display_name", "kind", "id_number",
-                                                          "credit_code", "mobile")}
+                                                          "credit_code", "mobile", "email")}
     password = str(form.get("password", ""))
     errors: dict[str, str] = {}
     if not _USERNAME.match(values["username"]):
@@ -239,6 +240,8 @@ def register_applicant(ctx: EngineContext, form: Mapping[str, str]) -> Actor:
         errors["credit_code"] = "统一社会信用代码格式或校验位不正确"
     if not is_valid_mobile(values["mobile"]):
         errors["mobile"] = "手机号码格式不正确"
+    if (problem := email_problem(values["email"])) is not None:
+        errors["email"] = problem
     if len(password) < 10 or password.isdigit() or password.isalpha():
         errors["password"] = "密码至少 10 位，且须同时包含字母和数字"
     if password != str(form.get("password_confirm", "")):
@@ -252,11 +255,50 @@ def register_applicant(ctx: EngineContext, form: Mapping[str, str]) -> Actor:
                        password_hash=hash_password(ctx, password), groups="applicant",
                        credit_code=values["credit_code"].upper() if values["kind"] == "enterprise" else "",
                        id_number=values["id_number"].upper() if values["kind"] == "citizen" else "",
-                       mobile=values["mobile"], kind=values["kind"])
+                       mobile=values["mobile"], kind=values["kind"], email=values["email"])
         with translate_duplicates("该用户名已被使用"):
             stored.insert_users(uow, [user], ctx.clock.now())
             uow.commit()
         return _actor_of(None, user)
+
+
+def email_problem(email: str) -> str | None:
+    """Why an e-mail address cannot be kept (None: it can; empty means "no e-mail notices")."""
+    if email and (len(email) > 254 or not is_valid_email(email)):
+        return "电子邮箱格式不正确"
+    return None
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How notices reach a person besides the 消息中心."""
+
+    mobile: str
+    email: str
+
+
+def own_contact(ctx: EngineContext, actor: Actor) -> Contact:
+    with ctx.uow() as uow:
+        user = stored.user_by_username(uow, actor.user_id)
+    return Contact(user.mobile, user.email) if user is not None else Contact("", "")
+
+
+def set_own_email(ctx: EngineContext, actor: Actor, email: str) -> Contact:
+    """A person sets (or clears) the address their e-mail notices go to.
+
+    :raise FormDataInvalid: not an e-mail address (nothing changed).
+    :raise NotAllowed: no such active account.
+    """
+    email = email.strip()
+    if (problem := email_problem(email)) is not None:
+        raise FormDataInvalid({"email": problem}, {"email": email})
+    with ctx.uow() as uow:
+        user = stored.user_by_username(uow, actor.user_id)
+        if user is None or not user.is_active:
+            raise NotAllowed("账号不存在或已停用")
+        stored.update_user(uow, user.id, {"email": email})
+        uow.commit()
+    return Contact(user.mobile, email)
 
 
 # -- API tokens ----------------------------------------------------------------------------------

@@ -135,6 +135,8 @@ class TaskPage:
     from_draft: bool
     #: For a 补正 task: exactly the items the notice asked for, so the applicant supplies those.
     requested_items: tuple[str, ...] = ()
+    #: The case's history ``seq`` as the form was built: a submit says what others changed after it.
+    seen_seq: int = 0
 
 
 def _summary(ctx: EngineContext, case: CaseRow, open_rows: list[TaskRow], records: dict[str, DeadlineRecord],
@@ -338,7 +340,8 @@ def task_page(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) ->
         values.update(json.loads(saved))
     return TaskPage(case=projection, task=task, form=form, values=values, from_draft=saved is not None,
                     requested_items=_requested_items(task, form, data,
-                                                     compiled.metadata.supplement_item_keys(task.element_id)))
+                                                     compiled.metadata.supplement_item_keys(task.element_id)),
+                    seen_seq=seen.case.history_seq)
 
 
 def _requested_items(task: TaskView, form: FormDefinition, data: dict[str, Any],

@@ -14,12 +14,18 @@ from engine.definitions.catalog import compile_definition
 from engine.definitions.catalog import content_hash
 from engine.definitions.catalog import files_to_json
 from engine.errors import DefinitionInvalid
+from engine.legal_time import limits_for
 from engine.persistence.conflicts import translate_duplicates
 from engine.persistence.repositories.definitions import definition_by_hash
 from engine.persistence.repositories.definitions import insert_definition
 from engine.persistence.repositories.definitions import latest_definition
 from engine.persistence.repositories.definitions import latest_definitions
+from engine.persistence.repositories.organisation import organs
 from engine.services.context import EngineContext
+from engine.services.guide_stages import GuideStep
+from engine.services.guide_stages import StageFacts
+from engine.services.guide_stages import deciders_of
+from engine.services.guide_stages import public_stages
 from engine.services.views import DeployResult
 from engine.services.views import MatterView
 
@@ -85,11 +91,22 @@ class MatterGuide:
 
     matter: MatterView
     main_bpmn: str
+    #: The diagram's task names, for API clients that map tasks; never shown to applicants.
     task_names: tuple[str, ...]
+    #: 申报 → 受理 → 审查 → 决定 → 送达 as the guide shows them.
+    steps: tuple[GuideStep, ...]
 
 
 def matter_guide(ctx: EngineContext, matter_code: str) -> MatterGuide:
+    """The guide of a deployed matter the 事项库 does not list: its facts from its ``matter.toml``."""
     with ctx.uow() as uow:
         record, compiled = ctx.latest_definition(uow, matter_code)
-        return MatterGuide(MatterView.of(record), compiled.main_bpmn,
-                           tuple(t.name for t in compiled.human_tasks.values()))
+        names = {o.code: o.name for o in organs(uow)}
+    meta = compiled.metadata
+    deciders = deciders_of(limits_for(meta), meta.extra, names, meta.department, meta.department)
+    results = [p.get("name", "") for p in (meta.extra.get("permits") or {}).values() if isinstance(p, dict)]
+    facts = StageFacts(case_type=meta.case_type, place="", online="applicant" in meta.starter_groups,
+                       deciders=deciders, result_name="、".join(r for r in results if r),
+                       special_procedures=limits_for(meta).case.special_procedures)
+    return MatterGuide(MatterView.of(record), compiled.main_bpmn,
+                       tuple(t.name for t in compiled.human_tasks.values()), public_stages(facts))

@@ -124,7 +124,7 @@ def dispatch_new_notices(ctx: EngineContext, case_id: int, after_seq: int, gatew
             if notice is None:
                 continue
             if owner is not None:
-                notice = Notice(**{**notice.__dict__, "mobile": owner.mobile})
+                notice = Notice(**{**notice.__dict__, "mobile": owner.mobile, "email": owner.email})
             sender.send(notice)
             sent += 1
         return sent

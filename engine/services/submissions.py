@@ -24,6 +24,8 @@ from engine.errors import IncidentRaised
 from engine.forms import FormDefinition
 from engine.forms import validate_submission
 from engine.services import tasks
+from engine.services.case_changes import CaseChange
+from engine.services.case_changes import changes_since
 from engine.services.casework import CaseProjection
 from engine.services.casework import TaskPage
 from engine.services.casework import case_projection
@@ -34,6 +36,9 @@ from engine.services.context import EngineContext
 from engine.services.uploads import UploadRejected
 from engine.services.uploads import resolve_refs
 from engine.services.uploads import store_upload
+
+#: Someone else changed a field of this form after it was opened: nothing submitted, the input kept.
+STALE_MESSAGE = "您打开本页后，他人更新了本表单中的内容（见下方），本次未提交；您填写的内容已暂存，请核对后重新提交。"
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,9 @@ class FormInput:
     #: Every value is a list (an HTML form post): a field that takes one value takes the first. Only
     #: the form's fields count, and a file or multiple-choice field left empty is submitted empty.
     listed: bool = False
+    #: The case's history ``seq`` when the form was opened (None: the door does not say, e.g. the API):
+    #: a change by someone else since then to a field of this form stops the submission (``CONFLICT``).
+    seen_seq: int | None = None
 
 
 class Outcome(StrEnum):
@@ -87,6 +95,8 @@ class SubmitResult:
     case: CaseProjection | None = None
     #: The engine's error behind ``INCIDENT`` (an incident was raised) or a suspended case's ``CONFLICT``.
     incident: EngineError | None = None
+    #: ``CONFLICT``: what others changed since the form was opened (step, fields, who, when).
+    changes: tuple[CaseChange, ...] = ()
 
     def raise_for_problem(self) -> None:
         """For doors that answer problems as errors (the API): invalid and conflict as the engine's errors."""
@@ -157,6 +167,11 @@ def submit_task(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor, 
     if upload_problems:
         errors = {**validate_submission(form, values).errors, **upload_problems}
         return SubmitResult(Outcome.INVALID, name, values, errors, FormDataInvalid(errors).message, page=again())
+    changes = (changes_since(ctx, case_id, actor, given.seen_seq, (f.key for f in form.fields))
+               if given.seen_seq is not None else ())
+    if any(change.overlaps for change in changes):
+        save_draft(ctx, case_id, task_uuid, actor, values)
+        return SubmitResult(Outcome.CONFLICT, name, values, message=STALE_MESSAGE, page=again(), changes=changes)
     try:
         view = tasks.complete_task(ctx, case_id, task_uuid, values, actor)
     except FormDataInvalid as exc:
@@ -164,11 +179,11 @@ def submit_task(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor, 
     except CaseSuspended as exc:
         save_draft(ctx, case_id, task_uuid, actor, values)
         return SubmitResult(Outcome.CONFLICT, name, values, message=exc.message + "（您填写的内容已暂存）",
-                            page=again(), incident=exc)
+                            page=again(), incident=exc, changes=changes)
     except ConcurrentUpdate as exc:
         save_draft(ctx, case_id, task_uuid, actor, values)
         return SubmitResult(Outcome.CONFLICT, name, values, message=exc.message + "（您填写的内容已暂存）",
-                            page=again())
+                            page=again(), changes=changes)
     except IncidentRaised as exc:
         save_draft(ctx, case_id, task_uuid, actor, values)
         return SubmitResult(Outcome.INCIDENT, name, values, message=exc.message, page=again(), incident=exc)

@@ -37,6 +37,7 @@ from engine.services.calendar import seed_calendar
 from engine.services.context import EngineContext
 from engine.services.deploy import deploy_path
 from engine.settings import EngineSettings
+from tests.browser.screens import WIDTHS
 from tests.conftest import FAST_PASSWORD_HASHING
 from tests.conftest import TEST_HISTORY_KEY
 from webapp import create_app
@@ -138,7 +139,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
 @pytest.fixture
 def new_page(browser: Any, live_server: LiveServer, request: pytest.FixtureRequest,
              tmp_path: Path) -> Iterator[Callable[[], Any]]:
-    """Factory: a page in its own browser context. On a failed test every page is saved as a screenshot."""
+    """Factory: a page in its own browser context. On a failed test every page is saved as a screenshot at a
+    desktop and a phone width (``screens.WIDTHS``), so a layout failure shows on both."""
     contexts: list[Any] = []
 
     def make() -> Any:
@@ -154,12 +156,14 @@ def new_page(browser: Any, live_server: LiveServer, request: pytest.FixtureReque
     if report is not None and report.failed:
         for i, context in enumerate(contexts):
             for j, page in enumerate(context.pages):
-                shot = tmp_path / f"page-{i}-{j}.png"
-                try:
-                    page.screenshot(path=str(shot), full_page=True)
-                    print(f"screenshot of {page.url}: {shot}")  # noqa: T201 - shown with the failure
-                except Exception:  # noqa: BLE001, S110 - best effort only
-                    pass
+                for width in WIDTHS:
+                    shot = tmp_path / f"page-{i}-{j}-{width}.png"
+                    try:
+                        page.set_viewport_size({"width": width, "height": 900})
+                        page.screenshot(path=str(shot), full_page=True)
+                        print(f"screenshot of {page.url} at {width} px: {shot}")  # noqa: T201 - shown with the failure
+                    except Exception:  # noqa: BLE001, S110 - best effort only
+                        pass
     for context in contexts:
         context.close()
 

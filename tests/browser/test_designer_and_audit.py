@@ -37,6 +37,7 @@ from tests.browser.conftest import fill_form
 from tests.browser.conftest import open_task
 from tests.browser.conftest import status_text
 from tests.browser.conftest import submit
+from tests.browser.screens import shoot
 from tests.readback import get_case
 
 pytestmark = pytest.mark.browser
@@ -370,12 +371,23 @@ def test_auditor_replays_a_finished_bundle_case(person, live_server, bundle_case
     assert auditor.inner_text("h1 .case-number") == number
     assert f"完整（{total} 条记录）" in auditor.inner_text("table.facts")
 
-    # The diagram of the final state: the path the case took is marked, nothing is waiting.
+    # Five tabs, the timeline first; the others show when chosen.
+    tabs = auditor.locator("[role=tab]").all_inner_texts()
+    assert tabs == ["时间线", "流程图", "回放", "数据差异", "校验"], tabs
+    assert auditor.locator("#panel-timeline").is_visible() and auditor.locator("#panel-replay").is_hidden()
+
+    # 流程图: the diagram of the final state: the path the case took is marked, nothing is waiting.
+    auditor.click("#tab-diagram")
     for element in ("call_reception", "zj_chengban", "zj_shenhe", "zj_pizhun", "cg_chengban", "cg_supplement",
                     "cg_pizhun", "call_delivery"):
-        auditor.wait_for_selector(f'.djs-element.audit-done[data-element-id="{element}"]', state="attached")
-    assert auditor.locator(".djs-element.audit-active").count() == 0
-    assert auditor.locator(".djs-element.audit-flow").count() > 10
+        auditor.wait_for_selector(f'#case-diagram .djs-element.audit-done[data-element-id="{element}"]')
+    assert auditor.locator("#case-diagram .djs-element.audit-active").count() == 0
+    assert auditor.locator("#case-diagram .djs-element.audit-flow").count() > 10
+    shoot(auditor, "audit-diagram")
+
+    # 回放: its own diagram, at the last row to begin with.
+    auditor.click("#tab-replay")
+    auditor.wait_for_selector('#audit-diagram .djs-element.audit-done[data-element-id="call_delivery"]')
     assert open_tasks_shown(auditor) == [] and auditor.inner_text("#replay-open") == "无"
     assert auditor.inner_text("#replay-pos") == f"第 {total} / {total} 条"
 
@@ -385,8 +397,8 @@ def test_auditor_replays_a_finished_bundle_case(person, live_server, bundle_case
     replay_to(auditor, early, total)
     assert open_tasks_shown(auditor) == ["rc_check"]
     assert "收件审查" in auditor.inner_text("#replay-open")
-    auditor.wait_for_selector('.djs-element.audit-active[data-element-id="call_reception"]', state="attached")
-    assert auditor.locator(".djs-element.audit-done[data-element-id='zj_chengban']").count() == 0
+    auditor.wait_for_selector('#audit-diagram .djs-element.audit-active[data-element-id="call_reception"]')
+    assert auditor.locator("#audit-diagram .djs-element.audit-done[data-element-id='zj_chengban']").count() == 0
     assert auditor.locator(f"#seq-{early}.current").count() == 1
 
     # 下一步 / 上一步 move one row at a time.
@@ -401,10 +413,11 @@ def test_auditor_replays_a_finished_bundle_case(person, live_server, bundle_case
     replay_to(auditor, middle, total)
     assert open_tasks_shown(auditor) == ["cg_chengban", "zj_chengban"]
     for element in ("zj_chengban", "cg_chengban"):
-        auditor.wait_for_selector(f'.djs-element.audit-active[data-element-id="{element}"]', state="attached")
-    badges = auditor.locator(".audit-badge.active").all_inner_texts()
+        auditor.wait_for_selector(f'#audit-diagram .djs-element.audit-active[data-element-id="{element}"]')
+    badges = auditor.locator("#audit-diagram .audit-badge.active").all_inner_texts()
     assert sorted(badges) == ["待办 · 承办", "待办 · 承办"], badges
-    assert auditor.locator('.djs-element.audit-done[data-element-id="call_reception"]').count() == 1
+    assert auditor.locator('#audit-diagram .djs-element.audit-done[data-element-id="call_reception"]').count() == 1
+    assert auditor.locator("#case-diagram .audit-badge.active").count() == 0  # 流程图 still shows the end
     assert "受理通知书" in auditor.inner_text("#replay-documents")
 
     # The last row: nothing is open any more.

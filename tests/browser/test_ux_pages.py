@@ -43,6 +43,20 @@ def test_header_names_role_and_department(person) -> None:  # type: ignore[no-un
     assert citizen.inner_text("header .account [data-role]") == "申请人"
 
 
+def test_guide_puts_online_application_first_and_in_reach_on_a_phone(person) -> None:  # type: ignore[no-untyped-def]
+    citizen = person("demo_citizen")
+    citizen.goto("/matters/construction_bundle")
+    stages = citizen.locator("#guide-steps tbody tr td:first-child").all_inner_texts()
+    assert stages == ["申报", "受理", "审查", "决定", "送达"]
+    shoot(citizen, "guide-bundle")
+    citizen.set_viewport_size({"width": 390, "height": 800})
+    citizen.locator("#guide-flow").scroll_into_view_if_needed()
+    button = citizen.get_by_role("button", name="在线申报")
+    box = button.bounding_box()
+    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 800  # on screen, however far one reads
+    citizen.set_viewport_size({"width": 1366, "height": 900})
+
+
 def test_apply_form_is_sectioned_and_speaks_chinese(person) -> None:  # type: ignore[no-untyped-def]
     citizen = person("demo_citizen")
     citizen.goto("/matters/food_business")
@@ -198,7 +212,14 @@ def test_statistics_chart_ratings_by_department_and_download(person) -> None:  #
     # The auditor reads the case in tabs; what each step changed is a table, not two JSON dumps.
     auditor = person("demo_auditor")
     auditor.goto("/audit" + case_path)
-    assert auditor.locator("#panel-diagram").is_visible() and auditor.locator("#panel-timeline").is_hidden()
+    assert auditor.locator("#panel-timeline").is_visible() and auditor.locator("#panel-diagram").is_hidden()
+    auditor.get_by_role("tab", name="回放").click()
+    auditor.wait_for_selector("#audit-diagram .djs-element.audit-done")
+    assert auditor.locator("#panel-replay").is_visible() and auditor.locator("#panel-timeline").is_hidden()
+    shoot(auditor, "audit-replay")
+    assert_accessible(auditor, "audit-replay")
+    auditor.get_by_role("tab", name="校验").click()
+    assert "完整" in auditor.inner_text("#panel-verify")
     auditor.get_by_role("tab", name="数据差异").click()
     changed = auditor.locator("table.data-diff tr", has_text="review_result")
     assert changed.count() == 1
@@ -293,3 +314,17 @@ def test_department_row_counts_working_days_left(person, new_page) -> None:  # t
 def test_staff_pages_photographed(person) -> None:  # type: ignore[no-untyped-def]
     _staff_pages(person("demo_scjg_review"), {"worklist": "/work", "cases": "/cases"})
     _staff_pages(person("demo_supervisor"), {"stats": "/stats"})
+
+
+def test_account_page_keeps_the_notice_address(person) -> None:  # type: ignore[no-untyped-def]
+    citizen = person("demo_enterprise")
+    citizen.locator('header .who[data-user="demo_enterprise"]').click()  # one's name in the header opens it
+    citizen.wait_for_url("**/account")
+    citizen.fill("#f-email", "不是邮箱")
+    citizen.get_by_role("button", name="保存").click()
+    assert "电子邮箱格式不正确" in citizen.inner_text("#account-form")
+    shoot(citizen, "account")
+    assert_accessible(citizen, "account")
+    citizen.fill("#f-email", "qiye@example.cn")
+    citizen.get_by_role("button", name="保存").click()
+    assert "已保存电子邮箱" in citizen.inner_text("main") and citizen.input_value("#f-email") == "qiye@example.cn"

@@ -82,8 +82,11 @@ POST /login                                      401   401   401   401   401   4
 GET  /register                                   200   200   200   200   200   200   200   200   200   200   200
 POST /register                                   422   422   422   422   422   422   422   422   422   422   422
 POST /logout                                     go    go    go    go    go    go    go    go    go    go    go
-# Signed in: "home" depends on the role; API tokens for staff (the designer deploys through the API).
+# Signed in: "home" depends on the role; one's own e-mail for notices (a bad address: 422); API tokens for
+# staff (the designer deploys through the API).
 GET  /home                                       login go    go    go    go    go    go    go    go    go    go
+GET  /account                                    login 200   200   200   200   200   200   200   200   200   200
+POST /account                                    login 422   422   422   422   422   422   422   422   422   422
 GET  /account/tokens                             login 403   403   200   200   200   200   200   200   200   200
 POST /account/tokens                             login 403   403   200   200   200   200   200   200   200   200
 # Applying: applicants for themselves, window clerks also for walk-ins.
@@ -262,6 +265,7 @@ REQUESTS: dict[tuple[str, str], Request] = {
     ("POST", "/login"): Request({"username": "no-such-user", "password": "wrong-password-1"}),  # wrong: 401
     ("POST", "/register"): Request({}),  # an empty form: field errors, no account
     ("POST", "/logout"): Request(fresh=True),
+    ("POST", "/account"): Request({"email": "not an address"}),
     ("POST", "/account/tokens"): Request({"name": "t"}),
     ("POST", "/window/walk-in"): Request({"matter": "food_business", "walk_in_name": "窗口来访者",
                                           "walk_in_id_type": "resident_id", "walk_in_id_number": "11010519491231002X",

@@ -134,6 +134,8 @@ def test_matters_and_guide(api) -> None:  # type: ignore[no-untyped-def]
     assert guide.status_code == 200 and guide.headers["Content-Type"].startswith("application/json")
     body = guide.get_json()
     assert body["promised_limit_wd"] == 5 and "填写申请" in body["task_names"]
+    assert [stage["name"] for stage in body["stages"]] == ["申报", "受理", "审查", "决定", "送达"]
+    assert "承诺 5 个工作日" in body["stages"][3]["limit"]
     assert body["metadata"]["department"] == "市场监督管理局"
     missing = client.get("/matters/no_such_matter")
     assert missing.status_code == 404 and missing.get_json()["error"] == "MatterNotFound"

@@ -12,6 +12,7 @@ lists each status's ``code`` values from ``webapp.errors.ERROR_CODES`` and which
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint
@@ -123,7 +124,8 @@ def matters():  # type: ignore[no-untyped-def]
 @operation("getMatter", "办事指南", s.MatterGuide, errors=(404,))
 def matter(code: str):  # type: ignore[no-untyped-def]
     guide = matter_guide(engine(), code)
-    return s.MatterGuide.model_validate({**_fields(guide.matter), "task_names": guide.task_names})
+    return s.MatterGuide.model_validate({**_fields(guide.matter), "task_names": guide.task_names,
+                                         "stages": [asdict(step) for step in guide.steps]})
 
 
 @bp.post("/matters/<code>/cases")

@@ -155,6 +155,7 @@ class MatterGuide(Matter):
     content_hash: str
     metadata: JsonObject
     task_names: list[str]
+    stages: list[dict[str, str]] = Field(description="办理流程：申报、受理、审查、决定、送达（name、who、what、limit）")
 
 
 Pause = tuple[date, date | None]

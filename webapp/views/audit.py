@@ -62,7 +62,8 @@ EVENT_NAMES = {
     "deadline_opened": "写入期限记录（受理）", "deadline_paused": "期限暂停", "deadline_resumed": "期限恢复计算",
     "deadline_closed": "停止计时（已决定）", "extension_requested": "申请延长办理期限",
     "extension_refused": "不予批准延期",
-    "case_completed": "办件结束", "case_failed": "办件异常",
+    "case_completed": "办件结束", "case_failed": "办件异常", "case_suspended": "挂起办件", "case_resumed": "恢复办理",
+    "case_terminated": "终止办理",
     "case_submitted": "提交申请（取得办件编号）", "applicant_recorded": "登记申请人身份（窗口代录）",
 }
 EXPORT_TYPES = {"xes": "application/xml", "csv": "text/csv; charset=utf-8"}

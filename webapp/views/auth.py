@@ -12,7 +12,9 @@ from flask import url_for
 from engine.errors import FormDataInvalid
 from engine.errors import NotAllowed
 from engine.services.accounts import create_api_token
+from engine.services.accounts import own_contact
 from engine.services.accounts import register_applicant
+from engine.services.accounts import set_own_email
 from engine.services.accounts import sign_in
 from webapp.security import current_actor
 from webapp.security import engine
@@ -63,6 +65,22 @@ def register():  # type: ignore[no-untyped-def]
     sign_in_session(actor)
     flash("注册成功，欢迎使用一窗通办")
     return redirect(url_for("cases.home"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@requires()
+def account():  # type: ignore[no-untyped-def]
+    """我的账号: where notices reach the person (the e-mail address they set themselves)."""
+    ctx, actor = engine(), current_actor()
+    if request.method == "GET":
+        return render_template("auth/account.html", contact=own_contact(ctx, actor), errors={})
+    try:
+        set_own_email(ctx, actor, request.form.get("email", "")[:300])
+    except FormDataInvalid as exc:
+        return render_template("auth/account.html", contact=own_contact(ctx, actor), errors=exc.errors,
+                               typed=exc.values.get("email", "")), 422
+    flash("已保存电子邮箱" if request.form.get("email", "").strip() else "已清除电子邮箱，将不再发送邮件通知")
+    return redirect(url_for("auth.account"))
 
 
 @bp.route("/account/tokens", methods=["GET", "POST"])

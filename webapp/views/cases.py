@@ -140,7 +140,7 @@ def task(case_id: int, task_uuid: str):  # type: ignore[no-untyped-def]
                                conflict=result.message), 500
     if result.outcome is Outcome.CONFLICT:
         return render_template("cases/task.html", page=result.page, values=result.values, errors={},
-                               conflict=result.message), 409
+                               conflict=result.message, changes=result.changes), 409
     if result.next_task:
         flash(f"“{result.task_name}”已提交")
         return redirect(url_for("cases.task", case_id=case_id, task_uuid=result.next_task))

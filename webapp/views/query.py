@@ -101,7 +101,7 @@ def task(task_uuid: str):  # type: ignore[no-untyped-def]
                                query_mode=True), 422
     if result.outcome is Outcome.CONFLICT:
         return render_template("cases/task.html", page=result.page, values=result.values, errors={},
-                               conflict=result.message, query_mode=True), 409
+                               conflict=result.message, changes=result.changes, query_mode=True), 409
     flash(f"“{result.task_name}”已提交")
     return redirect(url_for("query.case"))
 

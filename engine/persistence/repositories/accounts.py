@@ -45,6 +45,7 @@ class UserRow:
     is_demo: bool
     is_active: bool
     created_at: datetime
+    email: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,7 @@ class NewUser:
     id_number: str = ""
     mobile: str = ""
     is_demo: bool = False
+    email: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +99,7 @@ def insert_users(uow: UnitOfWork, users: list[NewUser], now: datetime) -> None:
         connection(uow).execute(insert(USERS), [
             {"username": u.username, "display_name": u.display_name, "password_hash": u.password_hash,
              "groups": u.groups, "department": u.department, "credit_code": u.credit_code, "kind": u.kind,
-             "id_number": u.id_number, "mobile": u.mobile, "is_demo": u.is_demo, "is_active": True,
+             "id_number": u.id_number, "mobile": u.mobile, "email": u.email, "is_demo": u.is_demo, "is_active": True,
              "created_at": now} for u in users])
 
 
@@ -177,5 +179,5 @@ def users_by_usernames(uow: UnitOfWork, usernames: list[str]) -> dict[str, UserR
 
 
 def update_user(uow: UnitOfWork, user_id: int, values: Mapping[str, Any]) -> None:
-    """Change profile columns (display name, roles, department, mobile, active, password hash)."""
+    """Change profile columns (display name, roles, department, mobile, e-mail, active, password hash)."""
     connection(uow).execute(update(USERS).where(USERS.c.id == user_id).values(**values))

@@ -14,13 +14,17 @@ from engine.catalogue.entry import PATTERN_PROCESS
 from engine.catalogue.entry import CatalogueEntry
 from engine.catalogue.search import Searchable
 from engine.catalogue.search import search
+from engine.errors import MatterNotFound
+from engine.legal_time import limits_for
 from engine.persistence.repositories import catalogue as stored
 from engine.persistence.repositories import organisation as org
 from engine.persistence.repositories.definitions import latest_definitions
 from engine.services.context import EngineContext
-
-#: Where the applicant is told to go or look when the entry says nothing.
-COUNTER = "综合受理窗口"
+from engine.services.guide_stages import Decider
+from engine.services.guide_stages import GuideStep
+from engine.services.guide_stages import StageFacts
+from engine.services.guide_stages import deciders_of
+from engine.services.guide_stages import public_stages
 
 
 @dataclass(frozen=True)
@@ -88,15 +92,6 @@ def search_matters(ctx: EngineContext, query: str, limit: int | None = None) -> 
 
 
 @dataclass(frozen=True)
-class GuideStep:
-    """One step as the applicant lives it: what happens, who does it, and in how long."""
-
-    name: str
-    who: str
-    what: str
-
-
-@dataclass(frozen=True)
 class CatalogueGuide:
     """The 办事指南 of an entry, generated from its current version."""
 
@@ -111,29 +106,10 @@ class CatalogueGuide:
     process: str
 
 
-def guide_steps(entry: CatalogueEntry, organ: str, department: str) -> tuple[GuideStep, ...]:
-    """申报 → 受理 → 审查 → 决定 → 送达, with the departments and limits of the entry."""
-    place = entry.place or COUNTER
-    online = "，或登录本平台在线申报" if entry.online_depth in ("三级", "四级") else ""
-    review = "承办人员审查申请材料"
-    if entry.site_check:
-        review += "，两名工作人员现场核查"
-    if entry.special_procedures:
-        review += f"；需要{'、'.join(entry.special_procedures)}的，所需时间不计入办理期限，另行书面告知"
-    if entry.case_type == "即办件":
-        decide = "受理后当场作出准予或者不予许可的决定"
-    else:
-        extension = f"，经负责人批准可延长 {entry.extension_limit_wd} 个工作日" if entry.extension_limit_wd else ""
-        decide = (f"自受理之日起 {entry.promised_limit_wd} 个工作日内（承诺时限；法定时限 {entry.statutory_limit_wd} 个"
-                  f"工作日{extension}）作出决定；不予许可的书面说明理由")
-    return (
-        GuideStep("申报", "申请人", f"到{place}提交申请材料{online}"),
-        GuideStep("受理", COUNTER, "审查材料是否齐全、符合法定形式：齐全的当场受理并出具受理通知书；不齐全的"
-                                  "一次性告知需补正的全部内容（5 个工作日内未告知的，自收到材料之日起即为受理）"),
-        GuideStep("审查", department, review + "，审核人员审核"),
-        GuideStep("决定", organ, decide + f"；准予许可的，颁发“{entry.result_name}”"),
-        GuideStep("送达", COUNTER, "窗口领取或免费邮寄送达，并请对服务作出评价（好差评）"),
-    )
+def _entry_facts(entry: CatalogueEntry, deciders: tuple[Decider, ...]) -> StageFacts:
+    return StageFacts(case_type=entry.case_type, place=entry.place, online=entry.online_depth in ("三级", "四级"),
+                      deciders=deciders, result_name=entry.result_name, site_check=entry.site_check,
+                      special_procedures=entry.special_procedures)
 
 
 def catalogue_guide(ctx: EngineContext, code: str) -> CatalogueGuide | None:
@@ -145,14 +121,26 @@ def catalogue_guide(ctx: EngineContext, code: str) -> CatalogueGuide | None:
         entry = version.entry
         organ = org.organ_by_code(uow, entry.organ_code)
         department = org.department_by_code(uow, entry.department_code)
-    organ_name = organ.name if organ is not None else entry.organ_code
-    department_name = f"{organ_name}{department.name}" if department is not None else organ_name
+        organ_name = organ.name if organ is not None else entry.organ_code
+        department_name = f"{organ_name}{department.name}" if department is not None else organ_name
+        deciders: tuple[Decider, ...] = (Decider("", department_name, organ_name, entry.statutory_limit_wd,
+                                                 entry.promised_limit_wd, entry.extension_limit_wd),)
+        if not entry.is_pattern_run:
+            # A drawn matter (a bundle among them) says in its matter.toml who decides what, in how long.
+            try:
+                _record, compiled = ctx.latest_definition(uow, entry.process)
+            except MatterNotFound:
+                compiled = None  # not deployed (yet): the entry's own facts still make a guide
+            if compiled is not None:
+                names = {o.code: o.name for o in org.organs(uow)}
+                deciders = deciders_of(limits_for(compiled.metadata, entry), compiled.metadata.extra, names,
+                                       department_name, organ_name)
     refs = [ref for m in entry.materials for ref in (m.blank_form, m.sample_form) if ref]
     if entry.result_sample:
         refs.append(entry.result_sample)
     downloads = {ref: ref.rpartition("#")[2] for ref in refs}
     return CatalogueGuide(entry, version.version, organ_name, department_name,
-                          guide_steps(entry, organ_name, department_name), downloads, entry.process)
+                          public_stages(_entry_facts(entry, deciders)), downloads, entry.process)
 
 
 def matter_diagram(ctx: EngineContext, code: str) -> str:

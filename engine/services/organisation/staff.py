@@ -21,6 +21,7 @@ from engine.actors import Actor
 from engine.actors import may_work
 from engine.errors import FormDataInvalid
 from engine.errors import NotAllowed
+from engine.forms import is_valid_email
 from engine.forms import is_valid_mobile
 from engine.hidden_chars import name_problem
 from engine.history import to_json
@@ -50,7 +51,7 @@ from engine.services.organisation.vocabulary import STAFF_ROLES
 
 #: Field key -> Chinese label (also the CSV headers of a staff import).
 STAFF_FIELDS = {"username": "用户名", "display_name": "姓名", "department": "所在部门", "roles": "角色",
-                "posts": "岗位", "windows": "窗口", "mobile": "手机号", "status": "状态"}
+                "posts": "岗位", "windows": "窗口", "mobile": "手机号", "email": "电子邮箱", "status": "状态"}
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
 _LIST_SEPARATORS = re.compile(r"[,，、;；\s]+")
 #: Stored instead of a hash for accounts created without a password: argon2 never verifies it.
@@ -96,6 +97,10 @@ def clean_staff(uow: UnitOfWork, values: Mapping[str, Any]) -> tuple[dict[str, A
     mobile = text("mobile")
     if mobile and not is_valid_mobile(mobile):
         errors["mobile"] = "手机号码格式不正确"
+    # An import without an 电子邮箱 column keeps the addresses already stored (None: not given).
+    email = text("email") if "email" in values else None
+    if email and not is_valid_email(email):
+        errors["email"] = "电子邮箱格式不正确"
     by_name = {name: code for code, name in STAFF_ROLES.items()}
     roles = [by_name.get(r, r) for r in split_list(values.get("roles") or "")]
     unknown_roles = [r for r in roles if r not in STAFF_ROLES]
@@ -113,7 +118,8 @@ def clean_staff(uow: UnitOfWork, values: Mapping[str, Any]) -> tuple[dict[str, A
     if status not in (STATUS_ACTIVE, STATUS_INACTIVE):
         errors["status"] = f"状态应为“{STATUS_ACTIVE}”或“{STATUS_INACTIVE}”"
     return {"username": username, "display_name": display_name, "department": department, "roles": roles,
-            "posts": posts, "windows": windows, "mobile": mobile, "is_active": status != STATUS_INACTIVE}, errors
+            "posts": posts, "windows": windows, "mobile": mobile, "email": email,
+            "is_active": status != STATUS_INACTIVE}, errors
 
 
 def _lookup_user(uow: UnitOfWork, username: str) -> UserRow:
@@ -204,12 +210,16 @@ def apply_staff(uow: UnitOfWork, admin: Actor, now: datetime, clean: dict[str, A
     existing = accounts.user_by_username(uow, clean["username"])
     if existing is not None and existing.kind != "staff":
         raise FormDataInvalid({"username": "该用户名属于申请人账号，不能设为工作人员"}, clean)
+    email = clean.get("email")
+    if email is None:
+        email = existing.email if existing is not None else ""
     profile = {"display_name": clean["display_name"], "department": clean["department"],
-               "groups": ",".join(clean["roles"]), "mobile": clean["mobile"], "is_active": clean["is_active"]}
+               "groups": ",".join(clean["roles"]), "mobile": clean["mobile"], "email": email,
+               "is_active": clean["is_active"]}
     before: dict[str, Any] = {}
     if existing is not None:
         before = {"display_name": existing.display_name, "department": existing.department, "groups": existing.groups,
-                  "mobile": existing.mobile, "is_active": existing.is_active,
+                  "mobile": existing.mobile, "email": existing.email, "is_active": existing.is_active,
                   "posts": [p.code for p in org.posts_of_user(uow, existing.id)],
                   "windows": [w.code for w in org.windows_of_user(uow, existing.id)]}
     after = {**profile, "posts": clean["posts"], "windows": clean["windows"]}
@@ -223,7 +233,7 @@ def apply_staff(uow: UnitOfWork, admin: Actor, now: datetime, clean: dict[str, A
             accounts.insert_users(uow, [NewUser(username=clean["username"], display_name=clean["display_name"],
                                                 password_hash=password_hash or NO_PASSWORD,
                                                 groups=profile["groups"], department=clean["department"],
-                                                mobile=clean["mobile"])], now)
+                                                mobile=clean["mobile"], email=email)], now)
         record_change(uow, admin, now, area=AREA, event_type="user_created", subject=f"user:{clean['username']}",
                       summary=f"新增工作人员“{clean['display_name']}”（{clean['username']}）", after=after)
     else:
@@ -278,7 +288,7 @@ def save_staff(ctx: EngineContext, admin: Actor, values: Mapping[str, Any], *,
 def staff_values(uow: UnitOfWork, user: UserRow) -> dict[str, Any]:
     """A stored account as the values ``clean_staff`` reads (the page's form, an export row)."""
     return {"username": user.username, "display_name": user.display_name, "department": user.department,
-            "roles": [r for r in user.groups.split(",") if r], "mobile": user.mobile,
+            "roles": [r for r in user.groups.split(",") if r], "mobile": user.mobile, "email": user.email,
             "posts": [p.code for p in org.posts_of_user(uow, user.id)],
             "windows": [w.code for w in org.windows_of_user(uow, user.id)],
             "status": STATUS_ACTIVE if user.is_active else STATUS_INACTIVE}

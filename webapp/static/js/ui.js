@@ -91,7 +91,12 @@
         t.setAttribute("aria-selected", on ? "true" : "false");
         t.tabIndex = on ? 0 : -1;
         var panel = document.getElementById(t.getAttribute("aria-controls"));
-        if (panel) { panel.hidden = !on; }
+        if (panel) {
+          var shown = on && panel.hidden;
+          panel.hidden = !on;
+          // Content drawn to its box's size (a diagram) waits for its panel to be shown.
+          if (shown) { panel.dispatchEvent(new CustomEvent("tab:shown")); }
+        }
       });
       if (focus) { tab.focus(); }
     }

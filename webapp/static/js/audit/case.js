@@ -1,7 +1,9 @@
 // Audit page of one case (templates/audit/case.html): the case's own diagram, painted with the state
 // rebuilt from its history — completed elements, traversed sequence flows with counts, open tasks
-// (red when overdue) — and a slider plus 上一步/下一步 that step through the history rows. Each step is
-// fetched from replay.json; without JavaScript the same links and form reload the page with ?seq=N.
+// (red when overdue). The 流程图 tab shows the case as it stands (the last row); the 回放 tab has its own
+// diagram and a slider plus 上一步/下一步 that step through the history rows. Each step is fetched from
+// replay.json; without JavaScript the same links and form reload the page with ?seq=N. A diagram is
+// drawn when its tab is first shown (bpmn-js fits it to its box, which has no size while hidden).
 (function () {
   "use strict";
 
@@ -14,7 +16,6 @@
   var output = document.getElementById("replay-pos");
   var panel = document.getElementById("replay-state");
   var viewer = null;
-  var painted = [];
   var latest = 0;
   var state = parse(box.getAttribute("data-state"));
   var target = state ? state.seq : (slider ? Number(slider.value) : 1); // the step asked for last
@@ -45,13 +46,15 @@
     return { left: (a.x + b.x) / 2 - minX - 10, top: (a.y + b.y) / 2 - minY - 9 };
   }
 
-  function paint(s) {
+  // Paints one viewer with one replayed state; remembers its own markers to take them off next time.
+  function paint(viewer, s) {
     if (!viewer || !s) { return; }
+    var painted = viewer.auditPainted || (viewer.auditPainted = []);
     var canvas = viewer.get("canvas");
     var overlays = viewer.get("overlays");
     var registry = viewer.get("elementRegistry");
     painted.forEach(function (m) { if (registry.get(m[0])) { canvas.removeMarker(m[0], m[1]); } });
-    painted = [];
+    painted.length = 0;
     overlays.remove({ type: "audit" });
 
     function mark(id, cls) {
@@ -165,7 +168,7 @@
     state = s;
     showPosition(s.seq, s.total);
     showPanel(s);
-    paint(s);
+    paint(viewer, s);
     if (window.history && window.history.replaceState) {
       window.history.replaceState(null, "", box.getAttribute("data-page") + "?seq=" + s.seq + "#replay");
     }
@@ -209,12 +212,33 @@
       link.addEventListener("click", function (e) {
         e.preventDefault();
         go(link.closest("tr").getAttribute("data-seq"));
+        var tab = byId("tab-replay");
+        if (tab) { tab.click(); }
         var section = byId("replay");
         if (section && section.scrollIntoView) { section.scrollIntoView({ behavior: "smooth" }); }
       });
     });
 
-  window.OneWindowDiagram.load(box)
-    .then(function (loaded) { viewer = loaded; paint(state); })
-    .catch(function () {});
+  function whenShown(el, draw) {
+    var panel = el.closest("[role=tabpanel]");
+    if (!panel || !panel.hidden) { draw(); return; }
+    panel.addEventListener("tab:shown", function once() { panel.removeEventListener("tab:shown", once); draw(); });
+  }
+
+  whenShown(box, function () {
+    window.OneWindowDiagram.load(box)
+      .then(function (loaded) { viewer = loaded; paint(viewer, state); })
+      .catch(function () {});
+  });
+
+  // The 流程图 tab: the case after its last history row.
+  var whole = byId("case-diagram");
+  if (whole) {
+    whenShown(whole, function () {
+      var last = state && state.seq === state.total ? Promise.resolve(state)
+        : fetch(whole.getAttribute("data-replay"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (r) { return r.ok ? r.json() : null; });
+      Promise.all([window.OneWindowDiagram.load(whole), last]).then(function (both) { paint(both[0], both[1]); }).catch(function () {});
+    });
+  }
 })();
