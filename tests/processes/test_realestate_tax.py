@@ -111,6 +111,10 @@ def test_registered_after_tax_paid_and_delivered_by_ems(hall_re: Hall) -> None:
     data = hall.case(case_id).data
     assert data["tax_paid"] is True
     assert (data["tax_receipt_no"], data["tax_paid_amount"]) == ("SK320100202509260001", 23500)
+    # The tax system's message coming after the officer's confirmation finds nothing waiting: 404, not applied twice.
+    with pytest.raises(MessageNotCorrelated):
+        send_message(hall.ctx, TAX_SYSTEM, "tax_paid", correlation={"办件编号": hall.case(case_id).case_number},
+                     payload=RECEIPT)
     hall.do(case_id, "register", {"register_opinion": "准予登簿"})
     view = hall.do(case_id, "certify", {"certificate_no": "苏（2025）南京市不动产权第0123456号"})
     assert view.blzt == 11 and hall.open(case_id) == ["dl_ems"]
@@ -141,6 +145,8 @@ def test_tax_not_paid_before_its_deadline_ends_the_case(hall_re: Hall) -> None:
     assert (view.status, view.blzt, view.open_tasks) == ("completed", 14, ())
     assert view.data["tax_status"] == "overdue" and view.data["registration_outcome"] == "withdrawn"
     assert "realestate_certificate" not in doc_keys(hall, case_id)
+    with pytest.raises(MessageNotCorrelated):  # paid too late: the case no longer waits for it
+        send_message(hall.ctx, TAX_SYSTEM, "tax_paid", correlation={"办件编号": view.case_number}, payload=RECEIPT)
 
 
 def test_the_tax_systems_message_by_case_number_lets_the_registry_go_on(hall_re: Hall) -> None:
