@@ -2,6 +2,8 @@
 
 After acceptance 住建 (交易核验), 税务 (核税 → 缴税) and 登记机构 (审核) work in parallel; registration
 (登簿, 缮证) follows only when all three are done, both checks passed and the tax is paid (先税后证).
+Tax paid is the message ``tax_paid`` (一事联办): the tax system sends it by 办件编号, or the tax officer's
+``tax_collect`` confirmation sends it inside the case; the 缴税期限 timer ends the case when neither comes.
 """
 
 from __future__ import annotations
@@ -10,7 +12,11 @@ from typing import Any
 
 import pytest
 
+from engine.actors import Actor
+from engine.errors import FormDataInvalid
+from engine.errors import MessageNotCorrelated
 from engine.services import cases
+from engine.services.messages import send_message
 from tests.processes.conftest import Hall
 
 MATTER = "realestate_tax"
@@ -36,6 +42,8 @@ APPLICATION: dict[str, Any] = {
 TAX = {"tax_taxable_price": 2350000, "tax_deed_amount": 23500, "tax_vat_amount": 0, "tax_iit_amount": 0,
        "tax_note": "满五唯一免征个税；首套 90 平方米以下契税 1%"}
 PARALLEL = ["reg_review", "tax_assess", "trade_check"]
+TAX_SYSTEM = Actor("tax_system", "税务征管系统", frozenset({"integration"}))
+RECEIPT = {"amount": 23500, "receipt_no": "SK320100202509260001"}
 
 
 @pytest.fixture
@@ -65,7 +73,8 @@ def review(hall: Hall, case_id: int, result: str = "ok") -> None:
 
 
 def pay(hall: Hall, case_id: int) -> None:
-    hall.do(case_id, "pay_tax", {"tax_payment_channel": "qr", "tax_payment_ref": "SK320100202509260001"})
+    """The tax officer confirms the tax is in (a hall without the tax system's messages)."""
+    hall.do(case_id, "tax_collect", {"tax_payment_channel": "qr", "tax_payment_ref": "SK320100202509260001"})
 
 
 def doc_keys(hall: Hall, case_id: int) -> list[str]:
@@ -95,10 +104,17 @@ def test_registered_after_tax_paid_and_delivered_by_ems(hall_re: Hall) -> None:
     # 10 working days after Fri 2025-09-26 (Sun 09-28 and Sat 10-11 are 调休 working days).
     assert data["tax_payment_due"] == "2025-10-16T23:59:59+08:00"
     # 先税后证: both checks are done, yet registration waits for the tax.
-    assert hall.open(case_id) == ["pay_tax"]
+    assert hall.open(case_id) == ["tax_collect"]
+    assert [t.candidate_groups for t in hall.case(case_id).open_tasks] == [("tax_assess",)]
     pay(hall, case_id)
     assert hall.open(case_id) == ["register"]
-    assert hall.case(case_id).data["tax_paid"] is True
+    data = hall.case(case_id).data
+    assert data["tax_paid"] is True
+    assert (data["tax_receipt_no"], data["tax_paid_amount"]) == ("SK320100202509260001", 23500)
+    # The tax system's message coming after the officer's confirmation finds nothing waiting: 404, not applied twice.
+    with pytest.raises(MessageNotCorrelated):
+        send_message(hall.ctx, TAX_SYSTEM, "tax_paid", correlation={"办件编号": hall.case(case_id).case_number},
+                     payload=RECEIPT)
     hall.do(case_id, "register", {"register_opinion": "准予登簿"})
     view = hall.do(case_id, "certify", {"certificate_no": "苏（2025）南京市不动产权第0123456号"})
     assert view.blzt == 11 and hall.open(case_id) == ["dl_ems"]
@@ -120,15 +136,62 @@ def test_tax_not_paid_before_its_deadline_ends_the_case(hall_re: Hall) -> None:
     case_id = apply_and_accept(hall)
     hall.do(case_id, "tax_assess", TAX)
     trade(hall, case_id)
-    assert sorted(hall.open(case_id)) == ["pay_tax", "reg_review"]
+    assert sorted(hall.open(case_id)) == ["reg_review", "tax_collect"]
     hall.advance(days=14)  # Fri 2025-10-10: deadline 10-16 not reached
-    assert sorted(hall.open(case_id)) == ["pay_tax", "reg_review"]
+    assert sorted(hall.open(case_id)) == ["reg_review", "tax_collect"]
     hall.advance(days=8)  # Sat 2025-10-18: overdue
     view = hall.case(case_id)
     # The open review is withdrawn too: nothing is registered without the tax.
     assert (view.status, view.blzt, view.open_tasks) == ("completed", 14, ())
     assert view.data["tax_status"] == "overdue" and view.data["registration_outcome"] == "withdrawn"
     assert "realestate_certificate" not in doc_keys(hall, case_id)
+    with pytest.raises(MessageNotCorrelated):  # paid too late: the case no longer waits for it
+        send_message(hall.ctx, TAX_SYSTEM, "tax_paid", correlation={"办件编号": view.case_number}, payload=RECEIPT)
+
+
+def test_the_tax_systems_message_by_case_number_lets_the_registry_go_on(hall_re: Hall) -> None:
+    """一事联办: no 完税证明 fetched, no officer's confirmation: the tax system's message is enough."""
+    hall = hall_re
+    case_id = apply_and_accept(hall)
+    trade(hall, case_id)
+    review(hall, case_id)
+    hall.do(case_id, "tax_assess", TAX)
+    number = hall.case(case_id).case_number
+    result = send_message(hall.ctx, TAX_SYSTEM, "tax_paid", correlation={"办件编号": number}, payload=RECEIPT)
+    assert [d.case_id for d in result.delivered] == [case_id]
+    # The officer's confirmation is withdrawn (the tax is in); the registry registers.
+    assert hall.open(case_id) == ["register"]
+    data = hall.case(case_id).data
+    assert data["tax_paid"] is True and data["tax_status"] == "paid"
+    assert data["tax_receipt_no"] == "SK320100202509260001"
+    received = [h for h in hall.history(case_id) if h.event_type == "message_received"]
+    assert len(received) == 1 and received[0].actor_id == "tax_system"
+
+
+def test_a_tax_message_for_a_wrong_case_number_or_payload_changes_nothing(hall_re: Hall) -> None:
+    hall = hall_re
+    case_id = apply_and_accept(hall)
+    hall.do(case_id, "tax_assess", TAX)
+    before = (hall.open(case_id), len(hall.history(case_id)))
+    with pytest.raises(MessageNotCorrelated):
+        send_message(hall.ctx, TAX_SYSTEM, "tax_paid", correlation={"办件编号": "X" * 43}, payload=RECEIPT)
+    number = hall.case(case_id).case_number
+    with pytest.raises(FormDataInvalid) as info:
+        send_message(hall.ctx, TAX_SYSTEM, "tax_paid", correlation={"办件编号": number},
+                     payload={"amount": "23500", "receipt_no": "SK1"})
+    assert "amount" in info.value.errors
+    assert (hall.open(case_id), len(hall.history(case_id))) == before
+    assert hall.case(case_id).data["tax_paid"] is False
+
+
+def test_a_tax_message_before_the_assessment_is_not_accepted(hall_re: Hall) -> None:
+    """Nothing waits for the tax before the 缴款通知: the sender is told so (404), not silently dropped."""
+    hall = hall_re
+    case_id = apply_and_accept(hall)
+    number = hall.case(case_id).case_number
+    with pytest.raises(MessageNotCorrelated):
+        send_message(hall.ctx, TAX_SYSTEM, "tax_paid", correlation={"办件编号": number}, payload=RECEIPT)
+    assert sorted(hall.open(case_id)) == PARALLEL
 
 
 def test_trade_check_problem_leads_to_written_denial(hall_re: Hall) -> None:
@@ -162,8 +225,6 @@ def test_registration_review_problem_leads_to_written_denial(hall_re: Hall) -> N
 def test_invalid_id_number_is_refused_by_the_form(hall_re: Hall) -> None:
     hall = hall_re
     case = hall.start(MATTER)
-    from engine.errors import FormDataInvalid
-
     with pytest.raises(FormDataInvalid) as info:
         hall.do(case.id, "apply", {**APPLICATION, "seller_id_no": "320102198001011239"})
     assert "seller_id_no" in info.value.errors

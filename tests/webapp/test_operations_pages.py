@@ -1,5 +1,6 @@
 """The operations console in the web app and the API: an incident listed, fixed and retried through
-the form; suspend and terminate by form; a message correlated by 办件编号 through the REST API."""
+the form; suspend and terminate by form; a message correlated by 办件编号 through the REST API (a fixture's
+and the shipped 存量房转移登记's 缴税到账)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from engine.services import tasks
 from engine.services.deploy import deploy_files
 from tests.conftest import FIXTURES
 from tests.conftest import dept_actor
+from tests.processes.test_realestate_tax import APPLICATION
+from tests.processes.test_realestate_tax import RECEIPT
+from tests.processes.test_realestate_tax import TAX
 from tests.readback import get_case
 from tests.webapp.conftest import User
 
@@ -132,3 +136,38 @@ def test_bulk_migrate_by_selection_lists_the_cases_it_could_not_move(web_app: Fl
     page = admin.get("/ops/").get_data(as_text=True)
     assert "批量操作完成 1 件" in page and f"#{newer.id} 未迁移：已是最新版本" in page
     assert get_case(ctx, older.id).definition_id == get_case(ctx, newer.id).definition_id
+
+
+def test_the_tax_systems_tax_paid_message_by_case_number_moves_a_realestate_case_on(web_app: Flask) -> None:
+    """一事联办 in a shipped matter: 存量房转移登记 waits for 缴税到账; the tax system posts it by 办件编号."""
+    ctx = web_app.extensions["onewindow"]
+    applicant = Actor("u_applicant", "王敏", frozenset({"applicant"}))
+    view = cases.start_case(ctx, "realestate_tax", applicant)
+
+    def do(element: str, values: dict[str, object]) -> None:
+        task = next(t for t in get_case(ctx, view.id).open_tasks if t.element_id == element)
+        group = task.candidate_groups[0]
+        tasks.complete_task(ctx, view.id, task.task_uuid, values, applicant if group == "applicant" else
+                            dept_actor(group))
+
+    do("apply", APPLICATION)
+    do("rc_check", {"reception_decision": "accept"})
+    do("trade_check", {"trade_contract_no": "WQ2025092600123", "trade_result": "ok", "trade_note": "网签备案有效"})
+    do("reg_review", {"registration_review_result": "ok", "registration_checks": ["ownership"],
+                      "registration_review_note": "权属清晰，无查封"})
+    do("tax_assess", TAX)
+    assessed = get_case(ctx, view.id)
+    assert [t.element_id for t in assessed.open_tasks] == ["tax_collect"] and assessed.case_number
+    tax_system = User(web_app, "demo_admin")
+    wrong = tax_system.api("POST", "/api/v1/messages",
+                           {"name": "tax_paid", "correlation": {"办件编号": "X" * 43}, "payload": RECEIPT})
+    assert wrong.status_code == 404
+    after_wrong = get_case(ctx, view.id)
+    assert [t.element_id for t in after_wrong.open_tasks] == ["tax_collect"] and after_wrong.data["tax_paid"] is False
+    sent = tax_system.api("POST", "/api/v1/messages",
+                          {"name": "tax_paid", "correlation": {"办件编号": assessed.case_number}, "payload": RECEIPT})
+    assert sent.status_code == 200, sent.get_json()
+    assert [d["case_id"] for d in sent.get_json()["delivered"]] == [view.id]
+    after = get_case(ctx, view.id)
+    assert [t.element_id for t in after.open_tasks] == ["register"]
+    assert after.data["tax_paid"] is True and after.data["tax_receipt_no"] == RECEIPT["receipt_no"]
