@@ -42,7 +42,7 @@ def add_matter_on_admin_pages(admin: Any, values: dict[str, str], choices: dict[
     """From the menu: 系统管理 → 事项库 → 新增事项, fill the form, save; returns the response of the save."""
     admin.goto("/")
     with admin.expect_navigation():
-        admin.get_by_role("link", name="系统管理").click()
+        admin.get_by_role("link", name="系统管理", exact=True).click()
     with admin.expect_navigation():
         admin.get_by_role("link", name="事项库", exact=True).click()
     with admin.expect_navigation():
