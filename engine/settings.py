@@ -102,15 +102,20 @@ class Webhook:
     events: frozenset[str] = frozenset()
 
 
+def _named_urls(variable: str) -> list[tuple[str, str]]:
+    """The ``name=url`` pairs of a comma-separated environment variable (incomplete items skipped)."""
+    pairs = []
+    for item in os.environ.get(variable, "").split(","):
+        name, _, url = item.strip().partition("=")
+        if name and url:
+            pairs.append((name.strip(), url.strip()))
+    return pairs
+
+
 def default_webhooks() -> tuple[Webhook, ...]:
     """``ONEWINDOW_WEBHOOKS="name=https://host/path,..."`` with ``ONEWINDOW_WEBHOOK_SECRET`` signing them."""
     secret = os.environ.get("ONEWINDOW_WEBHOOK_SECRET", "")
-    found = []
-    for item in os.environ.get("ONEWINDOW_WEBHOOKS", "").split(","):
-        name, _, url = item.strip().partition("=")
-        if name and url:
-            found.append(Webhook(name.strip(), url.strip(), secret))
-    return tuple(found)
+    return tuple(Webhook(name, url, secret) for name, url in _named_urls("ONEWINDOW_WEBHOOKS"))
 
 
 @dataclass(frozen=True)
@@ -126,12 +131,7 @@ class ServiceEndpoint:
 def default_service_endpoints() -> tuple[ServiceEndpoint, ...]:
     """``ONEWINDOW_SERVICE_ENDPOINTS="name=https://host/path,..."``, signed with ``ONEWINDOW_SERVICE_SECRET``."""
     secret = os.environ.get("ONEWINDOW_SERVICE_SECRET", "")
-    found = []
-    for item in os.environ.get("ONEWINDOW_SERVICE_ENDPOINTS", "").split(","):
-        name, _, url = item.strip().partition("=")
-        if name and url:
-            found.append(ServiceEndpoint(name.strip(), url.strip(), secret))
-    return tuple(found)
+    return tuple(ServiceEndpoint(name, url, secret) for name, url in _named_urls("ONEWINDOW_SERVICE_ENDPOINTS"))
 
 
 @dataclass(frozen=True)
