@@ -129,6 +129,19 @@ class ConcurrentUpdate(EngineError):
         super().__init__(message)
 
 
+class StaleSubmission(ConcurrentUpdate):
+    """A form was submitted on a case read before someone else changed a field of that form.
+
+    Distinct from its parent: retrying as-is would overwrite what the other person wrote unseen, so
+    the submitter must read the case again. ``changes`` says who changed what and when, one plain
+    mapping per change (seq, occurred_at in Asia/Shanghai ISO form, step, by, fields).
+    """
+
+    def __init__(self, message: str, changes: tuple[dict[str, object], ...]) -> None:
+        self.changes = changes
+        super().__init__(message)
+
+
 class ExpressionRefused(EngineError):
     """A diagram expression tried something the sandbox forbids, or ran too long."""
 

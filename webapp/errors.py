@@ -53,6 +53,8 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "task_already_done": ErrorCode(409, "该任务已办结（可能已由他人办理），重试无意义；请重新读取办件", False),
     "task_not_ready": ErrorCode(409, "该任务当前不可办理（尚未到达或已取消），重试无意义；请重新读取办件", False),
     "conflict_retry": ErrorCode(409, "办件刚被他人同时更新，本次操作未保存；稍候（随机等待）后原样重试即可", True),
+    "stale_form": ErrorCode(409, "读取办件后他人改动了本表单的字段（changes 列出），本次未提交、已暂存；"
+                                 "请重新读取办件、核对后带新的 seen_seq 再提交，勿原样重试", False),
     "message_ambiguous": ErrorCode(409, "多个办件在等待该消息，请用办件编号指明其一", False),
     "case_suspended": ErrorCode(409, "办件已被挂起，恢复后才能继续办理；重试无意义", False),
     "payload_too_large": ErrorCode(413, "上传或提交的内容超过大小上限", False),
@@ -68,7 +70,7 @@ ERROR_CODES: dict[str, ErrorCode] = {
 ENGINE_ERROR_CODES: dict[type[e.EngineError], str] = {
     e.MatterNotFound: "not_found", e.CaseNotFound: "not_found", e.TaskNotFound: "not_found",
     e.NotAllowed: "forbidden", e.TaskAlreadyDone: "task_already_done", e.TaskNotReady: "task_not_ready",
-    e.ConcurrentUpdate: "conflict_retry", e.IncidentRaised: "incident",
+    e.ConcurrentUpdate: "conflict_retry", e.StaleSubmission: "stale_form", e.IncidentRaised: "incident",
     e.MessageNotCorrelated: "not_found", e.MessageAmbiguous: "message_ambiguous", e.CaseSuspended: "case_suspended",
     e.FormDataInvalid: "invalid", e.DefinitionInvalid: "invalid", e.UnsafeXml: "invalid",
 }
@@ -144,6 +146,8 @@ def register(app: Flask) -> None:
         message = error.message
         if isinstance(error, e.FormDataInvalid):
             extra["errors"] = error.errors
+        if isinstance(error, e.StaleSubmission):
+            extra["changes"] = list(error.changes)
         if isinstance(error, e.IncidentRaised):
             extra["incident"] = str(error.incident_id)
         elif status >= 500:

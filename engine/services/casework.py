@@ -82,6 +82,8 @@ class CaseSummary:
     completed_at: datetime | None
     current_steps: tuple[str, ...]
     deadlines: CaseDeadlines | None
+    #: How many history rows the case has: what the viewer saw, to be posted back as ``seen_seq``.
+    history_seq: int = 0
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,8 @@ def _summary(ctx: EngineContext, case: CaseRow, open_rows: list[TaskRow], record
                        owner_id=case.owner_id, received_at=case.received_at,
                        completed_at=case.completed_at, current_steps=steps,
                        deadlines=current_view(ctx.calendar, records, china_today(ctx.clock.now()),
-                                              case.status == "running"))
+                                              case.status == "running"),
+                       history_seq=case.history_seq)
 
 
 def summaries(ctx: EngineContext, uow: UnitOfWork, cases: list[CaseRow]) -> list[CaseSummary]:

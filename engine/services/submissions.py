@@ -21,8 +21,10 @@ from engine.errors import ConcurrentUpdate
 from engine.errors import EngineError
 from engine.errors import FormDataInvalid
 from engine.errors import IncidentRaised
+from engine.errors import StaleSubmission
 from engine.forms import FormDefinition
 from engine.forms import validate_submission
+from engine.legal_time import china_time
 from engine.services import tasks
 from engine.services.case_changes import CaseChange
 from engine.services.case_changes import changes_since
@@ -39,6 +41,9 @@ from engine.services.uploads import store_upload
 
 #: Someone else changed a field of this form after it was opened: nothing submitted, the input kept.
 STALE_MESSAGE = "您打开本页后，他人更新了本表单中的内容（见下方），本次未提交；您填写的内容已暂存，请核对后重新提交。"
+#: The same refusal for a door without a page (the API): the changes travel as data.
+STALE_MESSAGE_API = "您读取办件（history_seq）后，他人更新了本表单中的内容（见 changes），本次未提交；" \
+                    "您填写的内容已暂存，请重新读取办件、核对后再提交。"
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,8 @@ class SubmitResult:
             raise FormDataInvalid(self.errors, self.values)
         if self.incident is not None:
             raise self.incident
+        if self.outcome is Outcome.CONFLICT and any(change.overlaps for change in self.changes):
+            raise StaleSubmission(STALE_MESSAGE_API, tuple(_change_fact(change) for change in self.changes))
         if self.outcome is Outcome.CONFLICT:
             raise ConcurrentUpdate(self.message)
 
@@ -111,6 +118,17 @@ class SubmitResult:
     def next_task(self) -> str | None:
         """The actor's next task on this case (the applicant's 补正, the clerk's next step), if any."""
         return self.case.workable[0] if self.case is not None and self.case.workable else None
+
+
+def _iso(moment: Any) -> str:
+    return moment.isoformat(timespec="seconds") if moment is not None else ""
+
+
+def _change_fact(change: CaseChange) -> dict[str, object]:
+    """One change as plain data, its time as the hall reads it (Asia/Shanghai)."""
+    return {"seq": change.seq, "occurred_at": _iso(china_time(change.occurred_at)),
+            "step": change.step, "by": change.by, "fields": list(change.fields), "unnamed_fields": change.unnamed,
+            "overlaps": change.overlaps}
 
 
 def _shaped(form: FormDefinition, given: FormInput) -> dict[str, Any]:

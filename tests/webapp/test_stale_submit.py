@@ -121,3 +121,34 @@ def test_a_task_completed_meanwhile_says_by_whom_and_what_they_wrote(login: Any)
     assert "我写的审查说明" in html and seen not in re.findall(r"<dd>([^<]*)</dd>", html)  # typed, not the seq
     table = html.split('id="changes-since"')[1].split("</table>")[0]
     assert "收件审查" in table and "审查结论" in table and "审查说明" in table and "【演示】" in table
+
+
+def test_the_api_refuses_a_submission_over_a_colleagues_unseen_change(web_app: Flask, tmp_path: Path) -> None:
+    """The API keeps the same rule as the page: a system that read the case before a colleague changed a
+    field of this form is told what changed (who, when, which fields) and nothing is submitted."""
+    from tests.webapp.test_api import ApiClient
+
+    case_id, links = _case(web_app, tmp_path, "a_review")
+    own = links["own_review"].rsplit("/", 1)[1]
+    joint = links["joint_review"].rsplit("/", 1)[1]
+    clerk, colleague = ApiClient(web_app, "demo_zj_cb"), ApiClient(web_app, "demo_zj_sh")
+    seen = clerk.get(f"/cases/{case_id}").get_json()["history_seq"]
+    assert colleague.post(f"/cases/{case_id}/tasks/{joint}/complete",
+                          {"data": {"a_opinion": "reject", "a_comment": "会同意见：不符合"}}).status_code == 200
+
+    stale = clerk.post(f"/cases/{case_id}/tasks/{own}/complete",
+                       {"data": {"a_opinion": "approve", "a_comment": "我的承办意见"}, "seen_seq": seen})
+    assert stale.status_code == 409
+    body = stale.get_json()
+    assert body["code"] == "stale_form" and "他人更新了本表单中的内容" in body["message"]
+    change = next(c for c in body["changes"] if c["overlaps"])
+    assert change["step"] == "会同审核" and set(change["fields"]) >= {"审查意见", "意见说明"}
+    assert change["occurred_at"].endswith("+08:00") and "demo_zj_sh" not in change["by"]
+    assert get_case(web_app.extensions["onewindow"], case_id).status == "running"
+
+    fresh = clerk.get(f"/cases/{case_id}").get_json()["history_seq"]
+    assert fresh > seen
+    done = clerk.post(f"/cases/{case_id}/tasks/{own}/complete",
+                      {"data": {"a_opinion": "approve", "a_comment": "我的承办意见"}, "seen_seq": fresh})
+    assert done.status_code == 200
+    assert get_case(web_app.extensions["onewindow"], case_id).data["a_comment"] == "我的承办意见"

@@ -204,10 +204,12 @@ def release(case_id: int, task_uuid: str):  # type: ignore[no-untyped-def]
 @operation("completeTask", "提交任务表单", s.CaseDetail, errors=(400, 403, 404, 409, 422, 500),
            body=s.CompleteTaskBody, body_required=True,
            description='文件字段传 [{"id": 上传编号}]，仅本人上传或本办件已有的文件有效。'
-                       '流程在提交时出错（500，code 为 incident）：任务仍待办，填写内容已暂存，由管理员处理。')
+                       '流程在提交时出错（500，code 为 incident）：任务仍待办，填写内容已暂存，由管理员处理。'
+                       '传 seen_seq（读取办件时的 history_seq），他人其后改动了本表单的字段则 409 stale_form。')
 def complete(case_id: int, task_uuid: str, body: s.CompleteTaskBody):  # type: ignore[no-untyped-def]
     """Submit a task's form. Files are referenced as ``[{"id": <upload id>}]`` and re-read from our records."""
-    result = submit_task(engine(), case_id, task_uuid, _actor(), FormInput(body.data), with_page=False)
+    result = submit_task(engine(), case_id, task_uuid, _actor(), FormInput(body.data, seen_seq=body.seen_seq),
+                         with_page=False)
     result.raise_for_problem()
     assert result.case is not None
     return _detail(result.case)

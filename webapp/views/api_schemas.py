@@ -106,6 +106,9 @@ class CompleteTaskBody(Request):
     data: Annotated[dict[str, Any], BeforeValidator(_empty_as_none)] = Field(
         default_factory=dict,
         description='表单字段 → 值；文件字段传 [{"id": 上传编号}]，仅本人上传或本办件已有的文件有效')
+    seen_seq: int | None = Field(None, ge=0, description=(
+        "读取办件时的 history_seq：其后他人改动了本表单的字段则拒绝提交"
+        "（409 stale_form，changes 列出改动），不传则不核对"))
 
 
 class CaseQuery(Request):
@@ -224,6 +227,7 @@ class CaseSummary(Response):
     completed_at: ChinaTime | None
     current_steps: list[str]
     deadlines: Deadlines | None
+    history_seq: int = Field(description="办理记录条数；提交任务时作为 seen_seq 传回，以发现他人的并发改动")
 
 
 class CaseList(Response):
