@@ -115,5 +115,5 @@ def test_a_review_supplement_notice_prints_on_a4_with_the_stored_reply_deadline(
     text = citizen.inner_text("body")
     assert f"请于 {chinese_date(reply_by)} 前补正" in text and "与现场一致的设备设施布局图" in text
     assert "临江县市场监督管理局" in citizen.inner_text(".signature")
-    # The three ways to reply make it longer than one page (the layout keeps the signature block whole).
-    assert len(_print(citizen)) <= 2
+    # One sheet, signature and seal included: a notice served by post must not lose its second page.
+    assert len(_print(citizen)) == 1, "the 补正通知书 prints on one A4 page"
