@@ -27,10 +27,21 @@ def _readable(path: str) -> bytes:
         raise TableUnreadable(f"无法读取文件 {path}：{exc.strerror or exc}") from exc
 
 
-def _run(args: argparse.Namespace, work: Any) -> int:
+def _run(args: argparse.Namespace, work: Any, *, changes_cases: bool = False) -> int:
+    """Run ``work`` with a context; ``changes_cases``: it may write case history (e.g. an import that
+    deactivates a person releases their claimed tasks, with a history row on each case), so in
+    production it needs the history key, or the chain heads it saves would be unsigned."""
     from webapp.cli import CLI_ACTOR
+    from webapp.keys import StartupRefused
+    from webapp.keys import writing_context
 
     ctx = EngineContext.create(EngineSettings())
+    if changes_cases:
+        try:
+            ctx = writing_context(ctx)
+        except StartupRefused as exc:
+            print(f"错误：{exc}", file=sys.stderr)
+            return 2
     try:
         return int(work(ctx, CLI_ACTOR))
     except (ImportRefused, TableUnreadable) as exc:
@@ -81,7 +92,7 @@ def cmd_org_import(args: argparse.Namespace) -> int:
         print(f"{'试导入（未作修改）' if args.dry_run else '已导入'}{result.kind_label}：{counts}")
         return 0
 
-    return _run(args, work)
+    return _run(args, work, changes_cases=not args.dry_run)
 
 
 def add_commands(sub: Any) -> None:
