@@ -38,6 +38,7 @@ from engine.persistence.repositories.accounts import users_by_usernames
 from engine.persistence.repositories.catalogue import entry_versions
 from engine.persistence.repositories.deadlines import current_deadlines_of_cases
 from engine.persistence.repositories.documents import documents_of_case
+from engine.persistence.repositories.subscriptions import subscriptions_of_case
 from engine.persistence.rows import CaseRow
 from engine.persistence.rows import TaskRow
 from engine.persistence.unit_of_work import UnitOfWork
@@ -100,6 +101,22 @@ class SubmittedForm:
 
 
 @dataclass(frozen=True)
+class CaseWait:
+    """An event the case waits for outside any person's task (缴税到账 from the tax system, a signal).
+
+    Without it a case with no open task reads as stalled: the page says what it waits for and since when.
+    """
+
+    element_id: str
+    #: The waiting step's name in the diagram (e.g. 等待缴税到账): what every audience reads.
+    element_name: str
+    kind: str
+    #: The message or signal name (e.g. ``tax_paid``): integration detail, for staff only ("" otherwise).
+    name: str
+    since: datetime | None
+
+
+@dataclass(frozen=True)
 class CaseProjection:
     """A case as one viewer may see it: the one object behind the case page and the REST API.
 
@@ -122,6 +139,8 @@ class CaseProjection:
     forms: Mapping[str, FormDefinition]
     #: The matter's published metadata (``matter.toml``) of the version the case runs on.
     metadata: Mapping[str, Any]
+    #: Messages and signals the case waits for now.
+    waits: tuple[CaseWait, ...] = ()
 
     @property
     def is_staff(self) -> bool:
@@ -236,7 +255,10 @@ def _project(ctx: EngineContext, uow: UnitOfWork, seen: VisibleCase, data: dict[
         documents=_documents(uow, case.id, ctx.clock.now()), submissions=submissions,
         timeline=applicant_timeline(rows, parties), data=data,
         forms={s.form_key: case_form(uow, case, compiled, s.form_key) for s in submissions if s.form_key},
-        metadata=compiled.metadata.as_dict())
+        metadata=compiled.metadata.as_dict(),
+        waits=tuple(CaseWait(element_id=row.element_id, element_name=compiled.element_names.get(row.element_id, ""),
+                             kind=row.kind, name=row.name if access.is_staff else "", since=row.created_at)
+                    for row in subscriptions_of_case(uow, case.id)))
 
 
 def _documents(uow: UnitOfWork, case_id: int, now: datetime) -> tuple[DocumentView, ...]:

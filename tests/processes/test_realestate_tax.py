@@ -228,3 +228,26 @@ def test_invalid_id_number_is_refused_by_the_form(hall_re: Hall) -> None:
     with pytest.raises(FormDataInvalid) as info:
         hall.do(case.id, "apply", {**APPLICATION, "seller_id_no": "320102198001011239"})
     assert "seller_id_no" in info.value.errors
+
+
+def test_the_case_says_it_waits_for_the_tax_systems_message_and_since_when(hall_re: Hall) -> None:
+    """A case waiting on another system reads as stalled unless it says what it waits for: both audiences
+    see the waiting step and since when; only staff see the message's name (an integration detail)."""
+    from engine.services.casework import case_projection
+
+    hall = hall_re
+    case_id = apply_and_accept(hall)
+    trade(hall, case_id)
+    review(hall, case_id)
+    hall.do(case_id, "tax_assess", TAX)
+    staff = case_projection(hall.ctx, case_id, Actor("sup", "督办", frozenset({"supervisor"}))).waits
+    applicant = case_projection(hall.ctx, case_id, Actor("u_applicant", "申请人", frozenset({"applicant"}))).waits
+    waiting = next(w for w in staff if w.element_id == "wait_tax")
+    assert (waiting.element_name, waiting.kind, waiting.name) == ("等待缴税到账", "message", "tax_paid")
+    assert waiting.since == hall.clock.now()
+    assert {w.element_name for w in applicant} >= {"等待缴税到账"} and all(w.name == "" for w in applicant)
+
+    send_message(hall.ctx, TAX_SYSTEM, "tax_paid", correlation={"办件编号": hall.case(case_id).case_number},
+                 payload=RECEIPT)
+    assert not any(w.name == "tax_paid" for w in case_projection(hall.ctx, case_id, Actor(
+        "sup", "督办", frozenset({"supervisor"}))).waits)

@@ -158,6 +158,12 @@ def test_the_tax_systems_tax_paid_message_by_case_number_moves_a_realestate_case
     do("tax_assess", TAX)
     assessed = get_case(ctx, view.id)
     assert [t.element_id for t in assessed.open_tasks] == ["tax_collect"] and assessed.case_number
+    # Both doors say what the case waits for beside the officer's task: the same projection.
+    supervisor = User(web_app, "demo_supervisor")
+    page = supervisor.get(f"/cases/{view.id}").get_data(as_text=True)
+    assert re.search(r'data-field="waits">.*等待缴税到账（消息 tax_paid），自 2025-09-26 10:00', page), page
+    waits = supervisor.api("GET", f"/api/v1/cases/{view.id}").get_json()["waits"]
+    assert {(w["element_name"], w["name"]) for w in waits} >= {("等待缴税到账", "tax_paid")}
     tax_system = User(web_app, "demo_admin")
     wrong = tax_system.api("POST", "/api/v1/messages",
                            {"name": "tax_paid", "correlation": {"办件编号": "X" * 43}, "payload": RECEIPT})
@@ -171,3 +177,4 @@ def test_the_tax_systems_tax_paid_message_by_case_number_moves_a_realestate_case
     after = get_case(ctx, view.id)
     assert [t.element_id for t in after.open_tasks] == ["register"]
     assert after.data["tax_paid"] is True and after.data["tax_receipt_no"] == RECEIPT["receipt_no"]
+    assert "等待缴税到账" not in supervisor.get(f"/cases/{view.id}").get_data(as_text=True)

@@ -306,6 +306,16 @@ class Submission(Response):
     form_key: str
 
 
+class CaseWait(Response):
+    """办件正在等待的外部事件（如税务系统的缴税到账消息）"""
+
+    element_id: str
+    element_name: str = Field(description="流程图中等待环节的名称")
+    kind: str = Field(description="message：消息；signal：信号")
+    name: str = Field(description="消息或信号名称（仅工作人员可见，申请人为空）")
+    since: ChinaTime | None = Field(description="开始等待的时间")
+
+
 class TimelineEvent(Response):
     """办理进程的一步：受理、补正、状态变化、送达文书、延长期限、办结"""
 
@@ -331,6 +341,7 @@ class CaseDetail(CaseSummary):
     documents: list[Document]
     submissions: list[Submission]
     timeline: list[TimelineEvent] = Field(description="办理进程（申请人可见的节点）")
+    waits: list[CaseWait] = Field(description="正在等待的外部消息或信号（没有人工待办时说明办件在等什么）")
     data: JsonObject = Field(description="申请人：本人填写的字段与办件编号；工作人员：全部办理数据")
 
 

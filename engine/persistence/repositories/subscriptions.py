@@ -28,6 +28,8 @@ class SubscriptionRow:
     element_id: str
     case_number: str
     credit_code: str
+    #: When the case began to wait (the step that reached the event saved it).
+    created_at: datetime | None = None
 
 
 def replace_subscriptions(uow: UnitOfWork, case_id: int, case_number: str, credit_code: str,
@@ -42,7 +44,8 @@ def replace_subscriptions(uow: UnitOfWork, case_id: int, case_number: str, credi
 
 
 def _rows(query) -> list[SubscriptionRow]:  # type: ignore[no-untyped-def]
-    return [SubscriptionRow(r.case_id, r.kind, r.name, r.element_id, r.case_number, r.credit_code) for r in query]
+    return [SubscriptionRow(r.case_id, r.kind, r.name, r.element_id, r.case_number, r.credit_code, r.created_at)
+            for r in query]
 
 
 def waiting_cases(uow: UnitOfWork, kind: str, name: str, *, case_number: str | None = None,
