@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine
@@ -121,3 +122,15 @@ def applicant() -> Actor:
 
 def dept_actor(group: str, user: str | None = None) -> Actor:
     return Actor(user or f"user_{group}", f"审查员{group}", frozenset({group}))
+
+
+@pytest.fixture(scope="session")
+def demo_installation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """One ``onewindow init --demo`` (in-process, ``tests.cli``) per test session and worker: every
+    matter deployed, the sample hall and the demo accounts. Tests take a copy of the file
+    (``shutil.copy``) rather than initialising their own; the second item is the command's result
+    (``returncode``, ``stdout``, ``stderr``), what the first init printed."""
+    from tests.cli import onewindow
+
+    db = tmp_path_factory.mktemp("demo_installation") / "ow.db"
+    return db, onewindow("init", "--demo", db=db)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,9 +20,10 @@ from engine.services import tasks
 from engine.services.context import EngineContext
 from engine.services.deploy import deploy_path
 from engine.settings import EngineSettings
+from tests import cli
+from tests.cli import Ran
 from tests.conftest import FIXTURES
 from tests.conftest import IN_CI
-from tests.conftest import ROOT
 from tests.conftest import dept_actor
 from tests.databases import empty_database
 from tests.databases import migrated_database
@@ -43,10 +41,8 @@ def _require_pg_tools(kind: str) -> None:
         pytest.skip(message)
 
 
-def onewindow(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "webapp.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=300)
+def onewindow(url: str, *args: str) -> Ran:
+    return cli.onewindow(*args, db=url)
 
 
 def _work_one_case(ctx: EngineContext) -> int:
@@ -164,10 +160,11 @@ def test_restore_never_overwrites_data_unasked(source: tuple[str, EngineContext]
     assert len(_case_ids(url)) == 1
 
 
-def test_sqlite_backup_and_restore_commands(tmp_path: Path) -> None:
-    db = tmp_path / "live.sqlite3"
+def test_sqlite_backup_and_restore_commands(demo_installation: tuple[Path, Ran], tmp_path: Path) -> None:
+    source, initialised = demo_installation
+    assert initialised.returncode == 0, initialised.stderr
+    db = Path(shutil.copy(source, tmp_path / "live.sqlite3"))
     url = f"sqlite:///{db}"
-    assert onewindow(url, "init", "--demo").returncode == 0
     backup = tmp_path / "nightly.sqlite3"
     made = onewindow(url, "backup", str(backup))
     assert made.returncode == 0, made.stderr

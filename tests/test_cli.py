@@ -1,9 +1,10 @@
-"""The ``onewindow`` command, run as a newcomer would (subprocess, fresh SQLite database)."""
+"""The ``onewindow`` command on fresh SQLite databases: run in-process (``tests.cli``) for what each
+command says and does, and as the installed console script, in a subprocess, end to end (``serve``
+and ``workdays``), as a newcomer runs it."""
 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
 import socket
@@ -19,19 +20,34 @@ import pytest
 from engine.services.accounts import authenticate
 from engine.services.context import EngineContext
 from engine.settings import EngineSettings
+from tests import cli
+from tests.cli import Ran
 from tests.conftest import FIXTURES
 from tests.conftest import ROOT
 from webapp.logs import configure_logging
 
 #: Outside a demo, commands that change cases need the history key (as servers and workers do).
 HISTORY_KEY = "cli-test-history-key-0123456789abcdef"
+#: The console script ``pip install`` made (pyproject's ``[project.scripts]``), beside this interpreter.
+CONSOLE_SCRIPT = Path(sys.executable).parent / "onewindow"
 
 
-def onewindow(*args: str, db: Path, **environ: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT),
-           "ONEWINDOW_HISTORY_KEY": HISTORY_KEY, **environ}
-    return subprocess.run([sys.executable, "-m", "webapp.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=120)
+def onewindow(*args: str, db: Path, **environ: str | None) -> Ran:
+    return cli.onewindow(*args, db=db, **{"ONEWINDOW_HISTORY_KEY": HISTORY_KEY, **environ})
+
+
+def console(*args: str, db: Path, **environ: str) -> subprocess.Popen[str]:
+    """The installed ``onewindow`` script in a new process (not ``python -m``: the entry point itself)."""
+    env = {**cli.environment_without(), "DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT), **environ}
+    return subprocess.Popen([str(CONSOLE_SCRIPT), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT, env=env)
+
+
+def test_the_console_script_computes_workdays_end_to_end(tmp_path: Path) -> None:
+    process = console("workdays", "add", "2025-09-26", "20", db=tmp_path / "x.db")
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert out.strip() == "2025-10-30 星期四"
 
 
 @pytest.mark.parametrize(("start", "days", "expected"), [
@@ -44,25 +60,16 @@ def test_workdays_add(tmp_path: Path, start: str, days: str, expected: str) -> N
     assert result.stdout.strip() == expected
 
 
-@pytest.fixture(scope="module")
-def initialized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    """One ``onewindow init`` for the module (it deploys every matter and hashes ~30 demo passwords
-    with production argon2 parameters, seconds on 2 cores); tests that need an initialised database
-    take a copy of it."""
-    db = tmp_path_factory.mktemp("cli") / "ow.db"
-    return db, onewindow("init", "--demo", db=db)
-
-
 @pytest.fixture
-def initialized_db(initialized: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> Path:
-    source, result = initialized
+def initialized_db(demo_installation: tuple[Path, Ran], tmp_path: Path) -> Path:
+    source, result = demo_installation
     assert result.returncode == 0, result.stderr
     return Path(shutil.copy(source, tmp_path / "ow.db"))
 
 
-def test_init_deploys_and_lists_matters_and_demo_accounts(
-        initialized: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
-    source, first = initialized
+def test_init_deploys_and_lists_matters_and_demo_accounts(demo_installation: tuple[Path, Ran],
+                                                          tmp_path: Path) -> None:
+    source, first = demo_installation
     assert first.returncode == 0, first.stderr
     db = Path(shutil.copy(source, tmp_path / "ow.db"))
     assert "food_business: v1（新版本）" in first.stdout
@@ -156,10 +163,7 @@ def test_verify_and_export_commands(initialized_db: Path, tmp_path: Path) -> Non
 def test_serve_refuses_to_start_in_production_without_a_secret_key(tmp_path: Path) -> None:
     db = tmp_path / "ow.db"
     assert onewindow("init", db=db).returncode == 0
-    env = {k: v for k, v in os.environ.items() if k != "ONEWINDOW_SECRET_KEY"}
-    result = subprocess.run([sys.executable, "-m", "webapp.cli", "serve", "--port", "1"], capture_output=True,
-                            text=True, cwd=ROOT, timeout=120,
-                            env={**env, "DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT)})
+    result = cli.onewindow("serve", "--port", "1", db=db, ONEWINDOW_SECRET_KEY=None)
     assert result.returncode == 2
     assert "ONEWINDOW_SECRET_KEY" in result.stderr and "Traceback" not in result.stderr
 
@@ -172,11 +176,8 @@ def test_servers_workers_and_case_changing_commands_refuse_production_without_a_
     assert fresh.returncode == 2 and "ONEWINDOW_HISTORY_KEY" in fresh.stderr
     db = tmp_path / "ow.db"
     assert onewindow("init", "--no-sample", db=db).returncode == 0
-    env = {k: v for k, v in os.environ.items() if k != "ONEWINDOW_HISTORY_KEY"}
-    env.update({"DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT), "ONEWINDOW_SECRET_KEY": "s" * 40})
     for command in (["serve", "--port", "1"], ["worker"], ["calendar", "close", "2025-10-09", "台风停办"], ["init"]):
-        result = subprocess.run([sys.executable, "-m", "webapp.cli", *command], capture_output=True, text=True,
-                                cwd=ROOT, timeout=120, env=env)
+        result = cli.onewindow(*command, db=db, ONEWINDOW_HISTORY_KEY=None, ONEWINDOW_SECRET_KEY="s" * 40)
         assert result.returncode == 2, command
         assert "ONEWINDOW_HISTORY_KEY" in result.stderr and "Traceback" not in result.stderr
 
@@ -190,10 +191,8 @@ def _free_port() -> int:
 def test_serve_prints_where_to_open_and_the_demo_password(initialized_db: Path) -> None:
     db = initialized_db
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT),
-           "ONEWINDOW_SECRET_KEY": "s" * 40, "ONEWINDOW_HISTORY_KEY": "h" * 40}
-    server = subprocess.Popen([sys.executable, "-m", "webapp.cli", "serve", "--port", str(port), "--workers", "1"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    server = console("serve", "--port", str(port), "--workers", "1", db=db,
+                     ONEWINDOW_SECRET_KEY="s" * 40, ONEWINDOW_HISTORY_KEY="h" * 40)
     try:
         assert server.stdout is not None
         first, second = server.stdout.readline(), server.stdout.readline()

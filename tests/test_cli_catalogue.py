@@ -1,14 +1,11 @@
 """``onewindow init`` loads the sample hall; ``onewindow catalogue export|import [--dry-run]`` round-trips it
-and refuses a bad row by number (subprocess, fresh SQLite database, as a newcomer runs it)."""
+and refuses a bad row by number (in-process, ``tests.cli``, on a copy of one initialised SQLite database)."""
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,24 +13,13 @@ import pytest
 from engine.services.catalogue.editing import list_entries
 from engine.services.context import EngineContext
 from engine.settings import EngineSettings
-from tests.conftest import ROOT
-
-
-def onewindow(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "webapp.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=300)
-
-
-@pytest.fixture(scope="module")
-def initialised(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    db = tmp_path_factory.mktemp("catalogue_cli") / "ow.db"
-    return db, onewindow("init", "--demo", db=db)
+from tests.cli import Ran
+from tests.cli import onewindow
 
 
 @pytest.fixture
-def db(initialised: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> Path:
-    source, result = initialised
+def db(demo_installation: tuple[Path, Ran], tmp_path: Path) -> Path:
+    source, result = demo_installation
     assert result.returncode == 0, result.stderr
     return Path(shutil.copy(source, tmp_path / "ow.db"))
 
@@ -46,9 +32,8 @@ def _codes(db: Path) -> list[str]:
         ctx.dispose()
 
 
-def test_init_offers_the_sample_hall_once(initialised: tuple[Path, subprocess.CompletedProcess[str]],
-                                          tmp_path: Path) -> None:
-    source, result = initialised
+def test_init_offers_the_sample_hall_once(demo_installation: tuple[Path, Ran], tmp_path: Path) -> None:
+    source, result = demo_installation
     assert "已载入示例事项库：156 个事项（数据说明：示例数据）" in result.stdout
     db = Path(shutil.copy(source, tmp_path / "ow.db"))
     assert len(_codes(db)) >= 150

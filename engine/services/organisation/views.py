@@ -6,9 +6,12 @@ court) from the organ code a catalogue entry names.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import asdict
 from dataclasses import dataclass
 from typing import Any
+from typing import TypeVar
 
 from engine.persistence.repositories import accounts
 from engine.persistence.repositories import organisation as org
@@ -22,6 +25,8 @@ from engine.persistence.repositories.organisation import WindowRow
 from engine.services.context import EngineContext
 from engine.services.organisation.structure import KINDS
 from engine.services.organisation.structure import status_text
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -74,21 +79,31 @@ class StaffView:
 
 
 def organisation_overview(ctx: EngineContext) -> OrganisationView:
-    """Every organ with its departments and posts and their holders, and every window with its clerks."""
+    """Every organ with its departments and posts and their holders, and every window with its clerks.
+
+    Rows are grouped by their parent's key once (linear): the 事项库 entry form renders this for a
+    hall of hundreds of departments and posts, where scanning every list per parent was quadratic.
+    """
     with ctx.uow() as uow:
         organs, departments, posts = org.organs(uow), org.departments(uow), org.posts(uow)
         members, clerks = org.post_members(uow), org.window_clerks(uow)
         windows = org.windows(uow)
-    views = []
-    for organ in organs:
-        own = []
-        for department in (d for d in departments if d.organ_id == organ.id):
-            own.append(DepartmentView(department, tuple(
-                PostView(p, tuple(m for m in members if m.code == p.code))
-                for p in posts if p.department_id == department.id)))
-        views.append(OrganView(organ, tuple(own)))
-    return OrganisationView(tuple(views), tuple(WindowView(w, tuple(c for c in clerks if c.code == w.code))
-                                                for w in windows))
+    departments_of = _grouped(departments, lambda d: d.organ_id)
+    posts_of = _grouped(posts, lambda p: p.department_id)
+    members_of, clerks_of = _grouped(members, lambda m: m.code), _grouped(clerks, lambda c: c.code)
+    views = tuple(OrganView(organ, tuple(
+        DepartmentView(department, tuple(PostView(p, tuple(members_of.get(p.code, ())))
+                                         for p in posts_of.get(department.id, ())))
+        for department in departments_of.get(organ.id, ()))) for organ in organs)
+    return OrganisationView(views, tuple(WindowView(w, tuple(clerks_of.get(w.code, ()))) for w in windows))
+
+
+def _grouped(rows: Iterable[R], key: Callable[[R], Any]) -> dict[Any, list[R]]:
+    """``rows`` by ``key``, each group in the rows' order (the order the pages list them in)."""
+    groups: dict[Any, list[R]] = {}
+    for row in rows:
+        groups.setdefault(key(row), []).append(row)
+    return groups
 
 
 def unit_form_values(ctx: EngineContext, kind: str, code: str) -> dict[str, str] | None:
@@ -109,8 +124,9 @@ def staff_overview(ctx: EngineContext) -> list[StaffView]:
     with ctx.uow() as uow:
         users = accounts.staff_users(uow)
         members, clerks = org.post_members(uow), org.window_clerks(uow)
-    return [StaffView(user, tuple(m.code for m in members if m.user_id == user.id),
-                      tuple(c.code for c in clerks if c.user_id == user.id)) for user in users]
+    posts_of, windows_of = _grouped(members, lambda m: m.user_id), _grouped(clerks, lambda c: c.user_id)
+    return [StaffView(user, tuple(m.code for m in posts_of.get(user.id, ())),
+                      tuple(c.code for c in windows_of.get(user.id, ()))) for user in users]
 
 
 def staff_form_values(ctx: EngineContext, username: str) -> dict[str, str] | None:
