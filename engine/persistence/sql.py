@@ -62,12 +62,12 @@ def stage_insert(uow: UnitOfWork, table: Table, values: dict[str, Any]) -> None:
     entries) are staged, so a step's first write is its case row's optimistic ``UPDATE``: a step
     that lost a race then fails on that check, before it wrote anything else.
     """
-    uow.session.info.setdefault(_STAGED, {}).setdefault(table, []).append(values)
+    uow.info.setdefault(_STAGED, {}).setdefault(table, []).append(values)
 
 
 def staged_rows(uow: UnitOfWork, table: Table) -> list[dict[str, Any]]:
     """The rows staged for ``table`` so far (read-only use: counting what this transaction adds)."""
-    return uow.session.info.get(_STAGED, {}).get(table, [])
+    return uow.info.get(_STAGED, {}).get(table, [])
 
 
 _INSERTS: dict[Table, Any] = {}
@@ -75,7 +75,7 @@ _INSERTS: dict[Table, Any] = {}
 
 def flush_staged(uow: UnitOfWork) -> None:
     """Insert every staged row: one multi-row ``INSERT`` per table, tables in the order first staged."""
-    for table, rows in uow.session.info.pop(_STAGED, {}).items():
+    for table, rows in uow.info.pop(_STAGED, {}).items():
         statement = _INSERTS.get(table)
         if statement is None:  # one per table, built once (a handful of tables stage rows)
             statement = _INSERTS[table] = insert(table)

@@ -137,10 +137,20 @@ def buckets(case: CaseRow) -> tuple[Bucket, ...]:
                                   bool(case.deadline_paused)), case.definition_id, _as_utc(case.received_at))
 
 
+_UPSERTS: dict[tuple[str, str], Any] = {}
+
+
 def _upsert(dialect: str, target: Any, scope: str):  # type: ignore[no-untyped-def]
+    """The counter upsert for ``target``, built once per dialect (a step that moves counters sends it;
+    SQLAlchemy then finds its compiled form without building and hashing a new statement)."""
+    key = (dialect, target.name)
+    cached = _UPSERTS.get(key)
+    if cached is not None:
+        return cached
     statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(target)
-    return statement.on_conflict_do_update(index_elements=[scope, "kind", "key"],
-                                           set_={"n": target.c.n + statement.excluded.n})
+    cached = _UPSERTS[key] = statement.on_conflict_do_update(index_elements=[scope, "kind", "key"],
+                                                             set_={"n": target.c.n + statement.excluded.n})
+    return cached
 
 
 def _split(items: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -79,7 +79,7 @@ def append_history(uow: UnitOfWork, case: CaseRow, **fields: Any) -> dict[str, A
     values.update(fields)
     values["row_hash"] = row_digest(values)
     stage_insert(uow, HISTORY, values)
-    uow.session.info.setdefault(_HEADS, {})[case.id] = (seq, None)
+    uow.info.setdefault(_HEADS, {})[case.id] = (seq, None)
     case.history_seq = seq
     case.history_hash = values["row_hash"]
     return values
@@ -92,7 +92,7 @@ def staged_event_types(uow: UnitOfWork, case_id: int) -> set[str]:
 
 def mark_saved(uow: UnitOfWork, case: CaseRow) -> None:
     """Note that the case was saved with its current chain head (called by ``save_case``)."""
-    heads = uow.session.info.get(_HEADS)
+    heads = uow.info.get(_HEADS)
     if heads is not None and case.id in heads:
         heads[case.id] = (heads[case.id][0], case.history_seq)
 
@@ -104,7 +104,7 @@ def check_chain_heads(uow: UnitOfWork) -> None:
 
     :raise RuntimeError: a bug: the stored chain head would not match the case's rows.
     """
-    heads = uow.session.info.pop(_HEADS, {})
+    heads = uow.info.pop(_HEADS, {})
     stale = sorted(case_id for case_id, (staged, saved) in heads.items() if staged != saved)
     if stale:
         raise RuntimeError(f"history appended to case(s) {stale} after they were last saved")
