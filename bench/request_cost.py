@@ -8,8 +8,8 @@ On a throwaway database (``init``-equivalent: migrations, ``processes/``, demo a
 app in this process (Flask's test client, no HTTP) walks one 食品经营许可 case through /api/v1 as
 ``bench/throughput.py`` does, then asks a signed-in page (the account page). For each request it
 prints the statements sent (``before_cursor_execute``), the transactions begun, the pool checkouts
-(one per unit of work) and an estimate of round trips (on PostgreSQL, statements + 3 per checkout:
-the ``pool_pre_ping`` ``SELECT 1``, ``BEGIN``, and ``COMMIT`` or ``ROLLBACK``). With ``--profile N``
+(one per unit of work), the pool's pings (``SELECT 1``) and an estimate of round trips (on
+PostgreSQL: statements + pings + 2 per checkout, ``BEGIN`` and ``COMMIT`` or ``ROLLBACK``). With ``--profile N``
 it then profiles N more cases (cProfile, top functions by cumulative time). It asserts nothing;
 ``tests/webapp/test_request_cost.py`` holds the counts of the fixed part.
 """
@@ -68,6 +68,13 @@ class Meter:
         event.listen(engine, "commit", lambda conn: self.counts.update(["commit"]))
         event.listen(engine, "rollback", lambda conn: self.counts.update(["rollback"]))
         event.listen(engine.pool, "checkout", lambda *a: self.counts.update(["checkout"]))
+        ping = engine.dialect.do_ping
+
+        def counted_ping(dbapi_connection: Any) -> bool:
+            self.counts["ping"] += 1
+            return bool(ping(dbapi_connection))
+
+        engine.dialect.do_ping = counted_ping
 
     def _statement(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         self.counts["statements"] += 1
@@ -78,10 +85,16 @@ class Meter:
 
 
 def round_trips(counts: Counter[str], postgres: bool) -> int:
-    """Statements, plus on PostgreSQL three per unit of work: the pool's pre-ping, BEGIN, COMMIT or ROLLBACK."""
+    """Statements, plus on PostgreSQL each pool ping and two per unit of work (BEGIN, COMMIT or ROLLBACK)."""
     if not postgres:
         return counts["statements"]
-    return counts["statements"] + 3 * counts["checkout"]
+    return counts["statements"] + counts["ping"] + 2 * counts["checkout"]
+
+
+def line(name: str, counts: Counter[str], postgres: bool) -> str:
+    return (f"  {name:<20} {counts['statements']:3d} statements  {counts['begin']:2d} begins  "
+            f"{counts['checkout']:2d} checkouts  {counts['ping']:2d} pings  "
+            f"{round_trips(counts, postgres):3d} round trips")
 
 
 def app_on(url: str, folder: Path) -> Any:
@@ -149,10 +162,8 @@ def main() -> int:
         for name, _ in requests_of_a_case(app, tokens):
             counts = meter.take()
             total += counts
-            print(f"  {name:<20} {counts['statements']:3d} statements  {counts['begin']:2d} begins  "
-                  f"{counts['checkout']:2d} checkouts  {round_trips(counts, postgres):3d} round trips")
-        print(f"  {'whole case':<20} {total['statements']:3d} statements  {total['begin']:2d} begins  "
-              f"{total['checkout']:2d} checkouts  {round_trips(total, postgres):3d} round trips")
+            print(line(name, counts, postgres))
+        print(line("whole case", total, postgres))
         page = app.test_client()
         page.get("/login")
         with page.session_transaction() as session:
@@ -162,8 +173,7 @@ def main() -> int:
         meter.take()
         page.get("/account")
         counts = meter.take()
-        print(f"  {'page /account':<20} {counts['statements']:3d} statements  {counts['begin']:2d} begins  "
-              f"{counts['checkout']:2d} checkouts  {round_trips(counts, postgres):3d} round trips")
+        print(line("page /account", counts, postgres))
         if args.profile:
             profiler = cProfile.Profile()
             profiler.enable()
