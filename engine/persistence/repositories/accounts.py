@@ -19,7 +19,7 @@ from engine.persistence.records import ApiTokenRecord
 from engine.persistence.records import LoginAttemptRecord
 from engine.persistence.records import UserRecord
 from engine.persistence.records import WebSessionRecord
-from engine.persistence.repositories.organisation import held_codes_by_user
+from engine.persistence.repositories.organisation import held_codes_of
 from engine.persistence.repositories.shared_versions import VERSIONS
 from engine.persistence.sql import connection
 
@@ -195,12 +195,15 @@ def identity_by_token_hash(uow: UnitOfWork, kind: str, token_hash: str,
     exists: the caller then reads the version alone (the version is 0 if it never changed, None
     when no ``version_name`` is asked). Read on every signed-in request and every API
     call, so it is one round trip: the credential joined to its account and to the posts and windows
-    the account holds (one row per post or window), the version as a scalar subquery beside them.
+    the account holds (one row per post or window, read by the account's id, found by a scalar
+    subquery, so the planner never reads anyone else's), the version as a scalar subquery beside them.
     """
     table = SESSIONS if kind == "session" else TOKENS
     extra = ([SESSIONS.c.expires_at, SESSIONS.c.closed_at] if kind == "session"
              else [TOKENS.c.is_revoked, TOKENS.c.last_used_at])
-    held = held_codes_by_user()
+    user_id = (select(USERS.c.id).join(table, USERS.c.username == table.c.username)
+               .where(table.c.token_hash == token_hash).scalar_subquery())
+    held = held_codes_of(user_id)
     version = (select(VERSIONS.c.version).where(VERSIONS.c.name == version_name).scalar_subquery()
                if version_name is not None else literal(None))
     query = (select(version.label("shared_version"), table.c.id.label("credential_id"), *extra,
