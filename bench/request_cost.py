@@ -182,7 +182,7 @@ def main() -> int:
                     pass
             profiler.disable()
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("COST_SORT", "cumulative")).print_stats(45)
             print(out.getvalue())
         ctx.dispose()
     return 0
