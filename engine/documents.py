@@ -10,6 +10,8 @@ title is matter data (``engine/definitions/facts.py``), given to the template as
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import date
 from datetime import datetime
@@ -67,13 +69,32 @@ def show(value: Any) -> str:
     return str(value)
 
 
+#: Environments by the exact document templates of a bundle, so each template compiles once per
+#: process instead of on every document issued (compiling one cost about as much as the rest of the step).
+_ENVIRONMENTS: OrderedDict[frozenset[tuple[str, str]], SandboxedEnvironment] = OrderedDict()
+_ENVIRONMENTS_KEPT = 32
+_ENVIRONMENTS_LOCK = threading.Lock()
+
+
 def _environment(files: Mapping[str, str]) -> SandboxedEnvironment:
+    """The environment of these templates, shared by every render of the same texts (keyed by the
+    texts themselves, so a redeployed bundle with changed templates gets a new one)."""
     templates = {name[len(DOCUMENTS_PREFIX):]: text for name, text in files.items()
                  if name.startswith(DOCUMENTS_PREFIX)}
+    key = frozenset(templates.items())
+    with _ENVIRONMENTS_LOCK:
+        env = _ENVIRONMENTS.get(key)
+        if env is not None:
+            _ENVIRONMENTS.move_to_end(key)
+            return env
     env = SandboxedEnvironment(loader=DictLoader(templates), autoescape=True, undefined=Undefined)
     env.filters["cndate"] = chinese_date
     env.filters["cndatetime"] = chinese_datetime
     env.filters["show"] = show
+    with _ENVIRONMENTS_LOCK:
+        _ENVIRONMENTS[key] = env
+        while len(_ENVIRONMENTS) > _ENVIRONMENTS_KEPT:
+            _ENVIRONMENTS.popitem(last=False)
     return env
 
 

@@ -19,13 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask import request
 from flask import send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.clock import Clock
 from engine.services.accounts import DEMO_PASSWORD
-from engine.services.calendar import refresh_calendar
 from engine.services.calendar import reload_calendar
 from engine.services.context import EngineContext
 from engine.settings import EngineSettings
@@ -124,7 +122,6 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     except Exception:  # noqa: BLE001 - a database not yet initialised still serves; init seeds the calendar
         app.logger.warning("calendar tables not readable; using the bundled State Council calendar")
     app.extensions["onewindow"] = ctx
-    app.before_request(lambda: _refresh_shared_state(app, ctx))
     input_guard.init_app(app)
     errors.register(app)
     china_time.init_app(app)
@@ -142,16 +139,6 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
 def _case_no(number: str | None) -> str:
     """A 办件编号 as pages show it; a draft has none until it is submitted."""
     return number or DRAFT_NUMBER_LABEL
-
-
-def _refresh_shared_state(app: Flask, ctx: EngineContext) -> None:
-    """Pick up a calendar change another process (worker, CLI) made: one single-row read per request."""
-    if request.endpoint == "static":
-        return
-    try:
-        refresh_calendar(ctx)
-    except Exception:  # noqa: BLE001 - the request's own queries report an unreachable database properly
-        app.logger.warning("calendar version not readable", exc_info=True)
 
 
 def _favicon():  # type: ignore[no-untyped-def]

@@ -19,10 +19,10 @@ from flask import session
 from flask import url_for
 
 from engine.actors import Actor
-from engine.services.accounts import actor_for_session
 from engine.services.accounts import close_session
 from engine.services.accounts import open_session
 from engine.services.context import EngineContext
+from engine.services.request_start import start_request
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 STAFF_GROUPS_EXCLUDED = {"applicant"}
@@ -49,13 +49,30 @@ def _check_csrf() -> None:
         abort(400, description="CSRF 校验失败：页面已过期或请求来源不可信，请刷新页面后重试")
 
 
-def _load_actor() -> None:
-    g.actor = None
-    token = session.get("sid")
-    if token:
-        g.actor = actor_for_session(engine(), token)
-        if g.actor is None:
-            session.clear()
+def bearer_token() -> str:
+    """The token of an ``Authorization: Bearer …`` header ("" for none or another scheme)."""
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _start_request() -> None:
+    """Who asks (the session's actor; on the API, the bearer token's) and the calendar version, read
+    together in one unit of work (``request_start``); static files skip it."""
+    g.actor = g.token_actor = None
+    if request.endpoint == "static":
+        return
+    session_token = session.get("sid") or ""
+    api_token = bearer_token() if request.path.startswith("/api/") else ""
+    if not session_token and not api_token:
+        try:
+            start_request(engine())
+        except Exception:  # noqa: BLE001 - the request's own queries report an unreachable database properly
+            current_app.logger.warning("calendar version not readable", exc_info=True)
+        return
+    started = start_request(engine(), session_token=session_token, api_token=api_token)
+    g.actor, g.token_actor = started.session_actor, started.token_actor
+    if session_token and g.actor is None:
+        session.clear()
 
 
 def _headers(response: Any) -> Any:
@@ -70,7 +87,7 @@ def _headers(response: Any) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    app.before_request(_load_actor)
+    app.before_request(_start_request)
     app.before_request(_check_csrf)
     app.after_request(_headers)
     app.jinja_env.globals["csrf_token"] = csrf_token

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from sqlalchemy import Engine
 from sqlalchemy import create_engine
 from sqlalchemy import event
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
@@ -64,7 +65,42 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
                 conn.connection.dbapi_connection.isolation_level = ""
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
+    _ping_when_idle(engine)
+    return engine
+
+
+#: A pooled PostgreSQL connection idle for longer than this is pinged before use (seconds).
+PING_AFTER_IDLE_S = 5.0
+_CHECKED_IN = "onewindow_checked_in_at"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """``pool_pre_ping``, but only for a connection that sat in the pool a while.
+
+    The pre-ping (a ``SELECT 1`` at every checkout) was one round trip in every unit of work, and a
+    request has several. A connection given back moments ago is alive unless the server went away
+    in those moments; one idle longer is pinged as before, so a restarted or failed-over database,
+    or a connection a firewall dropped overnight, is still replaced unseen. A server lost within
+    ``PING_AFTER_IDLE_S`` of a connection's last use fails that one statement as a disconnect, which
+    invalidates the pool: the next request reconnects.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record):  # type: ignore[no-untyped-def]
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy):  # type: ignore[no-untyped-def]
+        since = record.info.get(_CHECKED_IN)
+        if since is not None and time.monotonic() - since < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            if engine.dialect.is_disconnect(exc, dbapi_connection, None):
+                raise InvalidatePoolError() from exc  # the pool reconnects, as the pre-ping did
+            raise
 
 
 def begin_immediate(conn: Connection) -> bool:

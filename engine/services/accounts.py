@@ -29,10 +29,12 @@ from engine.persistence.conflicts import translate_conflicts
 from engine.persistence.conflicts import translate_duplicates
 from engine.persistence.repositories import accounts as stored
 from engine.persistence.repositories import sign_ins
+from engine.persistence.repositories.accounts import Identity
 from engine.persistence.repositories.accounts import NewUser
 from engine.persistence.repositories.accounts import UserRow
 from engine.services.context import EngineContext
 from engine.services.organisation.groups import user_groups
+from engine.services.organisation.vocabulary import groups_of
 from engine.settings import PasswordHashing
 
 if TYPE_CHECKING:
@@ -323,26 +325,40 @@ TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
 def actor_for_token(ctx: EngineContext, token: str) -> Actor | None:
-    """The token's actor (read-only), then its use noted at most once a minute in a short write of
-    its own, which may lose to a concurrent one without failing the request."""
+    """The token's actor (read-only, one statement), then its use noted as ``actor_of_token`` says."""
     with ctx.uow() as uow:
-        record = stored.api_token(uow, _token_hash(token))
-        if record is None or record.is_revoked:
-            return None
-        user = stored.user_by_username(uow, record.username)
-        if user is None or not user.is_active:
-            return None
-        actor = _actor_of(uow, user)
+        _, identity = stored.identity_by_token_hash(uow, "token", _token_hash(token))
+    return actor_of_token(ctx, identity)
+
+
+def actor_of_token(ctx: EngineContext, identity: Identity | None) -> Actor | None:
+    """The actor of a token found by ``stored.identity_by_token_hash`` (None: unknown, revoked, or the
+    account disabled), then its use noted at most once a minute in a short write of its own, which
+    may lose to a concurrent one without failing the request."""
+    if identity is None or identity.is_revoked:
+        return None
+    actor = _identity_actor(identity)
+    if actor is None:
+        return None
     now = ctx.clock.now()
-    if record.last_used_at is not None and record.last_used_at >= now - TOKEN_USE_RESOLUTION:
+    if identity.last_used_at is not None and identity.last_used_at >= now - TOKEN_USE_RESOLUTION:
         return actor
     try:
         with ctx.uow(write=True) as uow, translate_conflicts():
-            stored.touch_api_token(uow, record.id, now, unless_since=now - TOKEN_USE_RESOLUTION)
+            stored.touch_api_token(uow, identity.credential_id, now, unless_since=now - TOKEN_USE_RESOLUTION)
             uow.commit()
     except ConcurrentUpdate:
         pass  # another request noted the use at the same moment
     return actor
+
+
+def _identity_actor(identity: Identity) -> Actor | None:
+    """The actor with the groups the organisation gives the account now (as ``_actor_of``)."""
+    user = identity.user
+    if not user.is_active:
+        return None
+    return Actor(user.username, user.display_name, groups_of(user.groups, identity.post_codes, identity.window_kinds),
+                 user.department)
 
 
 # -- web sessions --------------------------------------------------------------------------------
@@ -363,11 +379,23 @@ def open_session(ctx: EngineContext, actor: Actor) -> str:
 def actor_for_session(ctx: EngineContext, token: str) -> Actor | None:
     """The signed-in actor, or None once the session was closed, expired or the account disabled."""
     with ctx.uow() as uow:
-        record = stored.web_session(uow, _token_hash(token))
-        if record is None or record.closed_at is not None or record.expires_at <= ctx.clock.now():
-            return None
-        user = stored.user_by_username(uow, record.username)
-        return _actor_of(uow, user) if user is not None and user.is_active else None
+        _, identity = stored.identity_by_token_hash(uow, "session", _token_hash(token))
+    return actor_of_session(ctx, identity)
+
+
+def actor_of_session(ctx: EngineContext, identity: Identity | None) -> Actor | None:
+    """The actor of a session found by ``stored.identity_by_token_hash``: None once it was closed,
+    expired or its account disabled."""
+    if identity is None or identity.closed_at is not None or identity.expires_at is None or \
+            identity.expires_at <= ctx.clock.now():
+        return None
+    return _identity_actor(identity)
+
+
+def token_hash(token: str) -> str:
+    """How sessions and API tokens are stored and looked up: by the SHA-256 of the random token (an
+    index lookup; the tokens carry 256 random bits, so no slow hash is needed)."""
+    return _token_hash(token)
 
 
 def close_session(ctx: EngineContext, token: str) -> None:

@@ -106,6 +106,12 @@ def refresh_calendar(ctx: EngineContext) -> bool:
     when nothing changed). Called at the start of every request and every timer poll."""
     with ctx.uow() as uow:
         version = shared_version(uow, CALENDAR_VERSION)
+    return refresh_calendar_to(ctx, version)
+
+
+def refresh_calendar_to(ctx: EngineContext, version: int) -> bool:
+    """Reload the calendar if ``version`` (the stored ``CALENDAR_VERSION``, read by the caller together
+    with what else it needed, ``request_start``) is not the one this process holds."""
     if version == ctx.calendar_version:
         return False
     reload_calendar(ctx)

@@ -23,8 +23,7 @@ def _require_visible(ctx: EngineContext, case_id: int, actor: Actor) -> None:
 
 
 def claim_task(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) -> TaskView:
-    _require_visible(ctx, case_id, actor)
-    return tasks.claim_task(ctx, case_id, task_uuid, actor)
+    return tasks.claim_task(ctx, case_id, task_uuid, actor, check_visible=True)  # one unit of work
 
 
 def release_task(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) -> TaskView:

@@ -43,6 +43,7 @@ from engine.runtime.case import CaseRuntime
 from engine.runtime.failures import CompletionFailed
 from engine.runtime.spiff.state_changes import capture
 from engine.runtime.spiff.timer_clock import clock_bound
+from engine.services.access import visible_case
 from engine.services.cases import case_view
 from engine.services.cases import load_runtime
 from engine.services.cases import submit_draft
@@ -239,9 +240,16 @@ def _record_and_commit(uow: UnitOfWork, case: CaseRow, row: TaskRow, event_type:
     return TaskView.of(row, case)
 
 
-def claim_task(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor) -> TaskView:
-    """Take an open task of one of the actor's groups; the first of two racing claims wins."""
+def claim_task(ctx: EngineContext, case_id: int, task_uuid: str, actor: Actor, *,
+               check_visible: bool = False) -> TaskView:
+    """Take an open task of one of the actor's groups; the first of two racing claims wins.
+
+    :param check_visible: first apply the rule of reading the case (``access.visible_case``), in the
+        same unit of work: a case the actor does not see is "not found" (``task_actions``).
+    """
     with ctx.uow() as uow, translate_conflicts():
+        if check_visible:
+            visible_case(uow, case_id, actor)
         case, row = _open_row(uow, case_id, task_uuid)
         if not may_work(row.groups, actor, (case.owner_id, case.started_by)):
             raise NotAllowed(f"您无权办理“{row.name}”")

@@ -31,7 +31,6 @@ from engine.services import deadline_views as legal_views
 from engine.services import service_of_documents
 from engine.services import task_actions
 from engine.services import tasks
-from engine.services.accounts import actor_for_token
 from engine.services.applications import file_application
 from engine.services.deploy import list_matters
 from engine.services.deploy import matter_guide
@@ -69,11 +68,8 @@ def _authenticate():  # type: ignore[no-untyped-def]
     g.api_actor = None
     if request.endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
         return None
-    header = request.headers.get("Authorization", "")
-    if header:
-        scheme, _, token = header.strip().partition(" ")
-        token = token.strip()
-        actor = actor_for_token(engine(), token) if scheme.lower() == "bearer" and token else None
+    if request.headers.get("Authorization", ""):
+        actor = g.get("token_actor")  # looked up with the session and calendar (webapp.security)
         if actor is None:
             return _unauthorized()
         g.api_actor = actor

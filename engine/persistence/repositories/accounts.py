@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy import insert
+from sqlalchemy import literal
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
@@ -18,6 +19,8 @@ from engine.persistence.records import ApiTokenRecord
 from engine.persistence.records import LoginAttemptRecord
 from engine.persistence.records import UserRecord
 from engine.persistence.records import WebSessionRecord
+from engine.persistence.repositories.organisation import held_codes_of
+from engine.persistence.repositories.shared_versions import VERSIONS
 from engine.persistence.sql import connection
 
 if TYPE_CHECKING:
@@ -162,6 +165,64 @@ def web_session(uow: UnitOfWork, token_hash: str) -> WebSessionRow | None:
 def close_web_session(uow: UnitOfWork, session_id: int, now: datetime) -> None:
     connection(uow).execute(update(SESSIONS).where(SESSIONS.c.id == session_id, SESSIONS.c.closed_at.is_(None))
                             .values(closed_at=now))
+
+
+# -- the request's sign-in lookup ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A browser session or API token found by its hash, with its account and what the account holds
+    now (active posts' codes, active windows' kinds): everything a request needs to know who asks."""
+
+    credential_id: int
+    user: UserRow
+    post_codes: tuple[str, ...]
+    window_kinds: tuple[str, ...]
+    #: API tokens only.
+    is_revoked: bool = False
+    last_used_at: datetime | None = None
+    #: Browser sessions only.
+    expires_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+def identity_by_token_hash(uow: UnitOfWork, kind: str, token_hash: str,
+                           version_name: str | None = None) -> tuple[int | None, Identity | None]:
+    """(the shared version ``version_name``, the session or token ``token_hash`` names) in one statement.
+
+    ``kind`` is ``"session"`` or ``"token"``. Both are None when no such credential (or its account)
+    exists: the caller then reads the version alone (the version is 0 if it never changed, None
+    when no ``version_name`` is asked). Read on every signed-in request and every API
+    call, so it is one round trip: the credential joined to its account and to the posts and windows
+    the account holds (one row per post or window, read by the account's id, found by a scalar
+    subquery, so the planner never reads anyone else's), the version as a scalar subquery beside them.
+    """
+    table = SESSIONS if kind == "session" else TOKENS
+    extra = ([SESSIONS.c.expires_at, SESSIONS.c.closed_at] if kind == "session"
+             else [TOKENS.c.is_revoked, TOKENS.c.last_used_at])
+    user_id = (select(USERS.c.id).join(table, USERS.c.username == table.c.username)
+               .where(table.c.token_hash == token_hash).scalar_subquery())
+    held = held_codes_of(user_id)
+    version = (select(VERSIONS.c.version).where(VERSIONS.c.name == version_name).scalar_subquery()
+               if version_name is not None else literal(None))
+    query = (select(version.label("shared_version"), table.c.id.label("credential_id"), *extra,
+                    *[column.label(f"user_{column.name}") for column in USERS.c],
+                    held.c.code.label("held_code"), held.c.kind.label("held_kind"), held.c.is_post.label("held_post"))
+             .select_from(table.join(USERS, USERS.c.username == table.c.username)
+                          .outerjoin(held, held.c.user_id == USERS.c.id))
+             .where(table.c.token_hash == token_hash))
+    rows = connection(uow).execute(query).mappings().all()
+    if not rows:
+        return None, None
+    first = rows[0]
+    user = UserRow(**{column.name: first[f"user_{column.name}"] for column in USERS.c})
+    posts = tuple(row["held_code"] for row in rows if row["held_code"] is not None and row["held_post"])
+    windows = tuple(row["held_kind"] for row in rows if row["held_code"] is not None and not row["held_post"])
+    identity = Identity(first["credential_id"], user, posts, windows, **{column.name: first[column.name]
+                                                                       for column in extra})
+    found = first["shared_version"]
+    return (int(found or 0) if version_name is not None else None), identity
 
 
 # -- staff administration ------------------------------------------------------------------------

@@ -265,6 +265,27 @@ def windows_of_user(uow: UnitOfWork, user_id: int) -> list[WindowRow]:
     return _rows(uow, query, WindowRow)
 
 
+def held_codes_of(user_id: Any) -> Any:
+    """A subquery of (user_id, code, kind, is_post): the active posts and windows ``user_id`` holds.
+
+    The same rule as ``held_codes``, for joining to a person read in the same statement (the
+    request's sign-in lookup, ``accounts.identity_by_token_hash``). ``user_id`` may be an SQL
+    expression (a scalar subquery): it filters each branch, so only that person's rows are read.
+    """
+    posts = (select(MEMBERS.c.user_id.label("user_id"), POSTS.c.code.label("code"), POSTS.c.kind.label("kind"),
+                    literal(1).label("is_post"))
+             .join(POSTS, MEMBERS.c.post_id == POSTS.c.id)
+             .join(DEPARTMENTS, DEPARTMENTS.c.id == POSTS.c.department_id)
+             .join(ORGANS, ORGANS.c.id == DEPARTMENTS.c.organ_id)
+             .where(MEMBERS.c.user_id == user_id, POSTS.c.is_active.is_(True), DEPARTMENTS.c.is_active.is_(True),
+                    ORGANS.c.is_active.is_(True)))
+    windows = (select(CLERKS.c.user_id.label("user_id"), WINDOWS.c.code.label("code"), WINDOWS.c.kind.label("kind"),
+                      literal(0).label("is_post"))
+               .join(WINDOWS, CLERKS.c.window_id == WINDOWS.c.id)
+               .where(CLERKS.c.user_id == user_id, WINDOWS.c.is_active.is_(True)))
+    return posts.union_all(windows).subquery("held")
+
+
 def held_codes(uow: UnitOfWork, user_id: int) -> tuple[list[str], list[str]]:
     """(codes of the active posts, kinds of the active windows) a person holds, in one round trip.
 
