@@ -146,10 +146,14 @@ def walk(ctx: EngineContext, case_id: int, until: str | None) -> None:
     """Complete the food permit's open tasks in order until ``until`` is the open one (None: to the end)."""
     roles = {"apply": "applicant", "rc_check": "window", "review": "review", "approve": "chief",
              "dl_pickup": "window", "dl_rating": "applicant"}
-    for element in FOOD_STEPS:
-        from engine.services.casework import case_projection
+    from engine.errors import CaseNotFound
+    from engine.services.casework import case_projection
 
-        view = case_projection(ctx, case_id, actor(ctx, "supervisor"))
+    for element in FOOD_STEPS:
+        try:
+            view = case_projection(ctx, case_id, actor(ctx, "supervisor"))
+        except CaseNotFound:  # a draft (not yet submitted) is its applicant's alone
+            view = case_projection(ctx, case_id, actor(ctx, "applicant"))
         open_ids = [t.element_id for t in view.open_tasks]
         if until in open_ids or not open_ids:
             return
