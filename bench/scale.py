@@ -57,7 +57,6 @@ logging.getLogger("spiff").propagate = False
 
 from sqlalchemy import create_engine  # noqa: E402
 from sqlalchemy import func  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
@@ -213,23 +212,42 @@ def load_template(conn: Any, case_id: int) -> Template:
 
 
 def clone_batch(conn: Any, templates: list[Template], first_id: int, count: int, serial: int) -> None:
-    """``count`` copies with ids from ``first_id``; numbers and names from ``serial`` on (never reused)."""
-    cases, tasks, history, deadlines, documents = [], [], [], [], []
+    """``count`` copies with ids from ``first_id``; numbers and names from ``serial`` on (never reused).
+
+    Written with PostgreSQL ``COPY`` (one stream per table) in the caller's transaction: an ``INSERT``
+    of the same rows costs several times as much, which at 100k cases is the difference between
+    minutes and half an hour.
+    """
+    rows: dict[str, list[dict[str, Any]]] = {"cases": [], "human_tasks": [], "history_events": [],
+                                             "case_deadlines": [], "documents": []}
     for offset in range(count):
         n = serial + offset
         template = templates[n % len(templates)]
         case_id = first_id + offset
         number = f"{template.case['case_number'][:31]}{20240101 + n // 10000:08d}{n % 10000:04d}"
-        cases.append({**template.case, "id": case_id, "case_number": number, "title": f"玄武区第{n}号面馆"})
-        tasks += [{**row, "case_id": case_id} for row in template.tasks]
-        history += [{**row, "case_id": case_id} for row in template.history]
-        deadlines += [{**row, "case_id": case_id} for row in template.deadlines]
-        documents += [{**row, "case_id": case_id, "document_no": f"C{n:07d}-{row['document_no']}"[:64]}
-                      for row in template.documents]
-    conn.execute(insert(CASES), cases)
-    for table, rows in ((TASKS, tasks), (HISTORY, history), (DEADLINES, deadlines), (DOCUMENTS, documents)):
-        if rows:
-            conn.execute(insert(table), rows)
+        rows["cases"].append({**template.case, "id": case_id, "case_number": number, "title": f"玄武区第{n}号面馆",
+                              **copied_facts(template.case, n)})
+        rows["human_tasks"] += [{**row, "case_id": case_id} for row in template.tasks]
+        rows["history_events"] += [{**row, "case_id": case_id} for row in template.history]
+        rows["case_deadlines"] += [{**row, "case_id": case_id} for row in template.deadlines]
+        rows["documents"] += [{**row, "case_id": case_id, "document_no": f"C{n:07d}-{row['document_no']}"[:64]}
+                              for row in template.documents]
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor:
+        for table, found in rows.items():
+            if not found:
+                continue
+            names = list(found[0])
+            with cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+                for row in found:
+                    copy.write_row([row[name] for name in names])
+
+
+def copied_facts(case: dict[str, Any], n: int) -> dict[str, Any]:
+    """The case facts kept on the row for search (统一社会信用代码), made unique per copy like its number."""
+    if not case.get("credit_code"):
+        return {}
+    return {"credit_code": f"{case['credit_code'][:10]}{n:07d}X"[:18]}
 
 
 def seed_to(url: str, templates: list[Template], target: int, state: dict[str, int]) -> float:

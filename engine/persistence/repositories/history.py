@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlalchemy import select
 
+from engine.case_facts import facts_of_row
 from engine.history import GENESIS_HASH
 from engine.history import row_digest
 from engine.persistence.records import CaseRecord
@@ -82,6 +83,9 @@ def append_history(uow: UnitOfWork, case: CaseRow, **fields: Any) -> dict[str, A
     uow.session.info.setdefault(_HEADS, {})[case.id] = (seq, None)
     case.history_seq = seq
     case.history_hash = values["row_hash"]
+    # Facts a submitted form carries move onto the case row, written by the same save (``save_case``).
+    for name, value in facts_of_row(values["event_type"], values["data_after"]).items():
+        setattr(case, name, value)
     return values
 
 
