@@ -89,6 +89,10 @@ class AuditCasePage:
         return self.replay.state.seq if self.replay is not None else 0
 
     @property
+    def rows_per_page(self) -> int:
+        return AUDIT_PAGE_ROWS
+
+    @property
     def first_seq(self) -> int:
         """The seq of this page's first row."""
         return (self.page - 1) * AUDIT_PAGE_ROWS + 1

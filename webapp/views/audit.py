@@ -32,7 +32,6 @@ from engine.services.audit import matter_diagram
 from engine.services.audit import mining_events
 from engine.services.audit import require_auditor
 from engine.services.audit import verify_history
-from engine.services.audit_pages import AUDIT_PAGE_ROWS
 from engine.services.audit_pages import ReplayStep
 from engine.services.audit_pages import audit_case_check
 from engine.services.audit_pages import audit_case_page
@@ -218,7 +217,7 @@ def case(case_id: int):  # type: ignore[no-untyped-def]
     return render_template(
         "audit/case.html", s=page.summary, history=page.history, diagram=page.diagram,
         seq=page.seq, total=page.total, page=page.page, pages=page.pages, first_seq=page.first_seq,
-        rows_per_page=AUDIT_PAGE_ROWS, state=state, replay_error=page.replay_error,
+        rows_per_page=page.rows_per_page, state=state, replay_error=page.replay_error,
         state_json=json.dumps(state, ensure_ascii=False, default=str) if state else "",
         check=page.check, documents=page.documents, people=page.people, describe=describe,
         state_name=_state_name, deadline_states=DEADLINE_STATES)
