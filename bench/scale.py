@@ -14,7 +14,7 @@ What it does, in one run, for each size on a throwaway PostgreSQL database of it
    numbers and names), 5% at the window, 15% with the reviewer, 80% finished, in batches of 2,000
    cases per transaction, then ``rebuild_counters`` for the statistics; it prints how long that took;
 4. serves each database with gunicorn as ``onewindow serve`` starts it (2 workers, gthread), all at
-   once; then, page by page, 4 clients at a time send ``--requests`` timed requests per size (after 3
+   once; then, page by page, 4 clients at a time send ``--requests`` timed requests per size (after 8
    warm-up requests) in rounds that alternate between the sizes, so load from other processes on a
    shared machine falls on every size alike; it prints p50/p95/p99 in ms and each p95's growth.
 
@@ -85,7 +85,9 @@ CASES, TASKS, HISTORY = CaseRecord.__table__, HumanTaskRecord.__table__, History
 DEADLINES, DOCUMENTS = CaseDeadlineRecord.__table__, DocumentRecord.__table__
 BATCH = 2000
 CONCURRENCY = 4
-WARMUP = 3
+#: Untimed requests per page and size first: enough that both gunicorn workers have served each page
+#: (the audit page's chain checkpoint is per process).
+WARMUP = 8
 TARGET_P95_MS = 50.0
 TARGET_GROWTH = 1.5
 AUDIT_EVENTS = 1000
@@ -396,6 +398,8 @@ def pages(port: int, ctx_url: str, ids: dict[str, Any]) -> list[Page]:
         Page("API search by number", lambda n: "/api/v1/cases?q=" + numbers[picks[n % 4096]], tokens["supervisor"]),
         Page("API search by name", lambda n: "/api/v1/cases?q=" + quote(f"第{serials[picks[n % 4096]]}号面馆"),
              tokens["supervisor"]),
+        Page("API search by 统一社会信用代码", lambda n: "/api/v1/cases?q=" + ids["credit_codes"][picks[n % 4096]],
+             tokens["supervisor"]),
     ]
 
 
@@ -404,12 +408,12 @@ def sample_ids(url: str) -> dict[str, Any]:
     engine = create_engine(normalize_url(url))
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text("SELECT id, case_number, title FROM cases WHERE title LIKE '玄武区第%' "
-                                     "ORDER BY random() LIMIT 4096")).all()
+            rows = conn.execute(text("SELECT id, case_number, title, credit_code FROM cases "
+                                     "WHERE title LIKE '玄武区第%' ORDER BY random() LIMIT 4096")).all()
     finally:
         engine.dispose()
     return {"case_ids": [r[0] for r in rows], "numbers": [r[1] for r in rows],
-            "serials": [int(re.sub(r"\D", "", r[2])) for r in rows]}
+            "serials": [int(re.sub(r"\D", "", r[2])) for r in rows], "credit_codes": [r[3] for r in rows]}
 
 
 @dataclass
