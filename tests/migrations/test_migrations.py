@@ -189,8 +189,9 @@ def test_case_facts_are_filled_from_history_and_ratings_counted(empty_url: str) 
     now = "2025-09-26 02:00:00+00:00"
     try:
         with engine.begin() as conn:
-            conn.execute(text("INSERT INTO process_definitions (id, matter_code, version, content_hash, files_json, "
-                              "metadata_json, deployed_at, deployed_by) VALUES (1, 'm', 1, 'h', '{}', '{}', :now, 'd')"),
+            conn.execute(text("INSERT INTO process_definitions (id, matter_code, version, content_hash, "
+                              "files_json, metadata_json, deployed_at, deployed_by) "
+                              "VALUES (1, 'm', 1, 'h', '{}', '{}', :now, 'd')"),
                          {"now": now})
             for case_id in (1, 2):
                 conn.execute(text("INSERT INTO cases (id, case_number, definition_id, matter_code, status, title, "
@@ -204,7 +205,8 @@ def test_case_facts_are_filled_from_history_and_ratings_counted(empty_url: str) 
                 conn.execute(text("INSERT INTO history_events (case_id, seq, occurred_at, event_type, actor_id, "
                                   "actor_role, element_id, element_name, task_uuid, from_state, to_state, data_after, "
                                   "prev_hash, row_hash) VALUES (:case, :seq, :now, 'form_submitted', 'a', '', '', '', "
-                                  "'', '', '', :data, '', '')"), {"case": case_id, "seq": seq, "data": data, "now": now})
+                                  "'', '', '', :data, '', '')"),
+                             {"case": case_id, "seq": seq, "data": data, "now": now})
         upgrade_database(empty_url, "readpath_1")
         with engine.connect() as conn:
             facts = conn.execute(text("SELECT id, rating, credit_code FROM cases ORDER BY id")).all()
