@@ -57,6 +57,8 @@ class CaseRecord(Base):
         Index("ix_cases_case_number_trgm", "case_number", postgresql_using="gin",
               postgresql_ops={"case_number": "gin_trgm_ops"}),
         Index("ix_cases_title_trgm", "title", postgresql_using="gin", postgresql_ops={"title": "gin_trgm_ops"}),
+        Index("ix_cases_credit_code_trgm", "credit_code", postgresql_using="gin",
+              postgresql_ops={"credit_code": "gin_trgm_ops"}),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -98,6 +100,10 @@ class CaseRecord(Base):
     deadline_promised_due: Mapped[date | None] = mapped_column(Date)
     deadline_closed_on: Mapped[date | None] = mapped_column(Date)
     deadline_paused: Mapped[bool] = mapped_column(default=False, server_default="0")
+    #: Facts of submitted forms that lists, search and the hall's figures read (``engine.case_facts``):
+    #: the latest 好差评 level and the applicant's 统一社会信用代码, set with the history row that carries them.
+    rating: Mapped[str | None] = mapped_column(String(32))
+    credit_code: Mapped[str] = mapped_column(String(18), default="", server_default="")
 
     __mapper_args__ = {"version_id_col": lock_version}
 

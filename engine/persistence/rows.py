@@ -55,6 +55,10 @@ class CaseRow:
     counted: Any = None
     #: HMAC of the chain head (``engine.history.head_mac``); None when no history key is configured.
     history_mac: str | None = None
+    #: The latest 好差评 level and 统一社会信用代码 submitted on the case (``engine.case_facts``), moved by
+    #: ``append_history`` with the row that submitted them.
+    rating: str | None = None
+    credit_code: str = ""
 
 
 @dataclass(slots=True)

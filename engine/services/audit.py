@@ -45,6 +45,8 @@ from engine.persistence.repositories.definitions import definition
 from engine.persistence.repositories.history import SnapshotRow
 from engine.persistence.repositories.history import history_for_export
 from engine.persistence.repositories.history import history_of_case
+from engine.persistence.repositories.history import history_of_types
+from engine.persistence.repositories.history import history_page
 from engine.persistence.repositories.history import snapshot_before
 from engine.persistence.repositories.organisation import append_audit
 from engine.persistence.rows import CaseRow
@@ -80,38 +82,42 @@ def _fields(row: HistoryRow) -> dict[str, Any]:
     return {name: getattr(row, name) for name in HASHED_FIELDS}
 
 
-def check_chain(case: CaseRow, rows: Sequence[HistoryRow], history_key: str = "") -> ChainCheck:
+def check_chain(case: CaseRow, rows: Sequence[HistoryRow], history_key: str = "", *, first_seq: int = 1,
+                previous: str = GENESIS_HASH) -> ChainCheck:
     """Recompute one case's chain; the first broken link names the row that was tampered with.
 
     With a history key, the case's head must also carry the key's signature: a chain recomputed
     from any row on (all hashes consistent again) no longer matches it.
+
+    :param first_seq: the seq of ``rows[0]`` when rows before it were verified already, ``previous``
+        the hash of the row before it (``services.audit_chain`` checks only what is new).
     """
-    previous = GENESIS_HASH
-    for expected_seq, row in enumerate(rows, start=1):
+    total = first_seq - 1 + len(rows)
+    for expected_seq, row in enumerate(rows, start=first_seq):
         if row.seq != expected_seq:
             kind = "删除" if row.seq > expected_seq else "插入"
-            return ChainCheck(case.id, case.case_number, False, len(rows), expected_seq,
+            return ChainCheck(case.id, case.case_number, False, total, expected_seq,
                               f"第 {expected_seq} 条记录缺失或序号异常（疑似{kind}）")
         if row.prev_hash != previous:
-            return ChainCheck(case.id, case.case_number, False, len(rows), row.seq,
+            return ChainCheck(case.id, case.case_number, False, total, row.seq,
                               f"第 {row.seq} 条记录与上一条的哈希链接不一致（之前的记录被删除、插入或修改）")
         if row_digest(_fields(row)) != row.row_hash:
-            return ChainCheck(case.id, case.case_number, False, len(rows), row.seq,
+            return ChainCheck(case.id, case.case_number, False, total, row.seq,
                               f"第 {row.seq} 条记录的内容与其哈希不符（记录被修改）")
         previous = row.row_hash
-    if case.history_seq != len(rows) or (case.history_hash or GENESIS_HASH) != previous:
-        return ChainCheck(case.id, case.case_number, False, len(rows), len(rows) + 1,
-                          f"办件记载共 {case.history_seq} 条记录，实有 {len(rows)} 条（末尾记录被删除或追加）")
-    if history_key and rows:
+    if case.history_seq != total or (case.history_hash or GENESIS_HASH) != previous:
+        return ChainCheck(case.id, case.case_number, False, total, total + 1,
+                          f"办件记载共 {case.history_seq} 条记录，实有 {total} 条（末尾记录被删除或追加）")
+    if history_key and total:
         if case.history_mac is None:
-            return ChainCheck(case.id, case.case_number, False, len(rows), len(rows),
+            return ChainCheck(case.id, case.case_number, False, total, total,
                               "记录链头没有签名（签名被清除，或为启用签名密钥前的旧记录："
                               "核验无误后可运行 onewindow verify --sign-unsigned 补签）")
         if not hmac.compare_digest(case.history_mac, head_mac(history_key, case.id, case.history_seq,
                                                                case.history_hash)):
-            return ChainCheck(case.id, case.case_number, False, len(rows), len(rows),
+            return ChainCheck(case.id, case.case_number, False, total, total,
                               "记录链头的签名不符：整条办理记录或链头被改写（或签名密钥与写入时不同）")
-    return ChainCheck(case.id, case.case_number, True, len(rows))
+    return ChainCheck(case.id, case.case_number, True, total)
 
 
 def verify_history(ctx: EngineContext, case_id: int | None = None) -> list[ChainCheck]:
@@ -294,38 +300,58 @@ def replay_case(ctx: EngineContext, case_id: int, upto_seq: int) -> ReplayState:
     Submitted forms are re-applied by element (the n-th submission for an element goes to the
     n-th ready occurrence), timers fire at their recorded time on a clock set from the history,
     so the workflow passes through the same states it did live. The live state is never read.
+
+    It starts from the newest snapshot at or before ``upto_seq`` that the chained history vouches
+    for, and reads only what it needs of a long history: the first row, the rows after the snapshot,
+    and the status and document rows before it (what the state shows was read straight from those).
     """
     with ctx.uow() as uow:
         case = case_by_id(uow, case_id)
         if case is None:
             raise CaseNotFound(case_id)
         compiled = definition_for_case(ctx, uow, case)
-        rows = history_of_case(uow, case_id)
-        snapshot = snapshot_before(uow, case_id, upto_seq)
-    if not rows:
-        raise CaseNotFound(case_id)
-    upto = max(1, min(upto_seq, len(rows)))
-    start = rows[0]
+        total = case.history_seq
+        upto = max(1, min(upto_seq, total))
+        snapshot = snapshot_before(uow, case_id, upto)
+        base = snapshot.seq if snapshot is not None else 0
+        head = history_page(uow, case_id, 1, 1)
+        # The snapshot's own row vouches for it; the rows after it are re-applied.
+        tail = history_page(uow, case_id, max(base, 1), upto)
+        marks = history_of_types(uow, case_id, ("status_changed", "document_issued"), upto)
+    if not head or not tail or tail[-1].seq != upto:
+        # A history shorter than its head says (rows deleted): read it all, as it is.
+        with ctx.uow() as uow:
+            rows = history_of_case(uow, case_id)
+        if not rows:
+            raise CaseNotFound(case_id)
+        upto = max(1, min(upto_seq, len(rows)))
+        head, tail, total = rows[:1], rows[:upto], len(rows)
+        marks = [row for row in tail if row.event_type in ("status_changed", "document_issued")]
+        snapshot = None
+    start = head[0]
     clock = FixedClock(start.occurred_at)
     initial = json.loads(start.data_after or "{}").get("data", {})
     blzt: int | None = None
     documents: list[str] = []
-    first = 1
-    for row in rows[:upto]:  # what the status and documents were is read straight from the rows
+    for row in marks:  # what the status and documents were is read straight from the rows
         if row.event_type == "status_changed":
             # After 补正（结束）/特别程序（结束） the case shows the code it returned to.
             blzt = int(json.loads(row.data_after or "{}").get("shown") or row.to_state)
         elif row.event_type == "document_issued":
             documents.append(json.loads(row.data_after or "{}").get("title", ""))
     with clock_bound(clock):
-        if snapshot is not None and _vouched(snapshot, rows):
+        if snapshot is not None and _vouched(snapshot, tail[0]):
             # Start from the snapshot the chained history vouches for, then re-apply the rest.
             runtime = CaseRuntime.restore(compiled, snapshot.state, ctx.script_engine)
-            first = snapshot.seq
+            replayed = tail[1:]
         else:
             runtime = CaseRuntime.start(compiled, ctx.script_engine, initial)
+            if tail[0].seq != 1:
+                with ctx.uow() as uow:
+                    tail = history_page(uow, case_id, 1, upto)
+            replayed = tail[1:]
         number: dict[str, Any] = {}
-        for row in rows[first:upto]:
+        for row in replayed:
             clock.set(row.occurred_at)
             if row.event_type == "case_submitted":
                 # A draft became a case: its number went into the submitted application's data.
@@ -344,9 +370,9 @@ def replay_case(ctx: EngineContext, case_id: int, upto_seq: int) -> ReplayState:
         for child in task.children:
             if child.has_state(TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED):
                 flows[f"{task.task_spec.bpmn_id}->{child.task_spec.bpmn_id}"] += 1
-    event = rows[upto - 1]
+    event = tail[-1]
     return ReplayState(
-        seq=upto, total=len(rows),
+        seq=upto, total=total,
         event={"seq": event.seq, "event_type": event.event_type, "element_id": event.element_id,
                "element_name": event.element_name, "actor_id": event.actor_id,
                "occurred_at": event.occurred_at.isoformat(), "to_state": event.to_state},
@@ -355,11 +381,10 @@ def replay_case(ctx: EngineContext, case_id: int, upto_seq: int) -> ReplayState:
         documents=tuple(documents))
 
 
-def _vouched(snapshot: SnapshotRow, rows: Sequence[HistoryRow]) -> bool:
-    """A snapshot counts only if its bytes match the hash its history row recorded."""
-    if snapshot.seq > len(rows):
+def _vouched(snapshot: SnapshotRow, row: HistoryRow) -> bool:
+    """A snapshot counts only if its bytes match the hash its history row (``row``, at its seq) recorded."""
+    if row.seq != snapshot.seq:
         return False
-    row = rows[snapshot.seq - 1]
     recorded = json.loads(row.data_after or "{}").get("sha256")
     return row.event_type == "snapshot_recorded" and recorded == hashlib.sha256(snapshot.state).hexdigest()
 

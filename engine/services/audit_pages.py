@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from engine.actors import Actor
 from engine.documents import digest
 from engine.errors import CaseNotFound
+from engine.persistence.repositories.history import history_of_types
+from engine.persistence.repositories.history import history_page
 from engine.services.accounts import actor_for
 from engine.services.audit import AuditDiagram
 from engine.services.audit import ChainCheck
@@ -25,15 +27,20 @@ from engine.services.audit import matter_heatmap
 from engine.services.audit import replay_case
 from engine.services.audit import require_auditor
 from engine.services.audit import verify_history
+from engine.services.audit_chain import chain_check
 from engine.services.cases import case_history
-from engine.services.casework import CaseProjection
-from engine.services.casework import case_projection
+from engine.services.cases import history_length
+from engine.services.casework import CaseSummary
+from engine.services.casework import case_brief
 from engine.services.context import EngineContext
 from engine.services.deadlines import CaseDeadlines
 from engine.services.deadlines import case_deadlines
 from engine.services.deploy import list_matters
 from engine.services.views import DocumentView
 from engine.services.views import HistoryView
+
+#: History rows per page of a case's audit timeline.
+AUDIT_PAGE_ROWS = 200
 
 
 @dataclass(frozen=True)
@@ -60,12 +67,18 @@ class ReplayStep:
 
 @dataclass(frozen=True)
 class AuditCasePage:
-    case: CaseProjection
+    summary: CaseSummary
+    #: This page's history rows (``AUDIT_PAGE_ROWS`` at most), oldest first.
     history: tuple[HistoryView, ...]
+    #: Every history row of the case (the chain check counted them).
+    total: int
+    #: 1-based page of the timeline shown, and how many pages it has.
+    page: int
+    pages: int
     diagram: AuditDiagram
     check: ChainCheck
     documents: tuple[DocumentCheck, ...]
-    #: user id -> display name of everyone in the history
+    #: user id -> display name of everyone on this page (and the applicant)
     people: dict[str, str]
     replay: ReplayStep | None
     #: Why the replay could not be shown (a tampered history may not replay), else "".
@@ -74,6 +87,15 @@ class AuditCasePage:
     @property
     def seq(self) -> int:
         return self.replay.state.seq if self.replay is not None else 0
+
+    @property
+    def rows_per_page(self) -> int:
+        return AUDIT_PAGE_ROWS
+
+    @property
+    def first_seq(self) -> int:
+        """The seq of this page's first row."""
+        return (self.page - 1) * AUDIT_PAGE_ROWS + 1
 
 
 @dataclass(frozen=True)
@@ -127,24 +149,43 @@ def _replay_or_error(ctx: EngineContext, case_id: int, seq: int, diagram: AuditD
         return None, f"无法按历史记录回放到第 {seq} 步：{exc}"
 
 
-def audit_case_page(ctx: EngineContext, case_id: int, actor: Actor, seq: int | None = None) -> AuditCasePage:
-    """Every history row of one case, its documents checked against history, the chain check and a replay step.
+def audit_case_page(ctx: EngineContext, case_id: int, actor: Actor, seq: int | None = None,
+                    page: int | None = None) -> AuditCasePage:
+    """One page of a case's history, its documents checked against history, the chain check and a replay step.
+
+    What it costs does not grow with the case: the timeline shows ``AUDIT_PAGE_ROWS`` rows (an index
+    range of seq), the chain check hashes only rows it has not verified before (``audit_chain``), the
+    documents are checked against the ``document_issued`` rows alone, and the replay starts from the
+    nearest snapshot.
 
     :param seq: the replay step to show (clamped to the history; None: the last).
+    :param page: the timeline page (clamped; None: the page of ``seq`` if given, else the first).
     :raise NotAllowed: not an auditor.  :raise CaseNotFound: no such case.
     """
-    history = _history(ctx, case_id, actor)
-    case = case_projection(ctx, case_id, actor)
+    require_auditor(actor)
+    summary, documents_issued = case_brief(ctx, case_id, actor)
+    check = chain_check(ctx, case_id)
+    total = check.rows
+    pages = max(1, -(-total // AUDIT_PAGE_ROWS))
+    step = _clamped(seq, total)
+    if page is None:
+        page = (step - 1) // AUDIT_PAGE_ROWS + 1 if seq is not None and step else 1
+    page = max(1, min(page, pages))
+    first = (page - 1) * AUDIT_PAGE_ROWS + 1
+    with ctx.uow() as uow:
+        rows = history_page(uow, case_id, first, first + AUDIT_PAGE_ROWS - 1)
+        issued = history_of_types(uow, case_id, ("document_issued",))
+    history = tuple(HistoryView.of(row) for row in rows)
     diagram = case_diagram(ctx, case_id)
-    replay, error = _replay_or_error(ctx, case_id, _clamped(seq, len(history)), diagram) if history \
-        else (None, "没有历史记录")
-    recorded = {row.data_after.get("document_no"): row.data_after.get("sha256") for row in history
-                if row.event_type == "document_issued" and isinstance(row.data_after, dict)}
+    replay, error = _replay_or_error(ctx, case_id, step, diagram) if total else (None, "没有历史记录")
+    recorded = {data.get("document_no"): data.get("sha256") for data in
+                (HistoryView.of(row).data_after for row in issued) if isinstance(data, dict)}
     documents = tuple(DocumentCheck(d, digest(d.html) == d.sha256, recorded.get(d.document_no),
-                                    recorded.get(d.document_no) == d.sha256) for d in case.documents)
-    return AuditCasePage(case=case, history=history, diagram=diagram, check=verify_history(ctx, case_id)[0],
-                         documents=documents, people=people_names(ctx, (h.actor_id for h in history)),
-                         replay=replay, replay_error=error)
+                                    recorded.get(d.document_no) == d.sha256) for d in documents_issued)
+    people = people_names(ctx, [*(h.actor_id for h in history), summary.owner_id or "",
+                                *(replay.people if replay is not None else ())])
+    return AuditCasePage(summary=summary, history=history, total=total, page=page, pages=pages, diagram=diagram,
+                         check=check, documents=documents, people=people, replay=replay, replay_error=error)
 
 
 def audit_replay(ctx: EngineContext, case_id: int, actor: Actor, seq: int | None) -> tuple[ReplayStep | None, str]:
@@ -152,10 +193,11 @@ def audit_replay(ctx: EngineContext, case_id: int, actor: Actor, seq: int | None
 
     :raise NotAllowed: not an auditor.  :raise CaseNotFound: no such case, or no history to replay.
     """
-    history = _history(ctx, case_id, actor)
-    if not history:
+    require_auditor(actor)
+    total = history_length(ctx, case_id)
+    if not total:
         raise CaseNotFound(case_id)
-    return _replay_or_error(ctx, case_id, _clamped(seq, len(history)), case_diagram(ctx, case_id))
+    return _replay_or_error(ctx, case_id, _clamped(seq, total), case_diagram(ctx, case_id))
 
 
 def audit_case_check(ctx: EngineContext, case_id: int, actor: Actor) -> CaseCheckPage:

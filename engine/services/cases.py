@@ -198,6 +198,15 @@ def case_history(ctx: EngineContext, case_id: int) -> list[HistoryView]:
         return [HistoryView.of(row) for row in history_of_case(uow, case_id)]
 
 
+def history_length(ctx: EngineContext, case_id: int) -> int:
+    """How many history rows the case's chain head counts (:raise CaseNotFound: no such case)."""
+    with ctx.uow() as uow:
+        case = case_by_id(uow, case_id)
+        if case is None:
+            raise CaseNotFound(case_id)
+        return case.history_seq
+
+
 def case_documents(ctx: EngineContext, case_id: int) -> list[DocumentView]:
     """Issued documents of a case, oldest first, exactly as frozen when issued."""
     with ctx.uow() as uow:

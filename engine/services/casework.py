@@ -277,6 +277,18 @@ def case_projection(ctx: EngineContext, case_id: int, actor: Actor, *,
         return _project(ctx, uow, visible_case(uow, case_id, actor), data)
 
 
+def case_brief(ctx: EngineContext, case_id: int, actor: Actor) -> tuple[CaseSummary, tuple[DocumentView, ...]]:
+    """The case's summary and issued documents as the actor may see them, without its history or workflow
+    (the audit page reads its history a page at a time and replays it itself).
+
+    :raise CaseNotFound: no such case, or not the actor's to see.
+    """
+    with ctx.uow() as uow:
+        seen = visible_case(uow, case_id, actor)
+        [summary] = summaries(ctx, uow, [seen.case])
+        return summary, _documents(uow, case_id, ctx.clock.now())
+
+
 def case_timeline(ctx: EngineContext, case_id: int, actor: Actor) -> tuple[Audience, tuple[Any, ...]]:
     """The case's history as the actor may read it: the milestones for the applicant side, the full chain for staff.
 

@@ -52,6 +52,8 @@ class EngineContext:
     _definitions: dict[int, CompiledDefinition] = field(default_factory=dict)
     _workflows: OrderedDict[int, tuple[int, Any]] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    #: case id -> the last chain check of its audit page (``services.audit_chain``), oldest first.
+    chain_checkpoints: dict[int, Any] = field(default_factory=dict)
 
     @classmethod
     def create(cls, settings: EngineSettings | None = None, clock: Clock | None = None,

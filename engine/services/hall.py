@@ -9,7 +9,6 @@ count as 好评. Everything is read from maintained counters and a constant numb
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections import defaultdict
 from dataclasses import dataclass
@@ -17,6 +16,8 @@ from dataclasses import field
 from datetime import date
 from datetime import datetime
 
+from engine.case_facts import RATING_KEY  # noqa: F401 - re-exported for callers of this module
+from engine.case_facts import RATING_LEVELS
 from engine.clock import CHINA_TZ
 from engine.persistence.repositories.cases import newest_running_cases
 from engine.persistence.repositories.deadlines import current_deadlines_of_cases
@@ -25,7 +26,6 @@ from engine.persistence.repositories.hall import HallCase
 from engine.persistence.repositories.hall import hall_counts
 from engine.persistence.repositories.hall import open_task_groups
 from engine.persistence.repositories.hall import paused_sent_cases
-from engine.persistence.repositories.hall import rating_submissions
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.policy.projection import masked_case_number
 from engine.services.context import EngineContext
@@ -35,10 +35,8 @@ from engine.services.stats import matter_statistics
 from engine.state_names import blzt_name
 from engine.tabular import write_csv
 
-#: The 好差评 form's field and its five levels (forms/service_rating.form); the first three are 好评.
-RATING_KEY = "rating"
+#: 基本满意 and better count as 好评 (the levels and the form's field are ``engine.case_facts``'s).
 GOOD_RATINGS = frozenset({"very_satisfied", "satisfied", "basically_satisfied"})
-RATING_LEVELS = ("very_satisfied", "satisfied", "basically_satisfied", "dissatisfied", "very_dissatisfied")
 #: Groups whose open tasks queue at a window of the hall.
 WINDOW_GROUPS = frozenset({"window_clerk", "fallback_clerk"})
 
@@ -102,13 +100,13 @@ class HallStatistics:
     matters: tuple[MatterStats, ...] = ()
 
 
-def _latest_ratings(uow: UnitOfWork) -> dict[int, tuple[HallCase, str]]:
-    """Each sent case's latest 好差评 level (one evaluation per case; a later one replaces an earlier)."""
-    found: dict[int, tuple[HallCase, str]] = {}
-    for case, data_after in rating_submissions(uow, RATING_KEY):
-        value = json.loads(data_after or "{}").get(RATING_KEY)
-        if value in RATING_LEVELS:
-            found[case.id] = (case, value)
+def _ratings(kinds: dict[str, dict[str, int]]) -> Counter[tuple[str, str]]:
+    """(month received, level) → rated cases of one version, from the ``rating`` counters ("month|level")."""
+    found: Counter[tuple[str, str]] = Counter()
+    for key, n in kinds.get("rating", {}).items():
+        month, _, level = key.partition("|")
+        if level in RATING_LEVELS:
+            found[(month, level)] += n
     return found
 
 
@@ -141,8 +139,8 @@ def _overdue_by_month(kinds: dict[str, dict[str, int]], today: date) -> Counter[
 def board_figures(ctx: EngineContext, limit: int = 50) -> BoardFigures:
     """Today's figures (China time), the queue at each window and the newest running cases, drafts left out.
 
-    A constant number of queries: the hall counters, the newest ``limit`` running cases with their
-    deadlines and versions, the paused cases, the open tasks grouped by window, the 好差评 given.
+    A constant number of queries: the hall counters (the 好差评 given among them), the newest ``limit``
+    running cases with their deadlines and versions, the paused cases, the open tasks grouped by window.
     """
     now = ctx.clock.now()
     today = now.astimezone(CHINA_TZ).date()
@@ -153,7 +151,6 @@ def board_figures(ctx: EngineContext, limit: int = 50) -> BoardFigures:
         metadata = definitions_metadata(uow, {c.definition_id for c in newest})
         late_paused = _overdue_paused(ctx, uow, today)
         groups = open_task_groups(uow)
-        ratings = _latest_ratings(uow)
     day = today.isoformat()
     accepted = sum(kinds.get("accepted_day", {}).get(day, 0) for kinds in counts.values())
     finished = sum(kinds.get("finished_day", {}).get(day, 0) for kinds in counts.values())
@@ -168,25 +165,28 @@ def board_figures(ctx: EngineContext, limit: int = 50) -> BoardFigures:
     for lane, task_groups, n in groups:
         if WINDOW_GROUPS.intersection(task_groups):
             queues[lane or "综合受理窗口"] += n
-    rated = [level for _, level in ratings.values()]
-    good = sum(1 for level in rated if level in GOOD_RATINGS)
+    levels: Counter[str] = Counter()
+    for kinds in counts.values():
+        for (_month_received, level), n in _ratings(kinds).items():
+            levels[level] += n
+    rated = sum(levels.values())
+    good = sum(n for level, n in levels.items() if level in GOOD_RATINGS)
     return BoardFigures(today=today, now=now, accepted_today=accepted, finished_today=finished, overdue=overdue,
-                        good_rate=good / len(rated) if rated else None, ratings=len(rated),
+                        good_rate=good / rated if rated else None, ratings=rated,
                         window_queues=dict(sorted(queues.items())), cases=tuple(shown))
 
 
 def hall_statistics(ctx: EngineContext) -> HallStatistics:
     """Cases by matter, by department (the matter's 实施部门) and by month received, with on-time and 好评 rates.
 
-    Read from the hall counters (per version and month received), the paused cases and the 好差评
-    given: the same few queries at 10 cases as at 100k.
+    Read from the hall counters (per version and month received, 好差评 levels included) and the paused
+    cases: the same few queries at 10 cases as at 100k.
     """
     today = ctx.clock.now().astimezone(CHINA_TZ).date()
     with ctx.uow() as uow:
         counts = hall_counts(uow)
         metadata = definitions_metadata(uow, set(counts))
         late_paused = _overdue_paused(ctx, uow, today)
-        ratings = _latest_ratings(uow)
     by_matter: dict[str, Tally] = defaultdict(Tally)
     by_department: dict[str, Tally] = defaultdict(Tally)
     by_month: dict[str, Tally] = defaultdict(Tally)
@@ -207,9 +207,10 @@ def hall_statistics(ctx: EngineContext) -> HallStatistics:
     for case in late_paused:
         for tally in tallies(case.definition_id, _month(case.received_at)):
             tally.overdue += 1
-    for case, level in ratings.values():
-        for tally in tallies(case.definition_id, _month(case.received_at)):
-            tally.ratings[level] += 1
+    for definition_id, kinds in sorted(counts.items()):
+        for (month, level), n in sorted(_ratings(kinds).items()):
+            for tally in tallies(definition_id, month):
+                tally.ratings[level] += n
     return HallStatistics(dict(sorted(by_matter.items())), dict(sorted(by_department.items())),
                           dict(sorted(by_month.items())), tuple(matter_statistics(ctx)))
 

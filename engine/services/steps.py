@@ -20,6 +20,7 @@ from typing import TypeVar
 from SpiffWorkflow.util.task import TaskState
 
 from engine.actors import Actor
+from engine.case_facts import CREDIT_CODE_KEYS
 from engine.clock import FixedClock
 from engine.errors import ConcurrentUpdate
 from engine.history import to_json
@@ -176,10 +177,6 @@ def save_runtime(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, transitio
         stage_state_chunk(uow, case.id, *stored.chunk)
     close_tasks(uow, change.closed)
     return change.still_open + insert_tasks(uow, case.id, change.opened, now)
-
-
-#: Case data keys that hold the applicant's 统一社会信用代码 (a message may be correlated by it).
-CREDIT_CODE_KEYS = ("uscc", "credit_code", "统一社会信用代码")
 
 
 def keep_subscriptions(uow: UnitOfWork, case: CaseRow, runtime: CaseRuntime, now: datetime) -> None:

@@ -179,3 +179,43 @@ def test_compare_type_still_flags_timestamp_without_time_zone(pg_server_url: str
             conn.execute(text(f"DROP TABLE {table}"))
     finally:
         engine.dispose()
+
+
+def test_case_facts_are_filled_from_history_and_ratings_counted(empty_url: str) -> None:
+    """readpath_1 puts each case's latest 好差评 level and 统一社会信用代码 on its row, read from the forms
+    already submitted (a later one wins), counts the rating, and goes away again on downgrade."""
+    upgrade_database(empty_url, "0022")
+    engine = migration_engine(empty_url)
+    now = "2025-09-26 02:00:00+00:00"
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO process_definitions (id, matter_code, version, content_hash, "
+                              "files_json, metadata_json, deployed_at, deployed_by) "
+                              "VALUES (1, 'm', 1, 'h', '{}', '{}', :now, 'd')"),
+                         {"now": now})
+            for case_id in (1, 2):
+                conn.execute(text("INSERT INTO cases (id, case_number, definition_id, matter_code, status, title, "
+                                  "started_by, state, serializer_version, received_at, created_at, updated_at, "
+                                  "history_seq, history_hash, lock_version, deadline_paused) VALUES (:id, :no, 1, "
+                                  "'m', 'completed', '', 'a', :state, '', :now, :now, :now, 0, '', 1, false)"),
+                             {"id": case_id, "no": f"N{case_id}", "state": b"", "now": now})
+            forms = [(1, 1, '{"uscc": "91320100ma1m11110a"}'), (1, 2, '{"rating": "dissatisfied"}'),
+                     (1, 3, '{"rating": "satisfied"}'), (2, 1, '{"rating": "not a level"}')]
+            for case_id, seq, data in forms:
+                conn.execute(text("INSERT INTO history_events (case_id, seq, occurred_at, event_type, actor_id, "
+                                  "actor_role, element_id, element_name, task_uuid, from_state, to_state, data_after, "
+                                  "prev_hash, row_hash) VALUES (:case, :seq, :now, 'form_submitted', 'a', '', '', '', "
+                                  "'', '', '', :data, '', '')"),
+                             {"case": case_id, "seq": seq, "data": data, "now": now})
+        upgrade_database(empty_url, "readpath_1")
+        with engine.connect() as conn:
+            facts = conn.execute(text("SELECT id, rating, credit_code FROM cases ORDER BY id")).all()
+            ratings = conn.execute(text("SELECT key, n FROM hall_counters WHERE kind = 'rating'")).all()
+        assert [tuple(row) for row in facts] == [(1, "satisfied", "91320100MA1M11110A"), (2, None, "")]
+        assert [(key.split("|")[1], n) for key, n in ratings] == [("satisfied", 1)]
+        downgrade_database(empty_url, "0022")
+        engine.dispose()
+        columns = {c["name"] for c in inspect(migration_engine(empty_url)).get_columns("cases")}
+        assert not {"rating", "credit_code"} & columns
+    finally:
+        engine.dispose()

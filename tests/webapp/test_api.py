@@ -320,3 +320,34 @@ def test_a_route_without_an_operation_fails_the_document(web_app: Flask) -> None
     with pytest.raises(UndocumentedRoute, match="undocumented"):
         api_document(app)
     app.extensions["onewindow"].dispose()
+
+
+# -- paging and search at a hall's scale -----------------------------------------------------------
+
+
+def test_task_list_pages_by_key_and_case_search_finds_the_credit_code(api) -> None:  # type: ignore[no-untyped-def]
+    """A system reading a long queue walks it page by page (``after`` = the previous ``next_after``), each
+    task exactly once, oldest first; the applicant's 统一社会信用代码 finds their case."""
+    enterprise, clerk = api("demo_enterprise"), api("demo_window")
+    for _ in range(3):
+        case = enterprise.post("/matters/food_business/cases", {}).get_json()
+        apply = next(t for t in case["open_tasks"] if t["element_id"] == "apply")
+        done = enterprise.post(f"/cases/{case['id']}/tasks/{apply['task_uuid']}/complete",
+                               {"data": {**APPLICATION, "uscc": "91320100MA1M11110A"}})
+        assert done.status_code == 200, done.get_json()
+    whole = clerk.get("/tasks?limit=200").get_json()
+    assert len(whole["items"]) >= 3 and whole["next_after"] == ""
+    seen, after = [], ""
+    while True:
+        page = clerk.get(f"/tasks?limit=2&after={after}").get_json()
+        assert len(page["items"]) <= 2
+        seen += [t["id"] for t in page["items"]]
+        after = page["next_after"]
+        if not after:
+            break
+    assert seen == [t["id"] for t in whole["items"]]
+    assert len(clerk.get("/tasks").get_json()["items"]) <= schemas.TASK_PAGE
+    bad = clerk.get("/tasks?after=not-a-key")
+    assert bad.status_code == 400
+    found = clerk.get("/cases?q=91320100ma1m11110a").get_json()["items"]  # any case of letters
+    assert {case["id"] for case in found} >= {case["id"]}

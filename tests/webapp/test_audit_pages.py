@@ -363,3 +363,28 @@ def test_audit_pages_are_read_only(web_app: Flask, cases, auditor) -> None:  # t
             posting = [f for f in forms if re.search(r'method="post"', f, re.I)]
             assert all('action="/logout"' in f for f in posting), (url, posting)  # only the nav's sign-out
         assert auditor.post(url.split("?")[0]).status_code == 405, url
+
+
+def test_a_long_timeline_comes_in_pages_with_the_whole_chain_checked(web_app: Flask, cases, auditor,  # type: ignore[no-untyped-def]
+                                                                     monkeypatch) -> None:
+    """A 1,000-event case is read a page at a time: every row is on exactly one page, the replay link of a
+    row opens its page, and the chain check still covers every row."""
+    from engine.services import audit_pages
+
+    monkeypatch.setattr(audit_pages, "AUDIT_PAGE_ROWS", 5)
+    ctx = web_app.extensions["onewindow"]
+    case_id = cases["finished"]
+    history = case_history(ctx, case_id)
+    pages = -(-len(history) // 5)
+    seen: list[int] = []
+    for number in range(1, pages + 1):
+        page = _page(auditor, f"/audit/cases/{case_id}?page={number}")
+        shown = [int(seq) for seq in re.findall(r'<tr id="seq-(\d+)"', page)]
+        assert len(shown) <= 5 and shown == sorted(shown)
+        seen += shown
+        assert f"第 {number} / {pages} 页" in page and f"历史记录（{len(history)} 条）" in page
+        assert f"（{len(history)} 条记录）" in page  # the chain check counts every row, not this page's
+    assert seen == [row.seq for row in history]
+    last = _page(auditor, f"/audit/cases/{case_id}?seq=7")
+    assert 'id="seq-7"' in last and "第 2 / " in last and 'id="seq-1"' not in last
+    assert 'id="seq-1"' in _page(auditor, f"/audit/cases/{case_id}?page=0")  # clamped to the first page

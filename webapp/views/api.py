@@ -42,6 +42,8 @@ from webapp.security import engine
 from webapp.views import api_schemas as s
 from webapp.views.openapi import openapi_document
 from webapp.views.openapi import operation
+from webapp.views.work import format_page_key
+from webapp.views.work import parse_page_key
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -181,7 +183,11 @@ def record_delivery(case_id: int, document_id: int, body: s.DeliveryBody):  # ty
 @bp.get("/tasks")
 @operation("listTasks", "待办任务（本人的及所在岗位未签收的）", s.TaskList, errors=(400,), query=s.TaskQuery)
 def worklist(query: s.TaskQuery):  # type: ignore[no-untyped-def]
-    return s.TaskList(items=tasks.list_worklist(engine(), _actor(), matter_code=query.matter))
+    """One page of the actor's open tasks, oldest first; ``next_after`` continues where it stopped."""
+    items = tasks.list_worklist(engine(), _actor(), matter_code=query.matter, limit=query.limit,
+                                after=parse_page_key(query.after))
+    last = items[-1] if len(items) == query.limit else None
+    return s.TaskList(items=items, next_after=format_page_key((last.created_at, last.id)) if last else "")
 
 
 @bp.post("/cases/<int:case_id>/tasks/<task_uuid>/claim")

@@ -27,6 +27,8 @@ from pydantic import RootModel
 from engine.clock import CHINA_TZ
 
 MAX_LIST = 200
+#: Tasks per page of ``GET /api/v1/tasks`` unless ``limit`` asks otherwise (keyset paging by ``after``).
+TASK_PAGE = 50
 
 
 def china_iso(value: datetime) -> str:
@@ -120,6 +122,9 @@ class CaseQuery(Request):
 
 class TaskQuery(Request):
     matter: str | None = Field(None, description="事项编码")
+    limit: QueryInt = Field(TASK_PAGE, ge=1, le=MAX_LIST, description="每页最多返回条数")
+    after: str = Field("", pattern=r"^([0-9]{1,18}-[0-9]{1,18})?$",
+                       description="上一页返回的 next_after（按创建时间先后翻页，每页代价相同）；省略则为第一页")
 
 
 # -- responses -----------------------------------------------------------------------------------
@@ -255,6 +260,7 @@ class Task(Response):
 
 class TaskList(Response):
     items: list[Task]
+    next_after: str = Field("", description="下一页的 after 参数；为空表示没有更多")
 
 
 class DocumentService(Response):

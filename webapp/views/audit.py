@@ -210,12 +210,14 @@ def index():  # type: ignore[no-untyped-def]
 @bp.get("/cases/<int:case_id>")
 @requires(*AUDITORS)
 def case(case_id: int):  # type: ignore[no-untyped-def]
-    """Every history row of one case, its documents with hashes, and the diagram with replay."""
-    page = audit_case_page(engine(), case_id, current_actor(), _seq(request.args.get("seq")))
+    """One page of a case's history rows (``?page=``), its documents with hashes, and the diagram with replay."""
+    page = audit_case_page(engine(), case_id, current_actor(), _seq(request.args.get("seq")),
+                           _seq(request.args.get("page")))
     state = replay_payload(page.replay) if page.replay is not None else None
     return render_template(
-        "audit/case.html", case=page.case, s=page.case.summary, history=page.history, diagram=page.diagram,
-        seq=page.seq, total=len(page.history), state=state, replay_error=page.replay_error,
+        "audit/case.html", s=page.summary, history=page.history, diagram=page.diagram,
+        seq=page.seq, total=page.total, page=page.page, pages=page.pages, first_seq=page.first_seq,
+        rows_per_page=page.rows_per_page, state=state, replay_error=page.replay_error,
         state_json=json.dumps(state, ensure_ascii=False, default=str) if state else "",
         check=page.check, documents=page.documents, people=page.people, describe=describe,
         state_name=_state_name, deadline_states=DEADLINE_STATES)

@@ -47,7 +47,8 @@ _ROW_COLUMNS = tuple(column for column in CASES.c if column.name != "state")
 #: set once, when a draft is submitted).
 _SAVED = ("case_number", "received_at", "definition_id", "status", "title", "owner_id", "serializer_version",
           "next_timer_due", "error", "blzt", "updated_at", "completed_at", "history_seq", "history_hash",
-          "deadline_accepted_on", "deadline_promised_due", "deadline_closed_on", "deadline_paused", "history_mac")
+          "deadline_accepted_on", "deadline_promised_due", "deadline_closed_on", "deadline_paused", "history_mac",
+          "rating", "credit_code")
 
 
 # The step's own statements are built once: SQLAlchemy then skips constructing them and computing
@@ -82,7 +83,8 @@ def insert_case(uow: UnitOfWork, *, case_number: str | None, definition_id: int,
               "status": status, "title": title, "owner_id": owner_id, "started_by": started_by,
               "serializer_version": "", "next_timer_due": None, "error": None, "blzt": None, "received_at": now,
               "created_at": now, "updated_at": now, "completed_at": None, "history_seq": 0, "history_hash": "",
-              "lock_version": 1, "catalogue_version_id": catalogue_version_id, "history_mac": None}
+              "lock_version": 1, "catalogue_version_id": catalogue_version_id, "history_mac": None,
+              "rating": None, "credit_code": ""}
     result = connection(uow).execute(insert(CASES).values(state=b"", **values))
     case = CaseRow(id=int(result.inserted_primary_key[0]), **values, state=b"", counted=())
     count_case(uow, case)
@@ -178,7 +180,8 @@ def visible_cases(uow: UnitOfWork, user_id: str, groups: frozenset[str], see_all
                   limit: int = 200, before_id: int | None = None) -> list[CaseRow]:
     """Cases the user may see, newest first, with optional filters (the list form of ``can_view_case``).
 
-    ``search`` matches the case number or title literally: ``%`` and ``_`` are not wildcards.
+    ``search`` matches the case number, the title or the applicant's 统一社会信用代码 literally: ``%`` and
+    ``_`` are not wildcards (trigram indexes serve all three on PostgreSQL).
     ``before_id``: the last case of the previous page (keyset paging: any page costs what the first does).
     """
     query = _select(False)
@@ -201,7 +204,8 @@ def visible_cases(uow: UnitOfWork, user_id: str, groups: frozenset[str], see_all
     if search.strip():
         pattern = contains_pattern(search.strip())
         query = query.where(or_(CASES.c.case_number.like(pattern, escape=LIKE_ESCAPE),
-                                CASES.c.title.like(pattern, escape=LIKE_ESCAPE)))
+                                CASES.c.title.like(pattern, escape=LIKE_ESCAPE),
+                                CASES.c.credit_code.like(pattern.upper(), escape=LIKE_ESCAPE)))
     rows = connection(uow).execute(query.order_by(CASES.c.id.desc()).limit(limit)).mappings()
     return [_row(row) for row in rows]
 

@@ -30,6 +30,7 @@ from sqlalchemy import bindparam
 from sqlalchemy import column
 from sqlalchemy import func
 from sqlalchemy import inspect
+from sqlalchemy import literal
 from sqlalchemy import select
 from sqlalchemy import table
 from sqlalchemy import update
@@ -86,10 +87,16 @@ def set_brief(case: CaseRow, brief: DeadlineBrief) -> None:
 
 
 def _hall_buckets(definition_id: int, received_at: datetime, status: str, blzt: int | None,
-                  completed_at: datetime | None, brief: DeadlineBrief) -> list[Bucket]:
-    """The hall's buckets (``_buckets`` gives a draft none: drafts are not cases)."""
+                  completed_at: datetime | None, brief: DeadlineBrief, rating: str | None) -> list[Bucket]:
+    """The hall's buckets (``_buckets`` gives a draft none: drafts are not cases).
+
+    A rated case counts once under its latest 好差评 level ("month|level"), so the board and the
+    statistics read the ratings from here instead of every submitted form of the hall.
+    """
     scope, month = f"{HALL_SCOPE}{definition_id}", received_at.astimezone(CHINA_TZ).strftime("%Y-%m")
     found: list[Bucket] = [(scope, "total", month)]
+    if rating:
+        found.append((scope, "rating", f"{month}|{rating}"))
     accepted, due = brief.accepted_on, brief.promised_due
     if accepted is not None:
         found.append((scope, "accepted_day", accepted.isoformat()))
@@ -108,11 +115,12 @@ def _hall_buckets(definition_id: int, received_at: datetime, status: str, blzt: 
 
 
 def _buckets(matter: str, status: str, blzt: int | None, completed_at: datetime | None,
-             brief: DeadlineBrief, definition_id: int, received_at: datetime) -> tuple[Bucket, ...]:
+             brief: DeadlineBrief, definition_id: int, received_at: datetime,
+             rating: str | None = None) -> tuple[Bucket, ...]:
     if status == "draft":
         return ()  # drafts are not cases: they count from their submission
     found: list[Bucket] = [(matter, "total", ""), (matter, "blzt", "" if blzt is None else str(blzt)),
-                           *_hall_buckets(definition_id, received_at, status, blzt, completed_at, brief)]
+                           *_hall_buckets(definition_id, received_at, status, blzt, completed_at, brief, rating)]
     accepted, due = brief.accepted_on, brief.promised_due
     if status == "running":
         found.append((matter, "running", ""))
@@ -134,7 +142,8 @@ def buckets(case: CaseRow) -> tuple[Bucket, ...]:
     """The counters the case adds 1 to, as its row stands."""
     return _buckets(case.matter_code, case.status, case.blzt, _as_utc(case.completed_at),
                     DeadlineBrief(case.deadline_accepted_on, case.deadline_promised_due, case.deadline_closed_on,
-                                  bool(case.deadline_paused)), case.definition_id, _as_utc(case.received_at))
+                                  bool(case.deadline_paused)), case.definition_id, _as_utc(case.received_at),
+                    case.rating)
 
 
 _UPSERTS: dict[tuple[str, str], Any] = {}
@@ -273,19 +282,22 @@ def rebuild_counters(conn: Connection) -> int:
     """
     totals: Counter[Bucket] = Counter()
     last_id, seen = 0, 0
+    # Migrations before the case facts (readpath_1) run this on a cases table without ``rating``.
+    rated = any(c["name"] == "rating" for c in inspect(conn).get_columns("cases"))
+    rating = column("rating") if rated else literal(None)
     while True:
         rows = conn.execute(select(_CASES.c.id, _CASES.c.matter_code, _CASES.c.status, _CASES.c.blzt,
-                                   _CASES.c.completed_at, _CASES.c.definition_id, _CASES.c.received_at)
-                            .where(_CASES.c.id > last_id)
+                                   _CASES.c.completed_at, _CASES.c.definition_id, _CASES.c.received_at, rating)
+                            .select_from(_CASES).where(_CASES.c.id > last_id)
                             .order_by(_CASES.c.id).limit(_BATCH)).all()
         if not rows:
             break
         records = _current_records(conn, [int(row[0]) for row in rows])
         updates = []
-        for case_id, matter, status, blzt, completed_at, definition_id, received_at in rows:
+        for case_id, matter, status, blzt, completed_at, definition_id, received_at, level in rows:
             brief = brief_of(records.get(int(case_id), {}))
             totals.update(_buckets(matter, status, blzt, _as_utc(completed_at), brief, int(definition_id),
-                                   _as_utc(received_at)))
+                                   _as_utc(received_at), level))
             updates.append({"case_id": case_id, "accepted": brief.accepted_on, "due": brief.promised_due,
                             "closed": brief.closed_on, "paused": brief.paused})
         conn.execute(update(_CASES).where(_CASES.c.id == bindparam("case_id"))

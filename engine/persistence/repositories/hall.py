@@ -1,7 +1,7 @@
 """What the board (大屏) and the statistics page read besides the counters: a few grouped or bounded queries.
 
 ``hall_counters`` (moved by ``counters.count_case``) hold what follows from a case row; what does
-not — which running cases wait at which window, which ones stand paused, the 好差评 given — is read
+not — which running cases wait at which window, which ones stand paused — is read
 here with one statement each, grouped in SQL or limited to the cases that need judging today.
 """
 
@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from engine.persistence.counter_records import HallCounterRecord
 from engine.persistence.records import CaseRecord
-from engine.persistence.records import HistoryEventRecord
 from engine.persistence.records import HumanTaskRecord
 from engine.persistence.repositories.counters import _as_utc
 from engine.persistence.sql import connection
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
 HALL = HallCounterRecord.__table__
 CASES = CaseRecord.__table__
 TASKS = HumanTaskRecord.__table__
-HISTORY = HistoryEventRecord.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,18 +58,6 @@ def paused_sent_cases(uow: UnitOfWork) -> list[HallCase]:
              .where(CASES.c.deadline_paused.is_(True), CASES.c.status == "running")
              .order_by(CASES.c.id))
     return [_hall_case(*row) for row in connection(uow).execute(query)]
-
-
-def rating_submissions(uow: UnitOfWork, key: str) -> list[tuple[HallCase, str]]:
-    """Submitted forms whose values hold ``key`` (a 好差评), oldest first, with their (non-draft) case."""
-    pattern = '%"' + key.replace("%", "").replace("_", "\\_") + '":%'
-    query = (select(CASES.c.id, CASES.c.definition_id, CASES.c.received_at, HISTORY.c.data_after)
-             .join(CASES, CASES.c.id == HISTORY.c.case_id)
-             .where(HISTORY.c.event_type == "form_submitted", HISTORY.c.data_after.like(pattern, escape="\\"),
-                    CASES.c.status != "draft")
-             .order_by(HISTORY.c.id))
-    return [(_hall_case(case_id, definition_id, received_at), data or "")
-            for case_id, definition_id, received_at, data in connection(uow).execute(query)]
 
 
 def open_task_groups(uow: UnitOfWork) -> list[tuple[str, tuple[str, ...], int]]:

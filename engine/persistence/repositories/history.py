@@ -16,7 +16,9 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import text
 
+from engine.case_facts import facts_of_row
 from engine.history import GENESIS_HASH
 from engine.history import row_digest
 from engine.persistence.records import CaseRecord
@@ -37,6 +39,8 @@ CASES = CaseRecord.__table__
 _COLUMNS = tuple(HISTORY.c)
 
 _HEADS = "onewindow_history_heads"
+#: Every stored column of a row but its surrogate id: what ``history_fingerprint`` covers (names are fixed).
+_FINGERPRINTED = tuple(column.name for column in _COLUMNS if column.name != "id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +86,9 @@ def append_history(uow: UnitOfWork, case: CaseRow, **fields: Any) -> dict[str, A
     uow.info.setdefault(_HEADS, {})[case.id] = (seq, None)
     case.history_seq = seq
     case.history_hash = values["row_hash"]
+    # Facts a submitted form carries move onto the case row, written by the same save (``save_case``).
+    for name, value in facts_of_row(values["event_type"], values["data_after"]).items():
+        setattr(case, name, value)
     return values
 
 
@@ -112,6 +119,36 @@ def check_chain_heads(uow: UnitOfWork) -> None:
 
 def history_of_case(uow: UnitOfWork, case_id: int) -> list[HistoryRow]:
     return _rows(uow, select(*_COLUMNS).where(HISTORY.c.case_id == case_id).order_by(HISTORY.c.seq))
+
+
+def history_page(uow: UnitOfWork, case_id: int, first_seq: int, last_seq: int) -> list[HistoryRow]:
+    """Rows ``first_seq`` … ``last_seq`` of the case, in order: one page of an audit timeline (an index range)."""
+    return _rows(uow, select(*_COLUMNS).where(HISTORY.c.case_id == case_id, HISTORY.c.seq >= first_seq,
+                                              HISTORY.c.seq <= last_seq).order_by(HISTORY.c.seq))
+
+
+def history_of_types(uow: UnitOfWork, case_id: int, event_types: tuple[str, ...],
+                     upto_seq: int | None = None) -> list[HistoryRow]:
+    """The case's rows of the given types (up to ``upto_seq``), in order: what a page needs of a long history."""
+    query = select(*_COLUMNS).where(HISTORY.c.case_id == case_id, HISTORY.c.event_type.in_(event_types))
+    if upto_seq is not None:
+        query = query.where(HISTORY.c.seq <= upto_seq)
+    return _rows(uow, query.order_by(HISTORY.c.seq))
+
+
+def history_fingerprint(uow: UnitOfWork, case_id: int, upto_seq: int) -> str | None:
+    """SHA-256 the database computes over the stored values of rows 1 … ``upto_seq`` (None on SQLite).
+
+    Lets a chain check that already verified those rows know, with one indexed aggregate instead of
+    re-hashing every row in Python, that not one byte of them changed since. Each value is length-prefixed
+    (NULL marked apart from empty), so no two different sets of rows give the same text.
+    """
+    if uow.dialect != "postgresql":
+        return None
+    fields = ", ".join(f"coalesce(length({name}::text) || ':' || {name}::text, '-')" for name in _FINGERPRINTED)
+    query = text(f"SELECT encode(sha256(convert_to(string_agg(concat_ws('|', {fields}), '#' ORDER BY seq), "  # noqa: S608
+                 "'UTF8')), 'hex') FROM history_events WHERE case_id = :case_id AND seq <= :upto")
+    return connection(uow).execute(query, {"case_id": case_id, "upto": upto_seq}).scalar()
 
 
 def first_submissions(uow: UnitOfWork, case_ids: list[int]) -> dict[int, HistoryRow]:
