@@ -182,7 +182,7 @@ def test_compare_type_still_flags_timestamp_without_time_zone(pg_server_url: str
 
 
 def test_case_facts_are_filled_from_history_and_ratings_counted(empty_url: str) -> None:
-    """readpath_1 puts each case's latest 好差评 level and 统一社会信用代码 on its row, read from the forms
+    """0023 puts each case's latest 好差评 level and 统一社会信用代码 on its row, read from the forms
     already submitted (a later one wins), counts the rating, and goes away again on downgrade."""
     upgrade_database(empty_url, "0022")
     engine = migration_engine(empty_url)
@@ -207,7 +207,7 @@ def test_case_facts_are_filled_from_history_and_ratings_counted(empty_url: str) 
                                   "prev_hash, row_hash) VALUES (:case, :seq, :now, 'form_submitted', 'a', '', '', '', "
                                   "'', '', '', :data, '', '')"),
                              {"case": case_id, "seq": seq, "data": data, "now": now})
-        upgrade_database(empty_url, "readpath_1")
+        upgrade_database(empty_url, "0023")
         with engine.connect() as conn:
             facts = conn.execute(text("SELECT id, rating, credit_code FROM cases ORDER BY id")).all()
             ratings = conn.execute(text("SELECT key, n FROM hall_counters WHERE kind = 'rating'")).all()

@@ -282,7 +282,7 @@ def rebuild_counters(conn: Connection) -> int:
     """
     totals: Counter[Bucket] = Counter()
     last_id, seen = 0, 0
-    # Migrations before the case facts (readpath_1) run this on a cases table without ``rating``.
+    # Migrations before the case facts (0023) run this on a cases table without ``rating``.
     rated = any(c["name"] == "rating" for c in inspect(conn).get_columns("cases"))
     rating = column("rating") if rated else literal(None)
     while True:

@@ -5,7 +5,7 @@ search could not find a case by the applicant's 统一社会信用代码 without
 are filled here from the history already written (the same rule as the live path,
 ``engine.case_facts``), then the counters are rebuilt so the hall's ``rating`` buckets exist.
 
-Revision ID: readpath_1
+Revision ID: 0023
 Revises: 0022
 Create Date: 2026-12-07 23:30:00
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "readpath_1"
+revision: str = "0023"
 down_revision: str | Sequence[str] | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
