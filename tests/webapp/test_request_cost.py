@@ -24,8 +24,9 @@ from tests.webapp.test_journey import APPLICATION
 FIXED_STATEMENTS = 1
 FIXED_UNITS = 1
 #: A whole API complete of the applicant's form: the fixed part and the step (task form, step, notices,
-#: the case as the answer). A ceiling: the step may get cheaper, the fixed part may not grow.
-COMPLETE_APPLY_STATEMENTS = 30
+#: the case as the answer, with the events it waits for). A ceiling: the step may get cheaper, the fixed part
+#: may not grow.
+COMPLETE_APPLY_STATEMENTS = 31
 COMPLETE_APPLY_UNITS = 5
 
 
