@@ -67,16 +67,17 @@ def settings_for(url: str) -> EngineSettings:
 
 
 @contextlib.contextmanager
-def database(kind: str, workdir: Path) -> Iterator[str]:
-    """A new empty database of ``kind`` (``sqlite`` or ``postgresql``), dropped afterwards."""
+def database(kind: str, workdir: Path, admin_url: str = PG_ADMIN_URL) -> Iterator[str]:
+    """A new empty database of ``kind`` (``sqlite`` or ``postgresql``, created through ``admin_url``),
+    dropped afterwards."""
     if kind == "sqlite":
         yield f"sqlite:///{workdir / f'bench_{uuid.uuid4().hex[:8]}.sqlite3'}"
         return
     name = f"onewindow_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(normalize_url(PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
+    admin = create_engine(normalize_url(admin_url), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base, _, _ = normalize_url(PG_ADMIN_URL).rpartition("/")
+    base, _, _ = normalize_url(admin_url).rpartition("/")
     try:
         yield f"{base}/{name}"
     finally:

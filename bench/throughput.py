@@ -34,14 +34,12 @@ import http.client
 import json
 import logging
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -55,10 +53,9 @@ sys.path.insert(0, str(ROOT))
 logging.getLogger("spiff").addHandler(logging.NullHandler())
 logging.getLogger("spiff").propagate = False
 
-from sqlalchemy import create_engine  # noqa: E402
-from sqlalchemy import text  # noqa: E402
 
-from engine.persistence.database import normalize_url  # noqa: E402
+from bench.harness import database  # noqa: E402
+from bench.harness import free_port  # noqa: E402
 from engine.services.accounts import actor_for  # noqa: E402
 from engine.services.accounts import create_api_token  # noqa: E402
 from engine.services.context import EngineContext  # noqa: E402
@@ -91,25 +88,6 @@ USERS = {"applicant": "demo_enterprise", "window": "demo_window", "review": "dem
 # -- database and server -------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def throwaway_database(kind: str, pg_url: str) -> Iterator[str]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="onewindow_throughput_") as folder:
-            yield f"sqlite:///{folder}/throughput.sqlite3"
-        return
-    name = f"onewindow_throughput_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(normalize_url(pg_url), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        base, _, _ = normalize_url(pg_url).rpartition("/")
-        yield f"{base}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def server_env(url: str) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": url, "ONEWINDOW_SECRET_KEY": "bench-" + "k" * 40,
             "ONEWINDOW_HISTORY_KEY": "bench-history-" + "h" * 40, "ONEWINDOW_SECURE_COOKIES": "0"}
@@ -130,12 +108,6 @@ def prepare(url: str) -> dict[str, str]:
         return tokens
     finally:
         ctx.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -305,7 +277,8 @@ def main() -> int:
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     best: dict[str, float] = {}
     for kind in args.databases.split(","):
-        with throwaway_database(kind, args.pg_url) as url:
+        with tempfile.TemporaryDirectory(prefix="onewindow_throughput_") as folder, \
+                database(kind, Path(folder), admin_url=args.pg_url) as url:
             tokens = prepare(url)
             port = free_port()
             with served(url, port, args.workers):
